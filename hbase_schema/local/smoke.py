@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""Readiness check for the local HBase Thrift gateway (used by ./hbase start).
+
+One attempt: connect with happybase (buffered transport, binary protocol, as
+happybase.Connection defaults), create a throw-away table, put a row, read it
+back, then disable and delete the table. Exit 0 on success, 1 on failure
+(the reason goes to stderr as one line).
+
+    python smoke.py [--host 127.0.0.1] [--port 9090] [--timeout-ms 20000]
+"""
+
+import argparse
+import os
+import sys
+import time
+
+
+def check(host: str, port: int, timeout_ms: int) -> None:
+    import happybase
+
+    name = "__nocturne_smoke_%d_%d" % (os.getpid(), int(time.time() * 1000))
+    conn = happybase.Connection(host, port, timeout=timeout_ms, autoconnect=False)
+    conn.open()
+    try:
+        conn.create_table(name, {"f": dict(max_versions=1)})
+        try:
+            table = conn.table(name)
+            table.put(b"row-1", {b"f:q": b"v1"})
+            got = table.row(b"row-1")
+            if got.get(b"f:q") != b"v1":
+                raise RuntimeError("read back %r" % (got,))
+        finally:
+            conn.delete_table(name, disable=True)
+    finally:
+        conn.close()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=int(os.environ.get("HBASE_THRIFT_PORT", "9090")))
+    ap.add_argument("--timeout-ms", type=int, default=20000)
+    args = ap.parse_args()
+    try:
+        check(args.host, args.port, args.timeout_ms)
+    except ImportError as exc:
+        print("smoke: cannot import happybase (%s); set PYTHON to an interpreter that has it" % exc,
+              file=sys.stderr)
+        return 2
+    except Exception as exc:  # any transport / IO / Thrift error means "not ready yet"
+        msg = str(exc).splitlines()[0][:300] if str(exc) else ""
+        print("smoke: not ready: %s: %s" % (type(exc).__name__, msg), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""The schema as Python objects, loaded from ``schema.yml`` and validated once.
+
+A :class:`Schema` holds :class:`TableSpec` objects keyed by logical name (``main``,
+``jd``, ``pixel``...). Each table has families, each family its typed columns. Index
+tables may borrow a family's columns from another table (``from: main``), so a column's
+type and description are written once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+COLUMN_TYPES = ("float32", "float64", "int32", "int64", "bool", "string", "bytes", "json")
+KEY_PART_KINDS = ("string", "jd", "pixel", "night")
+SCHEMA_FILE = Path(__file__).with_name("schema.yml")
+
+
+class SchemaError(ValueError):
+    """The schema file is malformed; the message names the table, family or column."""
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    family: str
+    qualifier: str
+    type: str
+    description: str
+    default: object = None
+
+    @property
+    def name(self) -> str:
+        """The full column name, ``family:qualifier``."""
+        return f"{self.family}:{self.qualifier}"
+
+
+@dataclass(frozen=True)
+class FamilySpec:
+    name: str
+    description: str
+    columns: dict[str, ColumnSpec]
+    open_type: str | None = None
+    compression: str | None = None
+
+    def column(self, qualifier: str) -> ColumnSpec:
+        """The spec of ``qualifier``; open families type any qualifier with ``open_type``."""
+        spec = self.columns.get(qualifier)
+        if spec is not None:
+            return spec
+        if self.open_type is not None:
+            return ColumnSpec(self.name, qualifier, self.open_type, "")
+        raise KeyError(f"{self.name}:{qualifier}")
+
+
+@dataclass(frozen=True)
+class KeyPart:
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    logical: str
+    name: str
+    description: str
+    row_key: tuple[KeyPart, ...]
+    families: dict[str, FamilySpec]
+
+    def physical_name(self, prefix: str) -> str:
+        """The table's name in the store: ``prefix`` or ``prefix.name``."""
+        return f"{prefix}.{self.name}" if self.name else prefix
+
+    def column(self, name: str) -> ColumnSpec:
+        """The spec of a full column name ``family:qualifier``; KeyError if unknown."""
+        family, sep, qualifier = name.partition(":")
+        if not sep or family not in self.families:
+            raise KeyError(name)
+        return self.families[family].column(qualifier)
+
+    def columns(self) -> list[ColumnSpec]:
+        return [c for f in self.families.values() for c in f.columns.values()]
+
+
+@dataclass(frozen=True)
+class Schema:
+    version: int
+    pixel_order: int
+    separator: str
+    tables: dict[str, TableSpec] = field(default_factory=dict)
+
+    def table(self, logical: str) -> TableSpec:
+        try:
+            return self.tables[logical]
+        except KeyError:
+            known = ", ".join(self.tables)
+            raise KeyError(f"no table {logical!r} in the schema (known: {known})") from None
+
+
+def load_schema(path: str | Path = SCHEMA_FILE) -> Schema:
+    """Read and validate a schema file; raise :class:`SchemaError` naming what is wrong."""
+    try:
+        raw = yaml.safe_load(Path(path).read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise SchemaError(f"cannot read schema file {path}: {exc}") from exc
+    if not isinstance(raw, dict) or "tables" not in raw:
+        raise SchemaError(f"{path}: expected a mapping with 'version' and 'tables'")
+    version = raw.get("version")
+    if not isinstance(version, int):
+        raise SchemaError(f"{path}: 'version' must be an integer")
+    declared = {name: t.get("families", {}) for name, t in raw["tables"].items()}
+    tables = {}
+    for logical, traw in raw["tables"].items():
+        families = {
+            fname: _family(logical, fname, fraw, declared)
+            for fname, fraw in (traw.get("families") or {}).items()
+        }
+        if not families:
+            raise SchemaError(f"table {logical}: no families")
+        tables[logical] = TableSpec(
+            logical=logical,
+            name=str(traw.get("name", logical)),
+            description=str(traw.get("description", "")),
+            row_key=tuple(_key_part(logical, p) for p in traw.get("row_key", [])),
+            families=families,
+        )
+        if not tables[logical].row_key:
+            raise SchemaError(f"table {logical}: empty row_key")
+    return Schema(version, int(raw.get("pixel_order", 14)), str(raw.get("key_separator", "_")), tables)
+
+
+def _key_part(table: str, text: str) -> KeyPart:
+    name, _, kind = str(text).partition(":")
+    if kind not in KEY_PART_KINDS:
+        raise SchemaError(f"table {table}: row-key part {text!r} has kind {kind!r}; expected one of {KEY_PART_KINDS}")
+    return KeyPart(name, kind)
+
+
+def _family(table: str, fname: str, fraw: dict, declared: dict) -> FamilySpec:
+    if "from" in fraw:
+        source = fraw["from"]
+        try:
+            src_cols = declared[source][fname]["columns"]
+        except (KeyError, TypeError):
+            raise SchemaError(f"table {table}: family {fname} borrows from {source}:{fname}, which does not exist") from None
+        cols = {}
+        for q in fraw.get("columns", []):
+            if q not in src_cols:
+                raise SchemaError(f"table {table}: column {fname}:{q} is not in {source}")
+            cols[q] = src_cols[q]
+        description = fraw.get("description") or declared[source][fname].get("description", "")
+    else:
+        cols = fraw.get("columns") or {}
+        description = fraw.get("description", "")
+    columns = {q: _column(table, fname, q, c) for q, c in cols.items()}
+    open_type = fraw.get("open_type")
+    if open_type is not None and open_type not in ("int64", "float64", "string"):
+        raise SchemaError(f"table {table}: family {fname} open_type must be int64, float64 or string")
+    return FamilySpec(fname, description, columns, open_type, fraw.get("compression"))
+
+
+def _column(table: str, family: str, qualifier: str, c: dict) -> ColumnSpec:
+    where = f"table {table}: column {family}:{qualifier}"
+    if not isinstance(c, dict) or c.get("type") not in COLUMN_TYPES:
+        raise SchemaError(f"{where}: type must be one of {COLUMN_TYPES}")
+    if not c.get("description"):
+        raise SchemaError(f"{where}: missing description")
+    return ColumnSpec(family, qualifier, c["type"], c["description"], c.get("default"))

@@ -1,0 +1,118 @@
+"""Configuration: ``config.yml`` with every key overridable from the environment.
+
+Load it once at start-up with :func:`get_config`; tests build their own with
+:func:`load_config`. An invalid value raises :class:`ConfigError` naming the key.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+DEFAULT_FILE = Path(__file__).with_name("config.yml")
+BACKENDS = ("embedded", "hbase")
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or invalid; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Config:
+    backend: str = "embedded"
+    data_dir: Path = Path("data")
+    hbase_host: str = "127.0.0.1"
+    hbase_port: int = 9090
+    hbase_timeout_ms: int = 5000
+    hbase_pool_size: int = 4
+    table_prefix: str = "ztf"
+    schema_version: int = 1
+    server_host: str = "127.0.0.1"
+    server_port: int = 24000
+    api_url: str = "http://127.0.0.1:24000"
+
+    def replace(self, **changes) -> "Config":
+        """A copy with some keys changed, validated like a loaded file."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        return _validated(values, base_dir=Path.cwd(), source="replace()")
+
+
+def load_config(path: str | Path | None = None, environ: dict | None = None) -> Config:
+    """Read a config file (default: NOCTURNE_CONFIG, else ./config.yml) and apply
+    ``NOCTURNE_<KEY>`` overrides from ``environ`` (default: the process environment)."""
+    env = os.environ if environ is None else environ
+    path = Path(path or env.get("NOCTURNE_CONFIG") or DEFAULT_FILE)
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read configuration file {path}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"configuration file {path} is not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"configuration file {path} must hold a mapping of keys to values")
+    known = {f.name for f in fields(Config)}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise ConfigError(f"{path}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(known))}")
+    for key in known:
+        value = env.get(f"NOCTURNE_{key.upper()}")
+        if value is not None:
+            raw[key] = value
+    return _validated(raw, base_dir=path.resolve().parent, source=str(path))
+
+
+def _validated(raw: dict, base_dir: Path, source: str) -> Config:
+    values = {}
+    for f in fields(Config):
+        value = raw.get(f.name, f.default)
+        try:
+            values[f.name] = _coerce(f.name, value, base_dir)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"config key '{f.name}' (NOCTURNE_{f.name.upper()}) in {source}: {exc}") from None
+    return Config(**values)
+
+
+def _coerce(key: str, value, base_dir: Path):
+    if key == "backend":
+        if value not in BACKENDS:
+            raise ValueError(f"{value!r} is not a backend; choose one of {', '.join(BACKENDS)}")
+        return value
+    if key == "data_dir":
+        if not str(value).strip():
+            raise ValueError("must not be empty")
+        p = Path(str(value)).expanduser()
+        return p if p.is_absolute() else (base_dir / p).resolve()
+    if key in ("hbase_port", "server_port"):
+        return _int(value, 1, 65535)
+    if key in ("hbase_timeout_ms", "hbase_pool_size", "schema_version"):
+        return _int(value, 1, 10**9)
+    if key == "table_prefix":
+        value = str(value)
+        if not value or not all(c.isalnum() or c in "-_" for c in value):
+            raise ValueError(f"{value!r} must be letters, digits, '-' or '_'")
+        return value
+    if not str(value).strip():
+        raise ValueError("must not be empty")
+    return str(value)
+
+
+def _int(value, lo: int, hi: int) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not an integer")
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ValueError(f"{value!r} is not an integer") from None
+    if not lo <= number <= hi:
+        raise ValueError(f"{number} is outside {lo}..{hi}")
+    return number
+
+
+@lru_cache(maxsize=1)
+def get_config() -> Config:
+    """The process-wide configuration, loaded once."""
+    return load_config()

@@ -1,0 +1,79 @@
+"""Nocturne's storage: one interface (happybase's verbs), two backends.
+
+>>> from store import open_store
+>>> with open_store() as s:                      # the configured backend
+...     for key, cells in s.table("main").scan(row_prefix="ZTF23abcdefg_", columns=["i:magpsf"]):
+...         ...
+
+``open_store(create=True)`` makes the data directory and any missing table (never
+touching existing data); without it a missing store is an error naming the path.
+Opening checks that the store was created with the schema version the configuration
+expects.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+
+from hbase_schema import Schema, get_schema
+from settings import Config, get_config
+
+from .base import Batch, Store, Table
+from .errors import DataDirError, SchemaVersionError, StoreError, StoreUnavailable, TableMissing
+
+__all__ = ["open_store", "Store", "Table", "Batch", "StoreError", "DataDirError",
+           "SchemaVersionError", "StoreUnavailable", "TableMissing"]
+
+META_ROW = "store"
+
+
+def open_store(config: Config | None = None, create: bool = False, schema: Schema | None = None) -> Store:
+    """Open the store ``config`` describes (default: the process configuration)."""
+    config = config or get_config()
+    schema = schema or get_schema()
+    if config.schema_version != schema.version:
+        raise SchemaVersionError(
+            f"config expects schema version {config.schema_version} but hbase_schema/schema.yml is version "
+            f"{schema.version}; update schema_version in the configuration or the code")
+    if config.backend == "embedded":
+        from .embedded import EmbeddedStore
+        store = EmbeddedStore(schema, config.table_prefix, config.data_dir, create=create)
+    else:
+        from .hbase import HBaseStore
+        store = HBaseStore(schema, config.table_prefix, config.hbase_host, config.hbase_port,
+                           config.hbase_timeout_ms, config.hbase_pool_size)
+    try:
+        if create:
+            store.create_tables()
+            _stamp(store)
+        _check_version(store, schema.version)
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
+def _stamp(store: Store) -> None:
+    meta = store.table("meta")
+    if not meta.row(META_ROW):
+        meta.put(META_ROW, {"m:schema_version": store.schema.version, "m:prefix": store.prefix,
+                            "m:created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")})
+
+
+def _check_version(store: Store, expected: int) -> None:
+    try:
+        found = store.table("meta").row(META_ROW).get("m:schema_version")
+    except TableMissing:
+        raise DataDirError(f"the store at {_where(store)} has no tables under prefix {store.prefix!r}; "
+                           f"create them with `python -m hbase_schema create`") from None
+    if found is None:
+        raise DataDirError(f"the store at {_where(store)} has no schema stamp under prefix {store.prefix!r}; "
+                           f"create it with `python -m hbase_schema create`")
+    if found != expected:
+        raise SchemaVersionError(
+            f"the store at {_where(store)} was created with schema version {found}, but this Nocturne uses "
+            f"version {expected}; migrate the store or point NOCTURNE_DATA_DIR/NOCTURNE_TABLE_PREFIX elsewhere "
+            f"(nothing was changed)")
+
+
+def _where(store: Store) -> str:
+    return str(getattr(store, "data_dir", None) or getattr(store, "where", lambda: "?")())

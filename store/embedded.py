@@ -1,0 +1,278 @@
+"""The embedded backend: SQLite (standard library) in WAL mode, in one file on local disk.
+
+Each schema table is one SQLite table ``(k BLOB PRIMARY KEY, f_<family> BLOB, ...)
+WITHOUT ROWID``: rows are clustered by key, so a prefix or range scan reads contiguous
+pages, and each column family is its own blob (see :mod:`store.codec`), so a scan of the
+``i`` family never reads the cutouts in ``b``. WAL mode lets any number of reader
+processes (gunicorn workers) read while the one writer (the nightly ingest) writes.
+
+A put into an existing row merges cell by cell, as HBase does, through an SQL function
+that runs only on key conflicts; new rows cost one ``INSERT``.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from pathlib import Path
+
+from hbase_schema import Schema, TableSpec
+
+from .base import Store, Table
+from .errors import DataDirError, StoreError, TableMissing
+
+DB_FILE = "nocturne.sqlite3"
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class EmbeddedTable(Table):
+    def __init__(self, store: "EmbeddedStore", spec: TableSpec):
+        super().__init__(store, spec)
+        self.sql_name = _q(self.name)
+        self.fcols = {f: _q("f_" + f) for f in self.layout.family_names}
+        self._upserts: dict[tuple, str] = {}
+
+    # -- reads ---------------------------------------------------------------------------
+    def _select(self, wanted) -> tuple[list[str], str]:
+        families = list(self.layout.family_names) if wanted is None else [f for f in self.layout.family_names if f in wanted]
+        return families, ", ".join(self.fcols[f] for f in families)
+
+    def _decode(self, families, blobs, wanted) -> dict:
+        out = {}
+        for family, blob in zip(families, blobs):
+            if blob is not None:
+                out.update(self.layout.codecs[family].decode(blob, None if wanted is None else wanted[family]))
+        return out
+
+    def _get(self, keys, wanted):
+        families, cols = self._select(wanted)
+        found = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i + 500]
+            sql = f"SELECT k, {cols} FROM {self.sql_name} WHERE k IN ({','.join('?' * len(chunk))})"
+            for k, *blobs in self.store._execute(self, sql, chunk):
+                cells = self._decode(families, blobs, wanted)
+                if cells:
+                    found[k] = cells
+        return [(k.decode("utf-8"), found[k]) for k in keys if k in found]
+
+    def _scan(self, start, stop, wanted, limit, reverse, batch_size, keys_only=False):
+        families, cols = self._select(wanted)
+        where, args = [], []
+        if start is not None:
+            where.append("k >= ?")
+            args.append(start)
+        if stop is not None:
+            where.append("k < ?")
+            args.append(stop)
+        where.append("(" + " OR ".join(f"{self.fcols[f]} IS NOT NULL" for f in families) + ")")
+        order = "DESC" if reverse else "ASC"
+        select = "k" if keys_only else f"k, {cols}"
+        sql = f"SELECT {select} FROM {self.sql_name} WHERE {' AND '.join(where)} ORDER BY k {order}"
+        cursor = self.store._execute(self, sql, args)
+        return self._rows(cursor, families, wanted, limit, keys_only)
+
+    def _rows(self, cursor, families, wanted, limit, keys_only):
+        n = 0
+        try:
+            for k, *blobs in cursor:
+                cells = {} if keys_only else self._decode(families, blobs, wanted)
+                if cells or keys_only:
+                    yield k.decode("utf-8"), cells
+                    n += 1
+                    if limit is not None and n >= limit:
+                        return
+        finally:
+            cursor.close()
+
+    # -- writes --------------------------------------------------------------------------
+    def _upsert_sql(self, families: tuple) -> str:
+        sql = self._upserts.get(families)
+        if sql is None:
+            cols = ", ".join(self.fcols[f] for f in families)
+            sets = ", ".join(
+                f"{self.fcols[f]} = nocturne_merge(?{len(families) + 2}, '{f}', {self.fcols[f]}, excluded.{self.fcols[f]})"
+                for f in families)
+            marks = ", ".join("?" * (len(families) + 1))
+            sql = (f"INSERT INTO {self.sql_name} (k, {cols}) VALUES ({marks}) "
+                   f"ON CONFLICT(k) DO UPDATE SET {sets}")
+            self._upserts[families] = sql
+        return sql
+
+    def _apply(self, ops):
+        codecs = self.layout.codecs
+        with self.store._write() as db:
+            run_sql, run_args = None, []
+            for op, key, payload in ops:
+                if op == "put":
+                    families = tuple(f for f, _, _ in payload)
+                    if not families:
+                        continue
+                    sql = self._upsert_sql(families)
+                    args = [key, *(codecs[f].encode(cells, mask) for f, cells, mask in payload), self.name]
+                    if sql != run_sql:
+                        if run_args:
+                            db.executemany(run_sql, run_args)
+                        run_sql, run_args = sql, []
+                    run_args.append(args)
+                else:
+                    if run_args:
+                        db.executemany(run_sql, run_args)
+                        run_sql, run_args = None, []
+                    self._delete(db, key, payload)
+            if run_args:
+                db.executemany(run_sql, run_args)
+
+    def _delete(self, db, key: bytes, wanted) -> None:
+        if wanted is None:
+            db.execute(f"DELETE FROM {self.sql_name} WHERE k = ?", (key,))
+            return
+        families = list(self.layout.family_names)
+        row = db.execute(f"SELECT {', '.join(self.fcols[f] for f in families)} FROM {self.sql_name} WHERE k = ?",
+                         (key,)).fetchone()
+        if row is None:
+            return
+        blobs = dict(zip(families, row))
+        for family, names in wanted.items():
+            if blobs[family] is None:
+                continue
+            if names is None:
+                blobs[family] = None
+                continue
+            codec = self.layout.codecs[family]
+            cells = {k: v for k, v in codec.decode(blobs[family]).items() if k not in names}
+            blobs[family] = codec.encode(cells, codec.mask_of(cells)) if cells else None
+        if all(b is None for b in blobs.values()):
+            db.execute(f"DELETE FROM {self.sql_name} WHERE k = ?", (key,))
+        else:
+            sets = ", ".join(f"{self.fcols[f]} = ?" for f in families)
+            db.execute(f"UPDATE {self.sql_name} SET {sets} WHERE k = ?", (*blobs.values(), key))
+
+
+class _WriteTxn:
+    def __init__(self, store: "EmbeddedStore"):
+        self.store = store
+
+    def __enter__(self):
+        self.db = self.store._conn()
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.db.execute("COMMIT")
+        else:
+            self.db.execute("ROLLBACK")
+
+
+class EmbeddedStore(Store):
+    """Tables in one SQLite database file under ``data_dir``."""
+
+    backend = "embedded"
+
+    def __init__(self, schema: Schema, prefix: str, data_dir: Path, create: bool = False):
+        super().__init__(schema, prefix)
+        self.data_dir = Path(data_dir)
+        self.path = self.data_dir / DB_FILE
+        self._local = threading.local()
+        self._families = {}
+        if create and not self.data_dir.exists():
+            try:
+                self.data_dir.mkdir(parents=True)
+            except OSError as exc:
+                raise DataDirError(f"cannot create data directory {self.data_dir}: {exc.strerror}") from None
+        self._check_path(create)
+
+    def _check_path(self, create: bool) -> None:
+        d = self.data_dir
+        if not d.exists():
+            raise DataDirError(f"data directory {d} does not exist; create the store with "
+                               f"`python -m hbase_schema create` (or set NOCTURNE_DATA_DIR)")
+        if not d.is_dir():
+            raise DataDirError(f"data directory {d} is not a directory")
+        if not os.access(d, os.R_OK | os.X_OK):
+            raise DataDirError(f"data directory {d} is not readable by this user")
+        if not self.path.exists() and not create:
+            raise DataDirError(f"no Nocturne store in {d} (missing {DB_FILE}); create it with "
+                               f"`python -m hbase_schema create`")
+        if self.path.exists() and not os.access(self.path, os.R_OK):
+            raise DataDirError(f"store file {self.path} is not readable by this user")
+
+    def _conn(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None or getattr(self._local, "pid", None) != os.getpid():
+            try:
+                db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=60)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.execute("PRAGMA cache_size=-65536")
+                db.execute("PRAGMA mmap_size=268435456")
+            except sqlite3.Error as exc:
+                raise DataDirError(f"cannot open store file {self.path}: {exc}") from exc
+            db.create_function("nocturne_merge", 4, self._merge, deterministic=True)
+            self._local.db, self._local.pid = db, os.getpid()
+        return db
+
+    def _merge(self, table: str, family: str, old, new):
+        codec = self._families.get((table, family))
+        if codec is None:
+            spec = next(t for t in self.schema.tables.values() if t.physical_name(self.prefix) == table)
+            codec = self._families[(table, family)] = self.table(spec.logical).layout.codecs[family]
+        return codec.merge(old, new)
+
+    def _execute(self, table: Table, sql: str, args):
+        try:
+            return self._conn().execute(sql, args)
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                raise TableMissing(f"table {table.name} does not exist in {self.path}; "
+                                   f"create it with `python -m hbase_schema create`") from None
+            raise StoreError(f"embedded store {self.path}: {exc}") from exc
+
+    def _write(self) -> _WriteTxn:
+        return _WriteTxn(self)
+
+    def _open_table(self, spec: TableSpec) -> EmbeddedTable:
+        return EmbeddedTable(self, spec)
+
+    def existing_tables(self) -> list[str]:
+        names = {r[0] for r in self._conn().execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return [t for t, s in self.schema.tables.items() if s.physical_name(self.prefix) in names]
+
+    def create_tables(self) -> list[str]:
+        existing = set(self.existing_tables())
+        made = []
+        with self._write() as db:
+            for logical, spec in self.schema.tables.items():
+                if logical in existing:
+                    continue
+                cols = ", ".join(f"{_q('f_' + f)} BLOB" for f in spec.families)
+                db.execute(f"CREATE TABLE {_q(spec.physical_name(self.prefix))} "
+                           f"(k BLOB PRIMARY KEY NOT NULL, {cols}) WITHOUT ROWID")
+                made.append(logical)
+        return made
+
+    def drop_tables(self) -> list[str]:
+        dropped = self.existing_tables()
+        with self._write() as db:
+            for logical in dropped:
+                db.execute(f"DROP TABLE {_q(self.schema.table(logical).physical_name(self.prefix))}")
+        self._tables.clear()
+        return dropped
+
+    def size_bytes(self) -> int:
+        """Bytes on disk: the database file plus its WAL."""
+        return sum(p.stat().st_size for p in self.data_dir.glob(DB_FILE + "*") if p.is_file())
+
+    def checkpoint(self) -> None:
+        """Fold the WAL into the database file (e.g. after a night's ingest)."""
+        self._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None

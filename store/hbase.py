@@ -1,0 +1,274 @@
+"""The HBase backend: happybase over Thrift, with a connection pool.
+
+One schema column is one HBase cell, encoded big-endian by :func:`store.codec.encode_cell`
+so HBase's own tools read the same numbers. Tables are created with the schema's
+families (one version kept, row bloom filters, compression unless the schema says
+``compression: none``, as for already-gzipped cutouts).
+
+Every call runs through :meth:`HBaseStore._call`: a transport error is retried with
+backoff until ``hbase_timeout_ms`` has passed, then raised as
+:class:`~store.errors.StoreUnavailable` naming host and port. The pool replaces broken
+connections, so service resumes on its own when HBase comes back.
+"""
+from __future__ import annotations
+
+import socket
+import time
+
+import happybase
+from thriftpy2.thrift import TException
+from thriftpy2.transport import TTransportException
+
+from hbase_schema import Schema, TableSpec
+
+from .base import Store, Table
+from .codec import ColumnValueError, check_value, decode_cell, encode_cell
+from .errors import StoreError, StoreUnavailable, TableMissing
+
+TRANSIENT = (TTransportException, socket.error, BrokenPipeError, ConnectionError, EOFError)
+DEFAULT_COMPRESSION = "GZ"
+
+
+class HBaseTable(Table):
+    def __init__(self, store: "HBaseStore", spec: TableSpec):
+        super().__init__(store, spec)
+        self.bname = self.name.encode()
+        self.types = {}
+
+    def _type(self, column: bytes) -> str:
+        t = self.types.get(column)
+        if t is None:
+            t = self.types[column] = self.spec.column(column.decode("utf-8")).type
+        return t
+
+    def _decode(self, data: dict) -> dict:
+        return {c.decode("utf-8"): decode_cell(self._type(c), v) for c, v in data.items()}
+
+    @staticmethod
+    def _columns(wanted) -> list[bytes] | None:
+        if wanted is None:
+            return None
+        cols = []
+        for family, names in wanted.items():
+            cols.extend([family.encode()] if names is None else [n.encode() for n in sorted(names)])
+        return cols
+
+    def _get(self, keys, wanted):
+        columns = self._columns(wanted)
+
+        def get(conn):
+            return conn.table(self.bname).rows(keys, columns=columns)
+
+        found = dict(self.store._call(get, self.name))
+        return [(k.decode("utf-8"), self._decode(found[k])) for k in keys if k in found and found[k]]
+
+    def _scan(self, start, stop, wanted, limit, reverse, batch_size, keys_only=False):
+        columns = self._columns(wanted)
+        kwargs = dict(columns=columns, batch_size=max(1, min(batch_size, limit or batch_size)))
+        if keys_only:
+            kwargs["filter"] = b"FirstKeyOnlyFilter() AND KeyOnlyFilter()"
+        if reverse:
+            # HBase walks a reversed scan from row_start (inclusive) downwards; our range
+            # is [start, stop), so start at stop, skip stop itself, and end below start.
+            kwargs.update(row_start=stop, reverse=True)
+        else:
+            kwargs.update(row_start=start, row_stop=stop)
+        return self._iterate(kwargs, start, stop, limit, reverse, keys_only)
+
+    def _iterate(self, kwargs, start, stop, limit, reverse, keys_only):
+        n = 0
+        with self.store._connection(self.name) as conn:
+            try:
+                for key, data in conn.table(self.bname).scan(**kwargs):
+                    if reverse:
+                        if stop is not None and key >= stop:
+                            continue
+                        if start is not None and key < start:
+                            return
+                    yield key.decode("utf-8"), ({} if keys_only else self._decode(data))
+                    n += 1
+                    if limit is not None and n >= limit:
+                        return
+            except TRANSIENT as exc:
+                raise self.store._unavailable(exc) from None
+            except TException as exc:
+                raise self.store._error(exc, self.name) from None
+
+    def _apply(self, ops):
+        encoded = []
+        for op, key, payload in ops:
+            if op == "put":
+                cells = {}
+                for _family, group, _mask in payload:
+                    for name, value in group.items():
+                        try:
+                            cells[name.encode()] = encode_cell(self._type(name.encode()), value)
+                        except Exception:
+                            check_value(name, self._type(name.encode()), value)
+                            raise ColumnValueError(f"column {name}: cannot store {value!r}") from None
+                if cells:
+                    encoded.append(("put", key, cells))
+            else:
+                encoded.append(("delete", key, self._columns(payload)))
+
+        for segment in _segments(encoded):
+            self.store._send(self.bname, segment, self.name)
+
+
+class HBaseStore(Store):
+    """Tables on an HBase cluster (or a local standalone) reached through Thrift."""
+
+    backend = "hbase"
+
+    def __init__(self, schema: Schema, prefix: str, host: str, port: int, timeout_ms: int = 5000,
+                 pool_size: int = 4):
+        super().__init__(schema, prefix)
+        self.host, self.port, self.timeout_ms = host, int(port), int(timeout_ms)
+        self._last_delete = 0.0
+        self.pool = happybase.ConnectionPool(pool_size, host=host, port=self.port, timeout=self.timeout_ms,
+                                             autoconnect=False)
+
+    def where(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def _unavailable(self, exc) -> StoreUnavailable:
+        return StoreUnavailable(f"HBase unreachable at {self.where()} (Thrift): {exc.__class__.__name__}: {exc}. "
+                                f"Is HBase with its Thrift server running? (NOCTURNE_HBASE_HOST / NOCTURNE_HBASE_PORT)")
+
+    def _error(self, exc, table: str) -> StoreError:
+        text = str(getattr(exc, "message", None) or exc)
+        if "TableNotFoundException" in text or "TableNotFound" in text:
+            return TableMissing(f"table {table} does not exist on HBase at {self.where()}; "
+                                f"create it with `python -m hbase_schema create`")
+        return StoreError(f"HBase at {self.where()} refused the request on {table}: {text[:300]}")
+
+    def _connection(self, table: str = ""):
+        return _PooledConnection(self)
+
+    def _call(self, fn, table: str = ""):
+        """Run ``fn(connection)``, retrying transient failures until the timeout passes."""
+        deadline = time.monotonic() + self.timeout_ms / 1000
+        delay = 0.05
+        while True:
+            try:
+                with self._connection(table) as conn:
+                    return fn(conn)
+            except TRANSIENT as exc:
+                if time.monotonic() + delay > deadline:
+                    raise self._unavailable(exc) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+            except TException as exc:
+                raise self._error(exc, table) from None
+
+    def _send(self, table: bytes, ops: list, name: str) -> None:
+        """Send one segment of mutations in one Thrift call.
+
+        HBase stamps cells with the server's clock in milliseconds, and a delete hides
+        every cell stamped at or before it: a put sent in the same millisecond as a
+        delete of its row would vanish. So a segment that puts waits until at least
+        2 ms have passed since this process last sent a delete.
+        """
+        if any(op == "put" for op, _, _ in ops):
+            wait = self._last_delete + 0.002 - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+
+        def send(conn):
+            with conn.table(table).batch() as batch:
+                for op, key, arg in ops:
+                    if op == "put":
+                        batch.put(key, arg)
+                    else:
+                        batch.delete(key, columns=arg)
+
+        self._call(send, name)
+        if any(op == "delete" for op, _, _ in ops):
+            self._last_delete = time.monotonic()
+
+    def _open_table(self, spec: TableSpec) -> HBaseTable:
+        return HBaseTable(self, spec)
+
+    def existing_tables(self) -> list[str]:
+        names = {n.decode() for n in self._call(lambda c: c.tables())}
+        return [t for t, s in self.schema.tables.items() if s.physical_name(self.prefix) in names]
+
+    def create_tables(self) -> list[str]:
+        existing = set(self.existing_tables())
+        made = []
+        for logical, spec in self.schema.tables.items():
+            if logical in existing:
+                continue
+            families = {
+                name: dict(max_versions=1, bloom_filter_type="ROW",
+                           compression=("NONE" if (f.compression or "").lower() == "none" else DEFAULT_COMPRESSION))
+                for name, f in spec.families.items()
+            }
+            self._call(lambda c: c.create_table(spec.physical_name(self.prefix), families))
+            made.append(logical)
+        return made
+
+    def drop_tables(self) -> list[str]:
+        dropped = self.existing_tables()
+        for logical in dropped:
+            name = self.schema.table(logical).physical_name(self.prefix)
+            self._call(lambda c: c.delete_table(name, disable=True))
+        self._tables.clear()
+        return dropped
+
+    def close(self) -> None:
+        while True:
+            try:
+                conn = self.pool._queue.get_nowait()
+            except Exception:
+                break
+            conn.close()
+
+
+def _segments(ops: list) -> list[list]:
+    """``ops`` cut so that no put follows a delete within one segment (see ``_send``)."""
+    segments, current, deleted = [], [], False
+    for op in ops:
+        if op[0] == "put" and deleted:
+            segments.append(current)
+            current, deleted = [], False
+        current.append(op)
+        deleted = deleted or op[0] == "delete"
+    if current:
+        segments.append(current)
+    return segments
+
+
+class _PooledConnection:
+    """A pool connection opened on entry; a broken one is closed so the next use reopens it."""
+
+    def __init__(self, store: HBaseStore):
+        self.store = store
+        self.timeout = store.timeout_ms / 1000
+
+    def __enter__(self):
+        pool = self.store.pool
+        try:
+            self.conn = pool._acquire_connection(self.timeout)
+        except happybase.pool.NoConnectionsAvailable:
+            raise StoreUnavailable(f"no free HBase connection to {self.store.where()} within "
+                                   f"{self.store.timeout_ms} ms (pool exhausted)") from None
+        try:
+            if not self.conn.transport.is_open():
+                self.conn.open()
+        except BaseException:
+            self._release(broken=True)
+            raise
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb):
+        self._release(broken=exc_type is not None and issubclass(exc_type, TRANSIENT + (TException,)))
+
+    def _release(self, broken: bool) -> None:
+        if broken:
+            try:
+                self.conn.close()
+            except Exception:
+                pass
+            self.conn._refresh_thrift_client()
+        self.store.pool._return_connection(self.conn)

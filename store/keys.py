@@ -1,0 +1,95 @@
+"""Row-key codecs: values <-> row keys, per the schema's ``row_key`` parts.
+
+Parts are joined by the separator (``_``). Variable-width strings escape ``%`` and the
+separator, so no part ever contains it and ``prefix(...)`` scans never match a longer
+value (pixel ``12`` cannot match ``123``). jd and pixel are fixed width, so text order
+is numeric order.
+"""
+from __future__ import annotations
+
+import math
+
+from hbase_schema import TableSpec
+
+JD_WIDTH = 15
+PIXEL_WIDTH = 10
+
+
+def escape(text: str, sep: str = "_") -> str:
+    return str(text).replace("%", "%25").replace(sep, "%" + format(ord(sep), "02X"))
+
+
+def unescape(text: str, sep: str = "_") -> str:
+    return text.replace("%" + format(ord(sep), "02X"), sep).replace("%25", "%")
+
+
+def format_jd(jd) -> str:
+    value = float(jd)
+    if not (math.isfinite(value) and 0 <= value < 1e7):
+        raise ValueError(f"jd {jd!r} is outside 0..1e7 and cannot be a row key")
+    return f"{value:0{JD_WIDTH}.7f}"
+
+
+def format_pixel(pixel) -> str:
+    value = int(pixel)
+    if not 0 <= value < 10**PIXEL_WIDTH:
+        raise ValueError(f"pixel {pixel!r} is outside 0..{10**PIXEL_WIDTH - 1}")
+    return f"{value:0{PIXEL_WIDTH}d}"
+
+
+def format_night(night) -> str:
+    text = str(night)
+    if len(text) != 8 or not text.isdigit():
+        raise ValueError(f"night {night!r} must be YYYYMMDD")
+    return text
+
+
+_FORMATTERS = {"jd": format_jd, "pixel": format_pixel, "night": format_night}
+_PARSERS = {"jd": float, "pixel": int, "night": str}
+
+
+class RowKey:
+    """Builds and parses the row keys of one table."""
+
+    def __init__(self, spec: TableSpec, sep: str = "_"):
+        self.spec = spec
+        self.sep = sep
+        self.parts = spec.row_key
+
+    def _part(self, kind: str, value) -> str:
+        if value is None:
+            raise ValueError("a row-key part cannot be None")
+        if kind == "string":
+            return escape(value, self.sep)
+        return _FORMATTERS[kind](value)
+
+    def build(self, *values) -> str:
+        """The row key of ``values``, given in the order of the schema's parts."""
+        if len(values) != len(self.parts):
+            names = ", ".join(p.name for p in self.parts)
+            raise ValueError(f"{self.spec.logical} row key takes {len(self.parts)} parts ({names}), got {len(values)}")
+        return self.sep.join(self._part(p.kind, v) for p, v in zip(self.parts, values))
+
+    def prefix(self, *values) -> str:
+        """A scan prefix for the first ``len(values)`` parts, ending with the separator."""
+        if not 0 < len(values) <= len(self.parts):
+            raise ValueError(f"{self.spec.logical} prefix takes 1..{len(self.parts)} parts")
+        return self.sep.join(self._part(p.kind, v) for p, v in zip(self.parts, values)) + self.sep
+
+    def parse(self, key: str) -> dict:
+        """The parts of ``key`` as a dict of typed values."""
+        pieces = key.split(self.sep)
+        if len(pieces) != len(self.parts):
+            raise ValueError(f"{key!r} is not a {self.spec.logical} row key")
+        return {
+            p.name: unescape(v, self.sep) if p.kind == "string" else _PARSERS[p.kind](v)
+            for p, v in zip(self.parts, pieces)
+        }
+
+
+def successor(prefix: bytes) -> bytes | None:
+    """The smallest key greater than every key starting with ``prefix`` (None: no bound)."""
+    trimmed = prefix.rstrip(b"\xff")
+    if not trimmed:
+        return None
+    return trimmed[:-1] + bytes([trimmed[-1] + 1])

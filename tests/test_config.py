@@ -1,0 +1,54 @@
+"""Configuration: file, NOCTURNE_<KEY> overrides, NOCTURNE_CONFIG, clear errors."""
+from pathlib import Path
+
+import pytest
+
+from settings import DEFAULT_FILE, ConfigError, load_config
+
+
+def test_defaults_come_from_config_yml():
+    c = load_config(DEFAULT_FILE, environ={})
+    assert c.backend == "embedded"
+    assert (c.server_host, c.server_port) == ("127.0.0.1", 24000)
+    assert c.table_prefix == "ztf"
+    assert c.data_dir == DEFAULT_FILE.parent / "data"
+
+
+def test_every_key_is_overridable_from_the_environment(tmp_path):
+    env = {"NOCTURNE_BACKEND": "hbase", "NOCTURNE_HBASE_HOST": "hbase.example", "NOCTURNE_HBASE_PORT": "9191",
+           "NOCTURNE_DATA_DIR": str(tmp_path), "NOCTURNE_TABLE_PREFIX": "lsst", "NOCTURNE_SERVER_PORT": "8080"}
+    c = load_config(DEFAULT_FILE, environ=env)
+    assert (c.backend, c.hbase_host, c.hbase_port) == ("hbase", "hbase.example", 9191)
+    assert (c.data_dir, c.table_prefix, c.server_port) == (tmp_path, "lsst", 8080)
+
+
+def test_nocturne_config_replaces_the_whole_file(tmp_path):
+    other = tmp_path / "other.yml"
+    other.write_text("backend: hbase\ndata_dir: store\n")
+    c = load_config(environ={"NOCTURNE_CONFIG": str(other)})
+    assert c.backend == "hbase"
+    assert c.data_dir == tmp_path / "store"  # relative to the file that names it
+
+
+@pytest.mark.parametrize("key,value,words", [
+    ("NOCTURNE_BACKEND", "mysql", "'backend'"),
+    ("NOCTURNE_HBASE_PORT", "ninety", "'hbase_port'"),
+    ("NOCTURNE_SERVER_PORT", "70000", "'server_port'"),
+    ("NOCTURNE_TABLE_PREFIX", "bad prefix", "'table_prefix'"),
+    ("NOCTURNE_SCHEMA_VERSION", "0", "'schema_version'"),
+])
+def test_an_invalid_value_names_its_key(key, value, words):
+    with pytest.raises(ConfigError, match=words):
+        load_config(DEFAULT_FILE, environ={key: value})
+
+
+def test_unknown_keys_and_unreadable_files_are_reported(tmp_path):
+    bad = tmp_path / "bad.yml"
+    bad.write_text("backnd: hbase\n")
+    with pytest.raises(ConfigError, match="backnd"):
+        load_config(bad, environ={})
+    with pytest.raises(ConfigError, match="missing.yml"):
+        load_config(tmp_path / "missing.yml", environ={})
+    (tmp_path / "broken.yml").write_text("backend: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(tmp_path / "broken.yml", environ={})
