@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs Nocturne's whole test suite: ./run_tests.sh [pytest arguments...]
+#
+# Sets up .venv if needed. Where Java and Maven are present (or NOCTURNE_HBASE_HOST
+# names a running HBase Thrift server), the HBase tests run against a real HBase:
+# this script starts the local standalone one (hbase_schema/local/hbase) and stops it
+# afterwards. Without them those tests skip with one line; with CI=true they fail.
+set -uo pipefail
+cd "$(dirname "$0")"
+source scripts/venv.sh
+ensure_venv || exit 1
+
+started_hbase=""
+cleanup() {
+  if [ -n "$started_hbase" ]; then
+    echo "==> stopping the local HBase"
+    hbase_schema/local/hbase stop >/dev/null 2>&1 || true
+  fi
+}
+trap cleanup EXIT INT TERM
+
+if [ -n "${NOCTURNE_HBASE_HOST:-}" ]; then
+  echo "==> HBase tests use the Thrift server at ${NOCTURNE_HBASE_HOST}:${NOCTURNE_HBASE_PORT:-9090}"
+elif [ "${NOCTURNE_SKIP_HBASE:-}" = "1" ]; then
+  echo "==> NOCTURNE_SKIP_HBASE=1: HBase tests will skip"
+elif command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1; then
+  if hbase_schema/local/hbase status >/dev/null 2>&1; then
+    echo "==> HBase tests use the local HBase already running"
+  else
+    echo "==> starting a local standalone HBase for the HBase tests (first run downloads its jars)"
+    hbase_dir="$(mktemp -d /tmp/nocturne-hbase-XXXXXX)"
+    if hbase_schema/local/hbase start "$hbase_dir"; then
+      started_hbase=1
+    else
+      echo "warning: the local HBase did not start; HBase tests will skip (and fail under CI=true)" >&2
+    fi
+  fi
+  export NOCTURNE_HBASE_HOST=127.0.0.1 NOCTURNE_HBASE_PORT="${HBASE_THRIFT_PORT:-9090}"
+else
+  echo "==> Java or Maven not found: HBase tests will skip (install openjdk-17-jdk-headless and maven to run them)"
+fi
+
+python -m pytest -ra "$@"
