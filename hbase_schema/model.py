@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 COLUMN_TYPES = ("float32", "float64", "int32", "int64", "bool", "string", "bytes", "json")
-KEY_PART_KINDS = ("string", "jd", "pixel", "night")
+KEY_PART_KINDS = ("string", "jd", "pixel", "night", "id")
 SCHEMA_FILE = Path(__file__).with_name("schema.yml")
 
 

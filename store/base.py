@@ -169,8 +169,12 @@ class Table:
     def _scan(self, start, stop, wanted, limit, reverse, batch_size, keys_only=False):
         raise NotImplementedError
 
+    def _prepare(self, groups: list) -> object:
+        """Encode one put's ``(family, cells, mask)`` groups for ``_apply``; raise on bad values."""
+        raise NotImplementedError
+
     def _apply(self, ops: list) -> None:
-        """Apply ``("put", key, groups)`` / ``("delete", key, families_or_None)`` in order."""
+        """Apply ``("put", key, prepared)`` / ``("delete", key, projection)`` in order."""
         raise NotImplementedError
 
 
@@ -185,8 +189,9 @@ class Batch:
         self._ops: list = []
 
     def put(self, row: str, data: dict) -> None:
-        groups = self.table.layout.split(data)
-        self._ops.append(("put", _key(row), groups))
+        """Buffer a put; a value that does not fit its column raises here, naming it."""
+        payload = self.table._prepare(self.table.layout.split(data))
+        self._ops.append(("put", _key(row), payload))
         if len(self._ops) >= self.batch_size:
             self.send()
 

@@ -181,6 +181,8 @@ class FamilyCodec:
         """``old`` overwritten cell by cell with ``new`` (an HBase put into an existing row)."""
         if old is None or new is None:
             return new if old is None else old
+        if old == new:  # the same packet ingested again
+            return old
         cells = self.decode(old)
         cells.update(self.decode(new))
         return self.encode(cells, self.mask_of(cells))

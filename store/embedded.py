@@ -102,22 +102,24 @@ class EmbeddedTable(Table):
             self._upserts[families] = sql
         return sql
 
-    def _apply(self, ops):
+    def _prepare(self, groups):
         codecs = self.layout.codecs
+        return (tuple(f for f, _, _ in groups), [codecs[f].encode(cells, mask) for f, cells, mask in groups])
+
+    def _apply(self, ops):
         with self.store._write() as db:
             run_sql, run_args = None, []
             for op, key, payload in ops:
                 if op == "put":
-                    families = tuple(f for f, _, _ in payload)
+                    families, blobs = payload
                     if not families:
                         continue
                     sql = self._upsert_sql(families)
-                    args = [key, *(codecs[f].encode(cells, mask) for f, cells, mask in payload), self.name]
                     if sql != run_sql:
                         if run_args:
                             db.executemany(run_sql, run_args)
                         run_sql, run_args = sql, []
-                    run_args.append(args)
+                    run_args.append((key, *blobs, self.name))
                 else:
                     if run_args:
                         db.executemany(run_sql, run_args)

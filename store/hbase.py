@@ -94,23 +94,21 @@ class HBaseTable(Table):
             except TException as exc:
                 raise self.store._error(exc, self.name) from None
 
-    def _apply(self, ops):
-        encoded = []
-        for op, key, payload in ops:
-            if op == "put":
-                cells = {}
-                for _family, group, _mask in payload:
-                    for name, value in group.items():
-                        try:
-                            cells[name.encode()] = encode_cell(self._type(name.encode()), value)
-                        except Exception:
-                            check_value(name, self._type(name.encode()), value)
-                            raise ColumnValueError(f"column {name}: cannot store {value!r}") from None
-                if cells:
-                    encoded.append(("put", key, cells))
-            else:
-                encoded.append(("delete", key, self._columns(payload)))
+    def _prepare(self, groups):
+        cells = {}
+        for _family, group, _mask in groups:
+            for name, value in group.items():
+                column = name.encode()
+                try:
+                    cells[column] = encode_cell(self._type(column), value)
+                except Exception:
+                    check_value(name, self._type(column), value)
+                    raise ColumnValueError(f"column {name}: cannot store {value!r}") from None
+        return cells
 
+    def _apply(self, ops):
+        encoded = [(op, key, payload if op == "put" else self._columns(payload))
+                   for op, key, payload in ops if op != "put" or payload]
         for segment in _segments(encoded):
             self.store._send(self.bname, segment, self.name)
 

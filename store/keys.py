@@ -44,8 +44,15 @@ def format_night(night) -> str:
     return text
 
 
-_FORMATTERS = {"jd": format_jd, "pixel": format_pixel, "night": format_night}
-_PARSERS = {"jd": float, "pixel": int, "night": str}
+def format_id(value) -> str:
+    number = int(value)
+    if number < 0:
+        raise ValueError(f"id {value!r} must be a non-negative integer")
+    return str(number)
+
+
+_FORMATTERS = {"jd": format_jd, "pixel": format_pixel, "night": format_night, "id": format_id}
+_PARSERS = {"jd": float, "pixel": int, "night": str, "id": int}
 
 
 class RowKey:

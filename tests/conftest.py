@@ -98,3 +98,35 @@ def store(request, tmp_path):
         s = request.getfixturevalue("_hbase_store")
         _truncate(s)
         yield s
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_config(request, tmp_path_factory):
+    """A configuration for a fresh, empty store on each backend, shared by a test module."""
+    tmp = tmp_path_factory.mktemp(request.param)
+    if request.param == "hbase":
+        host, port = hbase_address()
+        need(hbase_reachable(), f"no HBase Thrift server at {host}:{port} (start one with "
+                                f"hbase_schema/local/hbase start, or set NOCTURNE_HBASE_HOST/PORT)")
+        cfg = make_config("hbase", tmp, "t" + uuid.uuid4().hex[:8])
+    else:
+        cfg = make_config("embedded", tmp)
+    yield cfg
+    if request.param == "hbase":
+        with open_store(cfg) as s:
+            s.drop_tables()
+
+
+def dump(store, tables=None) -> dict:
+    """Every row of every table (NaN made comparable), for before/after comparisons."""
+    import math
+
+    def clean(v):
+        return "NaN" if isinstance(v, float) and math.isnan(v) else v
+
+    out = {}
+    for name in tables or store.schema.tables:
+        t = store.table(name)
+        out[name] = [(k, {c: clean(v) for c, v in cells.items()})
+                     for k, cells in t.scan(columns=list(t.layout.family_names))]
+    return out

@@ -16,7 +16,7 @@ def test_main_table_uses_ztf_and_fink_column_names():
     main = get_schema().table("main")
     for name in FINK_NAMES:
         assert main.column(name).name == name
-    assert [p.name for p in main.row_key] == ["objectId", "jd"]
+    assert [p.name for p in main.row_key] == ["objectId", "jd", "candid"]
     assert len(main.families["i"].columns) >= 100
 
 
@@ -29,8 +29,9 @@ def test_every_column_has_a_type_and_a_description():
 
 def test_index_tables_exist_with_their_row_keys():
     s = get_schema()
-    expected = {"jd": ["jd", "objectId"], "pixel": ["pixel", "jd", "objectId"],
-                "class": ["classification", "jd", "objectId"], "ssnamenr": ["ssnamenr", "jd", "objectId"],
+    expected = {"jd": ["jd", "objectId", "candid"], "pixel": ["pixel", "jd", "objectId", "candid"],
+                "class": ["classification", "jd", "objectId", "candid"],
+                "ssnamenr": ["ssnamenr", "jd", "objectId", "candid"],
                 "upper": ["objectId", "jd"], "uppervalid": ["objectId", "jd"], "statistics": ["survey", "night"]}
     for name, parts in expected.items():
         assert [p.name for p in s.table(name).row_key] == parts, name

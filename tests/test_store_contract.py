@@ -48,11 +48,11 @@ def test_range_start_inclusive_stop_exclusive(store):
 def test_prefix_scan_matches_only_the_prefix(store):
     t = store.table("pixel")
     kb = t.keys
-    rows = [kb.build(12, 2460000.5, "ZTF1"), kb.build(123, 2460000.5, "ZTF2"),
-            kb.build(12, 2460001.5, "ZTF3"), kb.build(1200, 2460000.5, "ZTF4")]
+    rows = [kb.build(12, 2460000.5, "ZTF1", 1), kb.build(123, 2460000.5, "ZTF2", 2),
+            kb.build(12, 2460001.5, "ZTF3", 3), kb.build(1200, 2460000.5, "ZTF4", 4)]
     with t.batch() as b:
         for r in rows:
-            b.put(r, {"i:objectId": r[-4:]})
+            b.put(r, {"i:objectId": kb.parse(r)["objectId"]})
     got = [c["i:objectId"] for _, c in t.scan(row_prefix=kb.prefix(12))]
     assert got == ["ZTF1", "ZTF3"]
     assert keys(t.scan(row_prefix="zzz")) == []
@@ -62,13 +62,13 @@ def test_string_key_parts_are_escaped_so_prefixes_never_collide(store):
     t = store.table("class")
     kb = t.keys
     with t.batch() as b:
-        b.put(kb.build("SN", 2460000.5, "ZTF1"), {"i:objectId": "ZTF1"})
-        b.put(kb.build("SN_candidate", 2460000.5, "ZTF2"), {"i:objectId": "ZTF2"})
-        b.put(kb.build("SN candidate", 2460000.5, "ZTF3"), {"i:objectId": "ZTF3"})
+        b.put(kb.build("SN", 2460000.5, "ZTF1", 1), {"i:objectId": "ZTF1"})
+        b.put(kb.build("SN_candidate", 2460000.5, "ZTF2", 2), {"i:objectId": "ZTF2"})
+        b.put(kb.build("SN candidate", 2460000.5, "ZTF3", 3), {"i:objectId": "ZTF3"})
     assert [c["i:objectId"] for _, c in t.scan(row_prefix=kb.prefix("SN"))] == ["ZTF1"]
     assert [c["i:objectId"] for _, c in t.scan(row_prefix=kb.prefix("SN_candidate"))] == ["ZTF2"]
-    key = kb.build("SN_candidate", 2460000.5, "ZTF2")
-    assert kb.parse(key) == {"classification": "SN_candidate", "jd": 2460000.5, "objectId": "ZTF2"}
+    key = kb.build("SN_candidate", 2460000.5, "ZTF2", 2)
+    assert kb.parse(key) == {"classification": "SN_candidate", "jd": 2460000.5, "objectId": "ZTF2", "candid": 2}
 
 
 def test_reverse_scan_walks_the_same_range_backwards(store):

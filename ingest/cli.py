@@ -1,0 +1,114 @@
+"""Command line of the ingest: ``python -m ingest night|simulate ...``.
+
+night PATH     ingest a folder of Avro packets, an Avro container, a .tar.gz of a night or
+               Fink Parquet. Exit code: 0 all stored; 3 done, some packets quarantined
+               (see the summary and <data_dir>/quarantine/<night>/quarantine.jsonl);
+               75 another ingest holds the lock; 1 the night could not be ingested
+               (nothing half-done: run the same command again).
+simulate OUT   write simulated nights (see ``python -m ingest simulate --help``).
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from settings import ConfigError, load_config
+
+EXIT_QUARANTINED = 3
+EXIT_LOCKED = 75
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "simulate":
+        from ingest.simulator.cli import main as simulate
+        return simulate(argv[1:])
+    parser = argparse.ArgumentParser(prog="python -m ingest", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("simulate", help="write simulated nights of alerts", add_help=False)
+    night = sub.add_parser("night", help="ingest one night of alerts")
+    night.add_argument("path", type=Path, help="folder, .avro, .tar.gz or .parquet")
+    night.add_argument("--night", help="YYYYMMDD to file every alert under (default: each alert's UTC date)")
+    night.add_argument("--config", help="configuration file (default: NOCTURNE_CONFIG or config.yml)")
+    night.add_argument("--dry-run", action="store_true", help="read and validate only; write nothing")
+    night.add_argument("--quarantine", type=Path, help="quarantine folder (default: <data_dir>/quarantine)")
+    night.add_argument("--log-file", type=Path, help="log file (default: <data_dir>/logs/ingest.log)")
+    night.add_argument("--batch-size", type=int, default=500, help="rows per write batch (default 500)")
+    night.add_argument("--no-progress", action="store_true", help="plain log lines even on a terminal")
+    args = parser.parse_args(argv)
+    return run_night(args)
+
+
+def run_night(args) -> int:
+    from ingest.lock import IngestLocked
+    from ingest.night import ingest
+    from store import StoreError
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.night is not None and not (len(args.night) == 8 and args.night.isdigit()):
+        print(f"error: --night {args.night!r} must be YYYYMMDD", file=sys.stderr)
+        return 2
+    _setup_logging(args.log_file or (None if args.dry_run else Path(config.data_dir) / "logs" / "ingest.log"))
+    log = logging.getLogger("nocturne.ingest")
+    log.info("ingest %s into the %s store (%s)%s", args.path, config.backend,
+             config.data_dir if config.backend == "embedded" else f"{config.hbase_host}:{config.hbase_port}",
+             " [dry run]" if args.dry_run else "")
+    try:
+        summary = ingest(args.path, config, night=args.night, dry_run=args.dry_run,
+                         quarantine_dir=args.quarantine, batch_size=args.batch_size,
+                         show_progress=False if args.no_progress else None)
+    except IngestLocked as exc:
+        log.error("%s", exc)
+        return EXIT_LOCKED
+    except (FileNotFoundError, StoreError) as exc:
+        log.error("%s", exc)
+        log.error("nothing is half-done: fix the cause and run the same command again")
+        return 1
+    print(render_summary(summary, config))
+    return EXIT_QUARANTINED if summary.quarantined else 0
+
+
+def render_summary(summary, config) -> str:
+    rate = summary.alerts / summary.duration if summary.duration else 0
+    lines = ["", f"{'night':<10} {'packets':>9} {'stored':>9} {'objects':>8} {'quarant.':>8} "
+                 f"{'upper':>8} {'badqual':>8} {'g':>7} {'r':>7} {'i':>6}"]
+    for night, c in sorted(summary.nights.items()):
+        lines.append(f"{night:<10} {c.raw:>9,} {c.sci:>9,} {len(c.objects):>8,} {c.quarantined:>8,} "
+                     f"{c.upper:>8,} {c.badquality:>8,} {c.filters['n_g']:>7,} {c.filters['n_r']:>7,} "
+                     f"{c.filters['n_i']:>6,}")
+    lines.append("")
+    verb = "validated (dry run, nothing written)" if summary.dry_run else "stored"
+    lines.append(f"{summary.alerts:,} alerts {verb} in {summary.duration:.1f} s ({rate:,.0f} alerts/s); "
+                 f"{summary.quarantined:,} quarantined, {summary.duplicates:,} repeated candid(s) stored once")
+    if summary.quarantined and not summary.dry_run:
+        lines.append(f"quarantined packets and reasons: {Path(config.data_dir) / 'quarantine'}/<night>/quarantine.jsonl")
+    classes = {}
+    for c in summary.nights.values():
+        for k, v in c.classes.items():
+            classes[k] = classes.get(k, 0) + v
+    if classes:
+        top = sorted(classes.items(), key=lambda kv: -kv[1])[:10]
+        lines.append("classes: " + ", ".join(f"{k} {v:,}" for k, v in top))
+    return "\n".join(lines)
+
+
+def _setup_logging(log_file: Path | None) -> None:
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S")
+    root = logging.getLogger("nocturne")
+    root.setLevel(logging.INFO)
+    root.handlers.clear()
+    console = logging.StreamHandler(sys.stderr)
+    console.setFormatter(fmt)
+    root.addHandler(console)
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(log_file)
+        handler.setFormatter(fmt)
+        root.addHandler(handler)

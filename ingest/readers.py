@@ -1,0 +1,122 @@
+"""Read alert packets from whatever a night arrives as, one packet at a time.
+
+Accepted inputs: a folder (searched recursively) or a single file of
+- Avro: one alert per file or containers holding many, any codec fastavro reads
+  (null, deflate, snappy); records are read by field name, so Spark's
+  ``topLevelRecord`` naming does not matter;
+- ``.tar.gz`` / ``.tgz`` / ``.tar``: a night as the ZTF public archive ships it (Avro members);
+- Parquet in Fink's layout (``candidate`` struct, ``prv_candidates`` list, added values).
+
+:func:`packets` yields :class:`Packet` objects in a stable order (sorted paths, then
+position in file). A file that cannot be read, or stops being readable part-way, yields
+one packet with ``error`` set (and ``raw`` holding the file's bytes when small enough to
+quarantine); the packets before the damage are still yielded.
+"""
+from __future__ import annotations
+
+import io
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import fastavro
+import pyarrow.parquet as pq
+
+AVRO_SUFFIXES = (".avro",)
+TAR_SUFFIXES = (".tar.gz", ".tgz", ".tar")
+PARQUET_SUFFIXES = (".parquet", ".parq")
+QUARANTINE_MAX_BYTES = 64 * 1024 * 1024
+
+
+@dataclass
+class Packet:
+    source: str          # file (and member) it came from
+    index: int           # position inside that source
+    record: dict | None  # the alert, fields by name
+    error: str | None = None
+    raw: bytes | None = None  # the whole source file, kept only for unreadable single files
+    size: int = 0        # bytes of the source, for throughput figures
+
+
+def input_files(path: Path) -> list[Path]:
+    """The files of ``path`` that hold alerts, sorted; a file is returned as is."""
+    path = Path(path)
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise FileNotFoundError(f"no such file or folder: {path}")
+    found = [p for p in path.rglob("*") if p.is_file() and _kind(p.name)]
+    return sorted(found)
+
+
+def _kind(name: str) -> str | None:
+    lower = name.lower()
+    if lower.endswith(AVRO_SUFFIXES):
+        return "avro"
+    if lower.endswith(TAR_SUFFIXES):
+        return "tar"
+    if lower.endswith(PARQUET_SUFFIXES):
+        return "parquet"
+    return None
+
+
+def packets(path: Path) -> Iterator[Packet]:
+    """Every packet under ``path``, in order."""
+    for file in input_files(Path(path)):
+        kind = _kind(file.name) or "avro"
+        if kind == "tar":
+            yield from _tar_packets(file)
+        elif kind == "parquet":
+            yield from _parquet_packets(file)
+        else:
+            try:
+                data = file.read_bytes()
+            except OSError as exc:
+                yield Packet(str(file), 0, None, f"unreadable file: {exc.strerror}")
+                continue
+            yield from _avro_packets(str(file), data)
+
+
+def _avro_packets(source: str, data: bytes) -> Iterator[Packet]:
+    n = 0
+    try:
+        reader = fastavro.reader(io.BytesIO(data))
+        for record in reader:
+            yield Packet(source, n, record, size=len(data) if n == 0 else 0)
+            n += 1
+    except Exception as exc:  # fastavro raises many kinds on damaged input
+        reason = f"unreadable Avro ({type(exc).__name__}: {exc})"
+        if n:
+            reason = f"damaged Avro after {n} readable record(s) ({type(exc).__name__}: {exc})"
+        yield Packet(source, n, None, reason, raw=data if len(data) <= QUARANTINE_MAX_BYTES else None,
+                     size=len(data) if n == 0 else 0)
+        return
+    if n == 0:
+        yield Packet(source, 0, None, "Avro file holds no record", raw=data, size=len(data))
+
+
+def _tar_packets(file: Path) -> Iterator[Packet]:
+    try:
+        with tarfile.open(file, "r:*") as tar:
+            for member in tar:
+                if not member.isfile() or _kind(member.name) != "avro":
+                    continue
+                fh = tar.extractfile(member)
+                data = fh.read() if fh else b""
+                yield from _avro_packets(f"{file}!{member.name}", data)
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        yield Packet(str(file), 0, None, f"damaged archive ({type(exc).__name__}: {exc})")
+
+
+def _parquet_packets(file: Path) -> Iterator[Packet]:
+    n = 0
+    try:
+        pf = pq.ParquetFile(file)
+        size = file.stat().st_size
+        for batch in pf.iter_batches(batch_size=512):
+            for record in batch.to_pylist():
+                yield Packet(str(file), n, record, size=size if n == 0 else 0)
+                n += 1
+    except Exception as exc:  # pyarrow raises ArrowInvalid, OSError...
+        yield Packet(str(file), n, None, f"unreadable Parquet after {n} record(s) ({type(exc).__name__}: {exc})")

@@ -1,0 +1,152 @@
+"""One alert packet → the rows it adds to every table of the schema.
+
+Column lists come from the schema: the ``i`` family takes the candidate's fields by
+name, ``d`` the added values (with the schema's documented default when the packet
+lacks them: a raw ZTF alert gets ``d:cdsxmatch`` = "Unknown"...), ``b`` the cutouts.
+Index tables take the light columns the schema lists for them. Keys are deterministic,
+so writing the same packet twice writes the same cells.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from hbase_schema import Schema
+from science.classification import classify
+from store.keys import RowKey
+
+ROOT_FIELDS = ("objectId", "schemavsn", "publisher")
+CUTOUTS = ("cutoutScience", "cutoutTemplate", "cutoutDifference")
+
+
+@dataclass
+class AlertRows:
+    """The rows of one alert, per logical table: lists of (key, cells)."""
+    object_id: str
+    jd: float
+    candid: int
+    fid: int
+    classification: str
+    ra: float
+    dec: float
+    main: tuple
+    light: dict
+    ssnamenr: str | None
+    upper: list = field(default_factory=list)
+    badquality: list = field(default_factory=list)
+
+
+class RowBuilder:
+    """Builds :class:`AlertRows` from packets, per the schema."""
+
+    def __init__(self, schema: Schema):
+        main = schema.table("main")
+        self.schema = schema
+        self.keys = {name: RowKey(spec, schema.separator) for name, spec in schema.tables.items()}
+        self.cand_cols = [(q, f"i:{q}") for q in main.families["i"].columns if q not in ROOT_FIELDS]
+        self.added = [(q, f"d:{q}", c.default, c.type) for q, c in main.families["d"].columns.items()
+                      if q != "classification"]
+        light = schema.table("jd")
+        self.light_cols = [f"{f}:{q}" for f, fam in light.families.items() for q in fam.columns]
+        self.upper_cols = [(q, f"i:{q}") for q in schema.table("upper").families["i"].columns if q != "objectId"]
+        self.bad_cols = [(q, f"i:{q}") for q in schema.table("uppervalid").families["i"].columns if q != "objectId"]
+        itypes = {f"i:{q}": c.type for q, c in main.families["i"].columns.items()}
+        self.int_cols = [c for c, t in itypes.items() if t in ("int32", "int64")]
+        self.str_cols = [c for c, t in itypes.items() if t == "string"]
+
+    def build(self, record: dict) -> AlertRows:
+        cand = record["candidate"]
+        object_id = record["objectId"]
+        cells = {col: cand.get(q) for q, col in self.cand_cols}
+        _coerce(cells, self.int_cols, self.str_cols)
+        cells["i:objectId"] = object_id
+        cells["i:schemavsn"] = record.get("schemavsn")
+        cells["i:publisher"] = record.get("publisher")
+        if cells["i:candid"] is None:
+            cells["i:candid"] = record.get("candid")
+        for q, col, default, type_ in self.added:
+            value = record.get(q)
+            cells[col] = _normalise(value, type_) if value is not None else default
+        label = classify(record, cand)
+        cells["d:classification"] = label
+        for name in CUTOUTS:
+            cutout = record.get(name)
+            if isinstance(cutout, dict) and cutout.get("stampData") is not None:
+                cells[f"b:{name}_stampData"] = cutout["stampData"]
+        jd = cand["jd"]
+        ssnamenr = cand.get("ssnamenr")
+        if ssnamenr in ("", "null"):
+            ssnamenr = None
+        candid = cells["i:candid"]
+        rows = AlertRows(
+            object_id=object_id, jd=jd, candid=candid, fid=cand["fid"], classification=label, ra=cand["ra"], dec=cand["dec"],
+            main=(self.keys["main"].build(object_id, jd, candid), cells),
+            light={c: cells[c] for c in self.light_cols if cells.get(c) is not None},
+            ssnamenr=None if ssnamenr is None else str(ssnamenr),
+        )
+        for prv in record.get("prv_candidates") or ():
+            pjd = prv.get("jd")
+            if pjd is None or not math.isfinite(pjd):
+                continue
+            if prv.get("candid") is None:
+                cells = _pick(prv, self.upper_cols, object_id)
+                _coerce(cells, self.int_cols, self.str_cols)
+                rows.upper.append((self.keys["upper"].build(object_id, pjd), cells))
+            else:
+                cells = _pick(prv, self.bad_cols, object_id)
+                _coerce(cells, self.int_cols, self.str_cols)
+                rows.badquality.append((self.keys["uppervalid"].build(object_id, pjd), cells))
+        return rows
+
+    def index_rows(self, rows: AlertRows, pixel: int) -> dict[str, tuple[str, dict]]:
+        """Rows of the index tables for one alert whose HEALPix pixel is ``pixel``."""
+        k, jd, oid, candid = self.keys, rows.jd, rows.object_id, rows.candid
+        out = {
+            "jd": (k["jd"].build(jd, oid, candid), rows.light),
+            "pixel": (k["pixel"].build(pixel, jd, oid, candid), rows.light),
+            "class": (k["class"].build(rows.classification, jd, oid, candid), rows.light),
+        }
+        if rows.ssnamenr is not None:
+            out["ssnamenr"] = (k["ssnamenr"].build(rows.ssnamenr, jd, oid, candid), rows.light)
+        return out
+
+
+def _coerce(cells: dict, int_cols, str_cols) -> None:
+    """Fix what writers of Parquet do to ZTF types: ids as doubles, flags as booleans."""
+    for col in int_cols:
+        value = cells.get(col)
+        if isinstance(value, float) and value.is_integer():
+            cells[col] = int(value)  # a non-integer stays as is and is refused, by name, on write
+    for col in str_cols:
+        value = cells.get(col)
+        if value is not None and not isinstance(value, str):
+            cells[col] = str(value)
+
+
+def _pick(prv: dict, columns, object_id: str) -> dict:
+    cells = {col: prv.get(q) for q, col in columns}
+    cells["i:objectId"] = object_id
+    return cells
+
+
+def _normalise(value, type_: str):
+    """Added values as the schema types them (Spark may write ints as longs, maps as lists)."""
+    if type_ == "json":
+        return _plain(value)
+    if type_ in ("int32", "int64") and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if type_ == "string" and not isinstance(value, str):
+        return str(value)
+    return value
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        if value and all(isinstance(x, tuple) and len(x) == 2 for x in value):  # Arrow map as pairs
+            return {str(k): _plain(v) for k, v in value}
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
