@@ -1,0 +1,91 @@
+"""PSPL microlensing fits (pyLIMA) recover the parameters of a synthetic blended event."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from science.mulens import fit_pspl, initial_guess, magnification
+
+T0, U0, TE = 2459150.0, 0.10, 30.0
+BASE = {1: 18.5, 2: 18.0}       # baseline (source + blend) magnitude per fid
+SOURCE_FRACTION = {1: 0.7, 2: 0.8}
+
+
+def pspl_event(n=400, seed=4, days=200):
+    """ZTF-like sampling (two visits a night on average, as in high-cadence fields) over
+    ``days`` around t0, g and r as fids, blended source (70% and 80% of the baseline flux),
+    errors 0.02-0.1 mag."""
+    rng = np.random.default_rng(seed)
+    nights = np.sort(rng.choice(np.arange(days), n)).astype(float)
+    jd = T0 - days / 2 + nights + 0.7 + rng.uniform(-0.1, 0.1, n)
+    fid = np.where(rng.random(n) < 0.5, 1, 2)
+    u = np.hypot(U0, (jd - T0) / TE)
+    amp = (u ** 2 + 2) / (u * np.sqrt(u ** 2 + 4))
+    total = 10 ** (-0.4 * np.vectorize(BASE.get)(fid))
+    fs = total * np.vectorize(SOURCE_FRACTION.get)(fid)
+    err = rng.uniform(0.02, 0.1, n)
+    mag = -2.5 * np.log10(fs * amp + total - fs) + rng.normal(0, err)
+    return jd, mag, err, fid
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    jd, mag, err, fid = pspl_event()
+    return (jd, mag, err, fid), fit_pspl(jd, mag, err, fid)
+
+
+def test_recovers_t0_u0_te(fitted):
+    _, res = fitted
+    assert abs(res["t0"] - T0) < 1.0
+    assert abs(res["tE"] / TE - 1) < 0.10
+    assert abs(res["u0"] - U0) < 0.05
+    for k in ("t0_err", "u0_err", "tE_err"):
+        assert res[k] is not None and res[k] > 0
+    assert abs(res["tE"] - TE) < 4 * res["tE_err"]
+    assert 0.7 < res["chi2"] / res["dof"] < 1.4 and res["dof"] == 400 - 7
+
+
+def test_fluxes_and_model_curves(fitted):
+    (jd, mag, err, fid), res = fitted
+    json.dumps(res, allow_nan=False)
+    assert res["bands"] == ["g", "r"] and set(res["fs"]) == set(res["fb"]) == {"g", "r"}
+    for code, b in ((1, "g"), (2, "r")):
+        assert res["mag_baseline"][b] == pytest.approx(BASE[code], abs=0.03)
+        frac = res["fs"][b] / (res["fs"][b] + res["fb"][b])
+        assert frac == pytest.approx(SOURCE_FRACTION[code], abs=0.15)
+        curve = res["model"][b]
+        grid, model = np.array(curve["jd"]), np.array(curve["mag"])
+        assert np.all(np.diff(grid) > 0) and grid.min() == pytest.approx(jd.min())
+        m = fid == code
+        resid = (mag[m] - np.interp(jd[m], grid, model)) / err[m]
+        assert np.sqrt(np.mean(resid ** 2)) < 1.3
+
+
+def test_magnification_and_initial_guess():
+    assert magnification([T0], T0, 1.0, TE)[0] == pytest.approx(3 / np.sqrt(5))
+    jd, mag, err, fid = pspl_event(seed=5)
+    t0, u0, tE = initial_guess(jd, mag, np.where(fid == 1, "g", "r"))
+    assert abs(t0 - T0) < 5 and 0.01 <= u0 <= 1.5 and 1 <= tE <= 300
+
+
+def test_fid_ints_and_strings_give_the_same_result(fitted):
+    (jd, mag, err, fid), res = fitted
+    as_str = fit_pspl(jd, mag, err, np.where(fid == 1, "g", "r"))
+    for k in ("t0", "u0", "tE", "chi2"):
+        assert as_str[k] == pytest.approx(res[k], rel=1e-9)
+
+
+def test_nans_dropped_small_bands_skipped_bad_input_refused():
+    jd, mag, err, fid = pspl_event(n=120, seed=6)
+    mag[3] = np.nan
+    band = np.where(fid == 1, "g", "r").astype(object)
+    band[:3] = "i"
+    res = fit_pspl(jd, mag, err, band)
+    assert res["skipped_bands"] == {"i": "3 points, fewer than 5"} and res["bands"] == ["g", "r"]
+    assert res["n_points"] == 116
+    with pytest.raises(ValueError, match="at least 10"):
+        fit_pspl(jd[:9], mag[:9], err[:9], fid[:9])
+    with pytest.raises(ValueError, match="lengths differ"):
+        fit_pspl(jd, mag, err[:-2], fid)
