@@ -6,35 +6,20 @@ from __future__ import annotations
 
 import html
 
-from flask import Flask, g, jsonify
+from flask import Flask
 
+from api import init_api
+from api.access import current_store
 from settings import Config, get_config
-from store import StoreError, open_store
+from store import StoreError
 
 
 def create_app(config: Config | None = None) -> Flask:
     """Build the server for ``config`` (default: the process configuration)."""
     app = Flask(__name__)
     app.config["NOCTURNE"] = config or get_config()
-
-    def store():
-        if "store" not in g:
-            g.store = open_store(app.config["NOCTURNE"])
-        return g.store
-
-    @app.teardown_appcontext
-    def _close(_exc):
-        s = g.pop("store", None)
-        if s is not None:
-            s.close()
-
-    @app.get("/health")
-    def health():
-        try:
-            tables = store().existing_tables()
-        except StoreError as exc:
-            return jsonify(status="error", message=str(exc)), 503
-        return jsonify(status="ok", backend=app.config["NOCTURNE"].backend, tables=tables)
+    init_api(app)
+    store = current_store
 
     @app.get("/")
     def home():

@@ -1,0 +1,30 @@
+"""The REST API: a Flask blueprint compatible with Fink's, and the read-side queries.
+
+``create_api_app(config)`` serves the API alone; ``index.py`` mounts it beside the portal.
+"""
+from __future__ import annotations
+
+from flask import Flask
+
+MAX_BODY_BYTES = 16 * 1024 * 1024
+
+
+def init_api(app: Flask) -> None:
+    """Mount the API blueprint, the docs and the error handlers on ``app``."""
+    from . import errors
+    from .docs import docs_bp
+    from .routes import bp
+
+    app.config.setdefault("MAX_CONTENT_LENGTH", MAX_BODY_BYTES)
+    app.register_blueprint(bp)
+    app.register_blueprint(docs_bp)
+    errors.register(app)
+
+
+def create_api_app(config=None) -> Flask:
+    from settings import get_config
+
+    app = Flask(__name__)
+    app.config["NOCTURNE"] = config or get_config()
+    init_api(app)
+    return app

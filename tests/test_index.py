@@ -12,13 +12,13 @@ def test_home_page_and_health_on_an_empty_store(tmp_path):
     page = client.get("/")
     assert page.status_code == 200
     assert b"1 night(s) ingested, 4 alerts" in page.data and b"20231018" in page.data
-    health = client.get("/health").get_json()
+    health = client.get("/api/v1/health").get_json()
     assert health["status"] == "ok" and "main" in health["tables"]
 
 
 def test_health_says_503_when_the_store_is_missing(tmp_path):
     client = create_app(make_config("embedded", tmp_path / "absent")).test_client()
-    r = client.get("/health")
+    r = client.get("/api/v1/health")
     assert r.status_code == 503
     assert r.get_json()["status"] == "error" and "absent" in r.get_json()["message"]
     assert client.get("/").status_code == 200

@@ -1,0 +1,127 @@
+"""The OpenAPI 3 spec, generated from the endpoint declarations, and a docs page.
+
+``/api/v1/openapi.json`` is the machine-readable spec; ``/api`` a readable page with every
+endpoint, its parameters and runnable example links, served without any CDN asset.
+"""
+from __future__ import annotations
+
+import html
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, jsonify, request
+
+from . import endpoints as E
+from .params import Endpoint, Param
+
+docs_bp = Blueprint("api_docs", __name__)
+
+_SCHEMA = {
+    "string": {"type": "string"}, "int": {"type": "integer"}, "float": {"type": "number"},
+    "bool": {"type": "boolean"}, "list": {"type": "string", "description": "comma-separated"},
+    "columns": {"type": "string", "description": "comma-separated family:qualifier names"},
+    "date": {"type": "string", "description": "ISO date (UTC) or Julian Date"},
+    "ra": {"type": "string", "description": "degrees or sexagesimal hours"},
+    "dec": {"type": "string", "description": "degrees or sexagesimal"},
+}
+_MEDIA = {"json": "application/json", "csv": "text/csv", "parquet": "application/vnd.apache.parquet",
+          "votable": "application/x-votable+xml", "png": "image/png", "fits": "application/fits",
+          "array": "application/json"}
+ERROR = {"type": "object", "required": ["status", "message"],
+         "properties": {"status": {"type": "string", "enum": ["error"]}, "message": {"type": "string"}}}
+
+
+def _param_schema(p: Param) -> dict:
+    schema = dict(_SCHEMA.get(p.kind, {"type": "string"}))
+    if p.kind == "choice":
+        schema = {"type": "string", "enum": list(p.choices)}
+    if p.minimum is not None and p.kind in ("int", "float"):
+        schema["minimum"] = p.minimum
+    if p.maximum is not None and p.kind in ("int", "float"):
+        schema["maximum"] = p.maximum
+    if p.default is not None:
+        schema["default"] = p.default
+    if p.kind == "string":
+        schema["maxLength"] = p.max_length
+    return schema
+
+
+def _operation(ep: Endpoint, method: str) -> dict:
+    params = list(ep.params) + [Param("output-format", "choice", "Output format", ep.formats[0], choices=ep.formats)]
+    responses = {
+        "200": {"description": "OK", "content": {_MEDIA[f]: {} for f in ep.formats}},
+        "400": {"description": "A parameter is missing or invalid",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+        "503": {"description": "The store is unavailable",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+    }
+    if ep.name in ("objects", "cutouts"):
+        responses["404"] = {"description": "No such object or alert",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    op = {"summary": ep.summary, "operationId": f"{ep.name}_{method}", "responses": responses}
+    if method == "get":
+        op["parameters"] = [{"name": p.name, "in": "query", "required": p.required,
+                             "description": p.description, "schema": _param_schema(p)} for p in params]
+    else:
+        op["requestBody"] = {"required": any(p.required for p in params), "content": {"application/json": {
+            "schema": {"type": "object", "additionalProperties": False,
+                       "required": [p.name for p in params if p.required],
+                       "properties": {p.name: {**_param_schema(p), "description": p.description} for p in params}}}}}
+    return op
+
+
+def openapi_spec() -> dict:
+    paths = {}
+    for ep in E.ALL:
+        names = [ep.name] + (["columns"] if ep.name == "schema" else [])
+        for name in names:
+            paths[f"/api/v1/{name}"] = {"get": _operation(ep, "get"), "post": _operation(ep, "post")}
+            if name != ep.name:
+                for method in ("get", "post"):
+                    paths[f"/api/v1/{name}"][method]["operationId"] = f"{name}_{method}"
+    return {"openapi": "3.0.3",
+            "info": {"title": "Nocturne API", "version": "1",
+                     "description": "Alerts of astronomical surveys. Compatible with Fink's REST API: "
+                                    "same endpoints, parameters and column names."},
+            "paths": paths, "components": {"schemas": {"Error": ERROR}}}
+
+
+@docs_bp.get("/api/v1/openapi.json")
+def openapi_json():
+    return jsonify(openapi_spec())
+
+
+def _example(ep: Endpoint) -> str:
+    args = {p.name: p.example for p in ep.params if p.example is not None and (p.required or p.name != "columns")}
+    return f"/api/v1/{ep.name}" + (f"?{urlencode(args)}" if args else "")
+
+
+@docs_bp.get("/api")
+@docs_bp.get("/api/v1/docs")
+def docs_page():
+    base = request.host_url.rstrip("/")
+    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>Nocturne API</title>",
+             "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+             "<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;"
+             "color:#1b2430}code,pre{background:#f3f5f8;padding:.1rem .3rem;border-radius:3px}"
+             "pre{padding:.6rem;overflow:auto}table{border-collapse:collapse;width:100%}"
+             "td,th{border-bottom:1px solid #dde3ea;padding:.3rem;text-align:left;vertical-align:top}"
+             "h2{margin-top:2.2rem;border-top:1px solid #dde3ea;padding-top:1rem}</style></head><body>",
+             "<h1>Nocturne API</h1><p>Every endpoint takes GET with a query string or POST with a JSON body, "
+             "and <code>output-format</code> (json, csv, parquet, votable). Errors are JSON: "
+             "<code>{\"status\": \"error\", \"message\": \"...\"}</code>. Machine-readable spec: "
+             "<a href='/api/v1/openapi.json'>/api/v1/openapi.json</a>.</p>"]
+    for ep in E.ALL:
+        example = _example(ep)
+        parts.append(f"<h2 id='{ep.name}'>/api/v1/{ep.name}</h2><p>{html.escape(ep.summary)}. "
+                     f"Formats: {', '.join(ep.formats)}.</p><table><tr><th>parameter</th><th>kind</th>"
+                     f"<th>default</th><th>description</th></tr>")
+        for p in ep.params:
+            req = " <b>(required)</b>" if p.required else ""
+            parts.append(f"<tr><td><code>{p.name}</code>{req}</td><td>{p.kind}</td>"
+                         f"<td>{html.escape('' if p.default is None else str(p.default))}</td>"
+                         f"<td>{html.escape(p.description)}</td></tr>")
+        parts.append("</table>")
+        parts.append(f"<p>Try it: <a href='{html.escape(example)}'>{html.escape(example)}</a></p>")
+        parts.append(f"<pre>curl '{html.escape(base + example)}'</pre>")
+    parts.append("</body></html>")
+    return Response("".join(parts), mimetype="text/html")

@@ -1,0 +1,70 @@
+"""One error shape for the whole API: ``{"status": "error", "message": "..."}``.
+
+:class:`ApiError` carries the HTTP status; :func:`register` makes Flask answer every
+error under ``/api/`` with that shape (404, 405, 413, 503 for an unavailable store, and
+500 only for our own bugs, logged, with no traceback shown).
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger("nocturne.api")
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def error_body(message: str) -> dict:
+    return {"status": "error", "message": message}
+
+
+def error_response(status: int, message: str):
+    response = jsonify(error_body(message))
+    response.status_code = status
+    return response
+
+
+def register(app: Flask) -> None:
+    from store import StoreError, StoreUnavailable
+
+    def is_api() -> bool:
+        return request.path.startswith("/api/")
+
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError):
+        return error_response(exc.status, exc.message)
+
+    @app.errorhandler(StoreUnavailable)
+    def _unavailable(exc):
+        log.error("store unavailable: %s", exc)
+        response = error_response(503, f"the data store is unavailable right now; try again shortly ({exc})")
+        response.headers["Retry-After"] = "5"
+        return response
+
+    @app.errorhandler(StoreError)
+    def _store_error(exc):
+        log.error("store error: %s", exc)
+        return error_response(503, f"the data store cannot answer: {exc}")
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        if not is_api():
+            return exc
+        messages = {404: f"no such endpoint {request.path}; see /api/v1/openapi.json",
+                    405: f"{request.method} is not allowed on {request.path}; use GET or POST",
+                    413: "request too large", 400: "bad request: " + (exc.description or "")}
+        return error_response(exc.code or 500, messages.get(exc.code, exc.description or exc.name))
+
+    @app.errorhandler(Exception)
+    def _bug(exc: Exception):
+        log.exception("unhandled error on %s", request.path)
+        if not is_api():
+            return "Internal error: the team has been told. Please try again.", 500
+        return error_response(500, "internal error: this is a bug in Nocturne, not in your request")

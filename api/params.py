@@ -1,0 +1,183 @@
+"""Request parameters: declared once per endpoint, parsed and validated here, and turned
+into the OpenAPI spec by :mod:`api.openapi`.
+
+A :class:`Param` names its kind (``string``, ``int``, ``float``, ``bool``, ``choice``,
+``list``, ``columns``, ``date``, ``ra``, ``dec``); :func:`parse` reads a GET query string
+or a POST JSON body with the same names and raises :class:`~api.errors.ApiError` (400)
+naming the parameter and what it accepts.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass, field
+
+from astropy.time import Time
+
+from .errors import ApiError
+
+TRUE = {"true", "1", "yes", "y", "t", "on"}
+FALSE = {"false", "0", "no", "n", "f", "off", ""}
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: str = "string"
+    description: str = ""
+    default: object = None
+    required: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple = ()
+    example: object = None
+    max_length: int = 10_000
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    summary: str
+    params: tuple[Param, ...]
+    formats: tuple[str, ...] = ("json", "csv", "parquet", "votable")
+    description: str = ""
+    groups: tuple[tuple[str, ...], ...] = field(default_factory=tuple)
+
+
+def parse(endpoint: Endpoint, raw: dict) -> dict:
+    """Validated values of ``endpoint``'s parameters from ``raw`` (strings or JSON values)."""
+    known = {p.name for p in endpoint.params} | {"output-format"}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise ApiError(400, f"unknown parameter(s) {', '.join(unknown)} for /api/v1/{endpoint.name}; "
+                            f"accepted: {', '.join(sorted(known))}")
+    values = {}
+    for p in endpoint.params:
+        value = raw.get(p.name)
+        if value is None or (isinstance(value, str) and value.strip() == "" and p.kind != "bool"):
+            if p.required:
+                raise ApiError(400, f"missing required parameter '{p.name}': {p.description}")
+            values[p.name] = _convert(p, p.default) if p.kind == "date" and p.default is not None else p.default
+            continue
+        values[p.name] = _convert(p, value)
+    fmt = raw.get("output-format", endpoint.formats[0])
+    if not isinstance(fmt, str) or fmt.lower() not in endpoint.formats:
+        raise ApiError(400, f"output-format {fmt!r} is not one of: {', '.join(endpoint.formats)}")
+    values["output-format"] = fmt.lower()
+    return values
+
+
+def _fail(p: Param, value, accepts: str):
+    shown = str(value)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    raise ApiError(400, f"parameter '{p.name}' = {shown!r} is invalid: expected {accepts}")
+
+
+def _convert(p: Param, value):
+    if isinstance(value, str) and len(value) > p.max_length:
+        raise ApiError(400, f"parameter '{p.name}' is longer than {p.max_length} characters")
+    kind = p.kind
+    if kind == "string":
+        return str(value).strip()
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in TRUE:
+            return True
+        if text in FALSE:
+            return False
+        _fail(p, value, "true or false")
+    if kind in ("int", "float"):
+        try:
+            number = int(str(value).strip()) if kind == "int" else float(str(value).strip())
+        except ValueError:
+            _fail(p, value, "an integer" if kind == "int" else "a number")
+        if isinstance(number, float) and not math.isfinite(number):
+            _fail(p, value, "a finite number")
+        return _bounded(p, number)
+    if kind == "choice":
+        for choice in p.choices:
+            if str(value).strip().lower() == str(choice).lower():
+                return choice
+        _fail(p, value, "one of " + ", ".join(map(str, p.choices)))
+    if kind in ("list", "columns"):
+        items = value if isinstance(value, list) else str(value).split(",")
+        items = [str(x).strip() for x in items if str(x).strip()]
+        if not items:
+            _fail(p, value, "a comma-separated list")
+        if kind == "columns":
+            from api.queries import column_types
+            known = column_types()
+            bad = [c for c in items if c not in known]
+            if bad:
+                raise ApiError(400, f"parameter 'columns': unknown column(s) {', '.join(bad[:5])}; "
+                                    f"see /api/v1/schema for the {len(known)} known columns")
+        return items
+    if kind == "date":
+        return _bounded(p, parse_date(p, value))
+    if kind in ("ra", "dec"):
+        return _bounded(p, parse_angle(p, value, hours=kind == "ra"))
+    raise AssertionError(kind)
+
+
+def _bounded(p: Param, number):
+    if p.minimum is not None and number < p.minimum:
+        _fail(p, number, f"a value >= {p.minimum:g}")
+    if p.maximum is not None and number > p.maximum:
+        _fail(p, number, f"a value <= {p.maximum:g}")
+    return number
+
+
+def parse_date(p: Param, value) -> float:
+    """A date as a Julian Date: ISO (2023-10-18, 2023-10-18 05:00:00, 2023-10-18T05:00) or a JD."""
+    text = str(value).strip()
+    try:
+        number = float(text)
+    except ValueError:
+        number = None
+    if number is not None:
+        if 2_400_000 < number < 2_600_000:
+            return number
+        _fail(p, value, "a date such as 2023-10-18 or 2023-10-18 05:00:00, or a Julian Date")
+    try:
+        when = dt.datetime.fromisoformat(text.replace("Z", ""))
+    except ValueError:
+        _fail(p, value, "a date such as 2023-10-18 or 2023-10-18 05:00:00, or a Julian Date")
+    if not 1900 <= when.year <= 2100:
+        _fail(p, value, "a date between 1900 and 2100")
+    return float(Time(when, scale="utc").jd)
+
+
+_SEXAGESIMAL = re.compile(r"^\s*([+-]?)\s*(\d+(?:\.\d*)?)[\s:hd°]+(\d+(?:\.\d*)?)[\s:m']+(\d+(?:\.\d*)?)\s*[s\"]?\s*$")
+
+
+def parse_angle(p: Param, value, hours: bool) -> float:
+    """Degrees from ``12.5``, ``12:34:56.7``, ``12 34 56.7``, ``12h34m56.7s`` (RA in hours
+    when sexagesimal) or ``-01:02:03``, ``-1d02m03s`` (Dec)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    text = str(value).strip()
+    try:
+        number = float(text)
+        if not math.isfinite(number):
+            raise ValueError
+        return number
+    except ValueError:
+        pass
+    m = _SEXAGESIMAL.match(text)
+    if not m:
+        _fail(p, value, "degrees (e.g. 193.82) or sexagesimal (e.g. 12:55:16.8, 12 55 16.8, 12h55m16.8s)"
+              if hours else "degrees (e.g. -1.05) or sexagesimal (e.g. -01:02:03, -1d02m03s)")
+    sign, a, b, c = m.groups()
+    a, b, c = float(a), float(b), float(c)
+    if b >= 60 or c >= 60:
+        _fail(p, value, "minutes and seconds below 60")
+    degrees = a + b / 60 + c / 3600
+    if hours:
+        if sign == "-":
+            _fail(p, value, "a positive right ascension")
+        degrees *= 15
+    return -degrees if sign == "-" else degrees

@@ -1,0 +1,83 @@
+"""Cone searches on the sky index, and cross-matches of catalogues built on them."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from store import Store
+from store.sky import cone_ranges
+
+from .frame import select, to_frame
+from .listing import full_rows
+
+
+def angular_distance(ra1, dec1, ra2, dec2) -> np.ndarray:
+    """Great-circle distance in degrees (haversine, stable for tiny angles)."""
+    ra1, dec1, ra2, dec2 = map(np.radians, (ra1, dec1, ra2, dec2))
+    a = np.sin((dec2 - dec1) / 2) ** 2 + np.cos(dec1) * np.cos(dec2) * np.sin((ra2 - ra1) / 2) ** 2
+    return np.degrees(2 * np.arcsin(np.sqrt(np.clip(a, 0, 1))))
+
+
+def cone_rows(store: Store, ra: float, dec: float, radius_deg: float) -> list[tuple[str, dict]]:
+    """Index rows (light columns) of every alert within ``radius_deg`` of (ra, dec)."""
+    pixel = store.table("pixel")
+    rows = []
+    for lo, hi in cone_ranges(ra, dec, radius_deg, store.schema.pixel_order):
+        rows.extend(pixel.scan(row_start=pixel.keys.prefix(lo), row_stop=pixel.keys.prefix(hi), batch_size=5000))
+    if not rows:
+        return []
+    sep = angular_distance(ra, dec, np.array([c["i:ra"] for _, c in rows]), np.array([c["i:dec"] for _, c in rows]))
+    keep = np.flatnonzero(sep <= radius_deg)
+    out = []
+    for i in keep.tolist():
+        key, cells = rows[i]
+        cells["v:separation_degree"] = float(sep[i])
+        out.append((key, cells))
+    return out
+
+
+def conesearch(store: Store, ra: float, dec: float, radius_arcsec: float, start_jd: float | None = None,
+               stop_jd: float | None = None, n: int = 1000, columns: list[str] | None = None,
+               light_only: bool = False) -> pd.DataFrame:
+    """The latest alert of each object in the cone, nearest first, at most ``n`` objects.
+
+    The date window (``start_jd``..``stop_jd``) applies, as in Fink, to the object's first
+    detection (``i:jdstarthist``).
+    """
+    latest: dict[str, dict] = {}
+    for _, cells in cone_rows(store, ra, dec, radius_arcsec / 3600):
+        first = cells.get("i:jdstarthist", cells["i:jd"])
+        if (start_jd is not None and first < start_jd) or (stop_jd is not None and first >= stop_jd):
+            continue
+        oid = cells["i:objectId"]
+        if oid not in latest or cells["i:jd"] > latest[oid]["i:jd"]:
+            latest[oid] = cells
+    chosen = sorted(latest.values(), key=lambda c: c["v:separation_degree"])[:n]
+    if not light_only:
+        chosen = full_rows(store, chosen, keep=("v:separation_degree",))
+    return select(to_frame(chosen), columns)
+
+
+def xmatch(store: Store, sources: pd.DataFrame, radius_arcsec: float, window_days: float | None = None,
+           columns: list[str] | None = None) -> pd.DataFrame:
+    """Matches of each source (``ra``, ``dec``, ``id`` and optional ``time`` JD columns).
+
+    Each match is the latest alert of a matched object, with the source's columns added
+    (``ra_in``, ``dec_in``, ``id_in``, ``time_in``) and its separation.
+    """
+    matched = []
+    has_time = "time" in sources and window_days is not None
+    for src in sources.itertuples(index=False):
+        latest: dict[str, dict] = {}
+        for _, cells in cone_rows(store, float(src.ra), float(src.dec), radius_arcsec / 3600):
+            if has_time and abs(cells["i:jd"] - float(src.time)) > window_days:
+                continue
+            oid = cells["i:objectId"]
+            if oid not in latest or cells["i:jd"] > latest[oid]["i:jd"]:
+                latest[oid] = cells
+        for cells in latest.values():
+            cells.update({"ra_in": float(src.ra), "dec_in": float(src.dec), "id_in": str(src.id)})
+            if "time" in sources:
+                cells["time_in"] = float(src.time)
+            matched.append(cells)
+    return select(to_frame(matched), None if columns is None else ["id_in", "ra_in", "dec_in", *columns])

@@ -1,0 +1,81 @@
+"""Lists of alerts from the index tables: a class's newest, a time window, a solar-system
+object, random draws. Index rows carry light columns; ``full_rows`` completes them from
+the main table when a caller wants every column."""
+from __future__ import annotations
+
+import random as _random
+
+import pandas as pd
+
+from store import Store
+
+from .frame import select, to_frame
+
+
+def full_rows(store: Store, light: list[dict], keep=()) -> list[dict]:
+    """The main-table rows (families i and d) of index rows, in the same order."""
+    main = store.table("main")
+    keys = [main.keys.build(c["i:objectId"], c["i:jd"], c["i:candid"]) for c in light]
+    found = dict(main.rows(keys, columns=["i", "d"]))
+    out = []
+    for key, cells in zip(keys, light):
+        row = found.get(key, cells)
+        row.update({k: cells[k] for k in keep if k in cells})
+        out.append(row)
+    return out
+
+
+def latests(store: Store, label: str, n: int = 10, start_jd: float | None = None, stop_jd: float | None = None,
+            columns: list[str] | None = None) -> pd.DataFrame:
+    """The ``n`` newest alerts of class ``label`` with jd in [start_jd, stop_jd), newest first."""
+    table = store.table("class")
+    prefix = table.keys.prefix(label)
+    start = table.keys.prefix(label, start_jd) if start_jd is not None else prefix
+    stop = table.keys.prefix(label, stop_jd) if stop_jd is not None else prefix[:-1] + chr(ord(table.keys.sep) + 1)
+    rows = [cells for _, cells in table.scan(row_start=start, row_stop=stop, reverse=True, limit=n)]
+    return select(to_frame(full_rows(store, rows)), columns)
+
+
+def time_window(store: Store, start_jd: float, stop_jd: float, n: int = 1000,
+                columns: list[str] | None = None) -> pd.DataFrame:
+    """Alerts with jd in [start_jd, stop_jd), oldest first, at most ``n``."""
+    table = store.table("jd")
+    rows = [cells for _, cells in table.scan(row_start=table.keys.prefix(start_jd),
+                                             row_stop=table.keys.prefix(stop_jd), limit=n)]
+    return select(to_frame(full_rows(store, rows)), columns)
+
+
+def sso(store: Store, names: list[str], columns: list[str] | None = None) -> pd.DataFrame:
+    """Every alert of the solar-system objects ``names`` (MPC numbers or designations)."""
+    table = store.table("ssnamenr")
+    rows = []
+    for name in names:
+        rows.extend(cells for _, cells in table.scan(row_prefix=table.keys.prefix(name)))
+    return select(to_frame(full_rows(store, rows)), columns)
+
+
+def random_alerts(store: Store, n: int, seed: int | None = None, label: str | None = None,
+                  columns: list[str] | None = None) -> pd.DataFrame:
+    """``n`` distinct alerts drawn at random (the same ones for the same seed and store).
+
+    Draws a time uniformly between the first and last alert (of the class, if given) and
+    takes the first alert at or after it: a few key lookups, whatever the store's size.
+    """
+    table = store.table("class" if label is not None else "jd")
+    parts = (label,) if label is not None else ()
+    lo = table.keys.prefix(*parts) if parts else None
+    hi = lo[:-1] + chr(ord(table.keys.sep) + 1) if lo else None
+    first = next(table.scan(row_start=lo, row_stop=hi, columns=["i:jd"], limit=1), None)
+    last = next(table.scan(row_start=lo, row_stop=hi, columns=["i:jd"], limit=1, reverse=True), None)
+    if first is None:
+        return to_frame([])
+    rng = _random.Random(seed)
+    picked: dict[str, dict] = {}
+    for _ in range(20 * n):
+        if len(picked) >= n:
+            break
+        jd = rng.uniform(first[1]["i:jd"], last[1]["i:jd"])
+        row = next(table.scan(row_start=table.keys.prefix(*parts, jd), row_stop=hi, limit=1), None) or last
+        picked.setdefault(row[0], row[1])
+    rows = [picked[k] for k in sorted(picked)]
+    return select(to_frame(full_rows(store, rows)), columns)

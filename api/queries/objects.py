@@ -1,0 +1,82 @@
+"""Alerts of given objects: the light curve, optionally with upper limits and cutouts."""
+from __future__ import annotations
+
+import pandas as pd
+
+from store import Store
+
+from .cutouts import decode_stamp
+from .frame import select, to_frame
+
+CUTOUT_KINDS = ("Science", "Template", "Difference")
+
+
+def alert_rows(store: Store, object_id: str, families=("i", "d")) -> list[dict]:
+    """Every stored alert of ``object_id``, oldest first, as row dicts."""
+    main = store.table("main")
+    return [cells for _, cells in main.scan(row_prefix=main.keys.prefix(object_id), columns=list(families))]
+
+
+def objects(store: Store, object_ids: list[str], columns: list[str] | None = None,
+            withupperlim: bool = False, withcutouts: bool = False,
+            cutout_kind: str = "Science") -> pd.DataFrame:
+    """Every alert of each object (in the order asked), sorted by time within an object.
+
+    :param withupperlim: add the object's upper limits (``d:tag`` = upperlim, ``i:candid``
+        = -1) and bad-quality detections (``d:tag`` = badquality) not also stored as alerts.
+    :param withcutouts: add ``b:cutout<Kind>_stampData`` as 2-D arrays (``All``: the three).
+    """
+    rows = []
+    kinds = CUTOUT_KINDS if cutout_kind == "All" else (cutout_kind,)
+    families = ("i", "d", "b") if withcutouts else ("i", "d")
+    for oid in object_ids:
+        alerts = alert_rows(store, oid, families)
+        for cells in alerts:
+            cells["d:tag"] = "valid"
+            if withcutouts:
+                for kind in CUTOUT_KINDS:
+                    name = f"b:cutout{kind}_stampData"
+                    blob = cells.pop(name, None)
+                    if kind in kinds:
+                        cells[name] = decode_stamp(blob).tolist() if blob else None
+        rows.extend(alerts)
+        if withupperlim:
+            rows.extend(_history(store, oid, {c["i:jd"] for c in alerts}))
+    df = to_frame(rows)
+    if not df.empty:
+        df = df.sort_values(["i:jd"], kind="stable")
+        if len(object_ids) > 1:
+            order = {oid: i for i, oid in enumerate(object_ids)}
+            df = df.sort_values("i:objectId", key=lambda s: s.map(order), kind="stable")
+        df = df.reset_index(drop=True)
+    return select(df, columns)
+
+
+def _history(store: Store, object_id: str, alert_jds: set) -> list[dict]:
+    out = []
+    upper = store.table("upper")
+    for _, cells in upper.scan(row_prefix=upper.keys.prefix(object_id)):
+        cells.update({"d:tag": "upperlim", "i:candid": -1})
+        out.append(cells)
+    bad = store.table("uppervalid")
+    rounded = {round(j, 6) for j in alert_jds}
+    for _, cells in bad.scan(row_prefix=bad.keys.prefix(object_id)):
+        if round(cells["i:jd"], 6) not in rounded:  # a valid alert at the same time wins
+            cells["d:tag"] = "badquality"
+            out.append(cells)
+    return out
+
+
+def object_ids_starting_with(store: Store, prefix: str, limit: int = 10) -> list[str]:
+    """Distinct objectIds beginning with ``prefix`` (for completion as you type)."""
+    main = store.table("main")
+    found: list[str] = []
+    start = prefix
+    while len(found) < limit:
+        row = next(main.scan(row_start=start, columns=["i:objectId"], limit=1), None)
+        if row is None or not row[0].startswith(prefix):
+            break
+        oid = main.keys.parse(row[0])["objectId"]
+        found.append(oid)
+        start = main.keys.prefix(oid)[:-1] + chr(ord(main.keys.sep) + 1)
+    return found

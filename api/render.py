@@ -1,0 +1,80 @@
+"""Output formats, in one registry: ``output-format`` → (Content-Type, renderer).
+
+Every renderer takes a DataFrame and returns bytes. Nested values (cutout arrays, JSON
+columns) stay nested in JSON and become JSON text elsewhere. VOTable field names cannot
+hold ``:``, so, as Fink does, ``i:ra`` is written ``i_ra`` there.
+"""
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import orjson
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from astropy.io.votable import from_table
+from astropy.table import Table
+from flask import Response
+
+
+def _nested_to_text(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object and out[col].map(lambda v: isinstance(v, (dict, list, tuple))).any():
+            out[col] = out[col].map(lambda v: json.dumps(v) if isinstance(v, (dict, list, tuple)) else v)
+    return out
+
+
+def render_json(df: pd.DataFrame) -> bytes:
+    """Records; floats in their shortest exact form (orjson), NaN as null."""
+    if df.empty:
+        return b"[]"
+    return orjson.dumps(df.to_dict(orient="records"), option=orjson.OPT_SERIALIZE_NUMPY, default=str)
+
+
+def render_csv(df: pd.DataFrame) -> bytes:
+    return _nested_to_text(df).to_csv(index=False).encode()
+
+
+def render_parquet(df: pd.DataFrame) -> bytes:
+    table = pa.Table.from_pandas(_strings_for_objects(_nested_to_text(df)), preserve_index=False)
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    return buf.getvalue()
+
+
+def render_votable(df: pd.DataFrame) -> bytes:
+    flat = _strings_for_objects(_nested_to_text(df))
+    flat.columns = [c.replace(":", "_").replace("-", "_") for c in flat.columns]
+    table = Table.from_pandas(flat) if len(flat.columns) else Table()
+    buf = io.BytesIO()
+    from_table(table).to_xml(buf)
+    return buf.getvalue()
+
+
+def _strings_for_objects(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = out[col].map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+    return out
+
+
+RENDERERS = {
+    "json": ("application/json", render_json),
+    "csv": ("text/csv; charset=utf-8", render_csv),
+    "parquet": ("application/vnd.apache.parquet", render_parquet),
+    "votable": ("application/x-votable+xml", render_votable),
+}
+EXTENSIONS = {"json": "json", "csv": "csv", "parquet": "parquet", "votable": "vot"}
+
+
+def respond(df: pd.DataFrame, fmt: str, name: str = "nocturne") -> Response:
+    """The Flask response of ``df`` in format ``fmt``."""
+    mimetype, render = RENDERERS[fmt]
+    response = Response(render(df), mimetype=mimetype.split(";")[0], content_type=mimetype)
+    if fmt != "json":
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}.{EXTENSIONS[fmt]}"'
+    return response

@@ -1,0 +1,54 @@
+"""Cutout stamps as images: percentile clipping, a stretch, an optional smoothing, a
+colour map, PNG bytes. Pure numpy/astropy/matplotlib: no web framework here."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from astropy.convolution import Box2DKernel, Gaussian2DKernel, convolve
+from astropy.visualization import LinearStretch, LogStretch, PowerStretch, SqrtStretch
+from matplotlib import colormaps
+from PIL import Image
+
+STRETCHES = ("sigmoid", "linear", "sqrt", "power", "log")
+KERNELS = ("gauss", "box")
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    y = 1 / (1 + np.exp(-10 * (x - 0.5)))
+    lo, hi = 1 / (1 + np.exp(5)), 1 / (1 + np.exp(-5))
+    return (y - lo) / (hi - lo)
+
+
+def normalise(data: np.ndarray, stretch: str = "sigmoid", pmin: float = 0.5, pmax: float = 99.5,
+              kernel: str | None = None) -> np.ndarray:
+    """``data`` mapped to 0..1: clipped at the percentiles, smoothed, stretched."""
+    img = np.array(data, dtype=float)
+    if kernel == "gauss":
+        img = convolve(img, Gaussian2DKernel(1))
+    elif kernel == "box":
+        img = convolve(img, Box2DKernel(3))
+    finite = img[np.isfinite(img)]
+    if finite.size == 0:
+        return np.zeros_like(img)
+    lo, hi = np.percentile(finite, [pmin, pmax])
+    x = np.clip((img - lo) / (hi - lo), 0, 1) if hi > lo else np.zeros_like(img)
+    x = np.nan_to_num(x, nan=0.0)
+    if stretch == "sigmoid":
+        return _sigmoid(x)
+    fn = {"linear": LinearStretch(), "sqrt": SqrtStretch(), "power": PowerStretch(2.0), "log": LogStretch(1000)}
+    return np.clip(fn[stretch](x, clip=True), 0, 1)
+
+
+def to_png(data: np.ndarray, stretch: str = "sigmoid", colormap: str = "Greys_r", pmin: float = 0.5,
+           pmax: float = 99.5, kernel: str | None = None) -> bytes:
+    """PNG bytes of a stamp (north up as stored: FITS row 0 at the bottom)."""
+    x = normalise(data, stretch, pmin, pmax, kernel)
+    rgba = (colormaps[colormap](np.flipud(x)) * 255).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(rgba, mode="RGBA").save(buf, format="PNG", optimize=False)
+    return buf.getvalue()
+
+
+def known_colormap(name: str) -> bool:
+    return name in colormaps
