@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # Runs Nocturne's whole test suite: ./run_tests.sh [pytest arguments...]
+#   ./run_tests.sh --url http://HOST:PORT [pytest arguments...]
+#       runs only the API suite, over HTTP, against a deployed server that holds the
+#       real alerts of ../shared/data (no store access needed)
 #
 # Sets up .venv if needed. Where Java and Maven are present (or NOCTURNE_HBASE_HOST
 # names a running HBase Thrift server), the HBase tests run against a real HBase:
@@ -9,6 +12,14 @@ set -uo pipefail
 cd "$(dirname "$0")"
 source scripts/venv.sh
 ensure_venv || exit 1
+
+if [ "${1:-}" = "--url" ]; then
+  [ -n "${2:-}" ] || { echo "usage: ./run_tests.sh --url http://HOST:PORT [pytest args]" >&2; exit 2; }
+  export NOCTURNE_API_URL="$2"
+  shift 2
+  echo "==> API tests against $NOCTURNE_API_URL"
+  exec python -m pytest -ra tests/test_api_endpoints.py tests/test_api_errors.py "$@"
+fi
 
 started_hbase=""
 cleanup() {

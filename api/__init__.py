@@ -15,7 +15,8 @@ def init_api(app: Flask) -> None:
     from .docs import docs_bp
     from .routes import bp
 
-    app.config.setdefault("MAX_CONTENT_LENGTH", MAX_BODY_BYTES)
+    if not app.config.get("MAX_CONTENT_LENGTH"):
+        app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.register_blueprint(bp)
     app.register_blueprint(docs_bp)
     errors.register(app)

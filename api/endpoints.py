@@ -21,7 +21,7 @@ STOP = Param("stopdate", "date", "Stop date (exclusive), UTC or Julian Date", ex
 
 OBJECTS = Endpoint("objects", "Every alert of one or several objects", (
     Param("objectId", "list", f"ZTF objectId, or a comma-separated list of up to {MAX_OBJECTS}", required=True,
-          example="ZTF23abjexnw"),
+          example="ZTF23abjexnw", max_length=MAX_OBJECTS * 40),
     Param("withupperlim", "bool", "Add upper limits and bad-quality detections, tagged in d:tag", False),
     Param("withcutouts", "bool", "Add the cutouts as 2-D arrays in b:cutout<Kind>_stampData", False),
     Param("cutout-kind", "choice", "Which cutouts with withcutouts", "Science",

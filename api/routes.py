@@ -25,17 +25,33 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def request_params() -> dict:
+    """Parameters from the query string (GET) or the JSON or form body (POST)."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit and (request.content_length or 0) > limit:
+        _drain(4 * limit)  # read what was sent, so the client sees the 413 and not a reset
+        raise ApiError(413, f"request too large: {request.content_length} bytes; at most {limit} bytes per request")
     if request.method == "POST":
-        if request.is_json or (request.data and request.data.lstrip()[:1] == b"{"):
+        body = request.get_data(cache=True)
+        if request.is_json or body.lstrip()[:1] in (b"{", b"["):
             try:
-                body = json.loads(request.get_data(as_text=True) or "{}")
+                params = json.loads(body or b"{}")
             except ValueError as exc:
                 raise ApiError(400, f"the request body is not valid JSON: {exc}") from None
-            if not isinstance(body, dict):
+            if not isinstance(params, dict):
                 raise ApiError(400, "the JSON body must be an object of parameter names to values")
-            return body
+            return params
         return {**request.args.to_dict(), **request.form.to_dict()}
     return {k: ",".join(v) for k, v in request.args.to_dict(flat=False).items()}
+
+
+def _drain(at_most: int) -> None:
+    stream = request.environ.get("wsgi.input")
+    left = min(request.content_length or 0, at_most)
+    while stream is not None and left > 0:
+        chunk = stream.read(min(left, 1 << 20))
+        if not chunk:
+            break
+        left -= len(chunk)
 
 
 def route(endpoint: Endpoint, *aliases: str):

@@ -5,6 +5,7 @@ clear line on a laptop, and fails in CI (CI=true), where everything must run.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import sys
@@ -100,21 +101,32 @@ def store(request, tmp_path):
         yield s
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def module_config(request, tmp_path_factory):
-    """A configuration for a fresh, empty store on each backend, shared by a test module."""
-    tmp = tmp_path_factory.mktemp(request.param)
-    if request.param == "hbase":
+@contextlib.contextmanager
+def backend_config(backend: str, tmp: Path):
+    """A configuration for a fresh, empty store on ``backend``; HBase tables dropped after."""
+    if backend == "hbase":
         host, port = hbase_address()
         need(hbase_reachable(), f"no HBase Thrift server at {host}:{port} (start one with "
                                 f"hbase_schema/local/hbase start, or set NOCTURNE_HBASE_HOST/PORT)")
         cfg = make_config("hbase", tmp, "t" + uuid.uuid4().hex[:8])
     else:
         cfg = make_config("embedded", tmp)
-    yield cfg
-    if request.param == "hbase":
-        with open_store(cfg) as s:
-            s.drop_tables()
+    try:
+        yield cfg
+    finally:
+        if backend == "hbase":
+            try:
+                with open_store(cfg) as s:
+                    s.drop_tables()
+            except Exception:
+                pass
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_config(request, tmp_path_factory):
+    """A configuration for a fresh, empty store on each backend, shared by a test module."""
+    with backend_config(request.param, tmp_path_factory.mktemp(request.param)) as cfg:
+        yield cfg
 
 
 def dump(store, tables=None) -> dict:
@@ -130,3 +142,70 @@ def dump(store, tables=None) -> dict:
         out[name] = [(k, {c: clean(v) for c, v in cells.items()})
                      for k, cells in t.scan(columns=list(t.layout.family_names))]
     return out
+
+
+class HttpResponse:
+    """The bits of a Flask test response the API tests use, for a server over HTTP."""
+
+    def __init__(self, status: int, headers, data: bytes):
+        self.status_code, self.headers, self.data = status, headers, data
+        self.content_type = headers.get("Content-Type", "")
+
+    def get_json(self):
+        import json
+        return json.loads(self.data)
+
+
+class HttpClient:
+    """A deployed server (``./run_tests.sh --url URL``) behind the test client's verbs."""
+
+    def __init__(self, base: str):
+        self.base = base.rstrip("/")
+
+    def open(self, path: str, method: str, query_string=None, json=None, data=None):
+        import json as _json
+        import urllib.error
+        import urllib.parse
+        import urllib.request
+        url = self.base + path
+        if query_string:
+            url += ("&" if "?" in url else "?") + urllib.parse.urlencode(query_string)
+        body, headers = None, {}
+        if json is not None:
+            body, headers = _json.dumps(json).encode(), {"Content-Type": "application/json"}
+        elif data is not None:
+            body = data if isinstance(data, bytes) else data.encode()
+        req = urllib.request.Request(url, data=body, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                return HttpResponse(r.status, r.headers, r.read())
+        except urllib.error.HTTPError as e:
+            return HttpResponse(e.code, e.headers, e.read())
+
+    def get(self, path, query_string=None):
+        return self.open(path, "GET", query_string=query_string)
+
+    def post(self, path, json=None, data=None, query_string=None):
+        return self.open(path, "POST", query_string=query_string, json=json, data=data)
+
+    def delete(self, path):
+        return self.open(path, "DELETE")
+
+
+API_URL = os.environ.get("NOCTURNE_API_URL")
+
+
+@pytest.fixture(scope="module", params=["url"] if API_URL else BACKENDS)
+def api(request, tmp_path_factory):
+    """The API over the real data of ../shared/data: in-process on each backend, or a
+    deployed server when NOCTURNE_API_URL is set (``./run_tests.sh --url URL``)."""
+    data = shared_data()
+    if request.param == "url":
+        yield HttpClient(API_URL)
+        return
+    from api import create_api_app
+    from ingest.night import ingest
+    with backend_config(request.param, tmp_path_factory.mktemp("api-" + request.param)) as cfg:
+        ingest(data / "ztf-night-2023-10-18", cfg, show_progress=False)
+        ingest(data / "fink-enriched", cfg, show_progress=False)
+        yield create_api_app(cfg).test_client()

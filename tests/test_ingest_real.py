@@ -4,29 +4,14 @@ Runs on both backends: the real ZTF night (561 raw alerts, 4.02) and both Fink-e
 files (an Avro container and Parquet). Expectations are read straight from the files
 with fastavro/pyarrow, not through the ingest's own reader.
 """
-import glob
-
-import fastavro
-import pyarrow.parquet as pq
 import pytest
 
 from conftest import dump, shared_data
+from realdata import source_alerts
 from ingest.night import ingest, night_of
 from science.classification import classify
 from store import open_store
 from store.sky import cone_ranges
-
-
-def source_alerts():
-    data = shared_data()
-    records = []
-    for f in sorted(glob.glob(str(data / "ztf-night-2023-10-18" / "*.avro"))):
-        with open(f, "rb") as fh:
-            records.extend(fastavro.reader(fh))
-    with open(data / "fink-enriched" / "fink-4.1-sample-2026-03-22.avro", "rb") as fh:
-        records.extend(fastavro.reader(fh))
-    records.extend(pq.read_table(data / "fink-enriched" / "fink-12-nights-2024-04.parquet").to_pylist())
-    return records
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +20,7 @@ def ingested(module_config):
     summaries = [ingest(data / "ztf-night-2023-10-18", module_config, show_progress=False),
                  ingest(data / "fink-enriched", module_config, show_progress=False)]
     store = open_store(module_config)
-    yield module_config, store, summaries, source_alerts()
+    yield module_config, store, summaries, list(source_alerts())
     store.close()
 
 

@@ -59,7 +59,8 @@ def random_alerts(store: Store, n: int, seed: int | None = None, label: str | No
     """``n`` distinct alerts drawn at random (the same ones for the same seed and store).
 
     Draws a time uniformly between the first and last alert (of the class, if given) and
-    takes the first alert at or after it: a few key lookups, whatever the store's size.
+    takes the first alert not yet drawn at or after it: a few short scans, whatever the
+    store's size (alerts after a long gap are likelier: this is a sample, not a census).
     """
     table = store.table("class" if label is not None else "jd")
     parts = (label,) if label is not None else ()
@@ -71,11 +72,14 @@ def random_alerts(store: Store, n: int, seed: int | None = None, label: str | No
         return to_frame([])
     rng = _random.Random(seed)
     picked: dict[str, dict] = {}
-    for _ in range(20 * n):
-        if len(picked) >= n:
+    for _ in range(n):
+        start = table.keys.prefix(*parts, rng.uniform(first[1]["i:jd"], last[1]["i:jd"]))
+        # the first alert at or after the drawn time that is not picked yet, wrapping round
+        candidates = list(table.scan(row_start=start, row_stop=hi, limit=n + 1))
+        candidates += list(table.scan(row_start=lo, row_stop=hi, limit=n + 1))
+        row = next((r for r in candidates if r[0] not in picked), None)
+        if row is None:
             break
-        jd = rng.uniform(first[1]["i:jd"], last[1]["i:jd"])
-        row = next(table.scan(row_start=table.keys.prefix(*parts, jd), row_stop=hi, limit=1), None) or last
-        picked.setdefault(row[0], row[1])
+        picked[row[0]] = row[1]
     rows = [picked[k] for k in sorted(picked)]
     return select(to_frame(full_rows(store, rows)), columns)
