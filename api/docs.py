@@ -112,7 +112,7 @@ def docs_page():
              "<a href='/api/v1/openapi.json'>/api/v1/openapi.json</a>.</p>"]
     for ep in E.ALL:
         example = _example(ep)
-        parts.append(f"<h2 id='{ep.name}'>/api/v1/{ep.name}</h2><p>{html.escape(ep.summary)}. "
+        parts.append(f"<h2 id='{ep.name.replace('/', '-')}'>/api/v1/{ep.name}</h2><p>{html.escape(ep.summary)}. "
                      f"Formats: {', '.join(ep.formats)}.</p><table><tr><th>parameter</th><th>kind</th>"
                      f"<th>default</th><th>description</th></tr>")
         for p in ep.params:

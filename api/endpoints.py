@@ -106,4 +106,19 @@ RANDOM = Endpoint("random", "Alerts drawn at random, reproducible with a seed", 
 ))
 HEALTH = Endpoint("health", "Is the store reachable, and with which schema", (), formats=("json",))
 
-ALL = (OBJECTS, CONESEARCH, EXPLORER, LATESTS, SSO, CUTOUTS, XMATCH, CLASSES, SCHEMA, STATISTICS, RANDOM, HEALTH)
+FIT_OBJECT = Param("objectId", "string", "ZTF objectId", required=True, example="ZTF23abjexnw")
+FIT_VARSTAR = Endpoint("fit/varstar", "Multiband period fit (gatspy) of an object's light curve", (
+    FIT_OBJECT,
+    Param("period_min", "float", "Shortest period searched [days]", 0.1, minimum=0.01, maximum=100),
+    Param("period_max", "float", "Longest period searched [days]", 1.2, minimum=0.02, maximum=1000),
+    Param("nterms_base", "int", "Fourier terms of the base model", 1, minimum=0, maximum=5),
+    Param("nterms_band", "int", "Fourier terms per band", 1, minimum=0, maximum=5),
+    Param("period", "float", "Fit at this period instead of searching [days]", minimum=0.01, maximum=1000),
+), formats=("json",))
+FIT_MULENS = Endpoint("fit/mulens", "Point-source point-lens microlensing fit (pyLIMA)", (FIT_OBJECT,),
+                      formats=("json",))
+FIT_SUPERNOVA = Endpoint("fit/supernova", "Bazin light-curve fit per band and g-r colour", (FIT_OBJECT,),
+                         formats=("json",))
+
+ALL = (OBJECTS, CONESEARCH, EXPLORER, LATESTS, SSO, CUTOUTS, XMATCH, CLASSES, SCHEMA, STATISTICS, RANDOM, HEALTH, FIT_VARSTAR, FIT_MULENS,
+       FIT_SUPERNOVA)

@@ -64,7 +64,7 @@ def route(endpoint: Endpoint, *aliases: str):
                 return result
             return respond(result, values["output-format"], endpoint.name)
         for name in (endpoint.name, *aliases):
-            bp.add_url_rule(f"/{name}", endpoint=name, view_func=view, methods=["GET", "POST"])
+            bp.add_url_rule(f"/{name}", endpoint=name.replace("/", "_"), view_func=view, methods=["GET", "POST"])
         return fn
     return wrap
 
@@ -224,3 +224,30 @@ def health(v):
     cfg = current_app.config["NOCTURNE"]
     return jsonify(status="ok", backend=store.backend, schema_version=store.schema.version,
                    table_prefix=store.prefix, tables=tables, api_url=cfg.api_url)
+
+
+def _fit(kind: str, v, **params):
+    try:
+        return jsonify(q.fit(current_store(), v["objectId"], kind, **params))
+    except LookupError as exc:
+        raise ApiError(404, str(exc)) from None
+    except ValueError as exc:
+        raise ApiError(422, f"cannot fit this light curve: {exc}") from None
+
+
+@route(E.FIT_VARSTAR)
+def fit_varstar(v):
+    if v["period_min"] >= v["period_max"]:
+        raise ApiError(400, "'period_min' must be smaller than 'period_max'")
+    return _fit("varstar", v, period_min=v["period_min"], period_max=v["period_max"],
+                nterms_base=v["nterms_base"], nterms_band=v["nterms_band"], period=v["period"])
+
+
+@route(E.FIT_MULENS)
+def fit_mulens(v):
+    return _fit("mulens", v)
+
+
+@route(E.FIT_SUPERNOVA)
+def fit_supernova(v):
+    return _fit("supernova", v)

@@ -238,3 +238,12 @@ def test_float32_values_print_as_published(api):
     got = rows(api.get("/api/v1/objects", query_string={"objectId": OBJ, "columns": "i:magpsf"}))
     for r in got:
         assert len(repr(r["i:magpsf"])) <= 10 and not math.isnan(r["i:magpsf"])
+
+
+@pytest.mark.parametrize("kind", ["varstar", "mulens", "supernova"])
+def test_fits_refuse_a_two_point_light_curve_with_422(api, kind):
+    resp = api.get(f"/api/v1/fit/{kind}", query_string={"objectId": OBJ})
+    assert resp.status_code == 422
+    body = resp.get_json()
+    assert body["status"] == "error" and "cannot fit" in body["message"]
+    assert api.get(f"/api/v1/fit/{kind}", query_string={"objectId": "ZTF00nothing"}).status_code == 404
