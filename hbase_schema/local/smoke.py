@@ -14,11 +14,13 @@ import os
 import sys
 import time
 
+PREFIX = "__nocturne_smoke_"
+
 
 def check(host: str, port: int, timeout_ms: int) -> None:
     import happybase
 
-    name = "__nocturne_smoke_%d_%d" % (os.getpid(), int(time.time() * 1000))
+    name = "%s%d_%d" % (PREFIX, os.getpid(), int(time.time() * 1000))
     conn = happybase.Connection(host, port, timeout=timeout_ms, autoconnect=False)
     conn.open()
     try:
@@ -31,6 +33,13 @@ def check(host: str, port: int, timeout_ms: int) -> None:
                 raise RuntimeError("read back %r" % (got,))
         finally:
             conn.delete_table(name, disable=True)
+        # tables left by an earlier attempt that timed out half-way
+        for stale in conn.tables():
+            if stale.startswith(PREFIX.encode()):
+                try:
+                    conn.delete_table(stale, disable=True)
+                except Exception:
+                    pass
     finally:
         conn.close()
 
