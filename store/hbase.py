@@ -12,7 +12,9 @@ connections, so service resumes on its own when HBase comes back.
 """
 from __future__ import annotations
 
+import queue
 import socket
+import threading
 import time
 
 import happybase
@@ -123,8 +125,7 @@ class HBaseStore(Store):
         super().__init__(schema, prefix)
         self.host, self.port, self.timeout_ms = host, int(port), int(timeout_ms)
         self._last_delete = 0.0
-        self.pool = happybase.ConnectionPool(pool_size, host=host, port=self.port, timeout=self.timeout_ms,
-                                             autoconnect=False)
+        self.pool = _Pool(pool_size, host, self.port, self.timeout_ms)
 
     def where(self) -> str:
         return f"{self.host}:{self.port}"
@@ -215,12 +216,7 @@ class HBaseStore(Store):
         return dropped
 
     def close(self) -> None:
-        while True:
-            try:
-                conn = self.pool._queue.get_nowait()
-            except Exception:
-                break
-            conn.close()
+        self.pool.close()
 
 
 def _segments(ops: list) -> list[list]:
@@ -237,6 +233,36 @@ def _segments(ops: list) -> list[list]:
     return segments
 
 
+class _Pool:
+    """At most ``size`` happybase connections, made on first use (so a store can be opened
+    while HBase is down, and answers once it is back)."""
+
+    def __init__(self, size: int, host: str, port: int, timeout_ms: int):
+        self.host, self.port, self.timeout_ms = host, port, timeout_ms
+        self.free: queue.LifoQueue = queue.LifoQueue()
+        self.slots = threading.BoundedSemaphore(size)
+
+    def acquire(self, timeout: float) -> happybase.Connection:
+        if not self.slots.acquire(timeout=timeout):
+            raise StoreUnavailable(f"no free HBase connection to {self.host}:{self.port} within "
+                                   f"{self.timeout_ms} ms (pool exhausted)")
+        try:
+            return self.free.get_nowait()
+        except queue.Empty:
+            return happybase.Connection(self.host, self.port, timeout=self.timeout_ms, autoconnect=False)
+
+    def release(self, conn: happybase.Connection) -> None:
+        self.free.put(conn)
+        self.slots.release()
+
+    def close(self) -> None:
+        while True:
+            try:
+                self.free.get_nowait().close()
+            except queue.Empty:
+                return
+
+
 class _PooledConnection:
     """A pool connection opened on entry; a broken one is closed so the next use reopens it."""
 
@@ -245,12 +271,7 @@ class _PooledConnection:
         self.timeout = store.timeout_ms / 1000
 
     def __enter__(self):
-        pool = self.store.pool
-        try:
-            self.conn = pool._acquire_connection(self.timeout)
-        except happybase.pool.NoConnectionsAvailable:
-            raise StoreUnavailable(f"no free HBase connection to {self.store.where()} within "
-                                   f"{self.store.timeout_ms} ms (pool exhausted)") from None
+        self.conn = self.store.pool.acquire(self.timeout)
         try:
             if not self.conn.transport.is_open():
                 self.conn.open()
@@ -269,4 +290,4 @@ class _PooledConnection:
             except Exception:
                 pass
             self.conn._refresh_thrift_client()
-        self.store.pool._return_connection(self.conn)
+        self.store.pool.release(self.conn)

@@ -1,0 +1,114 @@
+"""HBase going away and coming back: a clear error within the timeout, then service resumes.
+
+The real HBase stays up; the outage is made by a TCP relay between the store and the
+Thrift port, which the test stops (every connection cut, the port closed) and starts
+again on the same port, as a restarted or unreachable server looks from the client.
+"""
+import socket
+import threading
+import time
+
+import pytest
+
+from conftest import hbase_address, hbase_reachable, make_config, need
+from store import StoreUnavailable, open_store
+
+
+class Relay:
+    def __init__(self, target):
+        self.target = target
+        self.port = None
+        self.server = None
+        self.conns = []
+
+    def start(self, port=0):
+        self.server = socket.socket()
+        self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.server.bind(("127.0.0.1", port))
+        self.server.listen(16)
+        self.port = self.server.getsockname()[1]
+        threading.Thread(target=self._accept, args=(self.server,), daemon=True).start()
+
+    def _accept(self, server):
+        while True:
+            try:
+                client, _ = server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            self.conns += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(a, b):
+        try:
+            while data := a.recv(65536):
+                b.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (a, b):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def stop(self):
+        try:
+            self.server.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept()
+        except OSError:
+            pass
+        self.server.close()
+        for c in self.conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+                c.close()
+            except OSError:
+                pass
+        self.conns = []
+
+
+@pytest.fixture
+def relay():
+    host, port = hbase_address()
+    need(hbase_reachable(), f"no HBase Thrift server at {host}:{port} (start one with hbase_schema/local/hbase start)")
+    r = Relay((host, port))
+    r.start()
+    yield r
+    r.stop()
+
+
+def test_dead_hbase_fails_fast_and_clearly_then_service_resumes(relay, tmp_path):
+    cfg = make_config("hbase", tmp_path, "outage").replace(hbase_port=relay.port, hbase_timeout_ms=2000)
+    store = open_store(cfg, create=True)
+    try:
+        main = store.table("main")
+        main.put("ZTF1_1", {"i:ra": 1.0})
+        assert main.row("ZTF1_1") == {"i:ra": 1.0}
+
+        relay.stop()
+        t0 = time.monotonic()
+        with pytest.raises(StoreUnavailable) as err:
+            main.row("ZTF1_1")
+        elapsed = time.monotonic() - t0
+        assert elapsed < 2.0 + 1.5, f"took {elapsed:.1f} s with a 2 s timeout"
+        assert "unreachable" in str(err.value) and f"127.0.0.1:{relay.port}" in str(err.value)
+
+        relay.start(relay.port)
+        assert main.row("ZTF1_1") == {"i:ra": 1.0}  # same process, same store object
+        assert [k for k, _ in main.scan()] == ["ZTF1_1"]
+    finally:
+        store.drop_tables()
+        store.close()
+
+
+def test_nothing_listening_is_reported_with_the_address(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        free_port = s.getsockname()[1]
+    cfg = make_config("hbase", tmp_path).replace(hbase_port=free_port, hbase_timeout_ms=1500)
+    t0 = time.monotonic()
+    with pytest.raises(StoreUnavailable, match=f"127.0.0.1:{free_port}"):
+        open_store(cfg)
+    assert time.monotonic() - t0 < 1.5 + 1.5
