@@ -36,11 +36,17 @@ class Layout:
         self.codecs = {name: FamilyCodec(f) for name, f in spec.families.items()}
         self._split_cache: dict[tuple, list] = {}
 
-    def split(self, data: dict) -> list[tuple[str, dict, int]]:
-        """``data`` grouped per family as ``(family, cells, presence mask)``; ``None`` dropped."""
+    def split(self, data: dict) -> tuple[dict, list[tuple[str, tuple, int]]]:
+        """``data`` without its ``None`` values, and its columns grouped per family as
+        ``(family, names, presence mask)``; unknown columns raise, naming them."""
         if not isinstance(data, dict):
             raise TypeError(f"put data for {self.spec.logical} must be a dict of column -> value")
-        if any(v is None for v in data.values()):
+        values = data.values()
+        try:
+            has_none = None in values
+        except ValueError:  # an array among the values compares elementwise
+            has_none = any(v is None for v in values)
+        if has_none:
             data = {k: v for k, v in data.items() if v is not None}
         signature = tuple(data)
         groups = self._split_cache.get(signature)
@@ -48,7 +54,7 @@ class Layout:
             groups = self._group(signature)
             if len(self._split_cache) < 4096:
                 self._split_cache[signature] = groups
-        return [(family, {n: data[n] for n in names}, mask) for family, names, mask in groups]
+        return data, groups
 
     def _group(self, names: tuple) -> list:
         per_family: dict[str, list] = {}
@@ -169,8 +175,9 @@ class Table:
     def _scan(self, start, stop, wanted, limit, reverse, batch_size, keys_only=False):
         raise NotImplementedError
 
-    def _prepare(self, groups: list) -> object:
-        """Encode one put's ``(family, cells, mask)`` groups for ``_apply``; raise on bad values."""
+    def _prepare(self, data: dict, groups: list) -> object:
+        """Encode one put (``data`` and its ``(family, names, mask)`` groups) for ``_apply``;
+        raise, naming the column, on a value that does not fit its type."""
         raise NotImplementedError
 
     def _apply(self, ops: list) -> None:
@@ -190,7 +197,7 @@ class Batch:
 
     def put(self, row: str, data: dict) -> None:
         """Buffer a put; a value that does not fit its column raises here, naming it."""
-        payload = self.table._prepare(self.table.layout.split(data))
+        payload = self.table._prepare(*self.table.layout.split(data))
         self._ops.append(("put", _key(row), payload))
         if len(self._ops) >= self.batch_size:
             self.send()

@@ -124,15 +124,16 @@ class FamilyCodec:
         return plan
 
     def encode(self, cells: dict, mask: int) -> bytes:
-        """Pack ``cells`` (full names -> non-None values) whose presence bits are ``mask``."""
+        """Pack the cells of this family whose presence bits are ``mask``, read by full name
+        from ``cells`` (which may hold other families' cells too; none of them None)."""
         if self.spec.open_type is not None:
-            return self._encode_open(cells)
+            return self._encode_open({k: v for k, v in cells.items() if k.partition(":")[0] == self.family})
         plan = self.plan(mask)
         try:
             fixed = plan.fixed.pack(*[cells[n] for n in plan.fixed_names])
             var = [enc(cells[n]) for n, enc in zip(plan.var_names, plan.var_enc)]
         except (TypeError, ValueError, struct.error, OverflowError):
-            self._raise_bad_value(cells)
+            self._raise_bad_value({n: cells[n] for n in plan.fixed_names + plan.var_names})
             raise
         return b"".join((VERSION, mask.to_bytes(self.nbytes, "little"), fixed,
                          plan.lens.pack(*map(len, var)), *var))

@@ -102,9 +102,9 @@ class EmbeddedTable(Table):
             self._upserts[families] = sql
         return sql
 
-    def _prepare(self, groups):
+    def _prepare(self, data, groups):
         codecs = self.layout.codecs
-        return (tuple(f for f, _, _ in groups), [codecs[f].encode(cells, mask) for f, cells, mask in groups])
+        return (tuple(f for f, _, _ in groups), [codecs[f].encode(data, mask) for f, _, mask in groups])
 
     def _apply(self, ops):
         with self.store._write() as db:

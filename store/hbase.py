@@ -96,10 +96,11 @@ class HBaseTable(Table):
             except TException as exc:
                 raise self.store._error(exc, self.name) from None
 
-    def _prepare(self, groups):
+    def _prepare(self, data, groups):
         cells = {}
-        for _family, group, _mask in groups:
-            for name, value in group.items():
+        for _family, names, _mask in groups:
+            for name in names:
+                value = data[name]
                 column = name.encode()
                 try:
                     cells[column] = encode_cell(self._type(column), value)
