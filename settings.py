@@ -33,6 +33,9 @@ class Config:
     server_host: str = "127.0.0.1"
     server_port: int = 24000
     api_url: str = "http://127.0.0.1:24000"
+    api_rate_limit: int = 600
+    cors_origins: str = "*"
+    query_time_budget_s: float = 10.0
 
     def replace(self, **changes) -> "Config":
         """A copy with some keys changed, validated like a loaded file."""
@@ -90,6 +93,18 @@ def _coerce(key: str, value, base_dir: Path):
         return _int(value, 1, 65535)
     if key in ("hbase_timeout_ms", "hbase_pool_size", "schema_version"):
         return _int(value, 1, 10**9)
+    if key == "api_rate_limit":
+        return _int(value, 0, 10**9)
+    if key == "query_time_budget_s":
+        try:
+            number = float(str(value))
+        except ValueError:
+            raise ValueError(f"{value!r} is not a number of seconds") from None
+        if not 0.1 <= number <= 3600:
+            raise ValueError(f"{number} is outside 0.1..3600 s")
+        return number
+    if key == "cors_origins":
+        return str(value).strip()
     if key == "table_prefix":
         value = str(value)
         if not value or not all(c.isalnum() or c in "-_" for c in value):

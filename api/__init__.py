@@ -13,6 +13,7 @@ def init_api(app: Flask) -> None:
     """Mount the API blueprint, the docs and the error handlers on ``app``."""
     from . import errors
     from .docs import docs_bp
+    from .guard import init_guard
     from .routes import bp
 
     if not app.config.get("MAX_CONTENT_LENGTH"):
@@ -20,6 +21,7 @@ def init_api(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(docs_bp)
     errors.register(app)
+    init_guard(app)
 
 
 def create_api_app(config=None) -> Flask:

@@ -51,6 +51,12 @@ def _operation(ep: Endpoint, method: str) -> dict:
         "200": {"description": "OK", "content": {_MEDIA[f]: {} for f in ep.formats}},
         "400": {"description": "A parameter is missing or invalid",
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+        "413": {"description": "The request is too large",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+        "422": {"description": "The query would exceed its time budget, or the data cannot be fitted",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+        "429": {"description": "Too many requests from this client; see Retry-After",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
         "503": {"description": "The store is unavailable",
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
     }

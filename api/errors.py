@@ -41,6 +41,12 @@ def register(app: Flask) -> None:
     def _api_error(exc: ApiError):
         return error_response(exc.status, exc.message)
 
+    from .queries import QueryTooLarge
+
+    @app.errorhandler(QueryTooLarge)
+    def _too_large(exc):
+        return error_response(422, str(exc))
+
     @app.errorhandler(StoreUnavailable)
     def _unavailable(exc):
         log.error("store unavailable: %s", exc)

@@ -59,7 +59,8 @@ def route(endpoint: Endpoint, *aliases: str):
     def wrap(fn):
         def view():
             values = parse(endpoint, request_params())
-            result = fn(values)
+            with q.time_budget(current_app.config["NOCTURNE"].query_time_budget_s):
+                result = fn(values)
             if isinstance(result, Response):
                 return result
             return respond(result, values["output-format"], endpoint.name)

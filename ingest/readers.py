@@ -20,9 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+import logging
+
 import fastavro
 import pyarrow.parquet as pq
 
+log = logging.getLogger("nocturne.ingest")
 AVRO_SUFFIXES = (".avro",)
 TAR_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 PARQUET_SUFFIXES = (".parquet", ".parq")
@@ -113,6 +116,10 @@ def _parquet_packets(file: Path) -> Iterator[Packet]:
     n = 0
     try:
         pf = pq.ParquetFile(file)
+        names = set(pf.schema_arrow.names)
+        if not {"objectId", "candidate"} <= names:
+            log.warning("skipping %s: a Parquet file without alert columns (objectId, candidate)", file)
+            return
         size = file.stat().st_size
         for batch in pf.iter_batches(batch_size=512):
             for record in batch.to_pylist():

@@ -43,6 +43,11 @@ def simulate(out: Path, *args: str) -> Path:
     return out
 
 
+def read_truth(root: Path):
+    import pandas as pd
+    return pd.read_csv(root / "truth.csv", dtype={"ssnamenr": str})
+
+
 def avro_files(root: Path) -> list[Path]:
     return sorted(root.glob("ztf_public_*/*.avro"))
 
@@ -121,7 +126,7 @@ def test_schema_matches_real_ztf_alerts(run):
 def test_fink_values_match_fink_sample(tmp_path):
     data = shared_data()
     out = simulate(tmp_path / "fink", "--nights", "2", "--alerts-per-night", "100", "--seed", "3",
-                   "--no-cutouts", "--with-fink-values", "--parquet")
+                   "--no-cutouts", "--with-fink-values", "--parquet", "--truth-format", "parquet")
     real = _fields(writer_schema(data / "fink-enriched" / "fink-4.1-sample-2026-03-22.avro"))
     sim = _fields(writer_schema(avro_files(out)[0]))
     raw = _fields(writer_schema(sorted((data / "ztf-night-2023-10-18").glob("*.avro"))[0]))
@@ -139,6 +144,8 @@ def test_fink_values_match_fink_sample(tmp_path):
         assert pq.read_schema(f).remove_metadata().equals(fink_pq.remove_metadata())
     n_pq = sum(pq.read_metadata(f).num_rows for f in (out / "parquet").glob("*.parquet"))
     assert n_pq == len(recs)
+    truth = pq.read_table(out / "truth.parquet").to_pandas()
+    assert set(truth.objectId) >= {r["objectId"] for r in recs}
 
 
 # --------------------------------------------------------------------------- packets
@@ -207,7 +214,7 @@ def test_no_cutouts_leaves_them_null(tmp_path):
 
 # --------------------------------------------------------------------------- truth
 def test_truth_lists_every_object(run, records):
-    truth = pq.read_table(run / "truth.parquet").to_pandas()
+    truth = read_truth(run)
     assert truth.objectId.is_unique
     seen = {r["objectId"] for r in records}
     assert seen <= set(truth.objectId)
@@ -232,7 +239,7 @@ def _folded_roughness(t, m, period):
 def test_rrlyrae_light_curve_folds_at_true_period(tmp_path):
     out = simulate(tmp_path / "rr", "--nights", "25", "--alerts-per-night", "150", "--seed", "11",
                    "--no-cutouts", "--mix", "rrlyrae=1")
-    truth = pq.read_table(out / "truth.parquet").to_pandas().set_index("objectId")
+    truth = read_truth(out).set_index("objectId")
     pts: dict[str, list] = {}
     for r in read_all(out):
         c = r["candidate"]
@@ -288,11 +295,14 @@ def test_tarballs_and_containers_are_readable(tmp_path):
 
 def test_demo_has_all_science_cases(tmp_path):
     out = simulate(tmp_path / "demo", "--demo", "--workers", "2")
-    truth = pq.read_table(out / "truth.parquet").to_pandas()
+    truth = read_truth(out)
     alerted = truth[truth.n_alerts > 0]
     assert {"sn_ia", "sn_ii", "rrlyrae", "microlensing", "asteroid"} <= set(alerted.type)
     assert 2000 <= alerted.n_alerts.sum() <= 8000
-    assert len(list((out / "parquet").glob("*.parquet"))) == 5
+    nights = sorted(out.glob("ztf_public_*"))
+    assert len(nights) == 5 and all(any(n.iterdir()) for n in nights)
+    # nothing but alerts in Avro files, and no second copy in Parquet, under OUT
+    assert not list(out.rglob("*.parquet"))
 
 
 def test_cli_refuses_non_empty_output(tmp_path, capsys):

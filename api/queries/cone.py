@@ -7,6 +7,7 @@ import pandas as pd
 from store import Store
 from store.sky import cone_ranges
 
+from .budget import check
 from .frame import select, to_frame
 from .listing import full_rows
 
@@ -22,8 +23,14 @@ def cone_rows(store: Store, ra: float, dec: float, radius_deg: float) -> list[tu
     """Index rows (light columns) of every alert within ``radius_deg`` of (ra, dec)."""
     pixel = store.table("pixel")
     rows = []
+    advice = "narrow the cone (a smaller radius) or add a date window"
     for lo, hi in cone_ranges(ra, dec, radius_deg, store.schema.pixel_order):
-        rows.extend(pixel.scan(row_start=pixel.keys.prefix(lo), row_stop=pixel.keys.prefix(hi), batch_size=5000))
+        check(advice)
+        for i, row in enumerate(pixel.scan(row_start=pixel.keys.prefix(lo), row_stop=pixel.keys.prefix(hi),
+                                           batch_size=5000)):
+            rows.append(row)
+            if i % 2000 == 1999:
+                check(advice)
     if not rows:
         return []
     sep = angular_distance(ra, dec, np.array([c["i:ra"] for _, c in rows]), np.array([c["i:dec"] for _, c in rows]))
@@ -68,6 +75,7 @@ def xmatch(store: Store, sources: pd.DataFrame, radius_arcsec: float, window_day
     matched = []
     has_time = "time" in sources and window_days is not None
     for src in sources.itertuples(index=False):
+        check("send fewer sources per request, or a smaller radius")
         latest: dict[str, dict] = {}
         for _, cells in cone_rows(store, float(src.ra), float(src.dec), radius_arcsec / 3600):
             if has_time and abs(cells["i:jd"] - float(src.time)) > window_days:

@@ -5,6 +5,7 @@ import pandas as pd
 
 from store import Store
 
+from .budget import check
 from .cutouts import decode_stamp
 from .frame import select, to_frame
 
@@ -30,6 +31,7 @@ def objects(store: Store, object_ids: list[str], columns: list[str] | None = Non
     kinds = CUTOUT_KINDS if cutout_kind == "All" else (cutout_kind,)
     families = ("i", "d", "b") if withcutouts else ("i", "d")
     for oid in object_ids:
+        check("ask for fewer objects per request, or leave out cutouts and upper limits")
         alerts = alert_rows(store, oid, families)
         for cells in alerts:
             cells["d:tag"] = "valid"

@@ -1,0 +1,132 @@
+"""Command line: ``python -m ingest simulate [options] OUT``.
+
+Writes nights of simulated ZTF alert packets under OUT, as a nightly archive
+delivers them, plus the ground truth and a summary.  Examples::
+
+    python -m ingest simulate --demo demo-alerts
+    python -m ingest simulate --nights 10 --alerts-per-night 100000 --seed 1 \\
+        --footprint 150,160,20,30 --workers 2 big-run
+    python -m ingest simulate --nights 3 --alerts-per-night 5000 --tar --no-cutouts out
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+
+from .engine import Output, run
+from .plan import DEFAULT_CENTER, DEFAULT_DENSITY, Config
+from .populations import DEFAULT_MIX, KINDS
+from .sky import Footprint
+
+DEMO = {"nights": 5, "alerts_per_night": 800, "seed": 42}
+
+
+def _mix(text: str) -> dict:
+    mix = {k: 0.0 for k in KINDS}
+    for item in text.split(","):
+        k, _, v = item.partition("=")
+        if k.strip() not in mix:
+            raise argparse.ArgumentTypeError(f"unknown type {k!r}; known: {', '.join(KINDS)}")
+        mix[k.strip()] = float(v)
+    if sum(mix.values()) <= 0:
+        raise argparse.ArgumentTypeError("the mix must have a positive share")
+    return mix
+
+
+def _pair(text: str) -> tuple[float, float]:
+    a, b = (float(x) for x in text.split(","))
+    return a, b
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m ingest simulate",
+        description="Simulate nights of ZTF alert packets (schema 4.02) with a ground-truth table.")
+    p.add_argument("out", type=Path, help="output folder")
+    g = p.add_argument_group("what to simulate")
+    g.add_argument("--nights", type=int, help="number of nights (default 3)")
+    g.add_argument("--alerts-per-night", type=int, help="about how many alerts per night (default 1000)")
+    g.add_argument("--seed", type=int, help="random seed (default 0); same seed, same bytes")
+    g.add_argument("--start-date", type=dt.date.fromisoformat, default=dt.date(2025, 1, 1),
+                   help="UT date of the first night (default 2025-01-01)")
+    g.add_argument("--footprint", type=Footprint.parse, metavar="RA0,RA1,DEC0,DEC1",
+                   help="sky box in degrees (dec is cut at -30)")
+    g.add_argument("--center", type=_pair, default=DEFAULT_CENTER, metavar="RA,DEC",
+                   help=f"centre of the footprint when --footprint is not given (default {DEFAULT_CENTER})")
+    g.add_argument("--area", type=float, help="footprint area in deg^2 around --center "
+                   "(default: alerts / --density)")
+    g.add_argument("--density", type=float, default=DEFAULT_DENSITY,
+                   help="alerts per deg^2 used to size the default footprint (default 10000, like Fink)")
+    g.add_argument("--mix", type=_mix, help="alert shares per type, e.g. sn_ia=0.2,rrlyrae=0.3 "
+                   f"(types: {', '.join(KINDS)}; default {DEFAULT_MIX})")
+    g.add_argument("--cadence", type=float, default=1.0,
+                   help="mean nights between visits of a field (default 1; ZTF public survey: 2)")
+    g.add_argument("--demo", action="store_true",
+                   help=f"README demo: {DEMO['nights']} nights x {DEMO['alerts_per_night']} alerts, "
+                   "all science cases, with Fink values (unless --raw)")
+    o = p.add_argument_group("what to write")
+    o.add_argument("--no-cutouts", action="store_true", help="leave the three cutouts null")
+    f = o.add_mutually_exclusive_group()
+    f.add_argument("--with-fink-values", action="store_true", help="add Fink's added values to packets")
+    f.add_argument("--raw", action="store_true", help="plain ZTF packets (default)")
+    o.add_argument("--tar", action="store_true", help="one ztf_public_YYYYMMDD.tar.gz per night")
+    o.add_argument("--containers", type=int, metavar="N",
+                   help="multi-alert Avro containers of up to N alerts instead of one file per alert")
+    o.add_argument("--codec", choices=("null", "deflate", "snappy"), default="null",
+                   help="Avro block codec (default null, like the ZTF archive)")
+    o.add_argument("--parquet", action="store_true", help="also write Parquet files in Fink's layout")
+    o.add_argument("--no-avro", action="store_true", help="do not write Avro packets")
+    o.add_argument("--truth-format", choices=("csv", "parquet"), default="csv",
+                   help="ground-truth table OUT/truth.csv (default) or OUT/truth.parquet")
+    o.add_argument("--workers", type=int, default=1, help="worker processes (output is the same)")
+    o.add_argument("--force", action="store_true", help="write into a non-empty OUT")
+    o.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def config_from_args(a: argparse.Namespace) -> tuple[Config, Output]:
+    base = DEMO if a.demo else {}
+    nights = a.nights or base.get("nights", 3)
+    per_night = a.alerts_per_night or base.get("alerts_per_night", 1000)
+    seed = a.seed if a.seed is not None else base.get("seed", 0)
+    if nights < 1 or per_night < 1:
+        raise ValueError("--nights and --alerts-per-night must be positive")
+    footprint = a.footprint
+    if footprint is None and a.area:
+        footprint = Footprint.around(*a.center, a.area)
+    cfg = Config(nights=nights, alerts_per_night=per_night, seed=seed, start=a.start_date,
+                 footprint=footprint, center=a.center, density=a.density, cadence=a.cadence,
+                 cutouts=not a.no_cutouts, fink=a.with_fink_values or (a.demo and not a.raw))
+    if a.mix:
+        cfg.mix = a.mix
+    out = Output(root=a.out, avro=not a.no_avro, layout="containers" if a.containers else "files",
+                 tar=a.tar, codec=a.codec, container_size=a.containers or 10000,
+                 parquet=a.parquet, truth_format=a.truth_format)
+    return cfg, out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m ingest simulate``; returns the exit status."""
+    args = parser().parse_args(argv)
+    try:
+        cfg, out = config_from_args(args)
+        if out.root.exists() and any(out.root.iterdir()) and not args.force:
+            raise ValueError(f"{out.root} is not empty (use --force to write into it)")
+        t0 = time.perf_counter()
+        summary = run(cfg, out, workers=args.workers, progress=not args.quiet)
+    except ValueError as e:
+        print(f"simulate: error: {e}", file=sys.stderr)
+        return 2
+    dt_s = time.perf_counter() - t0
+    print(f"simulate: {summary['alerts']} alerts of {summary['objects']} objects over "
+          f"{len(summary['nights'])} nights written to {out.root} in {dt_s:.1f} s "
+          f"({summary['alerts'] / max(dt_s, 1e-9):.0f} alerts/s)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
