@@ -14,16 +14,15 @@ quarantine); the packets before the damage are still yielded.
 """
 from __future__ import annotations
 
-import io
+import logging
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-import logging
-
-import fastavro
 import pyarrow.parquet as pq
+
+from . import avro_files
 
 log = logging.getLogger("nocturne.ingest")
 AVRO_SUFFIXES = (".avro",)
@@ -84,8 +83,7 @@ def packets(path: Path) -> Iterator[Packet]:
 def _avro_packets(source: str, data: bytes) -> Iterator[Packet]:
     n = 0
     try:
-        reader = fastavro.reader(io.BytesIO(data))
-        for record in reader:
+        for record in avro_files.records(data):
             yield Packet(source, n, record, size=len(data) if n == 0 else 0)
             n += 1
     except Exception as exc:  # fastavro raises many kinds on damaged input
