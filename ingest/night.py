@@ -188,7 +188,7 @@ class _RunState:
                 self.reject(packet, reason, night_of(jd) if isinstance(jd, float) and 2415020 < jd < 2488070 else None)
                 continue
             try:
-                built.append((packet, self.builder.build(packet.record)))
+                built.append((packet, self.builder.build(packet.record, packet.typed)))
             except (TypeError, ValueError, KeyError, AttributeError) as exc:
                 self.reject(packet, f"malformed packet: {type(exc).__name__}: {exc}",
                             night_of(packet.record["candidate"]["jd"]))

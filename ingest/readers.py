@@ -39,6 +39,7 @@ class Packet:
     error: str | None = None
     raw: bytes | None = None  # the whole source file, kept only for unreadable single files
     size: int = 0        # bytes of the source, for throughput figures
+    typed: bool = True   # False for Parquet, whose writers may turn ints into doubles
 
 
 def input_files(path: Path) -> list[Path]:
@@ -121,7 +122,7 @@ def _parquet_packets(file: Path) -> Iterator[Packet]:
         size = file.stat().st_size
         for batch in pf.iter_batches(batch_size=512):
             for record in batch.to_pylist():
-                yield Packet(str(file), n, record, size=size if n == 0 else 0)
+                yield Packet(str(file), n, record, size=size if n == 0 else 0, typed=False)
                 n += 1
     except Exception as exc:  # pyarrow raises ArrowInvalid, OSError...
         yield Packet(str(file), n, None, f"unreadable Parquet after {n} record(s) ({type(exc).__name__}: {exc})")

@@ -54,11 +54,13 @@ class RowBuilder:
         self.int_cols = [c for c, t in itypes.items() if t in ("int32", "int64")]
         self.str_cols = [c for c, t in itypes.items() if t == "string"]
 
-    def build(self, record: dict) -> AlertRows:
+    def build(self, record: dict, typed: bool = True) -> AlertRows:
+        """The rows of one packet. ``typed=False`` (Parquet) repairs ints written as doubles."""
         cand = record["candidate"]
         object_id = record["objectId"]
         cells = {col: cand.get(q) for q, col in self.cand_cols}
-        _coerce(cells, self.int_cols, self.str_cols)
+        if not typed:
+            _coerce(cells, self.int_cols, self.str_cols)
         cells["i:objectId"] = object_id
         cells["i:schemavsn"] = record.get("schemavsn")
         cells["i:publisher"] = record.get("publisher")
@@ -90,11 +92,13 @@ class RowBuilder:
                 continue
             if prv.get("candid") is None:
                 cells = _pick(prv, self.upper_cols, object_id)
-                _coerce(cells, self.int_cols, self.str_cols)
+                if not typed:
+                    _coerce(cells, self.int_cols, self.str_cols)
                 rows.upper.append((self.keys["upper"].build(object_id, pjd), cells))
             else:
                 cells = _pick(prv, self.bad_cols, object_id)
-                _coerce(cells, self.int_cols, self.str_cols)
+                if not typed:
+                    _coerce(cells, self.int_cols, self.str_cols)
                 rows.badquality.append((self.keys["uppervalid"].build(object_id, pjd), cells))
         return rows
 
@@ -130,23 +134,13 @@ def _pick(prv: dict, columns, object_id: str) -> dict:
 
 
 def _normalise(value, type_: str):
-    """Added values as the schema types them (Spark may write ints as longs, maps as lists)."""
+    """Added values as the schema types them (Spark may write ints as longs, maps as pairs)."""
     if type_ == "json":
-        return _plain(value)
+        if isinstance(value, list) and value and all(isinstance(x, tuple) and len(x) == 2 for x in value):
+            return {str(k): v for k, v in value}  # an Arrow map read as (key, value) pairs
+        return value
     if type_ in ("int32", "int64") and isinstance(value, float) and value.is_integer():
         return int(value)
     if type_ == "string" and not isinstance(value, str):
         return str(value)
-    return value
-
-
-def _plain(value):
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        if value and all(isinstance(x, tuple) and len(x) == 2 for x in value):  # Arrow map as pairs
-            return {str(k): _plain(v) for k, v in value}
-        return [_plain(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
     return value

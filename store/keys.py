@@ -16,7 +16,10 @@ PIXEL_WIDTH = 10
 
 
 def escape(text: str, sep: str = "_") -> str:
-    return str(text).replace("%", "%25").replace(sep, "%" + format(ord(sep), "02X"))
+    text = str(text)
+    if "%" not in text and sep not in text:
+        return text
+    return text.replace("%", "%25").replace(sep, "%" + format(ord(sep), "02X"))
 
 
 def unescape(text: str, sep: str = "_") -> str:
@@ -62,20 +65,26 @@ class RowKey:
         self.spec = spec
         self.sep = sep
         self.parts = spec.row_key
+        self._formatters = [self._formatter(p.kind) for p in self.parts]
+
+    def _formatter(self, kind: str):
+        if kind == "string":
+            return lambda v: escape(v, self.sep)
+        return _FORMATTERS[kind]
 
     def _part(self, kind: str, value) -> str:
         if value is None:
             raise ValueError("a row-key part cannot be None")
-        if kind == "string":
-            return escape(value, self.sep)
-        return _FORMATTERS[kind](value)
+        return self._formatter(kind)(value)
 
     def build(self, *values) -> str:
         """The row key of ``values``, given in the order of the schema's parts."""
         if len(values) != len(self.parts):
             names = ", ".join(p.name for p in self.parts)
             raise ValueError(f"{self.spec.logical} row key takes {len(self.parts)} parts ({names}), got {len(values)}")
-        return self.sep.join(self._part(p.kind, v) for p, v in zip(self.parts, values))
+        if None in values:
+            raise ValueError("a row-key part cannot be None")
+        return self.sep.join([f(v) for f, v in zip(self._formatters, values)])
 
     def prefix(self, *values) -> str:
         """A scan prefix for the first ``len(values)`` parts, ending with the separator."""
