@@ -6,7 +6,7 @@
 #   ./run.sh setup      only create .venv and install the dependencies
 #   ./run.sh serve      serve the portal on the configured store (config.yml / NOCTURNE_*)
 #   ./run.sh create     create the configured store's tables (python -m hbase_schema create)
-#   ./run.sh demo-data  only (re)build the demo store
+#   ./run.sh demo-data [--rebuild]  only build the demo store (demo/store)
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/venv.sh
@@ -23,11 +23,25 @@ serve() {
   exec gunicorn --bind "$host:$port" --workers 2 --timeout 120 --access-logfile - index:server
 }
 
+DEMO_STORE="$PWD/demo/store"
+
 demo_data() {
-  export NOCTURNE_DATA_DIR="${NOCTURNE_DATA_DIR:-$PWD/demo/store}"
-  python -m hbase_schema create
-  if [ -f ingest/demo.py ]; then
-    python -m ingest.demo
+  # The demo always lives in demo/store, whatever NOCTURNE_DATA_DIR says: a rebuild
+  # never touches a real store.
+  export NOCTURNE_BACKEND=embedded NOCTURNE_DATA_DIR="$DEMO_STORE"
+  if [ -f "$NOCTURNE_DATA_DIR/nocturne.sqlite3" ] && [ "${1:-}" != "--rebuild" ]; then
+    echo "==> demo store already in $NOCTURNE_DATA_DIR (./run.sh demo-data --rebuild makes it anew)"
+    return 0
+  fi
+  rm -rf demo/alerts "$NOCTURNE_DATA_DIR"
+  echo "==> simulating demo nights (supernovae, variable stars, microlensing, asteroids) into demo/alerts"
+  python -m ingest simulate --demo --quiet demo/alerts
+  echo "==> ingesting them into the embedded store in $NOCTURNE_DATA_DIR"
+  local rc=0
+  python -m ingest night demo/alerts || rc=$?
+  if [ "$rc" -ne 0 ] && [ "$rc" -ne 3 ]; then
+    echo "error: the demo ingest failed (exit $rc)" >&2
+    return "$rc"
   fi
 }
 
@@ -35,7 +49,7 @@ case "$cmd" in
   setup) echo "==> environment ready in .venv" ;;
   serve) serve ;;
   create) python -m hbase_schema create "$@" ;;
-  demo-data) demo_data ;;
+  demo-data) demo_data "$@" ;;
   demo) demo_data; serve ;;
   *) echo "unknown command: $cmd (see the top of run.sh)" >&2; exit 2 ;;
 esac
