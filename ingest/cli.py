@@ -71,6 +71,10 @@ def run_night(args) -> int:
         log.error("%s", exc)
         log.error("nothing is half-done: fix the cause and run the same command again")
         return 1
+    except OSError as exc:  # e.g. no space left for the quarantine or the log
+        log.error("%s: %s", exc.strerror or type(exc).__name__, exc.filename or exc)
+        log.error("nothing is half-done: fix the cause and run the same command again")
+        return 1
     print(render_summary(summary, config))
     return EXIT_QUARANTINED if summary.quarantined else 0
 

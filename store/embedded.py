@@ -107,6 +107,12 @@ class EmbeddedTable(Table):
         return (tuple(f for f, _, _ in groups), [codecs[f].encode(data, mask) for f, _, mask in groups])
 
     def _apply(self, ops):
+        try:
+            self._apply_in_txn(ops)
+        except sqlite3.Error as exc:
+            raise self.store._write_error(exc) from None
+
+    def _apply_in_txn(self, ops):
         with self.store._write() as db:
             run_sql, run_args = None, []
             for op, key, payload in ops:
@@ -168,6 +174,21 @@ class _WriteTxn:
             self.db.execute("COMMIT")
         else:
             self.db.execute("ROLLBACK")
+
+
+class _translated:
+    """Turn sqlite3 errors raised inside the block into StoreErrors that say what to do."""
+
+    def __init__(self, store: "EmbeddedStore"):
+        self.store = store
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None and issubclass(exc_type, sqlite3.Error):
+            raise self.store._write_error(exc) from None
+        return False
 
 
 class EmbeddedStore(Store):
@@ -237,6 +258,17 @@ class EmbeddedStore(Store):
     def _write(self) -> _WriteTxn:
         return _WriteTxn(self)
 
+    def _write_error(self, exc: sqlite3.Error) -> StoreError:
+        text = str(exc)
+        if "full" in text:
+            return StoreError(f"the disk holding {self.path} is full ({text}); this batch was rolled back. "
+                              f"Free some space and run the same command again: nothing already written is lost")
+        if "readonly" in text or "read-only" in text:
+            return StoreError(f"store {self.path} is read-only for this user ({text})")
+        if "locked" in text or "busy" in text:
+            return StoreError(f"store {self.path} stayed locked by another writer for 60 s ({text})")
+        return StoreError(f"embedded store {self.path} refused the write: {text}")
+
     def _open_table(self, spec: TableSpec) -> EmbeddedTable:
         return EmbeddedTable(self, spec)
 
@@ -247,7 +279,7 @@ class EmbeddedStore(Store):
     def create_tables(self) -> list[str]:
         existing = set(self.existing_tables())
         made = []
-        with self._write() as db:
+        with _translated(self), self._write() as db:
             for logical, spec in self.schema.tables.items():
                 if logical in existing:
                     continue
@@ -271,7 +303,8 @@ class EmbeddedStore(Store):
 
     def checkpoint(self) -> None:
         """Fold the WAL into the database file (e.g. after a night's ingest)."""
-        self._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        with _translated(self):
+            self._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def close(self) -> None:
         db = getattr(self._local, "db", None)
