@@ -60,7 +60,7 @@ def _operation(ep: Endpoint, method: str) -> dict:
         "503": {"description": "The store is unavailable",
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
     }
-    if ep.name in ("objects", "cutouts"):
+    if ep.name in ("objects", "cutouts") or ep.name.startswith("fit/"):
         responses["404"] = {"description": "No such object or alert",
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     op = {"summary": ep.summary, "operationId": f"{ep.name}_{method}", "responses": responses}

@@ -66,7 +66,10 @@ def register(app: Flask) -> None:
         messages = {404: f"no such endpoint {request.path}; see /api/v1/openapi.json",
                     405: f"{request.method} is not allowed on {request.path}; use GET or POST",
                     413: "request too large", 400: "bad request: " + (exc.description or "")}
-        return error_response(exc.code or 500, messages.get(exc.code, exc.description or exc.name))
+        response = error_response(exc.code or 500, messages.get(exc.code, exc.description or exc.name))
+        if getattr(exc, "valid_methods", None):
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response
 
     @app.errorhandler(Exception)
     def _bug(exc: Exception):

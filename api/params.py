@@ -76,6 +76,12 @@ def _fail(p: Param, value, accepts: str):
 
 
 def _convert(p: Param, value):
+    if isinstance(value, dict) or (isinstance(value, list) and p.kind not in ("list", "columns")):
+        _fail(p, value, f"a {p.kind} value, not a JSON {type(value).__name__}")
+    if isinstance(value, list) and any(isinstance(x, (dict, list)) for x in value):
+        _fail(p, value, "a list of strings")
+    if isinstance(value, bool) and p.kind not in ("bool", "string"):
+        _fail(p, value, f"a {p.kind} value, not true/false")
     if isinstance(value, str) and len(value) > p.max_length:
         raise ApiError(400, f"parameter '{p.name}' is longer than {p.max_length} characters")
     kind = p.kind
