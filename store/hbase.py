@@ -79,8 +79,8 @@ class HBaseTable(Table):
 
     def _iterate(self, kwargs, start, stop, limit, reverse, keys_only):
         n = 0
-        with self.store._connection(self.name) as conn:
-            try:
+        try:
+            with self.store._connection(self.name) as conn:
                 for key, data in conn.table(self.bname).scan(**kwargs):
                     if reverse:
                         if stop is not None and key >= stop:
@@ -91,10 +91,10 @@ class HBaseTable(Table):
                     n += 1
                     if limit is not None and n >= limit:
                         return
-            except TRANSIENT as exc:
-                raise self.store._unavailable(exc) from None
-            except TException as exc:
-                raise self.store._error(exc, self.name) from None
+        except TRANSIENT as exc:
+            raise self.store._unavailable(exc) from None
+        except TException as exc:
+            raise self.store._error(exc, self.name) from None
 
     def _prepare(self, data, groups):
         cells = {}

@@ -1,0 +1,40 @@
+"""Shared by the portal tests: a server on the real night, and Dash's router called over HTTP."""
+from __future__ import annotations
+
+import json
+
+from conftest import make_config, shared_data
+
+OBJECT = "ZTF18adljlvp"   # 4 alerts, upper limits and a bad-quality point in the real night
+OTHER = "ZTF23abjexnw"
+
+
+def ingest_real(tmp_path):
+    from ingest.night import ingest
+
+    data = shared_data()
+    cfg = make_config("embedded", tmp_path)
+    ingest(data / "ztf-night-2023-10-18", cfg, show_progress=False)
+    ingest(data / "fink-enriched", cfg, show_progress=False)
+    return cfg
+
+
+def render_page(client, path: str, search: str = "") -> str:
+    """The page content for ``path`` as the browser gets it: Dash's pages router callback."""
+    body = {"output": ".._pages_content.children..._pages_store.data..",
+            "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
+            "inputs": [{"id": "_pages_location", "property": "pathname", "value": path},
+                       {"id": "_pages_location", "property": "search", "value": search}],
+            "changedPropIds": ["_pages_location.pathname"], "state": []}
+    r = client.post("/_dash-update-component", json=body)
+    assert r.status_code == 200, r.data[:500]
+    return json.dumps(r.get_json())
+
+
+def call(client, output: dict, inputs: list[dict], state: list[dict] | None = None) -> dict:
+    """One callback, as the browser calls it: ``output`` = {"id", "property"}."""
+    body = {"output": f"{output['id']}.{output['property']}", "outputs": output, "inputs": inputs,
+            "state": state or [], "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"]}
+    r = client.post("/_dash-update-component", json=body)
+    assert r.status_code in (200, 204), r.data[:500]
+    return r.get_json() if r.status_code == 200 else {}

@@ -1,0 +1,96 @@
+"""Fixtures of the browser tests: Debian's Chromium headless against gunicorn serving the real night.
+
+Skipped with one line when Chromium or chromedriver is absent; in CI (CI=true) they fail
+instead (apt-get install chromium chromium-driver).
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+import driver as D  # noqa: E402
+from conftest import ROOT, need  # noqa: E402
+from portal_helpers import ingest_real  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def portal_url(tmp_path_factory):
+    browser, chromedriver = D.chromium_paths()
+    need(bool(browser and chromedriver), "Chromium or chromedriver not installed (apt-get install chromium chromium-driver)")
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        need(False, "Python package selenium not installed")
+    cfg = ingest_real(tmp_path_factory.mktemp("browser"))
+    port = _free_port()
+    env = {**os.environ, "NOCTURNE_DATA_DIR": str(cfg.data_dir), "NOCTURNE_BACKEND": "embedded",
+           "NOCTURNE_TABLE_PREFIX": cfg.table_prefix}
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    log = open(cfg.data_dir.parent / "gunicorn.log", "w+")
+    proc = subprocess.Popen([str(gunicorn), "-b", f"127.0.0.1:{port}", "-w", "2", "index:server"],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(150):
+        try:
+            urllib.request.urlopen(url + "/api/v1/health", timeout=1)
+            break
+        except OSError:
+            if proc.poll() is not None:
+                log.seek(0)
+                pytest.fail(f"gunicorn did not start: {log.read()[-2000:]}")
+            time.sleep(0.2)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+    log.seek(0)
+    errors = log.read()
+    log.close()
+    assert "Traceback" not in errors, f"the server logged an error:\n{errors[-3000:]}"
+
+
+@pytest.fixture(scope="session")
+def downloads(tmp_path_factory):
+    return tmp_path_factory.mktemp("downloads")
+
+
+@pytest.fixture(scope="session")
+def browser(portal_url, downloads):
+    drv = D.start(downloads)
+    yield drv
+    D.stop(drv)
+
+
+@pytest.fixture
+def page(browser, portal_url):
+    """Open a path and wait for Dash; at the end, the console must hold no error."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get_log("browser")  # drop what earlier tests left
+
+    def open_(path: str):
+        browser.get(portal_url + path)
+        WebDriverWait(browser, 20).until(lambda d: d.execute_script(
+            "return !!document.querySelector('#_pages_content') && "
+            "!document.querySelector('[data-dash-is-loading=\"true\"]')"))
+        return browser
+
+    yield open_
+    errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, f"console errors: {errors}"

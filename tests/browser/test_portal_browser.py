@@ -1,0 +1,102 @@
+"""The portal in Chromium: search by id, cone and class; the object page; downloads; not found."""
+from __future__ import annotations
+
+import pandas as pd
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+from portal_helpers import OBJECT, OTHER
+from portal_server import browser, downloads, page, portal_url  # noqa: F401 - fixtures
+
+
+def wait(driver, timeout=20):
+    return WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,))
+
+
+def results_text(driver) -> str:
+    wait(driver).until(EC.presence_of_element_located((By.ID, "results-count")))
+    return driver.find_element(By.ID, "search-results").text
+
+
+def test_search_by_id_lists_the_object_and_links_to_its_page(page):
+    d = page("/")
+    box = d.find_element(By.ID, "search-input")
+    box.send_keys(OTHER, Keys.ENTER)
+    wait(d).until(lambda d: "q=ZTF23abjexnw" in d.current_url)
+    assert "1 object" in results_text(d)
+    d.find_element(By.LINK_TEXT, OTHER).click()
+    wait(d).until(EC.text_to_be_present_in_element((By.ID, "object-title"), OTHER))
+
+
+def test_object_ids_are_completed_as_you_type(page):
+    d = page("/")
+    d.find_element(By.ID, "search-input").send_keys("ZTF18adl")
+    wait(d).until(lambda d: d.find_elements(By.CSS_SELECTOR, f"#search-suggestions option[value='{OBJECT}']"))
+
+
+def test_search_by_cone_in_sexagesimal_is_shareable(page):
+    d = page("/?q=00%3A21%3A31.2%20%2B54%3A41%3A24%2030")
+    text = results_text(d)
+    assert "cone of 30″ around (5.38000, +54.69000)" in text and " objects" in text
+    wait(d).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".results-grid a[href^='/ZTF']"))
+    assert d.find_element(By.ID, "results-sky")
+
+
+def test_search_by_class_with_the_picker(page):
+    d = page("/")
+    d.find_element(By.ID, "class-picker").click()
+    wait(d).until(lambda d: d.find_elements(By.XPATH, "//*[contains(text(), 'Kilonova candidate')]"))
+    d.switch_to.active_element.send_keys("SN candidate")
+    option = wait(d).until(EC.element_to_be_clickable((By.XPATH, "//*[starts-with(normalize-space(text()), 'SN candidate')]")))
+    option.click()
+    wait(d).until(lambda d: "class%3A" in d.current_url)
+    assert "class SN candidate" in results_text(d)
+
+
+def test_results_download_as_csv(page, downloads):
+    d = page("/?q=date%3A%202023-10-18")
+    results_text(d)
+    d.find_element(By.XPATH, "//button[text()='CSV']").click()
+    target = downloads / "nocturne-date.csv"
+    wait(d).until(lambda _: target.exists() and target.stat().st_size > 0)
+    df = pd.read_csv(target)
+    assert len(df) > 100 and {"i:objectId", "i:jd", "i:magpsf"} <= set(df.columns)
+
+
+def test_object_page_units_epoch_and_download(page, downloads):
+    d = page(f"/{OBJECT}")
+    wait(d).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#lc-graph .scatterlayer .points path")))
+    d.find_element(By.XPATH, "//label[contains(., 'DC flux')]").click()
+    wait(d).until(lambda d: "DC flux" in d.find_element(By.ID, "lc-graph").text)
+    d.find_element(By.XPATH, "//label[contains(., 'Difference magnitude')]").click()
+    wait(d).until(lambda d: "Difference magnitude" in d.find_element(By.ID, "lc-graph").text)
+
+    before = d.find_element(By.CSS_SELECTOR, "#cutouts img").get_attribute("src")
+    points = d.find_elements(By.CSS_SELECTOR, "#lc-graph .scatterlayer .trace:first-child .points path")
+    ActionChains(d).move_to_element(points[0]).pause(0.3).click().perform()
+    wait(d).until(lambda d: d.find_element(By.CSS_SELECTOR, "#cutouts img").get_attribute("src") != before)
+    img = d.find_element(By.CSS_SELECTOR, "#cutouts img")
+    wait(d).until(lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", img))
+
+    d.find_element(By.ID, "object-dl-csv").click()
+    names = [downloads / f"{OBJECT}.csv", downloads / "objects.csv"]  # the API's Content-Disposition may win
+    found = wait(d).until(lambda _: next((p for p in names if p.exists() and p.stat().st_size > 0), None))
+    df = pd.read_csv(found)
+    assert set(df["i:objectId"]) == {OBJECT} and "upperlim" in set(df["d:tag"])
+
+
+def test_unknown_object_gets_a_helpful_page(page):
+    d = page("/ZTF00aaaaaaa")
+    wait(d).until(EC.presence_of_element_located((By.ID, "not-found")))
+    assert "No alert of ZTF00aaaaaaa" in d.find_element(By.ID, "not-found").text
+
+
+def test_statistics_and_api_pages_render(page):
+    d = page("/statistics")
+    wait(d).until(EC.presence_of_element_located((By.ID, "stats-last")))
+    d = page("/api-docs")
+    assert d.find_element(By.CSS_SELECTOR, "iframe.api-frame")
