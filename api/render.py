@@ -31,6 +31,8 @@ def render_json(df: pd.DataFrame) -> bytes:
     """Records; floats in their shortest exact form (orjson), NaN as null."""
     if df.empty:
         return b"[]"
+    if any(isinstance(t, pd.api.extensions.ExtensionDtype) for t in df.dtypes):
+        df = df.astype(object).where(df.notna(), None)  # pd.NA -> null
     return orjson.dumps(df.to_dict(orient="records"), option=orjson.OPT_SERIALIZE_NUMPY, default=str)
 
 

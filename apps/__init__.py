@@ -1,0 +1,6 @@
+"""The portal: a Dash multi-page app mounted at "/" of the Flask server that serves the API.
+
+:func:`apps.portal.init_portal` mounts it; pages live in :mod:`apps.pages` (one module per
+page), reusable pieces in :mod:`apps.components`, the search language in :mod:`apps.search`.
+Pages call :mod:`api.queries` and :mod:`science` in-process, never the API over HTTP.
+"""

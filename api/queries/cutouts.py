@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import threading
 
 import numpy as np
 from astropy.io import fits
@@ -12,10 +13,13 @@ from store import Store
 KINDS = ("Science", "Template", "Difference")
 
 
+_FITS_LOCK = threading.Lock()  # astropy.io.fits is not safe across threads (its warning registry)
+
+
 def decode_stamp(blob: bytes) -> np.ndarray:
     """A gzipped (or plain) FITS stamp → its 2-D float array (NaN where blank)."""
     data = gzip.decompress(blob) if blob[:2] == b"\x1f\x8b" else blob
-    with fits.open(io.BytesIO(data), memmap=False) as hdul:
+    with _FITS_LOCK, fits.open(io.BytesIO(data), memmap=False) as hdul:
         return np.asarray(hdul[0].data, dtype=float)
 
 

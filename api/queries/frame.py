@@ -50,9 +50,25 @@ def round7(values: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(out), out, x)
 
 
+_INTS = None
+
+
+def int_columns() -> set[str]:
+    global _INTS
+    if _INTS is None:
+        _INTS = {name for name, t in column_types().items() if t in ("int32", "int64")}
+    return _INTS
+
+
 def to_frame(rows: list[dict]) -> pd.DataFrame:
-    """A DataFrame of row dicts, float32 columns rounded, v: columns added."""
+    """A DataFrame of row dicts, float32 columns rounded, v: columns added.
+
+    Integer columns with gaps become nullable Int64 built from the Python ints, so
+    19-digit candids keep every digit (a float64 column would round them)."""
     df = pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
+    for col in int_columns().intersection(df.columns):
+        if df[col].dtype.kind == "f":
+            df[col] = pd.array([r.get(col) for r in rows], dtype="Int64")
     for col in float32_columns().intersection(df.columns):
         df[col] = round7(pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float))
     add_v_columns(df)

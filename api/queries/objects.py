@@ -43,7 +43,7 @@ def objects(store: Store, object_ids: list[str], columns: list[str] | None = Non
                         cells[name] = decode_stamp(blob).tolist() if blob else None
         rows.extend(alerts)
         if withupperlim:
-            rows.extend(_history(store, oid, {c["i:jd"] for c in alerts}))
+            rows.extend(_history(store, oid, {c["i:jd"] for c in alerts}, {c.get("i:candid") for c in alerts}))
     df = to_frame(rows)
     if not df.empty:
         df = df.sort_values(["i:jd"], kind="stable")
@@ -54,7 +54,7 @@ def objects(store: Store, object_ids: list[str], columns: list[str] | None = Non
     return select(df, columns)
 
 
-def _history(store: Store, object_id: str, alert_jds: set) -> list[dict]:
+def _history(store: Store, object_id: str, alert_jds: set, alert_candids: set) -> list[dict]:
     out = []
     upper = store.table("upper")
     for _, cells in upper.scan(row_prefix=upper.keys.prefix(object_id)):
@@ -63,7 +63,8 @@ def _history(store: Store, object_id: str, alert_jds: set) -> list[dict]:
     bad = store.table("uppervalid")
     rounded = {round(j, 6) for j in alert_jds}
     for _, cells in bad.scan(row_prefix=bad.keys.prefix(object_id)):
-        if round(cells["i:jd"], 6) not in rounded:  # a valid alert at the same time wins
+        # a valid alert at the same time, or the same detection, wins
+        if round(cells["i:jd"], 6) not in rounded and cells.get("i:candid") not in alert_candids:
             cells["d:tag"] = "badquality"
             out.append(cells)
     return out

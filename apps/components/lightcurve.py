@@ -1,0 +1,114 @@
+"""The light curve: photometry of an object prepared once, drawn in any of three units.
+
+:func:`photometry` turns :func:`api.queries.objects` (with upper limits) into a JSON-ready
+dict kept in the page; :func:`figure` draws it: one colour per filter, upper limits as
+down triangles, bad-quality detections as open circles, an optional g − r panel.
+Clicking a detection gives its ``candid`` in ``customdata``.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from science.photometry import apparent_or_difference, mag_to_flux_jy
+
+FILTER_NAMES = {1: "g", 2: "r", 3: "i"}
+FILTER_COLOURS = {1: "#1b9e4b", 2: "#d1495b", 3: "#e0a100"}
+UNITS = {"diff": "Difference magnitude", "dc": "DC magnitude", "flux": "DC flux [mJy]"}
+
+
+def _col(df: pd.DataFrame, name: str, fill=np.nan) -> np.ndarray:
+    return df[name].to_numpy() if name in df else np.full(len(df), fill)
+
+
+def photometry(alerts: pd.DataFrame, history: pd.DataFrame | None = None) -> dict:
+    """Columns the figure needs, as lists (NaN → None), computed once per page.
+
+    ``alerts`` are the detections (:func:`api.queries.objects`), ``history`` the same with
+    ``withupperlim=True``, whose non-detections and bad-quality points are added. Candids
+    come from ``alerts``: mixed with upper limits they may be float64, which cannot hold
+    19-digit candids exactly.
+    """
+    hist = history[history["d:tag"] != "valid"] if history is not None and not history.empty else alerts.iloc[:0]
+    df = pd.concat([alerts.assign(**{"d:tag": "valid"}), hist], ignore_index=True)
+    candids = [int(c) for c in alerts["i:candid"]] + [-1] * len(hist)
+    n = len(df)
+    tag = _col(df, "d:tag", "valid")
+    mag, err = _col(df, "i:magpsf").astype(float), _col(df, "i:sigmapsf").astype(float)
+    dc = apparent_or_difference(mag, err, _col(df, "i:magnr").astype(float), _col(df, "i:sigmagnr").astype(float),
+                                _col(df, "i:isdiffpos", "t"), _col(df, "i:distnr").astype(float))
+    lim = _col(df, "i:diffmaglim").astype(float)
+    lim_flux, _ = mag_to_flux_jy(lim, np.zeros(n))
+    jd = _col(df, "i:jd").astype(float)
+    out = {
+        "date": pd.to_datetime((jd - 2440587.5) * 86400, unit="s").strftime("%Y-%m-%d %H:%M:%S").tolist(),
+        "jd": jd.tolist(), "fid": [int(f) if f == f else 0 for f in _col(df, "i:fid", 0)],
+        "tag": [str(t) for t in tag], "candid": [str(c) for c in candids],  # strings: JS numbers cannot hold candids
+        "diff": mag.tolist(), "diff_err": err.tolist(), "dc": dc["mag"], "dc_err": dc["err"],
+        "flux": [None if v is None else v * 1e3 for v in dc["flux_jy"]],
+        "flux_err": [None if v is None else v * 1e3 for v in dc["flux_jy_err"]],
+        "lim": lim.tolist(), "lim_flux": (np.asarray(lim_flux, float) * 1e3).tolist(),
+        "gr": _col(df, "v:g-r").astype(float).tolist(),
+    }
+    return {k: [None if isinstance(v, float) and not np.isfinite(v) else v for v in vals] for k, vals in out.items()}
+
+
+def figure(phot: dict, unit: str = "diff", show: tuple = ("upperlim", "badquality"), color_panel: bool = False,
+           selected: int | None = None) -> go.Figure:
+    """The light curve in ``unit`` (diff, dc, flux); ``show`` the optional point kinds."""
+    rows = 2 if color_panel else 1
+    fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.06,
+                        row_heights=[0.72, 0.28] if rows == 2 else [1.0])
+    df = pd.DataFrame(phot)
+    if df.empty:
+        return _empty(fig)
+    ycol, ecol = (unit, f"{unit}_err")
+    for fid, name in FILTER_NAMES.items():
+        colour = FILTER_COLOURS[fid]
+        band = df[df["fid"] == fid]
+        valid = band[band["tag"] == "valid"]
+        if len(valid):
+            fig.add_trace(go.Scatter(
+                x=valid["date"], y=valid[ycol], error_y={"type": "data", "array": valid[ecol], "thickness": 1},
+                mode="markers", name=f"{name}", legendgroup=name, customdata=[[c] for c in valid["candid"]],
+                marker={"color": colour, "size": 9, "line": {"width": 1, "color": "white"}},
+                hovertemplate="%{x}<br>%{y:.3f}<br>candid %{customdata[0]}<extra>" + name + "</extra>"), 1, 1)
+        bad = band[band["tag"] == "badquality"]
+        if "badquality" in show and len(bad):
+            fig.add_trace(go.Scatter(
+                x=bad["date"], y=bad[ycol], error_y={"type": "data", "array": bad[ecol], "thickness": 1},
+                mode="markers", name=f"{name} bad quality", legendgroup=name,
+                marker={"color": colour, "size": 8, "symbol": "circle-open"},
+                hovertemplate="%{x}<br>%{y:.3f} (bad quality)<extra>" + name + "</extra>"), 1, 1)
+        upper = band[band["tag"] == "upperlim"]
+        if "upperlim" in show and len(upper):
+            fig.add_trace(go.Scatter(
+                x=upper["date"], y=upper["lim_flux" if unit == "flux" else "lim"], mode="markers",
+                name=f"{name} upper limit", legendgroup=name, opacity=0.45,
+                marker={"color": colour, "size": 8, "symbol": "triangle-down-open" if unit == "flux" else "triangle-down"},
+                hovertemplate="%{x}<br>limit %{y:.2f}<extra>" + name + "</extra>"), 1, 1)
+    if selected is not None:
+        pick = df[df["candid"] == str(selected)]
+        if len(pick):
+            fig.add_trace(go.Scatter(x=pick["date"], y=pick[ycol], mode="markers", name="selected alert",
+                                     hoverinfo="skip", showlegend=False,
+                                     marker={"size": 18, "color": "rgba(0,0,0,0)",
+                                             "line": {"width": 2, "color": "#1b2430"}}), 1, 1)
+    if color_panel:
+        gr = df[(df["tag"] == "valid") & df["gr"].notna()]
+        fig.add_trace(go.Scatter(x=gr["date"], y=gr["gr"], mode="markers+lines", name="g − r",
+                                 marker={"color": "#5a6270", "size": 7}, line={"width": 1}), 2, 1)
+        fig.update_yaxes(title_text="g − r", row=2, col=1)
+    fig.update_yaxes(title_text=UNITS[unit], autorange="reversed" if unit != "flux" else True, row=1, col=1)
+    fig.update_layout(template="plotly_white", height=460 if color_panel else 400, hovermode="closest",
+                      margin={"l": 60, "r": 10, "t": 10, "b": 40}, clickmode="event",
+                      legend={"orientation": "h", "y": 1.08, "x": 0}, uirevision=unit)
+    return fig
+
+
+def _empty(fig: go.Figure) -> go.Figure:
+    fig.add_annotation(text="No photometry", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+    fig.update_layout(template="plotly_white", height=300)
+    return fig

@@ -1,0 +1,93 @@
+"""Home and search: one search bar, example queries, results with a shareable URL (/?q=...)."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import dash
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+from flask import current_app
+
+from api import queries as q
+from api.access import current_store
+from api.render import RENDERERS, EXTENSIONS
+from apps import search as S
+from apps.components import results as R
+from apps.components.shell import loading
+
+dash.register_page(__name__, path="/", name="Search", title="Nocturne — search alerts", order=0)
+
+
+def layout(q: str = "", **_):  # noqa: A002 - the URL's own parameter name
+    return html.Div(className="home", children=[
+        html.Section(className="hero", children=[
+            html.H1("Search the alert stream"),
+            html.P("An objectId, a cone (ra dec radius — degrees or sexagesimal, radius in arcsec), "
+                   "a class, a night, or a solar-system object.", className="muted"),
+            html.Div(className="searchbar", children=[
+                dcc.Input(id="search-input", type="text", value=q, debounce=False, autoComplete="off",
+                          placeholder="ZTF23abjexnw · 5.38 54.69 30 · class: SN candidate · date: 2023-10-18 · sso: 4712",
+                          list="search-suggestions", className="search-input", n_submit=0),
+                html.Datalist(id="search-suggestions"),
+                html.Button("Search", id="search-go", className="btn btn-primary", n_clicks=0),
+            ]),
+            html.Div(className="pickers", children=[
+                dcc.Dropdown(id="class-picker", placeholder="…or pick a class", className="class-picker",
+                             clearable=True, searchable=True),
+                html.Div(className="examples", children=[
+                    html.Span("Examples: ", className="muted"),
+                    *[dcc.Link(label, href=f"/?q={quote(text)}", className="chip", title=text)
+                      for label, text in S.EXAMPLES.items()],
+                ]),
+            ]),
+        ]),
+        dcc.Store(id="search-query", data=q),
+        dcc.Location(id="search-location", refresh="callback-nav"),
+        loading(html.Div(id="search-results")),
+    ])
+
+
+@callback(Output("search-location", "href"), Input("search-go", "n_clicks"), Input("search-input", "n_submit"),
+          Input("class-picker", "value"), State("search-input", "value"), prevent_initial_call=True)
+def submit(_clicks, _submits, picked, text):
+    if ctx.triggered_id == "class-picker":
+        if not picked:
+            return no_update
+        text = f"class: {picked}"
+    return f"/?q={quote((text or '').strip())}"
+
+
+@callback(Output("search-suggestions", "children"), Input("search-input", "value"), prevent_initial_call=True)
+def suggest(text):
+    text = (text or "").strip()
+    if len(text) < 5 or not text.upper().startswith("ZTF") or S.OBJECT_ID.match(text):
+        return []
+    prefix = "ZTF" + text[3:]
+    return [html.Option(value=oid) for oid in q.object_ids_starting_with(current_store(), prefix, 10)]
+
+
+@callback(Output("class-picker", "options"), Input("search-query", "data"))
+def class_options(_):
+    groups = q.known_classes(current_store())
+    return [{"label": f"{label}  ·  {group}", "value": label} for group, labels in groups.items() for label in labels]
+
+
+@callback(Output("search-results", "children"), Input("search-query", "data"))
+def show_results(text):
+    if not text:
+        return None
+    try:
+        search = S.parse(text)
+    except S.SearchError as exc:
+        return R.error(str(exc))
+    return R.results(search, S.run(current_store(), search), current_app.config["NOCTURNE"].api_url)
+
+
+@callback(Output("results-download", "data"), Input({"type": "results-dl", "fmt": ALL}, "n_clicks"),
+          State("search-query", "data"), prevent_initial_call=True)
+def download(clicks, text):
+    if not any(clicks):
+        return no_update
+    fmt = ctx.triggered_id["fmt"]
+    search = S.parse(text)
+    content = RENDERERS[fmt][1](S.run(current_store(), search))
+    return dcc.send_bytes(content, f"nocturne-{search.kind}.{EXTENSIONS[fmt]}")

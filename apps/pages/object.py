@@ -1,0 +1,122 @@
+"""The object page, /<objectId>: badges, then tabs Summary · Supernova · Variable star · Microlensing.
+
+The layout reads the object once (alerts and upper limits) and renders the Summary tab in
+full, so the first render needs no further callback; callbacks redraw the light curve,
+the cutouts and the alert table when the user changes units, options or the epoch.
+"""
+from __future__ import annotations
+
+import dash
+from dash import Input, Output, State, callback, dcc, html, no_update
+from flask import current_app
+
+from api import queries as q
+from api.access import current_store
+from apps.components import cutouts as C
+from apps.components import lightcurve as LC
+from apps.components import object_info as O
+from apps.components.shell import loading
+from apps.pages.not_found_404 import not_found
+from apps.search import OBJECT_ID
+from apps.science_tabs import microlensing, supernova, varstar
+
+SCIENCE_TABS = {"supernova": ("Supernova", supernova), "varstar": ("Variable star", varstar),
+                "microlensing": ("Microlensing", microlensing)}
+
+
+def title(object_id: str = "") -> str:
+    return f"{object_id} · Nocturne"
+
+
+dash.register_page(__name__, path_template="/<object_id>", name="Object", title=title, order=99)
+
+
+def layout(object_id: str = "", **_):
+    if not OBJECT_ID.match(object_id or ""):
+        return not_found(f"/{object_id}")
+    store = current_store()
+    alerts = q.objects(store, [object_id])
+    if alerts.empty:
+        return not_found_object(object_id, store)
+    last = alerts.iloc[-1]
+    phot = LC.photometry(alerts, q.objects(store, [object_id], withupperlim=True))
+    summary = html.Div(className="summary", children=[
+        html.Div(className="summary-main", children=[
+            html.Div(className="card lc-card", children=[
+                html.Div(className="lc-controls", children=[
+                    dcc.RadioItems(id="lc-unit", value="diff", inline=True, className="radio",
+                                   options=[{"label": label, "value": v} for v, label in LC.UNITS.items()]),
+                    dcc.Checklist(id="lc-show", value=["upperlim", "badquality"], inline=True, className="radio",
+                                  options=[{"label": "upper limits", "value": "upperlim"},
+                                           {"label": "bad quality", "value": "badquality"},
+                                           {"label": "g − r panel", "value": "color"}]),
+                ]),
+                loading(dcc.Graph(id="lc-graph", figure=LC.figure(phot, selected=int(last["i:candid"])),
+                                  config={"displaylogo": False, "responsive": True})),
+                html.P("Click a detection to show its cutouts and fields.", className="muted small"),
+            ]),
+            html.Div(className="card", children=[
+                html.Div(className="cutout-controls", children=[
+                    dcc.Dropdown(id="cutout-stretch", options=list(C.STRETCHES), value="sigmoid", clearable=False),
+                    dcc.Dropdown(id="cutout-colormap", options=list(C.COLORMAPS), value="Greys_r", clearable=False),
+                ]),
+                html.Div(C.cutouts(object_id, int(last["i:candid"])), id="cutouts", className="cutouts"),
+            ]),
+        ]),
+        html.Div(className="summary-side", children=[
+            html.Div(O.alert_table(last), id="alert-fields", className="card"),
+            html.Div(className="card", children=[html.H3("Elsewhere"), O.external_links(object_id, last["i:ra"], last["i:dec"])]),
+            html.Div(className="card", children=[html.H3("Data"),
+                                                 O.downloads(object_id, current_app.config["NOCTURNE"].api_url)]),
+        ]),
+    ])
+    tabs = [dcc.Tab(label="Summary", value="summary", children=summary, className="tab", selected_className="tab-on")]
+    tabs += [dcc.Tab(label=label, value=key, className="tab", selected_className="tab-on",
+                     children=loading(html.Div(id=f"tab-{key}"))) for key, (label, _) in SCIENCE_TABS.items()]
+    return html.Div(className="object", children=[
+        dcc.Store(id="object-id", data=object_id),
+        dcc.Store(id="object-phot", data=phot),
+        dcc.Store(id="object-candid", data=str(int(last["i:candid"]))),  # a string: JS numbers cannot hold candids
+        html.Div(className="object-head", children=[html.H1(object_id, id="object-title"), O.badges(alerts)]),
+        dcc.Tabs(id="object-tabs", value="summary", children=tabs, className="tabs"),
+    ])
+
+
+def not_found_object(object_id: str, store):
+    near = q.object_ids_starting_with(store, object_id[:8], 5)
+    hint = [html.P("Objects with a similar id:"), html.Ul([html.Li(dcc.Link(o, href=f"/{o}")) for o in near])] \
+        if near else []
+    return not_found(f"/{object_id}", f"No alert of {object_id} is stored here.", hint)
+
+
+@callback(Output("lc-graph", "figure"), Input("lc-unit", "value"), Input("lc-show", "value"),
+          Input("object-candid", "data"), State("object-phot", "data"), prevent_initial_call=True)
+def redraw(unit, show, candid, phot):
+    return LC.figure(phot, unit, tuple(show or ()), "color" in (show or ()), int(candid))
+
+
+@callback(Output("object-candid", "data"), Input("lc-graph", "clickData"), prevent_initial_call=True)
+def pick_epoch(click):
+    point = (click or {}).get("points", [{}])[0]
+    custom = point.get("customdata")
+    return str(custom[0]) if custom and int(custom[0]) > 0 else no_update
+
+
+@callback(Output("cutouts", "children"), Input("object-candid", "data"), Input("cutout-stretch", "value"),
+          Input("cutout-colormap", "value"), State("object-id", "data"), prevent_initial_call=True)
+def show_cutouts(candid, stretch, colormap, object_id):
+    return C.cutouts(object_id, int(candid), stretch, colormap)
+
+
+@callback(Output("alert-fields", "children"), Input("object-candid", "data"), State("object-id", "data"),
+          prevent_initial_call=True)
+def show_alert(candid, object_id):
+    alerts = q.objects(current_store(), [object_id])
+    picked = alerts[alerts["i:candid"] == int(candid)]
+    return O.alert_table(picked.iloc[0]) if len(picked) else no_update
+
+
+@callback([Output(f"tab-{key}", "children") for key in SCIENCE_TABS], Input("object-tabs", "value"),
+          State("object-id", "data"), prevent_initial_call=True)
+def science_tab(tab, object_id):
+    return [SCIENCE_TABS[key][1].layout(object_id) if key == tab else no_update for key in SCIENCE_TABS]

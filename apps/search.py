@@ -1,0 +1,186 @@
+"""The search bar's language: one line of text → one query of :mod:`api.queries`.
+
+:func:`parse` understands an objectId (``ZTF23abjexnw``), a cone (``ra dec radius``:
+degrees or sexagesimal, radius in arcseconds), a class (``class: SN candidate``), a date
+window (``date: 2023-10-18`` or ``date: 2023-10-18 2023-10-19``) and a solar-system
+object (``sso: 8467``, or a bare number). :func:`run` calls the query in-process and
+:func:`summarise` makes one row per object for the results table. :func:`api_call` gives
+the equivalent REST call, for "copy as Python / curl".
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+import pandas as pd
+
+from api import queries as q
+from api.errors import ApiError
+from api.params import Param, parse_angle, parse_date
+
+OBJECT_ID = re.compile(r"^ZTF\d{2}[a-z]{7}$")
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d*)?)?)?$")
+MAX_ROWS = 1000
+EXAMPLES = {
+    "An object": "ZTF23abjexnw",
+    "A cone (deg, arcsec)": "5.38 54.69 30",
+    "A cone (sexagesimal)": "00:21:31.2 +54:41:24 30",
+    "A class": "class: SN candidate",
+    "A night": "date: 2023-10-18",
+    "An asteroid": "sso: 4712",
+}
+_RA = Param("ra", "ra", minimum=0, maximum=360)
+_DEC = Param("dec", "dec", minimum=-90, maximum=90)
+_DATE = Param("date", "date")
+
+
+class SearchError(ValueError):
+    """The text is not a search the portal understands; the message says what would be."""
+
+
+@dataclass(frozen=True)
+class Search:
+    kind: str  # objectId | cone | class | date | sso
+    params: dict = field(default_factory=dict)
+
+    def describe(self) -> str:
+        p = self.params
+        return {"objectId": lambda: f"object {p['objectId']}",
+                "cone": lambda: f"cone of {p['radius']:g}″ around ({p['ra']:.5f}, {p['dec']:+.5f})",
+                "class": lambda: f"latest {p['n']} alerts of class {p['class']}",
+                "date": lambda: f"alerts between JD {p['start']:.5f} and {p['stop']:.5f}",
+                "sso": lambda: f"solar-system object {p['name']}"}[self.kind]()
+
+
+def parse(text: str) -> Search:
+    """The :class:`Search` that ``text`` asks for; :class:`SearchError` says why not."""
+    text = (text or "").strip()
+    if not text:
+        raise SearchError("type an objectId, a cone 'ra dec radius', 'class: <label>', 'date: <day>' or 'sso: <name>'")
+    head, sep, rest = text.partition(":")
+    key = head.strip().lower()
+    if sep and key in ("class", "date", "sso", "cone"):
+        return _KEYED[key](rest.strip())
+    if OBJECT_ID.match(text):
+        return Search("objectId", {"objectId": text})
+    if text.upper().startswith("ZTF"):
+        raise SearchError(f"{text!r} is not a complete ZTF objectId (ZTF, 2 digits, 7 letters: ZTF23abjexnw)")
+    if ISO_DATE.match(text) or re.match(r"^\d{4}-\d{2}-\d{2}\s+\d{4}-\d{2}-\d{2}$", text):
+        return _date(text)
+    if text.isdigit():
+        return _sso(text)
+    return _cone(text)
+
+
+def _cone(text: str) -> Search:
+    tokens = text.replace(",", " ").split()
+    if len(tokens) == 3:
+        ra, dec, radius = tokens
+    elif len(tokens) == 7:
+        ra, dec, radius = " ".join(tokens[:3]), " ".join(tokens[3:6]), tokens[6]
+    else:
+        raise SearchError(f"{text!r}: a cone is 'ra dec radius' (degrees or sexagesimal, radius in arcsec), "
+                          f"e.g. 5.38 54.69 30; a class is 'class: SN candidate'")
+    try:
+        params = {"ra": parse_angle(_RA, ra, hours=True), "dec": parse_angle(_DEC, dec, hours=False),
+                  "radius": float(radius.rstrip("\"″"))}
+    except (ApiError, ValueError) as exc:
+        raise SearchError(getattr(exc, "message", str(exc))) from None
+    if not (0 <= params["ra"] <= 360 and -90 <= params["dec"] <= 90 and 0 < params["radius"] <= 18000):
+        raise SearchError("ra must be in [0, 360], dec in [-90, 90] and the radius in (0, 18000] arcsec")
+    return Search("cone", params)
+
+
+def _class(text: str) -> Search:
+    label, _, n = text.partition(";")
+    if not label.strip():
+        raise SearchError("give a class after 'class:', e.g. class: SN candidate")
+    return Search("class", {"class": label.strip(), "n": int(n) if n.strip().isdigit() else 100})
+
+
+def _date(text: str) -> Search:
+    parts = re.split(r"\s+(?=\d{4}-\d{2}-\d{2})|\s*/\s*", text.strip())
+    try:
+        start = parse_date(_DATE, parts[0])
+        stop = parse_date(_DATE, parts[1]) if len(parts) > 1 else start + 1
+    except ApiError as exc:
+        raise SearchError(exc.message) from None
+    if stop <= start:
+        raise SearchError("the end of the date window must come after its start")
+    return Search("date", {"start": start, "stop": stop})
+
+
+def _sso(text: str) -> Search:
+    name = text.replace(" ", "")
+    if not name:
+        raise SearchError("give an MPC number or designation after 'sso:', e.g. sso: 4712")
+    return Search("sso", {"name": name})
+
+
+_KEYED = {"class": _class, "date": _date, "sso": _sso, "cone": _cone}
+
+
+def run(store, search: Search) -> pd.DataFrame:
+    """Every alert the search finds (the query functions of the API, in-process)."""
+    p = search.params
+    if search.kind == "objectId":
+        return q.objects(store, [p["objectId"]])
+    if search.kind == "cone":
+        return q.conesearch(store, p["ra"], p["dec"], p["radius"], n=MAX_ROWS)
+    if search.kind == "class":
+        return q.latests(store, p["class"], p["n"])
+    if search.kind == "date":
+        return q.time_window(store, p["start"], p["stop"], MAX_ROWS)
+    return q.sso(store, [p["name"]])
+
+
+FILTERS = {1: "g", 2: "r", 3: "i"}
+TABLE_COLUMNS = ["objectId", "class", "first detection", "last detection", "detections", "last mag",
+                 "filter", "ra", "dec"]
+
+
+def summarise(alerts: pd.DataFrame) -> pd.DataFrame:
+    """One row per object (its latest alert): the columns of the results table."""
+    if alerts.empty:
+        return pd.DataFrame(columns=TABLE_COLUMNS)
+    latest = alerts.sort_values("i:jd").groupby("i:objectId", sort=False).tail(1)
+    out = pd.DataFrame({
+        "objectId": latest["i:objectId"],
+        "class": latest.get("d:classification", pd.Series("", index=latest.index)).fillna(""),
+        "first detection": latest.get("v:firstdate", latest["v:lastdate"]).str[:16],
+        "last detection": latest["v:lastdate"].str[:16],
+        "detections": latest.get("i:ndethist", pd.Series(1, index=latest.index)).fillna(1).astype(int),
+        "last mag": latest["i:magpsf"].round(2),
+        "filter": latest["i:fid"].map(FILTERS).fillna("?"),
+        "ra": latest["i:ra"].round(6),
+        "dec": latest["i:dec"].round(6),
+    })
+    if "v:separation_degree" in latest:
+        out["separation (arcsec)"] = (latest["v:separation_degree"] * 3600).round(2)
+    return out.sort_values("last detection", ascending=False).reset_index(drop=True)
+
+
+def api_call(search: Search) -> tuple[str, dict]:
+    """The REST endpoint and parameters that give the same alerts."""
+    p = search.params
+    if search.kind == "objectId":
+        return "objects", {"objectId": p["objectId"]}
+    if search.kind == "cone":
+        return "conesearch", {"ra": round(p["ra"], 6), "dec": round(p["dec"], 6), "radius": p["radius"]}
+    if search.kind == "class":
+        return "latests", {"class": p["class"], "n": p["n"]}
+    if search.kind == "date":
+        return "explorer", {"startdate": round(p["start"], 6), "window": min(180.0, (p["stop"] - p["start"]) * 1440)}
+    return "sso", {"n_or_d": p["name"]}
+
+
+def python_snippet(base_url: str, endpoint: str, params: dict) -> str:
+    body = ",\n".join(f"        {k!r}: {v!r}" for k, v in params.items())
+    return (f"import io\nimport pandas as pd\nimport requests\n\n"
+            f"r = requests.post(\n    '{base_url}/api/v1/{endpoint}',\n    json={{\n{body},\n"
+            f"        'output-format': 'json',\n    }},\n)\ndf = pd.read_json(io.BytesIO(r.content))\n")
+
+
+def curl_snippet(base_url: str, endpoint: str, params: dict, fmt: str = "csv") -> str:
+    return f"curl '{base_url}/api/v1/{endpoint}?{urlencode({**params, 'output-format': fmt})}'"
