@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     night.add_argument("--quarantine", type=Path, help="quarantine folder (default: <data_dir>/quarantine)")
     night.add_argument("--log-file", type=Path, help="log file (default: <data_dir>/logs/ingest.log)")
     night.add_argument("--batch-size", type=int, default=500, help="rows per write batch (default 500)")
+    night.add_argument("--workers", type=int, help="processes that decode and encode (default: CPU count, max 4)")
     night.add_argument("--no-progress", action="store_true", help="plain log lines even on a terminal")
     args = parser.parse_args(argv)
     return run_night(args)
@@ -62,7 +63,7 @@ def run_night(args) -> int:
              " [dry run]" if args.dry_run else "")
     try:
         summary = ingest(args.path, config, night=args.night, dry_run=args.dry_run,
-                         quarantine_dir=args.quarantine, batch_size=args.batch_size,
+                         quarantine_dir=args.quarantine, batch_size=args.batch_size, workers=args.workers,
                          show_progress=False if args.no_progress else None)
     except IngestLocked as exc:
         log.error("%s", exc)

@@ -1,34 +1,36 @@
 """Ingest one night: read → validate → build rows → write every table → statistics last.
 
-Idempotent: row keys are deterministic, so a second run writes the same cells. Resumable:
-killed at any point, the same command run again writes everything again and completes
-the night; the statistics row, written last, is the mark of a complete night. Bad
-packets are quarantined with their reason and never stop the night.
+Workers (``ingest.prepare``) decode, validate and encode units of files in parallel;
+this process receives them in input order, writes, counts and quarantines. Idempotent:
+row keys are deterministic, so a second run writes the same cells. Resumable: killed at
+any point, the same command run again writes everything again and completes the night;
+the statistics row, written last, marks a complete night. Bad packets are quarantined
+with their reason and never stop the night.
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import multiprocessing
+import os
 import time
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hbase_schema import get_schema
 from settings import Config
 from store import open_store
-from store.codec import ColumnValueError
-from store.sky import pixels
 
+from . import prepare
 from .lock import IngestLock
+from .prepare import Prepared, night_of  # noqa: F401  (night_of is part of this module's API)
 from .progress import Progress
 from .quarantine import Quarantine
-from .readers import input_files, packets
-from .rows import RowBuilder
-from .validate import problem
+from .readers import input_files
 
 log = logging.getLogger("nocturne.ingest")
-CHUNK = 500
 SEEN_LIMIT = 2_000_000
 FILTERS = {1: "n_g", 2: "n_r", 3: "n_i"}
 WRITE_TABLES = ("main", "jd", "pixel", "class", "ssnamenr", "upper", "uppervalid")
@@ -49,8 +51,7 @@ class NightCounts:
     def cells(self, night: str, duration: float) -> dict:
         cells = {"basic:raw": self.raw, "basic:sci": self.sci, "basic:n_objects": len(self.objects),
                  "basic:quarantined": self.quarantined, "basic:duplicates": self.duplicates,
-                 "basic:upper": self.upper,
-                 "basic:badquality": self.badquality, "basic:date": night,
+                 "basic:upper": self.upper, "basic:badquality": self.badquality, "basic:date": night,
                  "basic:duration_s": round(duration, 3),
                  "basic:finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
         cells.update({f"basic:{k}": v for k, v in self.filters.items()})
@@ -79,71 +80,83 @@ class Summary:
         return sum(c.duplicates for c in self.nights.values())
 
 
-def night_of(jd: float) -> str:
-    """The night (YYYYMMDD) of an observation: its UTC date, as ZTF's nightly archive names it
-    (ZTF observes between about 02:00 and 16:00 UTC, within one UTC date)."""
-    return (dt.datetime(2000, 1, 1, 12) + dt.timedelta(days=jd - 2451545.0)).strftime("%Y%m%d")
+def default_workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 def ingest(path: Path, config: Config, night: str | None = None, dry_run: bool = False,
            quarantine_dir: Path | None = None, show_progress: bool | None = None,
-           batch_size: int = 500) -> Summary:
-    """Ingest every packet under ``path`` into the store ``config`` names."""
+           batch_size: int = 500, workers: int | None = None) -> Summary:
+    """Ingest every packet under ``path`` into the store ``config`` names.
+
+    :param workers: processes that decode and encode (default: the CPU count, at most 4;
+        1 does everything in this process).
+    """
     files = input_files(Path(path))
     if not files:
         raise FileNotFoundError(f"no alert files (.avro, .tar.gz, .parquet) under {path}")
     started = time.perf_counter()
-    schema = get_schema()
-    builder = RowBuilder(schema)
-    quarantine_root = Path(quarantine_dir or Path(config.data_dir) / "quarantine")
+    workers = default_workers() if workers is None else max(1, workers)
     counts: dict[str, NightCounts] = {}
-    lock = IngestLock(Path(config.data_dir) / "ingest.lock")
+    work = prepare.units(files)
     with ExitStack() as stack:
+        # Fork the workers before taking the lock and opening the store, so that no
+        # worker holds a copy of either (a killed ingest then frees its lock at once).
+        pool = _pool(stack, config, workers) if workers > 1 and len(work) > 1 else None
+        writers = None
         if not dry_run:
             Path(config.data_dir).mkdir(parents=True, exist_ok=True)
-            stack.enter_context(lock)
+            stack.enter_context(IngestLock(Path(config.data_dir) / "ingest.lock"))
             store = stack.enter_context(open_store(config, create=True))
             writers = {t: stack.enter_context(store.table(t).batch(batch_size)) for t in WRITE_TABLES}
-        else:
-            store, writers = None, None
         progress = stack.enter_context(Progress(sum(f.stat().st_size for f in files), show_progress))
-        quarantines: dict[str, Quarantine] = {}
-        seen: set = set()
-        state = _RunState(builder, writers, counts, quarantines, quarantine_root, night, dry_run, seen, schema)
-        chunk = []
-        for packet in packets(path):
-            progress.advance(packet.size)
-            chunk.append(packet)
-            if len(chunk) >= CHUNK:
-                state.process(chunk)
-                progress.alerts(state.total_sci, state.total_quarantined)
-                chunk = []
-        if chunk:
-            state.process(chunk)
-            progress.alerts(state.total_sci, state.total_quarantined)
-        if state.pending_quarantine:
-            state.flush_quarantine(night or (max(counts, key=lambda n: counts[n].sci) if counts else None)
-                                   or dt.date.today().strftime("%Y%m%d"))
-        # Leaving the writers' contexts sends the last batches; statistics come after.
+        run = _Run(writers, counts, Path(quarantine_dir or Path(config.data_dir) / "quarantine"), night, dry_run)
+        for prepared in _prepared_units(pool, config, work, workers):
+            progress.advance(prepared.nbytes)
+            run.take(prepared)
+            progress.alerts(run.total_sci, run.total_quarantined)
+        run.flush_pending_quarantine()
         if not dry_run:
-            for writer in writers.values():
+            for writer in writers.values():  # every alert is sent before the statistics
                 writer.send()
-            duration = time.perf_counter() - started
-            _write_statistics(store, counts, duration)
+            _write_statistics(store, counts, time.perf_counter() - started)
             if hasattr(store, "checkpoint"):
                 store.checkpoint()
     duration = time.perf_counter() - started
     return Summary(counts, sum(c.quarantined for c in counts.values()), duration, progress.bytes_done, dry_run)
 
 
-class _RunState:
-    """What one run accumulates while it walks the packets."""
+def _pool(stack: ExitStack, config: Config, workers: int) -> ProcessPoolExecutor:
+    pool = stack.enter_context(ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                                   initializer=prepare.init_worker, initargs=(config,)))
+    pool.submit(int).result()  # with fork, the first task starts every worker now
+    return pool
 
-    def __init__(self, builder, writers, counts, quarantines, root, night, dry_run, seen, schema):
-        self.builder, self.writers, self.counts = builder, writers, counts
-        self.quarantines, self.root, self.night, self.dry_run = quarantines, root, night, dry_run
-        self.seen, self.order = seen, schema.pixel_order
-        self.pending_quarantine: list = []
+
+def _prepared_units(pool: ProcessPoolExecutor | None, config: Config, work: list, workers: int):
+    """Prepared units in input order: in this process, or from the pool with a bounded queue."""
+    if pool is None:
+        preparer = prepare.Preparer(config)
+        for unit in work:
+            yield preparer.run(unit)
+        return
+    pending: deque = deque()
+    for unit in work:
+        pending.append(pool.submit(prepare.run_unit, unit))
+        if len(pending) >= 2 * workers:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+class _Run:
+    """What one run accumulates while it takes prepared units in order."""
+
+    def __init__(self, writers, counts, root, night, dry_run):
+        self.writers, self.counts, self.root, self.night, self.dry_run = writers, counts, root, night, dry_run
+        self.quarantines: dict[str, Quarantine] = {}
+        self.seen: set = set()
+        self.pending: list = []
         self.total_sci = 0
         self.total_quarantined = 0
 
@@ -153,71 +166,59 @@ class _RunState:
             c = self.counts[night] = NightCounts()
         return c
 
-    def reject(self, packet, reason: str, night: str | None = None) -> None:
-        self.total_quarantined += 1
-        night = self.night or night
-        if night is None:  # unreadable: its night is known once some alert has been read
-            self.pending_quarantine.append((packet, reason))
-            return
-        self._quarantine(night).add(packet, reason)
-        c = self._counts(night)
-        c.raw += 1
-        c.quarantined += 1
-
-    def _quarantine(self, night: str) -> Quarantine:
-        q = self.quarantines.get(night)
-        if q is None:
-            q = self.quarantines[night] = Quarantine(self.root, night, self.dry_run)
-        return q
-
-    def flush_quarantine(self, night: str) -> None:
-        pending, self.pending_quarantine = self.pending_quarantine, []
-        self.total_quarantined -= len(pending)
-        for packet, reason in pending:
+    def take(self, prepared: Prepared) -> None:
+        for packet, reason, night in prepared.rejects:
             self.reject(packet, reason, night)
-
-    def process(self, chunk: list) -> None:
-        built = []
-        for packet in chunk:
-            if packet.error:
-                self.reject(packet, packet.error)
-                continue
-            reason = problem(packet.record)
-            if reason:
-                jd = (packet.record.get("candidate") or {}).get("jd") if isinstance(packet.record, dict) else None
-                self.reject(packet, reason, night_of(jd) if isinstance(jd, float) and 2415020 < jd < 2488070 else None)
-                continue
-            try:
-                built.append((packet, self.builder.build(packet.record, packet.typed)))
-            except (TypeError, ValueError, KeyError, AttributeError) as exc:
-                self.reject(packet, f"malformed packet: {type(exc).__name__}: {exc}",
-                            night_of(packet.record["candidate"]["jd"]))
-        if not built:
-            return
-        pix = pixels([r.ra for _, r in built], [r.dec for _, r in built], self.order)
-        for (packet, rows), pixel in zip(built, pix.tolist()):
-            night = self.night or night_of(rows.jd)
-            if not self.dry_run:
-                try:
-                    self._write(rows, pixel)
-                except ColumnValueError as exc:
-                    self.reject(packet, f"value out of type: {exc}", night)
-                    continue
+        for alert in prepared.alerts:
+            night = self.night or alert.night
             c = self._counts(night)
             c.raw += 1
             c.sci += 1
             self.total_sci += 1
-            c.objects.add(hash(rows.object_id))
-            if not self._first(f"c{rows.candid}"):
+            c.objects.add(alert.object_id)
+            if not self._first(f"c{alert.candid}"):
                 c.duplicates += 1
-            c.filters[FILTERS[rows.fid]] += 1
-            c.classes[rows.classification] = c.classes.get(rows.classification, 0) + 1
-            for key, _ in rows.upper:
+            c.filters[FILTERS[alert.fid]] += 1
+            c.classes[alert.classification] = c.classes.get(alert.classification, 0) + 1
+            w = self.writers
+            if w is not None:
+                for table, key, payload in alert.writes:
+                    w[table].put_encoded(key, payload)
+            for key, payload in alert.upper:
                 if self._first(key):
                     c.upper += 1
-            for key, _ in rows.badquality:
+                    if w is not None:
+                        w["upper"].put_encoded(key, payload)
+            for key, payload in alert.badquality:
                 if self._first("b" + key):
                     c.badquality += 1
+                    if w is not None:
+                        w["uppervalid"].put_encoded(key, payload)
+
+    def reject(self, packet, reason: str, night: str | None) -> None:
+        self.total_quarantined += 1
+        night = self.night or night
+        if night is None:  # unreadable: its night is known once some alert has been read
+            self.pending.append((packet, reason))
+            return
+        q = self.quarantines.get(night)
+        if q is None:
+            q = self.quarantines[night] = Quarantine(self.root, night, self.dry_run)
+        q.add(packet, reason)
+        c = self._counts(night)
+        c.raw += 1
+        c.quarantined += 1
+
+    def flush_pending_quarantine(self) -> None:
+        """File unreadable packets under the night most alerts belong to."""
+        if not self.pending:
+            return
+        busiest = max(self.counts, key=lambda n: self.counts[n].sci) if self.counts else None
+        night = self.night or busiest or dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d")
+        pending, self.pending = self.pending, []
+        self.total_quarantined -= len(pending)
+        for packet, reason in pending:
+            self.reject(packet, reason, night)
 
     def _first(self, key: str) -> bool:
         if key in self.seen:
@@ -227,18 +228,6 @@ class _RunState:
         self.seen.add(key)
         return True
 
-    def _write(self, rows, pixel: int) -> None:
-        w = self.writers
-        w["main"].put(*rows.main)
-        for table, (key, cells) in self.builder.index_rows(rows, pixel).items():
-            w[table].put(key, cells)
-        for key, cells in rows.upper:
-            if key not in self.seen:
-                w["upper"].put(key, cells)
-        for key, cells in rows.badquality:
-            if "b" + key not in self.seen:
-                w["uppervalid"].put(key, cells)
-
 
 def _write_statistics(store, counts: dict[str, NightCounts], duration: float) -> None:
     """One row per night, after everything else: a night with this row is complete.
@@ -247,11 +236,11 @@ def _write_statistics(store, counts: dict[str, NightCounts], duration: float) ->
     ingesting a night twice leaves every table as after one run.
     """
     table = store.table("statistics")
+    volatile = ("basic:duration_s", "basic:finished")
     for night, c in sorted(counts.items()):
         key = table.keys.build(store.prefix, night)
         cells = c.cells(night, duration)
         old = table.row(key)
-        volatile = ("basic:duration_s", "basic:finished")
         if old and {k: v for k, v in old.items() if k not in volatile} == \
                 {k: v for k, v in cells.items() if k not in volatile}:
             continue

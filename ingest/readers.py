@@ -66,7 +66,12 @@ def _kind(name: str) -> str | None:
 
 def packets(path: Path) -> Iterator[Packet]:
     """Every packet under ``path``, in order."""
-    for file in input_files(Path(path)):
+    return packets_of(input_files(Path(path)))
+
+
+def packets_of(files: list[Path]) -> Iterator[Packet]:
+    """Every packet of ``files``, in order."""
+    for file in files:
         kind = _kind(file.name) or "avro"
         if kind == "tar":
             yield from _tar_packets(file)

@@ -20,7 +20,7 @@ from settings import Config, get_config
 from .base import Batch, Store, Table
 from .errors import DataDirError, SchemaVersionError, StoreError, StoreUnavailable, TableMissing
 
-__all__ = ["open_store", "Store", "Table", "Batch", "StoreError", "DataDirError",
+__all__ = ["open_store", "encoder_store", "Store", "Table", "Batch", "StoreError", "DataDirError",
            "SchemaVersionError", "StoreUnavailable", "TableMissing"]
 
 META_ROW = "store"
@@ -50,6 +50,17 @@ def open_store(config: Config | None = None, create: bool = False, schema: Schem
         store.close()
         raise
     return store
+
+
+def encoder_store(config: Config, schema: Schema | None = None) -> Store:
+    """A store object of the configured backend that never connects: its tables only
+    ``encode`` rows (for ingest workers; the writer sends what they encoded)."""
+    schema = schema or get_schema()
+    if config.backend == "embedded":
+        from .embedded import EmbeddedStore
+        return EmbeddedStore.encoder(schema, config.table_prefix)
+    from .hbase import HBaseStore
+    return HBaseStore(schema, config.table_prefix, config.hbase_host, config.hbase_port)
 
 
 def _stamp(store: Store) -> None:

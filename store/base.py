@@ -159,6 +159,13 @@ class Table:
         with self.batch() as b:
             b.delete(row, columns)
 
+    def encode(self, data: dict) -> object:
+        """``data`` encoded for :meth:`Batch.put_encoded` (checked and typed as ``put`` does).
+
+        Lets a process that holds no connection (an ingest worker) do the encoding, and
+        the writer only send the bytes."""
+        return self._prepare(*self.layout.split(data))
+
     def batch(self, batch_size: int = DEFAULT_BATCH_SIZE) -> "Batch":
         """A context manager that buffers puts and deletes and sends them every ``batch_size``."""
         return Batch(self, batch_size)
@@ -198,6 +205,12 @@ class Batch:
     def put(self, row: str, data: dict) -> None:
         """Buffer a put; a value that does not fit its column raises here, naming it."""
         payload = self.table._prepare(*self.table.layout.split(data))
+        self._ops.append(("put", _key(row), payload))
+        if len(self._ops) >= self.batch_size:
+            self.send()
+
+    def put_encoded(self, row: str, payload: object) -> None:
+        """Buffer a put encoded beforehand by :meth:`Table.encode` (of the same backend)."""
         self._ops.append(("put", _key(row), payload))
         if len(self._ops) >= self.batch_size:
             self.send()

@@ -209,6 +209,14 @@ class EmbeddedStore(Store):
                 raise DataDirError(f"cannot create data directory {self.data_dir}: {exc.strerror}") from None
         self._check_path(create)
 
+    @classmethod
+    def encoder(cls, schema: Schema, prefix: str) -> "EmbeddedStore":
+        """A store whose tables only encode rows: no directory, no file, no connection."""
+        store = cls.__new__(cls)
+        Store.__init__(store, schema, prefix)
+        store._local, store._families = threading.local(), {}
+        return store
+
     def _check_path(self, create: bool) -> None:
         d = self.data_dir
         if not d.exists():

@@ -1,0 +1,144 @@
+"""The CPU-heavy half of the ingest, run in worker processes: read and decode a unit of
+files, validate each packet, build its rows and encode them for the store.
+
+The writer (``ingest.night``) receives :class:`Prepared` units in input order and only
+sends bytes, counts, and quarantines; so the work spreads over the cores while the
+writes stay in one process, in a deterministic order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hbase_schema import get_schema
+from settings import Config
+from store import encoder_store
+from store.codec import ColumnValueError
+from store.sky import pixels
+
+from .readers import Packet, packets_of
+from .rows import RowBuilder
+from .validate import problem
+
+UNIT_BYTES = 8 * 1024 * 1024
+UNIT_FILES = 256
+
+
+def night_of(jd: float) -> str:
+    """The night (YYYYMMDD) of an observation: its UTC date, as ZTF's nightly archive names it
+    (ZTF observes between about 02:00 and 16:00 UTC, within one UTC date)."""
+    import datetime as dt
+    return (dt.datetime(2000, 1, 1, 12) + dt.timedelta(days=jd - 2451545.0)).strftime("%Y%m%d")
+
+
+def units(files: list[Path]) -> list[list[Path]]:
+    """Files grouped into work units of about UNIT_BYTES (a big file is a unit alone)."""
+    out, current, size = [], [], 0
+    for f in files:
+        n = f.stat().st_size
+        if current and (size + n > UNIT_BYTES or len(current) >= UNIT_FILES):
+            out.append(current)
+            current, size = [], 0
+        current.append(f)
+        size += n
+    if current:
+        out.append(current)
+    return out
+
+
+@dataclass
+class Alert:
+    """What the writer needs of one valid alert: its encoded rows and its counts."""
+    night: str
+    object_id: str
+    candid: int
+    fid: int
+    classification: str
+    writes: list            # (table, key, payload) of main and the index tables
+    upper: list             # (key, payload)
+    badquality: list        # (key, payload)
+
+
+@dataclass
+class Prepared:
+    alerts: list = field(default_factory=list)
+    rejects: list = field(default_factory=list)   # (Packet, reason, night or None)
+    nbytes: int = 0
+
+
+class Preparer:
+    """Worker-side state: the schema, the row builder and a connection-less encoder."""
+
+    def __init__(self, config: Config):
+        schema = get_schema()
+        self.builder = RowBuilder(schema)
+        self.order = schema.pixel_order
+        store = encoder_store(config, schema)
+        self.tables = {name: store.table(name) for name in
+                       ("main", "jd", "pixel", "class", "ssnamenr", "upper", "uppervalid")}
+
+    def run(self, files: list[Path]) -> Prepared:
+        out = Prepared()
+        built = []
+        for packet in packets_of(files):
+            out.nbytes += packet.size
+            reason, night = self._check(packet)
+            if reason:
+                out.rejects.append((packet, reason, night))
+                continue
+            try:
+                built.append((packet, self.builder.build(packet.record, packet.typed)))
+            except (TypeError, ValueError, KeyError, AttributeError) as exc:
+                out.rejects.append((packet, f"malformed packet: {type(exc).__name__}: {exc}",
+                                    night_of(packet.record["candidate"]["jd"])))
+        if not built:
+            return out
+        pix = pixels([r.ra for _, r in built], [r.dec for _, r in built], self.order).tolist()
+        for (packet, rows), pixel in zip(built, pix):
+            try:
+                out.alerts.append(self._encode(rows, pixel))
+            except ColumnValueError as exc:
+                out.rejects.append((packet, f"value out of type: {exc}", night_of(rows.jd)))
+        return out
+
+    @staticmethod
+    def _check(packet: Packet) -> tuple[str | None, str | None]:
+        if packet.error:
+            return packet.error, None
+        reason = problem(packet.record)
+        if not reason:
+            return None, None
+        jd = (packet.record.get("candidate") or {}).get("jd") if isinstance(packet.record, dict) else None
+        return reason, night_of(jd) if isinstance(jd, float) and 2415020 < jd < 2488070 else None
+
+    def _encode(self, rows, pixel: int) -> Alert:
+        t = self.tables
+        writes = [("main", rows.main[0], t["main"].encode(rows.main[1]))]
+        for table, (key, cells) in self.builder.index_rows(rows, pixel).items():
+            writes.append((table, key, t[table].encode(cells)))
+        return Alert(night_of(rows.jd), rows.object_id, rows.candid, rows.fid, rows.classification, writes,
+                     [(k, t["upper"].encode(c)) for k, c in rows.upper],
+                     [(k, t["uppervalid"].encode(c)) for k, c in rows.badquality])
+
+
+_worker: Preparer | None = None
+
+
+def init_worker(config: Config) -> None:
+    global _worker
+    _die_with_parent()
+    _worker = Preparer(config)
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this worker when the ingest that started it dies (even by kill -9)."""
+    try:
+        import ctypes
+        import signal
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def run_unit(files: list[Path]) -> Prepared:
+    return _worker.run(files)
