@@ -12,6 +12,8 @@ MAX_BODY_BYTES = 16 * 1024 * 1024
 def init_api(app: Flask) -> None:
     """Mount the API blueprint, the docs and the error handlers on ``app``."""
     from . import errors
+    from .annotations import bp as annotations_bp
+    from .auth import init_auth
     from .docs import docs_bp
     from .guard import init_guard
     from .routes import bp
@@ -19,8 +21,10 @@ def init_api(app: Flask) -> None:
     if not app.config.get("MAX_CONTENT_LENGTH"):
         app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.register_blueprint(bp)
+    app.register_blueprint(annotations_bp)
     app.register_blueprint(docs_bp)
     errors.register(app)
+    init_auth(app)
     init_guard(app)
 
 

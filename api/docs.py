@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, jsonify, request
 
 from . import endpoints as E
+from .annotations import OPERATIONS
 from .params import Endpoint, Param
 
 docs_bp = Blueprint("api_docs", __name__)
@@ -26,6 +27,8 @@ _SCHEMA = {
 _MEDIA = {"json": "application/json", "csv": "text/csv", "parquet": "application/vnd.apache.parquet",
           "votable": "application/x-votable+xml", "png": "image/png", "fits": "application/fits",
           "array": "application/json"}
+TOKEN = {"type": "apiKey", "in": "header", "name": "Authorization",
+         "description": "'token <token>': issued by `python -m api.tokens_cli token issue USER --scope annotate`"}
 ERROR = {"type": "object", "required": ["status", "message"],
          "properties": {"status": {"type": "string", "enum": ["error"]}, "message": {"type": "string"}}}
 
@@ -64,7 +67,7 @@ def _operation(ep: Endpoint, method: str) -> dict:
         responses["404"] = {"description": "No such object or alert",
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     op = {"summary": ep.summary, "operationId": f"{ep.name}_{method}", "responses": responses}
-    if method == "get":
+    if method in ("get", "delete"):
         op["parameters"] = [{"name": p.name, "in": "query", "required": p.required,
                              "description": p.description, "schema": _param_schema(p)} for p in params]
     else:
@@ -84,11 +87,34 @@ def openapi_spec() -> dict:
             if name != ep.name:
                 for method in ("get", "post"):
                     paths[f"/api/v1/{name}"][method]["operationId"] = f"{name}_{method}"
+    for name, method, ep, scopes, codes in OPERATIONS:
+        paths.setdefault(f"/api/v1/{name}", {})[method] = _write_operation(ep, method, scopes, codes)
     return {"openapi": "3.0.3",
             "info": {"title": "Nocturne API", "version": "1",
                      "description": "Alerts of astronomical surveys. Compatible with Fink's REST API: "
                                     "same endpoints, parameters and column names."},
-            "paths": paths, "components": {"schemas": {"Error": ERROR}}}
+            "paths": paths, "components": {"schemas": {"Error": ERROR}, "securitySchemes": {"token": TOKEN}}}
+
+
+def _write_operation(ep: Endpoint, method: str, scopes: tuple, codes: dict) -> dict:
+    """An operation of the annotations API: its own status codes, and the token it needs."""
+    op = _operation(ep, method)
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for code, text in codes.items():
+        op["responses"][code] = ({"description": text, "content": {"application/json": {}}} if code[0] == "2"
+                                 else {"description": text, "content": error})
+    if "401" in codes:
+        op["responses"]["401"]["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}, "required": True}}
+        op["responses"]["403"]["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
+    if "200" not in codes:
+        del op["responses"]["200"]
+    op["operationId"] = f"{ep.name}_{method}"
+    if scopes:
+        op["security"] = [{}, {"token": []}] if scopes == ("optional",) else [{"token": []}]
+        need = "writes need" if scopes == ("optional",) else "needs"
+        op["description"] = (f"{need} a token: header `Authorization: token <token>`"
+                             + (f" with scope {' or '.join(scopes)}" if scopes != ("optional",) else ""))
+    return op
 
 
 @docs_bp.get("/api/v1/openapi.json")
@@ -129,5 +155,12 @@ def docs_page():
         parts.append("</table>")
         parts.append(f"<p>Try it: <a href='{html.escape(example)}'>{html.escape(example)}</a></p>")
         parts.append(f"<pre>curl '{html.escape(base + example)}'</pre>")
-    parts.append("</body></html>")
+    parts.append("<h2 id='annotations'>Annotations and internal names</h2><p>Reads are open; writes need "
+                 "<code>Authorization: token &lt;token&gt;</code> (401 without a valid token, 403 without the "
+                 "scope).</p><table><tr><th>call</th><th>what</th><th>parameters</th></tr>")
+    for name, method, ep, _, _ in OPERATIONS:
+        names = ", ".join(p.name for p in ep.params)
+        parts.append(f"<tr><td><code>{method.upper()} /api/v1/{name}</code></td><td>{html.escape(ep.summary)}</td>"
+                     f"<td>{html.escape(names)}</td></tr>")
+    parts.append("</table></body></html>")
     return Response("".join(parts), mimetype="text/html")

@@ -27,13 +27,23 @@ def _nested_to_text(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _json_default(value):
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return str(value)
+
+
 def render_json(df: pd.DataFrame) -> bytes:
-    """Records; floats in their shortest exact form (orjson), NaN as null."""
+    """Records; floats in their shortest exact form (orjson), NaN and NA as null.
+
+    Rows are zipped from whole columns (``tolist`` runs in C): several times faster than
+    ``DataFrame.to_dict("records")``, which inspects every cell."""
     if df.empty:
         return b"[]"
-    if any(isinstance(t, pd.api.extensions.ExtensionDtype) for t in df.dtypes):
-        df = df.astype(object).where(df.notna(), None)  # pd.NA -> null
-    return orjson.dumps(df.to_dict(orient="records"), option=orjson.OPT_SERIALIZE_NUMPY, default=str)
+    names = list(df.columns)
+    columns = [df[c].tolist() for c in names]
+    records = [dict(zip(names, row)) for row in zip(*columns)]
+    return orjson.dumps(records, default=_json_default)
 
 
 def render_csv(df: pd.DataFrame) -> bytes:

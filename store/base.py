@@ -148,6 +148,15 @@ class Table:
             return iter(())
         return self._scan(start, stop, self.layout.projection(columns), limit, bool(reverse), batch_size)
 
+    def scan_values(self, columns: list[str], row_start=None, row_stop=None, batch_size=1000):
+        """``(key, tuple of values)`` over ``[row_start, row_stop)`` for full column names
+        ``columns`` of one family (None where a row lacks one): a lean scan for queries that
+        read many rows. Rows without any of the columns are skipped, as in ``scan``."""
+        names = tuple(columns)
+        for key, cells in self.scan(row_start=row_start, row_stop=row_stop, columns=list(names),
+                                    batch_size=batch_size):
+            yield key, tuple(cells.get(n) for n in names)
+
     # -- writes --------------------------------------------------------------------------
     def put(self, row: str, data: dict) -> None:
         """Store ``data`` (column -> value) in ``row``, overwriting those cells only."""

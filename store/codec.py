@@ -26,6 +26,8 @@ from __future__ import annotations
 import json
 import struct
 
+import orjson
+
 from hbase_schema import FamilySpec
 
 FIXED = {"float32": "f", "float64": "d", "int32": "i", "int64": "q", "bool": "?"}
@@ -45,7 +47,15 @@ def _to_bytes(value) -> bytes:
 
 
 def _to_json(value) -> bytes:
-    return json.dumps(value, separators=(",", ":"), allow_nan=True, default=_json_default).encode("utf-8")
+    """JSON via orjson (NaN becomes null, numpy values are converted)."""
+    return orjson.dumps(value, default=_json_default, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def _from_json(data: bytes):
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:  # NaN tokens written by the standard library
+        return json.loads(data.decode("utf-8"))
 
 
 def _json_default(value):
@@ -58,7 +68,7 @@ VAR_ENCODE = {"string": _to_text, "bytes": _to_bytes, "json": _to_json}
 VAR_DECODE = {
     "string": lambda b: b.decode("utf-8"),
     "bytes": bytes,
-    "json": lambda b: json.loads(b.decode("utf-8")),
+    "json": _from_json,
 }
 
 
@@ -116,6 +126,7 @@ class FamilyCodec:
         self.bit = {f"{spec.name}:{c.qualifier}": 1 << i for i, c in enumerate(self.columns)}
         self.nbytes = (len(self.columns) + 7) // 8
         self._plans: dict[int, _Plan] = {}
+        self._getters: dict = {}
 
     def plan(self, mask: int) -> _Plan:
         plan = self._plans.get(mask)
@@ -159,6 +170,45 @@ class FamilyCodec:
         if wanted is not None:
             return {k: v for k, v in out.items() if k in wanted}
         return out
+
+    def values(self, blob: bytes, names: tuple) -> tuple:
+        """The values of ``names`` (full column names) in ``blob``, None where absent:
+        a tuple, without building a dict per row (for scans over many rows)."""
+        getter = self._getters.get((blob[1:1 + self.nbytes], names))
+        if getter is None:
+            getter = self._getter(blob[1:1 + self.nbytes], names)
+        return getter(blob)
+
+    def _getter(self, mask_bytes: bytes, names: tuple):
+        plan = self.plan(int.from_bytes(mask_bytes, "little"))
+        fixed = {n: i for i, n in enumerate(plan.fixed_names)}
+        var = {n: i for i, n in enumerate(plan.var_names)}
+        picks = [("f", fixed[n], None) if n in fixed else ("v", var[n], plan.var_dec[var[n]]) if n in var
+                 else ("-", 0, None) for n in names]
+        start = 1 + self.nbytes
+        var_start = start + plan.fixed.size + plan.lens.size
+        need_var = any(kind == "v" for kind, _, _ in picks)
+
+        def get(blob: bytes) -> tuple:
+            fixed_values = plan.fixed.unpack_from(blob, start)
+            if need_var:
+                lens = plan.lens.unpack_from(blob, start + plan.fixed.size)
+                offsets = [var_start]
+                for n in lens:
+                    offsets.append(offsets[-1] + n)
+            out = []
+            for kind, i, dec in picks:
+                if kind == "f":
+                    out.append(fixed_values[i])
+                elif kind == "v":
+                    out.append(dec(blob[offsets[i]:offsets[i + 1]]))
+                else:
+                    out.append(None)
+            return tuple(out)
+
+        if len(self._getters) < 4096:
+            self._getters[(mask_bytes, names)] = get
+        return get
 
     def _raise_bad_value(self, cells: dict) -> None:
         for name, value in cells.items():

@@ -88,6 +88,31 @@ class EmbeddedTable(Table):
         finally:
             cursor.close()
 
+    def scan_values(self, columns: list[str], row_start=None, row_stop=None, batch_size=1000):
+        names = tuple(columns)
+        families = {n.partition(":")[0] for n in names}
+        if len(families) != 1:
+            raise ValueError("scan_values reads columns of one family")
+        family = families.pop()
+        self.layout.projection(list(names))  # unknown columns raise, naming them
+        codec = self.layout.codecs[family]
+        where, args = [f"{self.fcols[family]} IS NOT NULL"], []
+        if row_start is not None:
+            where.append("k >= ?")
+            args.append(row_start.encode("utf-8") if isinstance(row_start, str) else row_start)
+        if row_stop is not None:
+            where.append("k < ?")
+            args.append(row_stop.encode("utf-8") if isinstance(row_stop, str) else row_stop)
+        sql = f"SELECT k, {self.fcols[family]} FROM {self.sql_name} WHERE {' AND '.join(where)} ORDER BY k"
+        cursor = self.store._execute(self, sql, args)
+        try:
+            for k, blob in cursor:
+                values = codec.values(blob, names)
+                if any(v is not None for v in values):
+                    yield k.decode("utf-8"), values
+        finally:
+            cursor.close()
+
     # -- writes --------------------------------------------------------------------------
     def _upsert_sql(self, families: tuple) -> str:
         sql = self._upserts.get(families)

@@ -1,0 +1,341 @@
+"""Annotations: what people record about an object (text, tags, an internal name), beside
+the alert tables, and the API that reads and writes them.
+
+Table ``annotations`` is keyed ``objectId_time_id`` (time as a Julian Date, so an object's
+annotations sort by time; ``id`` is random), ``annotation_tag`` indexes them by
+``tag_objectId_time_id`` and ``internal_name`` maps a name (lower case) to its object, as
+Fink's ``metadata`` endpoint does.
+
+Endpoints (under /api/v1):
+
+* ``GET annotations?objectId=`` or ``?tag=``: newest first; anyone may read.
+* ``POST annotations`` (objectId, text, tags, internal_name): a token with scope ``annotate``.
+* ``DELETE annotations?id=``: its author (scope ``annotate``) or a token with scope ``admin``.
+* ``GET|POST metadata`` with ``objectId`` or ``internal_name``: the names of an object, or
+  the object of a name; a POST with both (and ``comments``) gives a name, with a token.
+
+Text is stored as typed and is never HTML: the JSON API returns it as a string and the
+portal renders it as a text node.
+"""
+from __future__ import annotations
+
+import re
+import secrets
+import time
+
+from flask import Blueprint, current_app, jsonify, request
+
+from store import Store, TableMissing
+
+from . import auth
+from .access import current_store
+from .errors import ApiError
+from .guard import TokenBuckets
+from .params import Endpoint, Param, parse
+
+MAX_TEXT = 2000
+MAX_TAGS = 10
+MAX_LIST = 1000
+WRITES_PER_MINUTE = 60
+OBJECT_ID = re.compile(r"^ZTF\d{2}[a-z]{7}$")
+TAG = re.compile(r"^[a-z0-9][a-z0-9._+-]{0,39}$")
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._+\-:/()#]{0,63}$")
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+# -- validation ------------------------------------------------------------------------------
+def check_object_id(value: str) -> str:
+    if not OBJECT_ID.match(value or ""):
+        raise ApiError(400, f"parameter 'objectId' = {str(value)[:40]!r} is invalid: expected a ZTF objectId "
+                            f"such as ZTF23abjexnw")
+    return value
+
+
+def clean_text(text: str | None) -> str:
+    text = (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    if len(text) > MAX_TEXT:
+        raise ApiError(400, f"parameter 'text' is longer than {MAX_TEXT} characters")
+    if CONTROL.search(text):
+        raise ApiError(400, "parameter 'text' holds control characters")
+    return text
+
+
+def clean_tags(tags) -> list[str]:
+    tags = list(dict.fromkeys(str(t).strip().lower().lstrip("#") for t in (tags or []) if str(t).strip()))
+    if len(tags) > MAX_TAGS:
+        raise ApiError(400, f"parameter 'tags': at most {MAX_TAGS} tags")
+    bad = [t for t in tags if not TAG.match(t)]
+    if bad:
+        raise ApiError(400, f"tag {bad[0][:40]!r} is invalid: 1 to 40 letters, digits, '.', '_', '+' or '-'")
+    return tags
+
+
+def clean_name(name: str | None) -> str | None:
+    name = " ".join((name or "").split())
+    if not name:
+        return None
+    if not NAME.match(name):
+        raise ApiError(400, f"parameter 'internal_name' = {name[:40]!r} is invalid: 1 to 64 letters, digits, "
+                            f"spaces or . _ + - : / ( ) #, starting with a letter or digit")
+    return name
+
+
+def name_key(name: str) -> str:
+    return name.lower()
+
+
+# -- the store -------------------------------------------------------------------------------
+def _jd(unix: float) -> float:
+    return unix / 86400.0 + 2440587.5
+
+
+def _record(key: str, cells: dict) -> dict:
+    return {"id": key, "objectId": cells.get("a:objectId"), "author": cells.get("a:author"),
+            "time": cells.get("a:time"), "text": cells.get("a:text", ""), "tags": cells.get("a:tags") or [],
+            "internal_name": cells.get("a:internal_name")}
+
+
+def object_exists(store: Store, object_id: str) -> bool:
+    main = store.table("main")
+    return any(True for _ in main.scan(row_prefix=main.keys.prefix(object_id), columns=["i:objectId"], limit=1))
+
+
+def annotate(store: Store, author: str, object_id: str, text: str = "", tags=(), internal_name: str | None = None) -> dict:
+    """Store an annotation of ``object_id`` by ``author``; return it. ApiError 400/404/409."""
+    check_object_id(object_id)
+    text, tags, internal_name = clean_text(text), clean_tags(tags), clean_name(internal_name)
+    if not (text or tags or internal_name):
+        raise ApiError(400, "an annotation needs a text, tags or an internal name")
+    if not object_exists(store, object_id):
+        raise ApiError(404, f"no alert for objectId {object_id!r}: only stored objects can be annotated")
+    names = auth.writable(store, "internal_name")
+    if internal_name:
+        taken = names.row(names.keys.build(name_key(internal_name))).get("n:objectId")
+        if taken and taken != object_id:
+            raise ApiError(409, f"the internal name {internal_name!r} already designates {taken}")
+    now = time.time()
+    when = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(now))
+    ann = auth.writable(store, "annotations")
+    jd, aid = _jd(now), secrets.token_hex(4)
+    key = ann.keys.build(object_id, jd, aid)
+    cells = {"a:objectId": object_id, "a:author": author, "a:time": when, "a:text": text, "a:tags": tags,
+             "a:internal_name": internal_name}
+    ann.put(key, cells)
+    index = auth.writable(store, "annotation_tag")
+    with index.batch() as b:
+        for tag in tags:
+            b.put(index.keys.build(tag, object_id, jd, aid), {"a:objectId": object_id, "a:author": author, "a:time": when})
+    if internal_name:
+        names.put(names.keys.build(name_key(internal_name)), {"n:name": internal_name, "n:objectId": object_id,
+                                                              "n:annotation": key, "n:author": author, "n:time": when})
+    return _record(key, cells)
+
+
+def get_annotation(store: Store, key: str) -> dict | None:
+    ann = store.table("annotations")
+    try:
+        ann.keys.parse(key)
+    except ValueError:
+        raise ApiError(400, f"parameter 'id' = {key[:60]!r} is not an annotation id") from None
+    cells = ann.row(key)
+    return _record(key, cells) if cells else None
+
+
+def delete_annotation(store: Store, key: str) -> None:
+    """Remove the annotation, its tag index rows and the name it gave (handed to an older
+    annotation of the object that gave the same name, if there is one)."""
+    ann = auth.writable(store, "annotations")
+    record = get_annotation(store, key)
+    if record is None:
+        return
+    parts = ann.keys.parse(key)
+    index = auth.writable(store, "annotation_tag")
+    with index.batch() as b:
+        for tag in record["tags"]:
+            b.delete(index.keys.build(tag, parts["objectId"], parts["time"], parts["id"]))
+    ann.delete(key)
+    if record["internal_name"]:
+        names = auth.writable(store, "internal_name")
+        nkey = names.keys.build(name_key(record["internal_name"]))
+        if names.row(nkey).get("n:annotation") == key:
+            heir = next((a for a in for_object(store, parts["objectId"])
+                         if a["internal_name"] and name_key(a["internal_name"]) == name_key(record["internal_name"])), None)
+            if heir is None:
+                names.delete(nkey)
+            else:
+                names.put(nkey, {"n:name": heir["internal_name"], "n:annotation": heir["id"], "n:author": heir["author"],
+                                 "n:time": heir["time"]})
+
+
+def for_object(store: Store, object_id: str, n: int = MAX_LIST) -> list[dict]:
+    """The annotations of ``object_id``, newest first."""
+    try:
+        ann = store.table("annotations")
+        return [_record(k, c) for k, c in ann.scan(row_prefix=ann.keys.prefix(object_id), reverse=True, limit=n)]
+    except TableMissing:
+        return []
+
+
+def with_tag(store: Store, tag: str, n: int = MAX_LIST) -> list[dict]:
+    """The annotations tagged ``tag``, newest object first."""
+    tag = tag.strip().lower().lstrip("#")
+    if not TAG.match(tag):
+        return []
+    try:
+        index, ann = store.table("annotation_tag"), store.table("annotations")
+        keys = [ann.keys.build(p["objectId"], p["time"], p["id"]) for p in
+                (index.keys.parse(k) for k, _ in index.scan(row_prefix=index.keys.prefix(tag), columns=["a:objectId"],
+                                                            limit=n))]
+        found = [_record(k, c) for k, c in ann.rows(keys)] if keys else []
+    except TableMissing:
+        return []
+    return sorted(found, key=lambda a: a["time"] or "", reverse=True)
+
+
+def objects_with_tag(store: Store, tag: str, n: int = MAX_LIST) -> list[str]:
+    return list(dict.fromkeys(a["objectId"] for a in with_tag(store, tag, n)))
+
+
+def object_of_name(store: Store, name: str) -> dict | None:
+    """``{"name", "objectId", "author", "time", "annotation"}`` of an internal name, or None."""
+    name = " ".join((name or "").split())
+    if not name or len(name) > 64:
+        return None
+    try:
+        names = store.table("internal_name")
+        cells = names.row(names.keys.build(name_key(name)))
+    except TableMissing:
+        return None
+    return {k.split(":", 1)[1]: v for k, v in cells.items()} if cells.get("n:objectId") else None
+
+
+def metadata_rows(store: Store, object_id: str | None = None, internal_name: str | None = None) -> list[dict]:
+    """Fink's metadata rows (``d:objectId``, ``d:internal_name``, ``d:comments``, ``d:username``)."""
+    if internal_name is not None:
+        found = object_of_name(store, internal_name)
+        if not found:
+            return []
+        annotation = get_annotation(store, found["annotation"]) or {}
+        return [{"d:objectId": found["objectId"], "d:internal_name": found["name"],
+                 "d:comments": annotation.get("text", ""), "d:username": found["author"], "d:time": found["time"]}]
+    return [{"d:objectId": a["objectId"], "d:internal_name": a["internal_name"], "d:comments": a["text"],
+             "d:username": a["author"], "d:time": a["time"]} for a in for_object(store, object_id) if a["internal_name"]]
+
+
+# -- the API ---------------------------------------------------------------------------------
+OBJECT = Param("objectId", "string", "ZTF objectId", example="ZTF23abjexnw", max_length=40)
+LIST = Endpoint("annotations", "Annotations of an object, or with a tag, newest first", (
+    OBJECT,
+    Param("tag", "string", "A tag (instead of objectId)", example="kilonova", max_length=41),
+    Param("n", "int", f"At most this many (at most {MAX_LIST})", 100, minimum=1, maximum=MAX_LIST),
+), formats=("json",))
+ADD = Endpoint("annotations", "Annotate an object (token with scope annotate)", (
+    Param("objectId", "string", "ZTF objectId of a stored object", required=True, example="ZTF23abjexnw", max_length=40),
+    Param("text", "string", f"Free text, at most {MAX_TEXT} characters, shown as text", example="Rising fast",
+          max_length=MAX_TEXT + 100),
+    Param("tags", "list", f"Tags, at most {MAX_TAGS}: letters, digits, . _ + -", example="kilonova,followup",
+          max_length=1000),
+    Param("internal_name", "string", "An internal name for the object (at most 64 characters)", example="SN 2023abc",
+          max_length=100),
+), formats=("json",))
+REMOVE = Endpoint("annotations", "Delete an annotation: its author, or a token with scope admin", (
+    Param("id", "string", "The annotation's id, as GET annotations gives it", required=True, max_length=200),
+), formats=("json",))
+METADATA = Endpoint("metadata", "Internal names (Fink's metadata): of an object, or the object of a name", (
+    Param("objectId", "string", "ZTF objectId", example="ZTF23abjexnw", max_length=40),
+    Param("internal_name", "string", "An internal name; with objectId on POST, gives it (token with scope annotate)",
+          max_length=100),
+    Param("comments", "string", "POST with objectId and internal_name: a comment", max_length=MAX_TEXT + 100),
+    Param("username", "string", "Accepted for Fink compatibility; the author is the token's user", max_length=100),
+), formats=("json",))
+
+ERRORS = {"400": "A parameter is missing or invalid", "401": "No token, or an invalid or revoked one",
+          "403": "The token lacks the scope, or is not the author's", "404": "No such object or annotation",
+          "409": "The internal name already designates another object"}
+#: (path, method, endpoint, scopes it needs ("optional": only some requests), its status codes); read by api.docs.
+OPERATIONS = (
+    ("annotations", "get", LIST, (), {"200": "The annotations", "400": ERRORS["400"]}),
+    ("annotations", "post", ADD, ("annotate",), {"201": "The annotation, created", **ERRORS}),
+    ("annotations", "delete", REMOVE, ("annotate", "admin"),
+     {"200": "Deleted", **{k: v for k, v in ERRORS.items() if k != "409"}}),
+    ("metadata", "get", METADATA, (), {"200": "Metadata rows", "400": ERRORS["400"]}),
+    ("metadata", "post", METADATA, ("optional",), {"200": "Metadata rows", "201": "The name, given", **ERRORS}),
+)
+
+bp = Blueprint("annotations", __name__, url_prefix="/api/v1")
+
+
+def _params(endpoint: Endpoint) -> dict:
+    from .routes import request_params
+    return parse(endpoint, request_params())
+
+
+def _writer() -> auth.Identity:
+    """The token's identity, held to the per-user write rate."""
+    identity = auth.request_identity(current_store())
+    app = current_app
+    buckets = app.extensions.get("nocturne_write_buckets")
+    if buckets is None:
+        buckets = app.extensions["nocturne_write_buckets"] = TokenBuckets(
+            app.config.get("NOCTURNE_WRITES_PER_MINUTE", WRITES_PER_MINUTE))
+    wait = buckets.take(identity.user)
+    if wait:
+        raise ApiError(429, f"too many writes by {identity.user}: retry in {wait:.0f} s")
+    return identity
+
+
+@bp.get("/annotations")
+def list_annotations():
+    v = _params(LIST)
+    if bool(v["objectId"]) == bool(v["tag"]):
+        raise ApiError(400, "give either 'objectId' or 'tag'")
+    store = current_store()
+    if v["tag"]:
+        return jsonify(with_tag(store, v["tag"], v["n"]))
+    return jsonify(for_object(store, check_object_id(v["objectId"]), v["n"]))
+
+
+@bp.post("/annotations")
+def add_annotation():
+    identity = _writer()
+    auth.require(identity, "annotate")
+    v = _params(ADD)
+    record = annotate(current_store(), identity.user, v["objectId"], v["text"], v["tags"], v["internal_name"])
+    return jsonify(record), 201
+
+
+@bp.delete("/annotations")
+def remove_annotation():
+    identity = _writer()
+    auth.require(identity, "annotate", "admin")
+    v = _params(REMOVE)
+    store = current_store()
+    record = get_annotation(store, v["id"])
+    if record is None:
+        raise ApiError(404, f"no annotation {v['id'][:60]!r}")
+    if record["author"] != identity.user and not identity.can("admin"):
+        raise auth.AuthError(403, "only the author of an annotation, or an admin, may delete it")
+    delete_annotation(store, v["id"])
+    return jsonify(status="deleted", id=v["id"])
+
+
+@bp.route("/metadata", methods=["GET", "POST"])
+def metadata():
+    v = _params(METADATA)
+    store = current_store()
+    if request.method == "POST" and v["objectId"] and v["internal_name"]:
+        identity = _writer()
+        auth.require(identity, "annotate")
+        record = annotate(store, identity.user, v["objectId"], v["comments"], (), v["internal_name"])
+        return jsonify(metadata_rows(store, internal_name=record["internal_name"])), 201
+    if bool(v["objectId"]) == bool(v["internal_name"]):
+        raise ApiError(400, "give either 'objectId' or 'internal_name' (POST both to give a name, with a token)")
+    if v["internal_name"]:
+        return jsonify(metadata_rows(store, internal_name=v["internal_name"]))
+    return jsonify(metadata_rows(store, object_id=check_object_id(v["objectId"])))
+
+
+@bp.after_request
+def _cors_methods(response):
+    response.headers["Access-Control-Allow-Methods"] = "GET, POST, DELETE, OPTIONS"
+    return response
