@@ -66,11 +66,15 @@ def to_frame(rows: list[dict]) -> pd.DataFrame:
     Integer columns with gaps become nullable Int64 built from the Python ints, so
     19-digit candids keep every digit (a float64 column would round them)."""
     df = pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
+    if df.empty:
+        return df
+    kinds = df.dtypes.map(lambda t: t.kind).to_dict()
     for col in int_columns().intersection(df.columns):
-        if df[col].dtype.kind == "f":
+        if kinds[col] == "f":
             df[col] = pd.array([r.get(col) for r in rows], dtype="Int64")
-    for col in float32_columns().intersection(df.columns):
-        df[col] = round7(pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float))
+    floats = [c for c in df.columns if c in float32_columns() and kinds[c] in "fiu"]
+    if floats:
+        df[floats] = round7(df[floats].to_numpy(dtype=float, na_value=np.nan))
     add_v_columns(df)
     return df
 
