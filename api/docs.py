@@ -128,6 +128,7 @@ def _example(ep: Endpoint) -> str:
 
 
 @docs_bp.get("/api")
+@docs_bp.get("/api/")
 @docs_bp.get("/api/v1/docs")
 def docs_page():
     base = request.host_url.rstrip("/")
