@@ -2,6 +2,10 @@
 import socket
 import threading
 
+import pytest
+
+from conftest import hbase_address, hbase_reachable, need
+
 
 class Relay:
     def __init__(self, target):
@@ -56,3 +60,14 @@ class Relay:
             except OSError:
                 pass
         self.conns = []
+
+
+@pytest.fixture
+def relay():
+    """A relay in front of the HBase Thrift server of the tests."""
+    host, port = hbase_address()
+    need(hbase_reachable(), f"no HBase Thrift server at {host}:{port} (start one with hbase_schema/local/hbase start)")
+    r = Relay((host, port))
+    r.start()
+    yield r
+    r.stop()

@@ -9,19 +9,9 @@ import time
 
 import pytest
 
-from conftest import hbase_address, hbase_reachable, make_config, need
-from relay import Relay
+from conftest import make_config
+from relay import relay  # noqa: F401 - fixture
 from store import StoreUnavailable, open_store
-
-
-@pytest.fixture
-def relay():
-    host, port = hbase_address()
-    need(hbase_reachable(), f"no HBase Thrift server at {host}:{port} (start one with hbase_schema/local/hbase start)")
-    r = Relay((host, port))
-    r.start()
-    yield r
-    r.stop()
 
 
 def test_dead_hbase_fails_fast_and_clearly_then_service_resumes(relay, tmp_path):

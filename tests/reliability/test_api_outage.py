@@ -1,22 +1,10 @@
 """HBase down: the API answers 503 JSON within 5 s, and serves again unaided when it returns."""
 import time
 
-import pytest
-
 from api import create_api_app
-from conftest import hbase_address, hbase_reachable, make_config, need
-from relay import Relay
+from conftest import make_config
+from relay import relay  # noqa: F401 - fixture
 from store import open_store
-
-
-@pytest.fixture
-def relay():
-    host, port = hbase_address()
-    need(hbase_reachable(), f"no HBase Thrift server at {host}:{port} (start one with hbase_schema/local/hbase start)")
-    r = Relay((host, port))
-    r.start()
-    yield r
-    r.stop()
 
 
 def test_requests_get_503_within_5s_while_hbase_is_down_then_resume(relay, tmp_path):
