@@ -270,17 +270,22 @@ def _params(endpoint: Endpoint) -> dict:
     return parse(endpoint, request_params())
 
 
-def _writer() -> auth.Identity:
-    """The token's identity, held to the per-user write rate."""
-    identity = auth.request_identity(current_store())
+def check_write_rate(user: str) -> None:
+    """ApiError 429 when ``user`` wrote more than the app's writes per minute (per process)."""
     app = current_app
     buckets = app.extensions.get("nocturne_write_buckets")
     if buckets is None:
         buckets = app.extensions["nocturne_write_buckets"] = TokenBuckets(
             app.config.get("NOCTURNE_WRITES_PER_MINUTE", WRITES_PER_MINUTE))
-    wait = buckets.take(identity.user)
+    wait = buckets.take(user)
     if wait:
-        raise ApiError(429, f"too many writes by {identity.user}: retry in {wait:.0f} s")
+        raise ApiError(429, f"too many writes by {user}: retry in {wait:.0f} s")
+
+
+def _writer() -> auth.Identity:
+    """The token's identity, held to the per-user write rate."""
+    identity = auth.request_identity(current_store())
+    check_write_rate(identity.user)
     return identity
 
 

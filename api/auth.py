@@ -329,6 +329,7 @@ def init_auth(app: Flask) -> None:
     app.config["SESSION_COOKIE_NAME"] = "nocturne_session"
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_SECURE"] = app.config["NOCTURNE"].api_url.startswith("https://")
     app.config.setdefault("PERMANENT_SESSION_LIFETIME", dt.timedelta(days=7))
 
     @app.errorhandler(AuthError)

@@ -2,8 +2,9 @@
 
 :func:`parse` understands an objectId (``ZTF23abjexnw``), a cone (``ra dec radius``:
 degrees or sexagesimal, radius in arcseconds), a class (``class: SN candidate``), a date
-window (``date: 2023-10-18`` or ``date: 2023-10-18 2023-10-19``) and a solar-system
-object (``sso: 8467``, or a bare number). :func:`run` calls the query in-process and
+window (``date: 2023-10-18`` or ``date: 2023-10-18 2023-10-19``), a solar-system
+object (``sso: 8467``, or a bare number), a tag of the annotations (``tag: kilonova``) and
+an internal name (``name: SN 2023abc``). :func:`run` calls the query in-process and
 :func:`summarise` makes one row per object for the results table. :func:`api_call` gives
 the equivalent REST call, for "copy as Python / curl".
 """
@@ -15,6 +16,7 @@ from urllib.parse import urlencode
 
 import pandas as pd
 
+from api.annotations import TAG, object_of_name, objects_with_tag
 from api import queries as q
 from api.errors import ApiError
 from api.params import Param, parse_angle, parse_date
@@ -30,6 +32,7 @@ EXAMPLES = {
     "A night": "date: 2023-10-18",
     "An asteroid": "sso: 4712",
 }
+# Also: "tag: kilonova" (objects annotated with a tag) and "name: SN 2023abc" (an internal name).
 _RA = Param("ra", "ra", minimum=0, maximum=360)
 _DEC = Param("dec", "dec", minimum=-90, maximum=90)
 _DATE = Param("date", "date")
@@ -41,7 +44,7 @@ class SearchError(ValueError):
 
 @dataclass(frozen=True)
 class Search:
-    kind: str  # objectId | cone | class | date | sso
+    kind: str  # objectId | cone | class | date | sso | tag | name
     params: dict = field(default_factory=dict)
 
     def describe(self) -> str:
@@ -50,7 +53,9 @@ class Search:
                 "cone": lambda: f"cone of {p['radius']:g}″ around ({p['ra']:.5f}, {p['dec']:+.5f})",
                 "class": lambda: f"latest {p['n']} alerts of class {p['class']}",
                 "date": lambda: f"alerts between JD {p['start']:.5f} and {p['stop']:.5f}",
-                "sso": lambda: f"solar-system object {p['name']}"}[self.kind]()
+                "sso": lambda: f"solar-system object {p['name']}",
+                "tag": lambda: f"objects tagged {p['tag']}",
+                "name": lambda: f"internal name {p['name']}"}[self.kind]()
 
 
 def parse(text: str) -> Search:
@@ -60,7 +65,7 @@ def parse(text: str) -> Search:
         raise SearchError("type an objectId, a cone 'ra dec radius', 'class: <label>', 'date: <day>' or 'sso: <name>'")
     head, sep, rest = text.partition(":")
     key = head.strip().lower()
-    if sep and key in ("class", "date", "sso", "cone"):
+    if sep and key in _KEYED:
         return _KEYED[key](rest.strip())
     if OBJECT_ID.match(text):
         return Search("objectId", {"objectId": text})
@@ -118,7 +123,21 @@ def _sso(text: str) -> Search:
     return Search("sso", {"name": name})
 
 
-_KEYED = {"class": _class, "date": _date, "sso": _sso, "cone": _cone}
+def _tag(text: str) -> Search:
+    tag = text.strip().lower().lstrip("#")
+    if not TAG.match(tag):
+        raise SearchError("give a tag after 'tag:' (letters, digits, . _ + -), e.g. tag: kilonova")
+    return Search("tag", {"tag": tag})
+
+
+def _name(text: str) -> Search:
+    name = " ".join(text.split())
+    if not name or len(name) > 64:
+        raise SearchError("give an internal name after 'name:', e.g. name: SN 2023abc")
+    return Search("name", {"name": name})
+
+
+_KEYED = {"class": _class, "date": _date, "sso": _sso, "cone": _cone, "tag": _tag, "name": _name}
 
 
 def run(store, search: Search) -> pd.DataFrame:
@@ -132,6 +151,11 @@ def run(store, search: Search) -> pd.DataFrame:
         return q.latests(store, p["class"], p["n"])
     if search.kind == "date":
         return q.time_window(store, p["start"], p["stop"], MAX_ROWS)
+    if search.kind == "tag":
+        return q.objects(store, objects_with_tag(store, p["tag"], MAX_ROWS))
+    if search.kind == "name":
+        found = object_of_name(store, p["name"])
+        return q.objects(store, [found["objectId"]] if found else [])
     return q.sso(store, [p["name"]])
 
 
@@ -172,10 +196,17 @@ def api_call(search: Search) -> tuple[str, dict]:
         return "latests", {"class": p["class"], "n": p["n"]}
     if search.kind == "date":
         return "explorer", {"startdate": round(p["start"], 6), "window": min(180.0, (p["stop"] - p["start"]) * 1440)}
+    if search.kind == "tag":
+        return "annotations", {"tag": p["tag"]}
+    if search.kind == "name":
+        return "metadata", {"internal_name": p["name"]}
     return "sso", {"n_or_d": p["name"]}
 
 
 def python_snippet(base_url: str, endpoint: str, params: dict) -> str:
+    if endpoint == "annotations":  # a POST there writes: read with GET
+        return (f"import pandas as pd\nimport requests\n\nr = requests.get('{base_url}/api/v1/{endpoint}', "
+                f"params={params!r})\ndf = pd.DataFrame(r.json())\n")
     body = ",\n".join(f"        {k!r}: {v!r}" for k, v in params.items())
     return (f"import io\nimport pandas as pd\nimport requests\n\n"
             f"r = requests.post(\n    '{base_url}/api/v1/{endpoint}',\n    json={{\n{body},\n"

@@ -12,6 +12,7 @@ from flask import current_app
 
 from api import queries as q
 from api.access import current_store
+from apps.components import annotations as N
 from apps.components import cutouts as C
 from apps.components import lightcurve as LC
 from apps.components import object_info as O
@@ -79,6 +80,7 @@ def layout(object_id: str = "", **_):
         dcc.Store(id="object-candid", data=str(int(last["i:candid"]))),  # a string: JS numbers cannot hold candids
         html.Div(className="object-head", children=[html.H1(object_id, id="object-title"), O.badges(alerts)]),
         dcc.Tabs(id="object-tabs", value="summary", children=tabs, className="tabs"),
+        N.panel(object_id),
     ])
 
 
