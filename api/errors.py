@@ -63,8 +63,9 @@ def register(app: Flask) -> None:
     def _http(exc: HTTPException):
         if not is_api():
             return exc
+        allowed = ", ".join(m for m in (getattr(exc, "valid_methods", None) or ["GET", "POST"]) if m not in ("HEAD", "OPTIONS"))
         messages = {404: f"no such endpoint {request.path}; see /api/v1/openapi.json",
-                    405: f"{request.method} is not allowed on {request.path}; use GET or POST",
+                    405: f"{request.method} is not allowed on {request.path}; use {allowed}",
                     413: "request too large", 400: "bad request: " + (exc.description or "")}
         response = error_response(exc.code or 500, messages.get(exc.code, exc.description or exc.name))
         if getattr(exc, "valid_methods", None):
