@@ -20,7 +20,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.config["NOCTURNE"] = config or get_config()
     init_api(app)
 
-    @app.route("/api/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    @app.route("/api/<path:rest>", methods=["GET", "POST"])
     def unknown_api_path(rest):
         raise NotFound()  # answered as the API's JSON error, not captured by the portal's pages
 
