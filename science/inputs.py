@@ -79,6 +79,19 @@ def clean_lightcurve(jd, mag, err, band, min_points: int = 10, what: str = "this
     return LightCurve(jd[keep], mag[keep], err[keep], labels[keep], keep)
 
 
+def require_variation(lc: LightCurve, what: str = "this fit") -> None:
+    """Refuse a flat light curve: one whose magnitudes are the same in every band.
+
+    Such a curve (a constant written by a faulty pipeline, a saturated star) has nothing to
+    fit: gatspy divides zero by zero and a model would be fitted to nothing. A noisy but
+    constant light curve is not refused; its fit says how poor it is (score, chi2).
+    """
+    for b in lc.bands():
+        if np.ptp(lc.mag[lc.band == b]) > 1e-9:
+            return
+    raise ValueError(f"{what}: the light curve is flat (the same magnitude in every band), there is nothing to fit")
+
+
 def number(x) -> float | None:
     """A Python float, or None when the value is NaN or infinite."""
     x = float(x)

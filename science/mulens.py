@@ -22,7 +22,7 @@ import threading
 
 import numpy as np
 
-from science.inputs import clean_lightcurve, floats, number
+from science.inputs import clean_lightcurve, floats, number, require_variation
 
 MIN_POINTS = 10
 MIN_BAND_POINTS = 5
@@ -60,6 +60,7 @@ def fit_pspl(jd, mag, err, band, ra: float = 270.0, dec: float = -30.0) -> dict:
         Mismatched lengths, fewer than 10 usable points in bands with at least 5 each.
     """
     lc = clean_lightcurve(jd, mag, err, band, MIN_POINTS, "fit_pspl")
+    require_variation(lc, "fit_pspl")
     counts = {b: int(np.sum(lc.band == b)) for b in lc.bands()}
     bands = [b for b in lc.bands() if counts[b] >= MIN_BAND_POINTS]
     skipped = {b: f"{counts[b]} points, fewer than {MIN_BAND_POINTS}" for b in lc.bands() if b not in bands}

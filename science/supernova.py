@@ -17,7 +17,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from science.bands import normalise_bands
-from science.inputs import as_float, clean_lightcurve, floats, number
+from science.inputs import as_float, clean_lightcurve, floats, number, require_variation
 
 ZP_UJY = 23.9
 MIN_BAND_POINTS = 6
@@ -71,6 +71,7 @@ def fit_lightcurve(jd, mag, err, band) -> dict:
         Mismatched lengths, or no band with at least 6 usable points.
     """
     lc = clean_lightcurve(jd, mag, err, band, MIN_BAND_POINTS, "fit_lightcurve")
+    require_variation(lc, "fit_lightcurve")
     flux = 10 ** (-0.4 * (lc.mag - ZP_UJY))
     flux_err = flux * lc.err * LN10_OVER_2P5
     grid = np.linspace(lc.jd.min(), lc.jd.max(), MODEL_POINTS)

@@ -21,7 +21,7 @@ import numpy as np
 from astropy.timeseries import LombScargle
 from gatspy.periodic import LombScargleMultiband
 
-from science.inputs import clean_lightcurve, floats, number
+from science.inputs import clean_lightcurve, floats, number, require_variation
 
 MIN_POINTS = 10
 MAX_PLOT_POINTS = 2000
@@ -67,6 +67,7 @@ def fit_period(jd, mag, err, band, period_range=(0.1, 1.2), nterms_base: int = 1
         Mismatched lengths, fewer than 10 usable points, a bad period range or period.
     """
     lc = clean_lightcurve(jd, mag, err, band, MIN_POINTS, "fit_period")
+    require_variation(lc, "fit_period")
     if nterms_base < 0 or nterms_band < 0 or nterms_base + nterms_band < 1:
         raise ValueError("nterms_base and nterms_band must be >= 0, at least one of them > 0")
     t_ref = float(np.floor(lc.jd.min()))

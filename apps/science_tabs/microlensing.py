@@ -1,11 +1,74 @@
-"""The Microlensing tab of the object page (placeholder until the science tab lands)."""
+"""The Microlensing tab: a point-source point-lens fit over all bands, with residuals.
+
+The fit (pyLIMA, :func:`science.mulens.fit_pspl`, through the cached
+:func:`api.queries.fit`) can take a second or two, so it runs as a Dash background
+callback with a progress line, started when the tab opens. The data are DC magnitudes
+(the lensed star is the reference source).
+"""
 from __future__ import annotations
 
-from dash import html
+import numpy as np
+from dash import Input, Output, callback, dcc, html
+
+from api import queries as q
+from api.access import current_store
+from apps.science_tabs import _plots as P
+from apps.science_tabs._common import data_version, fmt, job_store, manager, message, param_table, run_fit
+from science.mulens import ZERO_POINT, magnification
+
+GRAPH = {"displaylogo": False, "responsive": True}
 
 
 def layout(object_id: str):
-    return html.Div(className="tab-placeholder", children=[
+    return html.Div(className="science-tab", children=[
         html.H3("Microlensing"),
-        html.P(f"The microlensing analysis of {object_id} is coming soon.", className="muted"),
+        dcc.Store(id="ml-key", data=data_version(current_store(), object_id)),
+        html.Div(id="ml-status", className="science-status", role="status"),
+        html.Div(id="ml-results"),
     ])
+
+
+def results(store, object_id: str) -> list:
+    """The fit over the data with residuals, and the parameters with their uncertainties."""
+    result, why = run_fit(store, object_id, "mulens")
+    if result is None:
+        return [message(why, "error")]
+    lc = q.lightcurve(store, object_id)
+    fig = P.fit_figure(lc, lc["mag"], lc["err"], result["model"], _model_at(result), "PSPL fit (all bands)",
+                       "DC magnitude", t_marks={"t0": result["t0"]})
+    rows = [("t0 [JD]", fmt(result["t0"], result["t0_err"], 3)),
+            ("u0", fmt(result["u0"], result["u0_err"], 4)),
+            ("tE [d]", fmt(result["tE"], result["tE_err"], 2)),
+            ("χ² / dof", f"{result['chi2']:.1f} / {result['dof']} = "
+                         f"{result['chi2'] / result['dof']:.2f}" if result["dof"] > 0 else f"{result['chi2']:.1f} / 0")]
+    for b in result["bands"]:
+        rows.append((f"source / baseline mag ({b})",
+                     f"{fmt(result['mag_source'][b], None, 2)} / {fmt(result['mag_baseline'][b], None, 2)}"))
+        rows.append((f"fs, fb ({b}) [flux, zero point {ZERO_POINT}]",
+                     f"{fmt(result['fs'][b], result['fs_err'][b], 1)}, {fmt(result['fb'][b], result['fb_err'][b], 1)}"))
+    notes = [html.P(f"Band {b} left out of the fit: {why}.", className="muted small")
+             for b, why in result["skipped_bands"].items()]
+    return [dcc.Graph(id="ml-fit", config=GRAPH, figure=fig),
+            html.Div(className="science-param-block", children=[param_table(rows), *notes,
+                                                                 html.P(result["method"], className="muted small")])]
+
+
+def _model_at(result):
+    def at(band, jd):
+        if band not in result["fs"]:
+            return None
+        flux = result["fs"][band] * magnification(jd, result["t0"], result["u0"], result["tE"]) + result["fb"][band]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(flux > 0, ZERO_POINT - 2.5 * np.log10(np.where(flux > 0, flux, 1.0)), np.nan)
+    return at
+
+
+@callback(Output("ml-results", "children"), Input("ml-key", "data"),
+          background=True, manager=manager(), progress=[Output("ml-status", "children")],
+          running=[(Output("ml-status", "className"), "science-status running", "science-status")])
+def fit_microlensing(set_progress, key):
+    set_progress("Fitting a point-source point-lens model…")
+    with job_store() as store:
+        out = results(store, key["objectId"])
+    set_progress("")
+    return out

@@ -1,11 +1,106 @@
-"""The Variable star tab of the object page (placeholder until the science tab lands)."""
+"""The Variable star tab: a multiband period search with its periodogram and folded curve.
+
+The user sets the period range, the Fourier terms (shared and per band) and optionally a
+known period; the fit (:func:`science.varstar.fit_period`, through the cached
+:func:`api.queries.fit`) runs as a Dash background callback with a progress line, since
+long light curves take more than half a second. Magnitudes are DC where a source sits
+behind the variable (the star itself in the reference image), difference otherwise.
+"""
 from __future__ import annotations
 
-from dash import html
+from dash import Input, Output, State, callback, dcc, html
+
+from api import queries as q
+from api.access import current_store
+from apps.science_tabs import _plots as P
+from apps.science_tabs._common import data_version, fmt, job_store, manager, message, param_table, run_fit
+
+DEFAULTS = {"period_min": 0.1, "period_max": 1.2, "nterms_base": 3, "nterms_band": 1}
+GRAPH = {"displaylogo": False, "responsive": True}
 
 
 def layout(object_id: str):
-    return html.Div(className="tab-placeholder", children=[
+    def number(id_, label, value, **kw):
+        return html.Label(className="science-input", children=[label, dcc.Input(id=id_, type="number", value=value,
+                                                                                debounce=True, **kw)])
+    return html.Div(className="science-tab", children=[
         html.H3("Variable star"),
-        html.P(f"The variable star analysis of {object_id} is coming soon.", className="muted"),
+        dcc.Store(id="vs-key", data=data_version(current_store(), object_id)),
+        html.Div(className="science-controls", children=[
+            number("vs-pmin", "shortest period [d]", DEFAULTS["period_min"], min=0.01, max=100, step="any"),
+            number("vs-pmax", "longest period [d]", DEFAULTS["period_max"], min=0.02, max=1000, step="any"),
+            number("vs-nbase", "Fourier terms, shared", DEFAULTS["nterms_base"], min=0, max=5, step=1),
+            number("vs-nband", "Fourier terms, per band", DEFAULTS["nterms_band"], min=0, max=5, step=1),
+            number("vs-period", "fixed period [d] (optional)", None, min=0.01, max=1000, step="any"),
+            html.Button("Fit", id="vs-fit", className="button", n_clicks=0),
+        ]),
+        html.Div(id="vs-status", className="science-status", role="status"),
+        html.Div(id="vs-results"),
     ])
+
+
+def params_from(pmin, pmax, nbase, nband, period) -> tuple[dict | None, str | None]:
+    """The fit parameters from the inputs, or a message naming the bad input."""
+    try:
+        p = {"period_min": float(pmin), "period_max": float(pmax),
+             "nterms_base": int(nbase), "nterms_band": int(nband)}
+    except (TypeError, ValueError):
+        return None, "Give a period range and the numbers of Fourier terms."
+    if not 0 < p["period_min"] < p["period_max"]:
+        return None, "The shortest period must be positive and smaller than the longest."
+    if not (0 <= p["nterms_base"] <= 5 and 0 <= p["nterms_band"] <= 5) or p["nterms_base"] + p["nterms_band"] < 1:
+        return None, "Fourier terms: 0 to 5 each, at least one term in all."
+    if period not in (None, ""):
+        try:
+            p["period"] = float(period)
+        except (TypeError, ValueError):
+            return None, "The fixed period must be a number of days."
+        if not p["period"] > 0:
+            return None, "The fixed period must be a positive number of days."
+    return p, None
+
+
+def results(store, object_id: str, params: dict) -> list:
+    """The tab's results for ``object_id``: best period and score, periodogram, folded curve."""
+    result, why = run_fit(store, object_id, "varstar", **params)
+    if result is None:
+        return [message(why, "error")]
+    lc = q.lightcurve(store, object_id)
+    summary = param_table([
+        ("period [d]", fmt(result["period"], None, 6)),
+        ("score (multiband power, 0..1)", fmt(result["score"], None, 3)),
+        ("epoch of maximum [JD]", fmt(result["epoch"], None, 4)),
+        ("amplitude (model, peak to peak)", ", ".join(f"{b}: {fmt(a, None, 2)} mag"
+                                                      for b, a in result["amplitude"].items()) or "—"),
+        ("points", str(result["n_points"])),
+        ("method", result["method"]),
+    ])
+    out = [html.Div(summary, className="science-param-block")]
+    out += [html.P(f"Band {b} has no model: {why}.", className="muted small")
+            for b, why in result["skipped_bands"].items()]
+    if result["periods"]:
+        out.append(dcc.Graph(id="vs-periodogram", config=GRAPH,
+                             figure=P.periodogram_figure(result["periods"], result["power"], result["period"])))
+    out.append(dcc.Graph(id="vs-folded", config=GRAPH, figure=P.folded_figure(lc, result)))
+    if any(lc["is_dc"]):
+        out.append(html.P("Filled circles: DC magnitudes (reference source + difference); open diamonds: "
+                          "difference magnitudes.", className="muted small"))
+    return out
+
+
+@callback(Output("vs-results", "children"), Input("vs-fit", "n_clicks"), Input("vs-key", "data"),
+          State("vs-pmin", "value"), State("vs-pmax", "value"), State("vs-nbase", "value"),
+          State("vs-nband", "value"), State("vs-period", "value"),
+          background=True, manager=manager(), progress=[Output("vs-status", "children")],
+          running=[(Output("vs-fit", "disabled"), True, False),
+                   (Output("vs-status", "className"), "science-status running", "science-status")])
+def fit_varstar(set_progress, _clicks, key, pmin, pmax, nbase, nband, period):
+    params, why = params_from(pmin, pmax, nbase, nband, period)
+    if params is None:
+        set_progress("")
+        return [message(why, "error")]
+    set_progress("Searching the period…" if "period" not in params else "Fitting at the given period…")
+    with job_store() as store:
+        out = results(store, key["objectId"], params)
+    set_progress("")
+    return out

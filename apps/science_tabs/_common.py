@@ -1,0 +1,92 @@
+"""What the science tabs share: running a fit, its messages, the background job manager.
+
+A fit goes through :func:`api.queries.fit`, which caches it per object, data and
+parameters in the process. Fits that can take more than half a second (variable star,
+microlensing) run as Dash background callbacks: each job is a forked process that writes
+its progress and result to a disk cache shared by every gunicorn worker, so a worker is
+never blocked and a result computed once is served to any worker from the disk cache
+(keyed by the callback's inputs, which carry the object's data version). The job opens
+its own store (a forked SQLite or Thrift connection is not safe to reuse).
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+
+import numpy as np
+from dash import DiskcacheManager, html
+from flask import current_app
+
+from api import queries as q
+from api.access import current_store
+from store import open_store
+
+CACHE_DIR = os.environ.get("NOCTURNE_DASH_JOBS") or os.path.join(tempfile.gettempdir(), "nocturne-dash-jobs")
+CACHE_EXPIRE_S = 6 * 3600
+_manager = None
+
+
+def manager() -> DiskcacheManager:
+    """The background callback manager (one disk cache per machine, created on first use)."""
+    global _manager
+    if _manager is None:
+        import diskcache
+        _manager = DiskcacheManager(diskcache.Cache(CACHE_DIR), expire=CACHE_EXPIRE_S)
+    return _manager
+
+
+@contextlib.contextmanager
+def job_store():
+    """A store for a background job: its own connection when running in a forked process."""
+    import multiprocess
+    if multiprocess.current_process().name == "MainProcess":  # a web worker: its own store
+        yield current_store()
+        return
+    store = open_store(current_app.config["NOCTURNE"])
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def data_version(store, object_id: str) -> dict:
+    """Object id and what identifies its data (count, last jd): a new night changes it."""
+    lc = q.lightcurve(store, object_id)
+    last = float(np.nanmax(lc["jd"])) if len(lc["jd"]) else None
+    return {"objectId": object_id, "n": int(len(lc["jd"])), "last_jd": last}
+
+
+def run_fit(store, object_id: str, kind: str, **params) -> tuple[dict | None, str | None]:
+    """(result, None), or (None, a message saying why this light curve cannot be fitted)."""
+    try:
+        return q.fit(store, object_id, kind, **params), None
+    except LookupError:
+        return None, f"{object_id} has no detection stored here."
+    except ValueError as exc:
+        return None, f"Cannot fit this light curve: {exc}"
+
+
+def message(text: str, kind: str = "info") -> html.Div:
+    """A sentence in place of a plot: why there is nothing to show."""
+    return html.Div(text, className=f"science-message science-{kind}", role="status")
+
+
+def fmt(value, err=None, digits: int = 3) -> str:
+    """``value ± err`` with ``digits`` decimals; an em dash when missing."""
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return "—"
+    text = f"{value:.{digits}f}"
+    if err is not None and np.isfinite(err):
+        text += f" ± {err:.{digits}f}"
+    return text
+
+
+def param_table(rows: list[tuple[str, str]], caption: str | None = None) -> html.Table:
+    """A two-column table of named values."""
+    body = [html.Tr([html.Th(name), html.Td(value)]) for name, value in rows]
+    return html.Table(className="science-params", children=([html.Caption(caption)] if caption else []) + body)
+
+
+def band_name(band) -> str:
+    return {1: "g", 2: "r", 3: "i"}.get(band, str(band))

@@ -1,0 +1,157 @@
+"""Plotly figures of the science tabs: data per band, fitted models, residuals, scores.
+
+Every function takes plain arrays or the dicts returned by :mod:`science` (through
+:func:`api.queries.fit`) and returns a ``go.Figure``; none reads the store.
+"""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from apps.components.lightcurve import FILTER_COLOURS
+
+BANDS = {1: "g", 2: "r", 3: "i"}
+FID = {v: k for k, v in BANDS.items()}
+SCORES = {"d:snn_snia_vs_nonia": ("SuperNNova Ia vs non-Ia", "#3f6ad8"),
+          "d:snn_sn_vs_all": ("SuperNNova SN vs all", "#7b4fd0"),
+          "d:rf_snia_vs_nonia": ("Random forest early Ia", "#d1495b"),
+          "d:rf_kn_vs_nonkn": ("Random forest kilonova", "#e0a100")}
+THRESHOLD = 0.5
+LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 70, "b": 50},
+          "legend": {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+          "hovermode": "closest"}
+
+
+def _mjd(jd):
+    return np.asarray(jd, dtype=float) - 2400000.5
+
+
+def _colour(band) -> str:
+    return FILTER_COLOURS.get(FID.get(band, band), "#5a6270")
+
+
+def scores_figure(alerts) -> go.Figure:
+    """Classifier scores of each alert over time, with the 0.5 decision threshold."""
+    fig = go.Figure()
+    t = _mjd(alerts["i:jd"]) if "i:jd" in alerts else np.array([])
+    for col, (label, colour) in SCORES.items():
+        if col not in alerts or alerts[col].isna().all():
+            continue
+        fig.add_trace(go.Scatter(x=t, y=alerts[col].astype(float), name=label, mode="lines+markers",
+                                 line={"color": colour}, marker={"size": 6}))
+    fig.add_hline(y=THRESHOLD, line={"dash": "dash", "color": "#5a6270"},
+                  annotation_text="decision threshold 0.5", annotation_position="top left")
+    fig.update_layout(**LAYOUT, height=300, title="Classifier scores", xaxis_title="MJD",
+                      yaxis={"title": "score", "range": [-0.05, 1.05]})
+    return fig
+
+
+def colour_figure(colour: dict) -> go.Figure:
+    """g − r from pairs of g and r detections less than half a day apart."""
+    fig = go.Figure(go.Scatter(x=_mjd(colour["jd"]), y=colour["colour"], mode="lines+markers",
+                               name=colour.get("label", "g-r"), marker={"color": "#1b2430", "size": 7}))
+    fig.update_layout(**LAYOUT, height=280, title="Colour g − r (difference magnitudes)", xaxis_title="MJD",
+                      yaxis_title="g − r [mag]")
+    return fig
+
+
+def rates(jd, mag, band) -> dict:
+    """Per band, the magnitude rate between consecutive detections [mag/day], at mid-times."""
+    out = {}
+    jd, mag, band = (np.asarray(a) for a in (jd, mag, band))
+    for b in sorted(set(band.tolist())):
+        m = (band == b) & np.isfinite(mag) & np.isfinite(jd)
+        order = np.argsort(jd[m])
+        t, y = jd[m][order], mag[m][order]
+        dt = np.diff(t)
+        keep = dt > 0.1  # exposures of one night do not make a rate
+        if keep.any():
+            out[BANDS.get(int(b), str(b))] = {"jd": ((t[1:] + t[:-1]) / 2)[keep], "rate": (np.diff(y) / np.where(
+                dt > 0, dt, 1))[keep]}
+    return out
+
+
+def rates_figure(per_band: dict) -> go.Figure:
+    """Magnitude rates per band (positive: fading)."""
+    fig = go.Figure()
+    for b, r in per_band.items():
+        fig.add_trace(go.Scatter(x=_mjd(r["jd"]), y=r["rate"], name=b, mode="markers+lines",
+                                 marker={"color": _colour(b), "size": 7}, line={"width": 1}))
+    fig.add_hline(y=0, line={"color": "#dde3ea"})
+    fig.update_layout(**LAYOUT, height=280, title="Magnitude rate (positive: fading)", xaxis_title="MJD",
+                      yaxis_title="Δmag / Δt [mag/day]")
+    return fig
+
+
+def fit_figure(lc: dict, mag, err, model: dict, model_at, title: str, ytitle: str,
+               t_marks: dict | None = None) -> go.Figure:
+    """Data per band with the model over it, and the residuals (data − model) below.
+
+    ``model`` is {band: {"jd", "mag"}} (the curves to draw); ``model_at(band, jd)`` gives
+    the model magnitude at the observation times (for the residuals), or None for a band
+    the fit left out. ``t_marks`` draws vertical lines, e.g. {"t0": jd}.
+    """
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.04)
+    jd, mag, err = np.asarray(lc["jd"], float), np.asarray(mag, float), np.asarray(err, float)
+    for fid in sorted(set(np.asarray(lc["band"]).tolist())):
+        b = BANDS.get(int(fid), str(fid))
+        m = (np.asarray(lc["band"]) == fid) & np.isfinite(mag)
+        colour = _colour(b)
+        fig.add_trace(go.Scatter(x=_mjd(jd[m]), y=mag[m], error_y={"array": err[m], "thickness": 1},
+                                 mode="markers", name=f"{b} data", legendgroup=b,
+                                 marker={"color": colour, "size": 7}), 1, 1)
+        if b in model:
+            fig.add_trace(go.Scatter(x=_mjd(model[b]["jd"]), y=model[b]["mag"], mode="lines", name=f"{b} model",
+                                     legendgroup=b, line={"color": colour, "width": 2}), 1, 1)
+            expected = model_at(b, jd[m])
+            if expected is not None:
+                fig.add_trace(go.Scatter(x=_mjd(jd[m]), y=mag[m] - expected, mode="markers", showlegend=False,
+                                         error_y={"array": err[m], "thickness": 1}, legendgroup=b,
+                                         marker={"color": colour, "size": 6}), 2, 1)
+    fig.add_hline(y=0, line={"color": "#5a6270", "width": 1}, row=2, col=1)
+    for label, t in (t_marks or {}).items():
+        if t is not None and np.isfinite(t):
+            fig.add_vline(x=float(t) - 2400000.5, line={"dash": "dot", "color": "#5a6270"}, annotation_text=label)
+    fig.update_yaxes(autorange="reversed", title_text=ytitle, row=1, col=1)
+    fig.update_yaxes(autorange="reversed", title_text="residual [mag]", row=2, col=1)
+    fig.update_xaxes(title_text="MJD", row=2, col=1)
+    fig.update_layout(**LAYOUT, height=520, title=title)
+    return fig
+
+
+def periodogram_figure(periods, power, best: float) -> go.Figure:
+    """Multiband Lomb-Scargle power against period, with the best period marked."""
+    fig = go.Figure(go.Scatter(x=periods, y=power, mode="lines", name="power", line={"color": "#3f6ad8"}))
+    fig.add_vline(x=best, line={"dash": "dash", "color": "#d1495b"}, annotation_text=f"P = {best:.6f} d")
+    fig.update_layout(**LAYOUT, height=300, title="Periodogram", xaxis={"title": "period [days]", "type": "log"},
+                      yaxis_title="power")
+    return fig
+
+
+def folded_figure(lc: dict, result: dict) -> go.Figure:
+    """Light curve folded at the period (two cycles), model per band, DC points marked."""
+    fig = go.Figure()
+    phase = np.array([np.nan if p is None else p for p in result["phase"]], dtype=float)
+    mag, err = np.asarray(lc["mag"], float), np.asarray(lc["err"], float)
+    is_dc = np.asarray(lc.get("is_dc", [False] * len(mag)), dtype=bool)
+    for fid in sorted(set(np.asarray(lc["band"]).tolist())):
+        b = BANDS.get(int(fid), str(fid))
+        colour = _colour(b)
+        for dc in (True, False):
+            m = (np.asarray(lc["band"]) == fid) & np.isfinite(phase) & (is_dc == dc)
+            if not m.any():
+                continue
+            fig.add_trace(go.Scatter(
+                x=np.r_[phase[m], phase[m] + 1], y=np.r_[mag[m], mag[m]], mode="markers", legendgroup=b,
+                name=f"{b} ({'DC' if dc else 'difference'})", error_y={"array": np.r_[err[m], err[m]], "thickness": 1},
+                marker={"color": colour, "size": 7, "symbol": "circle" if dc else "diamond-open"}))
+        if b in result["model"]:
+            cur = result["model"][b]
+            fig.add_trace(go.Scatter(x=np.r_[cur["phase"], np.asarray(cur["phase"]) + 1], y=cur["mag"] * 2,
+                                     mode="lines", name=f"{b} model", legendgroup=b,
+                                     line={"color": colour, "width": 2}))
+    fig.update_layout(**LAYOUT, height=420, title=f"Folded at P = {result['period']:.6f} d",
+                      xaxis={"title": "phase", "range": [0, 2]},
+                      yaxis={"title": "magnitude (DC where a source is behind)", "autorange": "reversed"})
+    return fig

@@ -1,0 +1,178 @@
+"""The object page's science tabs, and the fit endpoints, on good and bad light curves.
+
+A small seeded simulation (supernovae, RR Lyrae, microlensing) is ingested into a fresh
+embedded store; bad light curves are written beside it with the store API: one point,
+only upper limits, NaN magnitudes, a single band of three points, a flat line. Each tab's
+layout is rendered for a real object of its kind (its figures must carry data), the tab
+callbacks are called directly on the bad objects (a message, never an exception), and
+the API answers 4xx for them.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.conftest import make_config
+
+JD0 = 2460700.5
+BAD = {
+    "ZTF25badonep": [(JD0, 18.0, 0.05, 2)],                                     # one point
+    "ZTF25badnanm": [(JD0 + i, float("nan"), 0.05, 1 + i % 2) for i in range(20)],  # NaN magnitudes
+    "ZTF25badoneb": [(JD0 + i, 18.0 + 0.1 * i, 0.05, 2) for i in range(3)],       # a single band, 3 points
+    "ZTF25badflat": [(JD0 + i * 0.7, 18.0, 0.05, 1 + i % 2) for i in range(40)],  # a flat line
+}
+UPPER_ONLY = "ZTF25badupper"                                                    # only upper limits
+KINDS = {"supernova": "sn_ia", "varstar": "rrlyrae", "microlensing": "microlensing"}
+
+
+def _put_bad_objects(store) -> None:
+    main, upper = store.table("main"), store.table("upper")
+    candid = 3000000000000000000
+    for oid, points in BAD.items():
+        for jd, mag, err, fid in points:
+            candid += 1
+            main.put(main.keys.build(oid, jd, candid), {
+                "i:objectId": oid, "i:jd": jd, "i:magpsf": mag, "i:sigmapsf": err, "i:fid": fid,
+                "i:candid": candid, "i:isdiffpos": "t", "i:ra": 150.0, "i:dec": 30.0,
+                "i:magnr": None, "i:distnr": 20.0})
+    for i in range(5):
+        upper.put(upper.keys.build(UPPER_ONLY, JD0 + i), {"i:jd": JD0 + i, "i:fid": 1, "i:diffmaglim": 20.5})
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory):
+    """(Flask app, store, truth table) over a small simulation plus the bad light curves."""
+    from index import create_app
+    from ingest.night import ingest
+    from ingest.simulator.cli import main as simulate
+    tmp = tmp_path_factory.mktemp("tabs")
+    sim = tmp / "sim"
+    assert simulate(["--nights", "20", "--alerts-per-night", "120", "--seed", "5", "--no-cutouts", "--quiet",
+                     "--mix", "sn_ia=0.35,rrlyrae=0.35,microlensing=0.3", str(sim)]) == 0
+    cfg = make_config("embedded", tmp)
+    ingest(sim, cfg, show_progress=False)
+    app = create_app(cfg)
+    with app.app_context():
+        from api.access import current_store
+        store = current_store()
+        _put_bad_objects(store)
+        yield app, store, pd.read_csv(sim / "truth.csv")
+
+
+def _figures(component) -> list:
+    """Every dcc.Graph figure under ``component``."""
+    out = []
+
+    def walk(c):
+        if hasattr(c, "figure") and getattr(c, "figure", None) is not None:
+            out.append(c.figure)
+        children = getattr(c, "children", None)
+        for child in children if isinstance(children, (list, tuple)) else [children]:
+            if child is not None and not isinstance(child, (str, int, float)):
+                walk(child)
+    walk(component)
+    return out
+
+
+def _messages(component) -> list[str]:
+    found = []
+
+    def walk(c):
+        if "science-message" in (getattr(c, "className", "") or ""):
+            found.append(c.children)
+        children = getattr(c, "children", None)
+        for child in children if isinstance(children, (list, tuple)) else [children]:
+            if child is not None and not isinstance(child, (str, int, float)):
+                walk(child)
+    walk(component)
+    return found
+
+
+def _best(truth, kind: str) -> str:
+    rows = truth[truth.type == KINDS[kind]].sort_values("n_alerts", ascending=False)
+    return rows.objectId.iloc[0]
+
+
+def _render(app, store, kind: str, object_id: str):
+    """The tab as a user sees it: layout, then the background job's results."""
+    from dash import html
+
+    from apps.science_tabs import microlensing, supernova, varstar
+    with app.test_request_context("/"):
+        if kind == "supernova":
+            return supernova.layout(object_id)
+        if kind == "varstar":
+            return html.Div([varstar.layout(object_id), *varstar.results(store, object_id, dict(varstar.DEFAULTS))])
+        return html.Div([microlensing.layout(object_id), *microlensing.results(store, object_id)])
+
+
+@pytest.mark.parametrize("kind", ["supernova", "varstar", "microlensing"])
+def test_tab_draws_a_real_object_of_its_kind(portal, kind):
+    app, store, truth = portal
+    tab = _render(app, store, kind, _best(truth, kind))
+    figures = _figures(tab)
+    assert not _messages(tab) or kind == "supernova", _messages(tab)
+    assert len(figures) >= {"supernova": 4, "varstar": 2, "microlensing": 1}[kind]
+    for fig in figures:
+        points = sum(len([v for v in (trace.y if trace.y is not None else []) if v is not None]) for trace in fig.data)
+        assert points > 0, f"an empty figure in the {kind} tab: {fig.layout.title.text}"
+
+
+@pytest.mark.parametrize("object_id", [*BAD, UPPER_ONLY, "ZTF25nosuchob"])
+@pytest.mark.parametrize("kind", ["supernova", "varstar", "microlensing"])
+def test_bad_light_curve_gives_a_message_not_an_exception(portal, kind, object_id):
+    app, store, _ = portal
+    from apps.science_tabs import microlensing, supernova, varstar
+    with app.test_request_context("/"):
+        if kind == "supernova":
+            tab = supernova.layout(object_id)
+        elif kind == "varstar":
+            tab = varstar.results(store, object_id, dict(varstar.DEFAULTS))
+        else:
+            tab = microlensing.results(store, object_id)
+    messages = _messages(tab if not isinstance(tab, list) else __import__("dash").html.Div(tab))
+    assert messages and all(isinstance(m, str) and len(m) > 10 for m in messages), messages
+    assert not any(fig.data and kind != "supernova" for fig in _figures(tab if not isinstance(tab, list) else
+                                                                        __import__("dash").html.Div(tab)))
+
+
+@pytest.mark.parametrize("object_id", [*BAD, UPPER_ONLY])
+@pytest.mark.parametrize("endpoint", ["varstar", "mulens", "supernova"])
+def test_api_answers_4xx_for_bad_light_curves(portal, endpoint, object_id):
+    app, _, _ = portal
+    r = app.test_client().get(f"/api/v1/fit/{endpoint}", query_string={"objectId": object_id})
+    assert 400 <= r.status_code < 500, (r.status_code, r.get_data(as_text=True)[:300])
+    body = r.get_json()
+    assert body["status"] == "error" and body["message"]
+
+
+def test_varstar_inputs_are_checked(portal):
+    from apps.science_tabs.varstar import params_from
+    assert params_from(0.1, 1.2, 3, 1, None)[0] == {"period_min": 0.1, "period_max": 1.2, "nterms_base": 3,
+                                                    "nterms_band": 1}
+    assert params_from(0.1, 1.2, 3, 1, 0.5)[0]["period"] == 0.5
+    for bad in [(None, 1.2, 1, 1, None), (1.2, 0.1, 1, 1, None), (0.1, 1.2, 0, 0, None), (0.1, 1.2, 9, 1, None),
+                (0.1, 1.2, 1, 1, -2.0)]:
+        params, why = params_from(*bad)
+        assert params is None and why, bad
+
+
+def test_varstar_background_callback_runs_in_process(portal):
+    """The background job's body (what the forked process runs) gives the same results."""
+    app, store, truth = portal
+    from apps.science_tabs import varstar
+    from apps.science_tabs._common import data_version
+    oid = _best(truth, "varstar")
+    fn = getattr(varstar.fit_varstar, "__wrapped__", varstar.fit_varstar)
+    with app.test_request_context("/"):
+        out = fn(lambda *_: None, 1, data_version(store, oid), 0.1, 1.2, 3, 1, None)
+        bad = fn(lambda *_: None, 1, data_version(store, oid), 1.2, 0.1, 3, 1, None)
+    assert _figures(__import__("dash").html.Div(out))
+    assert _messages(__import__("dash").html.Div(bad))
+
+
+def test_magnitude_rates_skip_same_night_pairs():
+    from apps.science_tabs._plots import rates
+    r = rates([1.0, 1.05, 2.0, 4.0], [18.0, 18.1, 18.5, 19.5], [2, 2, 2, 2])["r"]
+    assert np.allclose(r["rate"], [(18.5 - 18.1) / 0.95, 0.5])
