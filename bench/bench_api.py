@@ -86,11 +86,10 @@ def pick_queries(data_dir: Path) -> dict:
             oid = main.keys.parse(key)["objectId"]
             counts[oid] = counts.get(oid, 0) + 1
         twenty = min(counts, key=lambda o: abs(counts[o] - 20))
+        first = next(main.scan(row_prefix=main.keys.prefix(twenty), columns=["i:ra", "i:dec", "i:jd"], limit=1))[1]
         cut_key, cut = next((k, c) for k, c in main.scan(columns=["b:cutoutScience_stampData", "i:objectId",
                                                                   "i:candid"], reverse=True, limit=1))
-        jd_rows = s.table("jd")
-        first_jd = next(jd_rows.scan(limit=1))[1]["i:jd"]
-    cone = lambda r: {"ra": CENTER[0], "dec": CENTER[1], "radius": r}  # noqa: E731
+    cone = lambda r: {"ra": first["i:ra"], "dec": first["i:dec"], "radius": r}  # noqa: E731  (on an object)
     catalog = "ra,dec,id\n" + "\n".join(f"{CENTER[0] + (i % 100) * 0.05 - 2.5},{CENTER[1] + (i // 100) * 0.05 - 2.5},s{i}"
                                         for i in range(10_000))
     return {
@@ -100,7 +99,8 @@ def pick_queries(data_dir: Path) -> dict:
         "cone 1′": ("GET", "/api/v1/conesearch", cone(60), None),
         "cone 1°": ("GET", "/api/v1/conesearch", {**cone(3600), "n": 1000}, None),
         "latests n=1000": ("GET", "/api/v1/latests", {"class": "SN candidate", "n": 1000}, None),
-        "time window 10 min": ("GET", "/api/v1/explorer", {"startdate": first_jd + 0.2, "window": 10}, None),
+        "time window 10 min": ("GET", "/api/v1/explorer", {"startdate": first["i:jd"] - 5 / 1440, "window": 10},
+                               None),
         "cutout PNG": ("GET", "/api/v1/cutouts", {"objectId": cut["i:objectId"], "candid": cut["i:candid"]}, None),
         "xmatch 10,000 sources": ("POST", "/api/v1/xmatch", {"catalog": catalog, "header": "ra,dec,id",
                                                                "radius": 1.5, "columns": "i:objectId"}, None),

@@ -50,31 +50,38 @@ def round7(values: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(out), out, x)
 
 
-_INTS = None
+_ORDER = None
 
 
-def int_columns() -> set[str]:
-    global _INTS
-    if _INTS is None:
-        _INTS = {name for name, t in column_types().items() if t in ("int32", "int64")}
-    return _INTS
+def _order() -> dict[str, int]:
+    global _ORDER
+    if _ORDER is None:
+        _ORDER = {name: i for i, name in enumerate(column_types())}
+    return _ORDER
 
 
 def to_frame(rows: list[dict]) -> pd.DataFrame:
-    """A DataFrame of row dicts, float32 columns rounded, v: columns added.
+    """A DataFrame of row dicts (columns in schema order), float32 columns rounded, v: added.
 
-    Integer columns with gaps become nullable Int64 built from the Python ints, so
+    Built column by column: float32 columns are rounded in one numpy call each, and
+    integer columns with gaps become nullable Int64 built from the Python ints, so
     19-digit candids keep every digit (a float64 column would round them)."""
-    df = pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
-    if df.empty:
-        return df
-    kinds = df.dtypes.map(lambda t: t.kind).to_dict()
-    for col in int_columns().intersection(df.columns):
-        if kinds[col] == "f":
-            df[col] = pd.array([r.get(col) for r in rows], dtype="Int64")
-    floats = [c for c in df.columns if c in float32_columns() and kinds[c] in "fiu"]
-    if floats:
-        df[floats] = round7(df[floats].to_numpy(dtype=float, na_value=np.nan))
+    if not rows:
+        return pd.DataFrame()
+    order = _order()
+    names = sorted(set().union(*rows), key=lambda n: (order.get(n, len(order)), n))
+    types = column_types()
+    data = {}
+    for name in names:
+        values = [r.get(name) for r in rows]
+        kind = types.get(name)
+        if kind == "float32":
+            data[name] = round7(np.array(values, dtype=float))
+        elif kind in ("int32", "int64") and None in values:
+            data[name] = pd.array(values, dtype="Int64")
+        else:
+            data[name] = values
+    df = pd.DataFrame(data)
     add_v_columns(df)
     return df
 
@@ -103,22 +110,33 @@ def add_v_columns(df: pd.DataFrame) -> None:
 
 
 def g_minus_r(df: pd.DataFrame) -> np.ndarray:
-    """Per alert: the object's g mag minus r mag from detections of each within 1 day."""
+    """Per alert: the object's g mag minus r mag, from its g and r detections nearest in
+    time, when both are within 1 day of the alert."""
     out = np.full(len(df), np.nan)
     jd = df["i:jd"].to_numpy(float)
-    mag = df["i:magpsf"].to_numpy(float)
-    fid = df["i:fid"].to_numpy()
-    tag = df["d:tag"].to_numpy() if "d:tag" in df else None
-    for _, idx in df.groupby("i:objectId", sort=False).indices.items():
-        valid = idx if tag is None else idx[tag[idx] == "valid"]
-        g, r = valid[fid[valid] == 1], valid[fid[valid] == 2]
+    mag = pd.to_numeric(df["i:magpsf"], errors="coerce").to_numpy(float)
+    fid = pd.to_numeric(df["i:fid"], errors="coerce").to_numpy()
+    valid = np.isfinite(mag) & np.isfinite(jd)
+    if "d:tag" in df:
+        valid &= (df["d:tag"] == "valid").to_numpy()
+    for idx in df.groupby("i:objectId", sort=False).indices.values():
+        idx = idx[valid[idx]]
+        g, r = idx[fid[idx] == 1], idx[fid[idx] == 2]
         if not len(g) or not len(r):
             continue
-        for i in valid:
-            dg, dr = np.abs(jd[g] - jd[i]), np.abs(jd[r] - jd[i])
-            if dg.min() <= 1 and dr.min() <= 1:
-                out[i] = mag[g[dg.argmin()]] - mag[r[dr.argmin()]]
+        mg, mr = _nearest(jd[g], mag[g], jd[idx]), _nearest(jd[r], mag[r], jd[idx])
+        out[idx] = np.where(np.isfinite(mg) & np.isfinite(mr), mg - mr, np.nan)
     return out
+
+
+def _nearest(t: np.ndarray, m: np.ndarray, at: np.ndarray, within: float = 1.0) -> np.ndarray:
+    """``m`` at the time in ``t`` nearest each of ``at``; NaN when further than ``within``."""
+    order = np.argsort(t)
+    t, m = t[order], m[order]
+    i = np.clip(np.searchsorted(t, at), 1, len(t) - 1) if len(t) > 1 else np.zeros(len(at), dtype=int)
+    left = np.maximum(i - 1, 0)
+    pick = np.where(np.abs(t[left] - at) <= np.abs(t[i] - at), left, i)
+    return np.where(np.abs(t[pick] - at) <= within, m[pick], np.nan)
 
 
 def select(df: pd.DataFrame, columns: list[str] | None) -> pd.DataFrame:
