@@ -9,6 +9,21 @@ the brightest point, u0 from the peak magnification, tE from the width at half t
 two more starts (u0 = 0.1 and 1) guard against a poor first guess and the fit with the
 lowest chi2 is kept. u0 is fitted in [0, 2] (its sign is not constrained by photometry).
 
+**Constrained mode** (``ref_mag`` given: the baseline magnitude of each band, e.g. ZTF's
+``magnr`` of the lensed star in the reference image). Difference imaging measures
+F(t) - F_ref, so each band's total (baseline) flux is known: pyLIMA fits with its ``ftotal``
+blend parametrisation, ``ftotal`` held at F_ref and ``fsource`` bounded to [0, F_ref]
+(blend flux F_ref - fsource >= 0): one parameter fewer per band and a physical bound. Pass
+magnitudes whose errors come from the difference photometry alone (the reference's own
+error is common to all points, so it must not be added to each one). ``upper_limits``
+(ZTF non-detections: time, band, ``diffmaglim``) then add a censored-likelihood term: at
+those epochs |F - F_ref| stayed below 5 sigma, with sigma^2 = (f_lim/5)^2 (1 + F/f_lim)
+(sky noise at the 5-sigma limit f_lim plus the photon noise of the star under the PSF);
+each limit adds -2 ln P(non-detection | model) to the chi2. Alerts exist only while the
+star is magnified, so the limits carry the information on the wings that separates tE
+from u0 and the source flux. The starts are a grid of u0 (0.01-1) and tE (5-80 d) around
+the brightest point; the fit with the lowest total (chi2 + limits) is kept.
+
 pyLIMA prints progress to stdout; it is captured and discarded. Its fit objects also start
 three ``multiprocessing.Manager`` server processes to record trials for its parallel
 samplers; for this in-process gradient fit they are replaced by plain lists (a guarded,
@@ -22,7 +37,10 @@ import threading
 
 import numpy as np
 
-from science.inputs import clean_lightcurve, floats, number, require_variation
+from scipy.special import log_ndtr, ndtr
+
+from science.bands import normalise_bands
+from science.inputs import as_float, clean_lightcurve, floats, number, require_variation
 
 MIN_POINTS = 10
 MIN_BAND_POINTS = 5
@@ -31,7 +49,8 @@ MODEL_POINTS = 400
 _LOCK = threading.Lock()
 
 
-def fit_pspl(jd, mag, err, band, ra: float = 270.0, dec: float = -30.0) -> dict:
+def fit_pspl(jd, mag, err, band, ra: float = 270.0, dec: float = -30.0, *,
+             ref_mag=None, upper_limits=None) -> dict:
     """Fit a PSPL model to a light curve with pyLIMA and return parameters and curves.
 
     Rows with a non-finite value, a non-positive error or no band are dropped; bands with
@@ -46,13 +65,20 @@ def fit_pspl(jd, mag, err, band, ra: float = 270.0, dec: float = -30.0) -> dict:
         Filter labels: ZTF fids 1/2/3 or strings.
     ra, dec : float
         Position in degrees.
+    ref_mag : mapping, optional
+        {band: baseline magnitude} (reference flux, source + blend). When given, the fit is
+        constrained (see the module docstring); bands without one are skipped.
+    upper_limits : mapping, optional
+        {"jd", "band", "maglim"} arrays of non-detections (5-sigma limiting magnitude of the
+        difference image); used in constrained mode, limits in unfitted bands ignored.
 
     Returns
     -------
     dict with ``t0``, ``u0``, ``tE`` and ``t0_err``, ``u0_err``, ``tE_err``; ``fs``, ``fb``,
     ``fs_err``, ``fb_err`` ({band: flux}), ``mag_source`` and ``mag_baseline`` ({band: mag});
     ``flux_zero_point``; ``chi2``, ``dof``, ``n_points``; ``model`` ({band: {"jd", "mag"}});
-    ``bands``, ``skipped_bands``, ``method``.
+    ``bands``, ``skipped_bands``, ``method``; ``constrained`` (bool), ``chi2_upper`` (the
+    upper limits' term, 0 without limits) and ``n_upper``.
 
     Raises
     ------
@@ -61,24 +87,33 @@ def fit_pspl(jd, mag, err, band, ra: float = 270.0, dec: float = -30.0) -> dict:
     """
     lc = clean_lightcurve(jd, mag, err, band, MIN_POINTS, "fit_pspl")
     require_variation(lc, "fit_pspl")
+    ref = _reference_fluxes(ref_mag)
     counts = {b: int(np.sum(lc.band == b)) for b in lc.bands()}
-    bands = [b for b in lc.bands() if counts[b] >= MIN_BAND_POINTS]
-    skipped = {b: f"{counts[b]} points, fewer than {MIN_BAND_POINTS}" for b in lc.bands() if b not in bands}
+    skipped = {b: f"{counts[b]} points, fewer than {MIN_BAND_POINTS}" for b in lc.bands()
+               if counts[b] < MIN_BAND_POINTS}
+    if ref is not None:
+        skipped.update({b: "no reference flux" for b in lc.bands() if b not in skipped and b not in ref})
+    bands = [b for b in lc.bands() if b not in skipped]
     n_used = sum(counts[b] for b in bands)
     if n_used < MIN_POINTS:
         raise ValueError(f"fit_pspl needs at least {MIN_POINTS} points in bands of at least "
                          f"{MIN_BAND_POINTS} points each, got {n_used}")
 
     used = np.isin(lc.band, bands)
+    constrained = ref is not None
     guess = initial_guess(lc.jd[used], lc.mag[used], lc.band[used])
     # pyLIMA prints its progress, and takes log10 of a zero flux guess for its x_scale.
     with contextlib.redirect_stdout(io.StringIO()), np.errstate(divide="ignore"):
-        fit = _make_fit(lc, bands, ra, dec)
+        fit = _make_fit(lc, bands, ra, dec, ref=ref if constrained else None)
+        if constrained:
+            fit.upper = _upper_rows(upper_limits, bands, ref)
+            starts = _constrained_starts(fit, lc, used, bands, ref)
+        else:
+            starts = [([guess[0], u0, _tE_for(guess, u0)], []) for u0 in (guess[1], 0.1, 1.0)]
         best = None
-        for u0 in (guess[1], 0.1, 1.0):
-            start = [guess[0], u0, _tE_for(guess, u0)]
-            fit.model_parameters_guess = [float(v) for v in start]
-            fit.telescopes_fluxes_parameters_guess = []
+        for model_start, flux_start in starts:
+            fit.model_parameters_guess = [float(v) for v in model_start]
+            fit.telescopes_fluxes_parameters_guess = [float(v) for v in flux_start]
             fit.fit_results = {}
             try:
                 fit.fit()
@@ -93,24 +128,35 @@ def fit_pspl(jd, mag, err, band, ra: float = 270.0, dec: float = -30.0) -> dict:
     names = list(fit.fit_parameters.keys())
     n_used = sum(len(tel.lightcurve) for tel in fit.model.event.telescopes)  # pyLIMA drops duplicates
     x = np.asarray(best["best_model"], dtype=float)
+    chi2_upper = float(np.sum(fit.upper_residuals(x) ** 2)) if constrained else 0.0
+    n_free = len(names) - (len(bands) if constrained else 0)  # ftotal is held at F_ref
     sig = np.sqrt(np.clip(np.diag(best["covariance_matrix"]), 0, None))
     value = dict(zip(names, x, strict=True))
     error = dict(zip(names, sig, strict=True))
     out = {k: float(value[k]) for k in ("t0", "u0", "tE")}
     out.update({f"{k}_err": number(error[k]) for k in ("t0", "u0", "tE")})
     fs = {b: float(value[f"fsource_{b}"]) for b in bands}
-    fb = {b: float(value[f"fblend_{b}"]) for b in bands}
+    if constrained:
+        fb = {b: float(ref[b] - fs[b]) for b in bands}
+        fb_err = {b: number(error[f"fsource_{b}"]) for b in bands}
+    else:
+        fb = {b: float(value[f"fblend_{b}"]) for b in bands}
+        fb_err = {b: number(error[f"fblend_{b}"]) for b in bands}
     out.update({
         "fs": fs, "fb": fb,
         "fs_err": {b: number(error[f"fsource_{b}"]) for b in bands},
-        "fb_err": {b: number(error[f"fblend_{b}"]) for b in bands},
+        "fb_err": fb_err,
         "mag_source": {b: _mag(fs[b]) for b in bands},
         "mag_baseline": {b: _mag(fs[b] + fb[b]) for b in bands},
         "flux_zero_point": ZERO_POINT,
-        "chi2": float(best["chi2"]), "dof": int(n_used - len(names)), "n_points": int(n_used),
+        "chi2": float(best["chi2"]) - chi2_upper, "dof": int(n_used - n_free), "n_points": int(n_used),
+        "chi2_upper": chi2_upper, "n_upper": int(len(fit.upper["jd"])) if constrained else 0,
+        "constrained": constrained,
         "model": _curves(lc.jd[used], out, fs, fb),
         "bands": bands, "skipped_bands": skipped,
-        "method": "pyLIMA PSPL, Trust Region Reflective fit",
+        "method": ("pyLIMA PSPL, Trust Region Reflective fit, baseline flux fixed to the reference"
+                   + (", upper limits as censored data" if constrained and len(fit.upper["jd"]) else "")
+                   if constrained else "pyLIMA PSPL, Trust Region Reflective fit"),
     })
     return out
 
@@ -182,8 +228,12 @@ class _PlainManager:
         return []
 
 
-def _make_fit(lc, bands, ra, dec):
-    """A pyLIMA TRF fit of a PSPL model with one telescope per band, u0 bounded to [0, 2]."""
+def _make_fit(lc, bands, ra, dec, ref=None):
+    """A pyLIMA TRF fit of a PSPL model with one telescope per band, u0 bounded to [0, 2].
+
+    With ``ref`` ({band: baseline flux}) the fluxes are (fsource, ftotal) per band, ftotal
+    held at the baseline and fsource bounded to [0, baseline].
+    """
     import pyLIMA.fits.ML_fit as ml_fit
     from pyLIMA import event, telescopes
     from pyLIMA.fits import TRF_fit
@@ -200,16 +250,159 @@ def _make_fit(lc, bands, ra, dec):
             lightcurve_units=["JD", "mag", "mag"]))
     ev.find_survey(bands[0])
     ev.check_event()
-    model = PSPL_model.PSPLmodel(ev, blend_flux_parameter="fblend")
+    model = PSPL_model.PSPLmodel(ev, blend_flux_parameter="fblend" if ref is None else "ftotal")
     with _LOCK:
         original = ml_fit.Manager
         ml_fit.Manager = _PlainManager
         try:
-            fit = TRF_fit.TRFfit(model)
+            fit = _censored_trf_class(TRF_fit.TRFfit)(model)
         finally:
             ml_fit.Manager = original
     fit.fit_parameters["u0"][1] = (0.0, 2.0)
+    if ref is not None:
+        fit.fit_parameters["u0"][1] = (1e-4, 2.0)
+        for b in bands:
+            fit.fit_parameters[f"fsource_{b}"][1] = (0.0, ref[b])
+            fit.fit_parameters[f"ftotal_{b}"][1] = (ref[b] * (1 - FIXED_WIDTH), ref[b] * (1 + FIXED_WIDTH))
     return fit
+
+
+FIXED_WIDTH = 1e-9     # relative half-width of the box holding ftotal at the reference flux
+DETECTION_SIGMA = 5.0  # ZTF's alert threshold, and the meaning of diffmaglim
+_LOG_P0 = float(np.log1p(-2 * ndtr(-DETECTION_SIGMA)))  # ln P(non-detection | no signal)
+
+
+def _reference_fluxes(ref_mag) -> dict | None:
+    """{band: baseline flux in pyLIMA units} from {band label: magnitude}, finite ones only."""
+    if ref_mag is None:
+        return None
+    out = {}
+    for label, m in dict(ref_mag).items():
+        b = str(normalise_bands([label])[0])
+        if b and m is not None and np.isfinite(float(m)):
+            out[b] = float(10 ** (-0.4 * (float(m) - ZERO_POINT)))
+    if not out:
+        raise ValueError("ref_mag holds no finite baseline magnitude")
+    return out
+
+
+def _upper_rows(upper_limits, bands, ref) -> dict:
+    """Arrays of the usable upper limits: jd, telescope index, limiting flux, baseline flux."""
+    empty = {"jd": np.array([]), "tel": np.array([], dtype=int), "flim": np.array([]), "fref": np.array([])}
+    if upper_limits is None:
+        return empty
+    jd = as_float("upper_limits jd", upper_limits["jd"])
+    lim = as_float("upper_limits maglim", upper_limits["maglim"])
+    lab = normalise_bands(upper_limits["band"])
+    if not len(jd) == len(lim) == len(lab):
+        raise ValueError("upper_limits: jd, band and maglim lengths differ")
+    keep = np.isfinite(jd) & np.isfinite(lim) & np.isin(lab, bands)
+    tel = np.array([bands.index(b) for b in lab[keep]], dtype=int)
+    return {"jd": jd[keep], "tel": tel, "flim": 10 ** (-0.4 * (lim[keep] - ZERO_POINT)),
+            "fref": np.array([ref[bands[t]] for t in tel])}
+
+
+def _censored_trf_class(base):
+    """pyLIMA's TRF fit whose residuals also hold the upper limits' censored term.
+
+    Each limit adds r = sqrt(-2 ln(P / P0)), P the probability that the measured difference
+    flux stays within +-5 sigma given the model's difference flux m = fs (A - 1), P0 that
+    of m = 0, so sum(r^2) is the -2 ln-likelihood of the non-detections (0 without signal).
+    """
+
+    class CensoredTRF(base):
+        upper = None
+        calls = 0
+
+        def fit(self):
+            self.calls = 0
+            super().fit()
+
+        def upper_residuals(self, x) -> np.ndarray:
+            up = self.upper
+            if up is None or not len(up["jd"]):
+                return np.zeros(0)
+            names = list(self.fit_parameters.keys())
+            t0, u0, tE = x[names.index("t0")], x[names.index("u0")], x[names.index("tE")]
+            fs = np.array([x[names.index(f"fsource_{tel.name}")] for tel in self.model.event.telescopes])
+            m = fs[up["tel"]] * (magnification(up["jd"], t0, u0, tE) - 1)
+            sigma = up["flim"] / DETECTION_SIGMA * np.sqrt(1 + np.maximum(up["fref"] + m, 0) / up["flim"])
+            z = m / sigma
+            lo, hi = log_ndtr(-DETECTION_SIGMA - z), log_ndtr(DETECTION_SIGMA - z)
+            log_p = hi + np.log1p(-np.exp(np.minimum(lo - hi, 0.0)))
+            return np.sqrt(np.maximum(-2 * (log_p - _LOG_P0), 0.0))
+
+        def objective_function(self, fit_process_parameters):
+            self.calls += 1
+            if self.calls > MAX_EVALUATIONS:
+                raise _TooLong(f"no convergence in {MAX_EVALUATIONS} evaluations")
+            res = super().objective_function(fit_process_parameters)
+            if self.upper is None:
+                return res
+            return np.concatenate([res, self.upper_residuals(np.asarray(fit_process_parameters, dtype=float))])
+
+        def residuals_Jacobian(self, fit_process_parameters):
+            jac = super().residuals_Jacobian(fit_process_parameters)
+            if self.upper is None or not len(self.upper["jd"]):
+                return jac
+            x = np.asarray(fit_process_parameters, dtype=float)
+            rows = np.zeros((len(self.upper["jd"]), len(x)))
+            for k, name in enumerate(self.fit_parameters):
+                if name.startswith("ftotal_"):
+                    continue
+                h = 1e-4 if name == "t0" else 1e-6 * max(abs(x[k]), 1e-6)
+                lo, hi = x.copy(), x.copy()
+                lo[k] -= h
+                hi[k] += h
+                rows[:, k] = (self.upper_residuals(hi) - self.upper_residuals(lo)) / (2 * h)
+            return np.r_[jac, rows]
+
+    return CensoredTRF
+
+
+class _TooLong(ValueError):
+    """A start that has not converged within MAX_EVALUATIONS model evaluations."""
+
+
+def _constrained_starts(fit, lc, used, bands, ref) -> list:
+    """Starts (model, fluxes) on a u0 x tE grid at the brightest point; fsource by least
+    squares on the difference flux for each (u0, tE), inside [0, F_ref]."""
+    jd, flux = lc.jd[used], 10 ** (-0.4 * (lc.mag[used] - ZERO_POINT))
+    ferr = lc.err[used] * flux / 1.0857362047581294
+    tel = np.array([bands.index(b) for b in lc.band[used]])
+    fref = np.array([ref[b] for b in bands])
+    excess = (flux - fref[tel]) / fref[tel]
+    snr = (flux - fref[tel]) / ferr
+    top = snr >= 0.5 * snr.max()
+    t0 = float(jd[top][np.argmax(excess[top])])
+    lo, hi = fit.fit_parameters["t0"][1]
+    t0 = float(np.clip(t0, lo + 1e-3, hi - 1e-3))
+    starts = []
+    for u0 in START_U0:
+        for tE in START_TE:
+            a1 = magnification(jd, t0, u0, tE) - 1
+            fluxes = []
+            for i, b in enumerate(bands):
+                m = tel == i
+                w = 1 / ferr[m] ** 2
+                fs = np.sum(w * a1[m] * (flux[m] - fref[i])) / max(np.sum(w * a1[m] ** 2), 1e-300)
+                fluxes += [float(np.clip(fs, 1e-3 * fref[i], fref[i] * (1 - 1e-6))), float(fref[i])]
+            starts.append(([t0, u0, tE], fluxes))
+    # rank the grid by the objective at the start (chi2 + limits) and keep the best few
+    cost = []
+    for model_start, fluxes in starts:
+        x = np.array(model_start + fluxes, dtype=float)
+        with np.errstate(all="ignore"):
+            r = fit.objective_function(x)
+        cost.append(float(np.sum(r ** 2)) if np.all(np.isfinite(r)) else np.inf)
+    fit.calls = 0
+    return [starts[i] for i in np.argsort(cost)[:N_STARTS]]
+
+
+START_U0 = (0.01, 0.03, 0.1, 0.3, 1.0)
+START_TE = (5.0, 10.0, 20.0, 40.0, 80.0)
+N_STARTS = 5             # fits run from the best starts of the grid
+MAX_EVALUATIONS = 300    # a start still not converged is abandoned
 
 
 def _mag(flux: float) -> float | None:

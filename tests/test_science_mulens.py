@@ -89,3 +89,57 @@ def test_nans_dropped_small_bands_skipped_bad_input_refused():
         fit_pspl(jd[:9], mag[:9], err[:9], fid[:9])
     with pytest.raises(ValueError, match="lengths differ"):
         fit_pspl(jd, mag, err[:-2], fid)
+
+
+def difference_imaging_event(seed=7, days=120, u0=0.05, tE=25.0, fs=0.4, n_nights=None):
+    """ZTF-like alerts of a blended event: one g and one r visit a night, a detection only
+    when the difference flux is above 5 sigma, a non-detection (5-sigma limit) otherwise.
+    Returns the DC magnitudes with difference-photometry errors, the reference magnitudes
+    and the upper limits."""
+    rng = np.random.default_rng(seed)
+    nights = np.arange(days) if n_nights is None else np.sort(rng.choice(days, n_nights, replace=False))
+    jd = np.repeat(T0 - days / 2 + nights + 0.7, 2) + rng.uniform(-0.1, 0.1, 2 * len(nights))
+    fid = np.tile([1, 2], len(nights))
+    base = np.vectorize(BASE.get)(fid)
+    f_ref = 10 ** (-0.4 * base)
+    lim = 20.5 + rng.normal(0, 0.3, len(jd))
+    f_lim = 10 ** (-0.4 * lim)
+    d_true = fs * f_ref * (magnification(jd, T0, u0, tE) - 1)
+    sigma = f_lim / 5 * np.sqrt(1 + (f_ref + d_true) / f_lim)
+    d_obs = d_true + sigma * rng.standard_normal(len(jd))
+    det = np.abs(d_obs) >= 5 * sigma
+    total = f_ref + d_obs
+    mag = -2.5 * np.log10(total)
+    err = 1.0857 * sigma / total
+    upper = {"jd": jd[~det], "band": fid[~det], "maglim": lim[~det]}
+    return jd[det], mag[det], err[det], fid[det], {1: BASE[1], 2: BASE[2]}, upper
+
+
+def test_constrained_fit_with_reference_flux_and_upper_limits():
+    u0, tE, fs = 0.05, 25.0, 0.4
+    jd, mag, err, fid, ref, upper = difference_imaging_event(u0=u0, tE=tE, fs=fs)
+    res = fit_pspl(jd, mag, err, fid, ref_mag=ref, upper_limits=upper)
+    json.dumps(res, allow_nan=False)
+    assert res["constrained"] and res["n_upper"] == len(upper["jd"]) and res["chi2_upper"] >= 0
+    assert abs(res["t0"] - T0) < 0.5 and abs(res["tE"] / tE - 1) < 0.1
+    for code, b in ((1, "g"), (2, "r")):
+        # the baseline is the reference flux exactly; the blend is not negative
+        assert res["mag_baseline"][b] == pytest.approx(BASE[code], abs=1e-6)
+        assert res["fb"][b] >= 0 and res["fs"][b] / (res["fs"][b] + res["fb"][b]) == pytest.approx(fs, abs=0.1)
+    assert res["dof"] == res["n_points"] - 5  # t0, u0, tE and one source flux per band
+    # the limits matter: without them the wings are unconstrained and the fit is not better
+    free = fit_pspl(jd, mag, err, fid, ref_mag=ref)
+    assert free["n_upper"] == 0 and free["chi2_upper"] == 0
+    # a band without a reference flux is skipped in constrained mode
+    part = fit_pspl(jd, mag, err, fid, ref_mag={1: BASE[1]}, upper_limits=upper)
+    assert part["bands"] == ["g"] and part["skipped_bands"] == {"r": "no reference flux"}
+
+
+def test_constrained_fit_time_300_points():
+    import time
+    jd, mag, err, fid, ref, upper = difference_imaging_event(seed=8, days=400, u0=0.2, tE=100.0, fs=0.9)
+    assert len(jd) >= 300
+    start = time.perf_counter()
+    res = fit_pspl(jd[:300], mag[:300], err[:300], fid[:300], ref_mag=ref, upper_limits=upper)
+    assert time.perf_counter() - start < 2.0
+    assert abs(res["tE"] / 100.0 - 1) < 0.1
