@@ -1,0 +1,591 @@
+"""Nocturne against its peers, in one run on the same data and the same machine.
+
+    python bench/bench_peers.py [--alerts 1000000] [--sizes 100000,1000000] [--with-10m]
+                                [--skip-hbase] [--repeats 30] [--no-write-doc]
+
+For each store size (``--sizes`` plus ``--alerts``), builds (once, cached in bench/out/,
+with ``bench_api.build_store``) a simulated store at Fink's sky density (about 10,000
+alerts per deg²), then measures the same query set (``bench_api.pick_queries``) on:
+
+* Nocturne, embedded backend (SQLite), the store as built;
+* Nocturne, HBase backend: the local standalone (reused if running, else started and
+  stopped here), loaded by copying the store table by table under a fresh prefix;
+* PostgreSQL 15 + q3c, designed as ALeRCE's database (``bench/peers/pg.py``): a private
+  cluster started here, loaded with COPY, indexed, CLUSTERed and VACUUM ANALYZEd.
+
+Two layers: the query layer alone, in this process (``api.queries`` on the store vs SQL
+through psycopg, both answering the same DataFrames), and the full HTTP path through
+gunicorn with 4 workers (Nocturne's API vs the same Flask parsing and rendering over
+PostgreSQL, ``bench/peers/pg_service.py``). Also: ingest throughput of one simulated
+night into an empty store of each backend, and bytes on disk per alert.
+
+Writes the "peers" section of docs/benchmarks.md and docs/benchmarks_latency.png.
+Everything it starts (PostgreSQL, HBase, gunicorn) is stopped on the way out, and the
+HBase tables and the PostgreSQL cluster it made are removed.
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import io
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from contextlib import ExitStack
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.bench_api import build_store, pick_queries  # noqa: E402
+from bench.peers.pg import free_port  # noqa: E402
+from bench.report import machine, today, write_section  # noqa: E402
+
+OUT = ROOT / "bench" / "out"
+PLOT = ROOT / "docs" / "benchmarks_latency.png"
+BACKENDS = ("embedded", "hbase", "pg")
+LABELS = {"embedded": "Nocturne embedded", "hbase": "Nocturne HBase", "pg": "PostgreSQL + q3c"}
+LATESTS_START_JD = 2458788.5  # 2019-11-01, the API's default startdate for latests
+BYTES_GUESS = {"embedded": 7000, "hbase": 5000, "pg": 4000}  # per alert, for the disk check before a run
+
+
+def log(*parts) -> None:
+    print(*parts, file=sys.stderr, flush=True)
+
+
+def _sigterm(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+# -- the query set, per layer -----------------------------------------------------------
+
+def _sources(catalog: str):
+    import pandas as pd
+    return pd.read_csv(io.StringIO(catalog))[["ra", "dec", "id"]]
+
+
+def peer_queries(data_dir: Path) -> dict:
+    """``bench_api.pick_queries``, with two parameters moved so that every query returns
+    rows: the 5″ cone is centred on a stored object (the 20-alert one) instead of an empty
+    patch of sky, and the 10-minute window starts a minute before the first exposure."""
+    from settings import Config
+    from store import open_store
+    queries = pick_queries(data_dir)
+    with open_store(Config().replace(data_dir=data_dir)) as s:
+        oid = queries["objects, 20-alert object"][2]["objectId"]
+        main = s.table("main")
+        _, cells = next(main.scan(row_prefix=main.keys.prefix(oid), columns=["i:ra", "i:dec"], limit=1))
+        first_jd = next(s.table("jd").scan(columns=["i:jd"], limit=1))[1]["i:jd"]
+    method, path, params, expected = queries.pop("cone 5″")
+    cone5 = (method, path, dict(params, ra=cells["i:ra"], dec=cells["i:dec"]), expected)
+    method, path, params, expected = queries["time window 10 min"]
+    queries["time window 10 min"] = (method, path, dict(params, startdate=first_jd - 1 / 1440), expected)
+    out = {}
+    for name, query in queries.items():  # keep bench_api's order
+        if name == "cone 1′":
+            out["cone 5″ on an object"] = cone5
+        out[name] = query
+    return out
+
+
+def nocturne_calls(store, queries: dict) -> dict:
+    """name → zero-argument callable running the query in-process on a Nocturne store,
+    as the route does (same parameters and defaults), returning (rows, result)."""
+    from api import queries as q
+    from science.cutout_image import to_png
+    calls = {}
+    for name, (_, path, p, _) in queries.items():
+        if path.endswith("/objects"):
+            calls[name] = lambda p=p: q.objects(store, [p["objectId"]])
+        elif path.endswith("/conesearch"):
+            calls[name] = lambda p=p: q.conesearch(store, p["ra"], p["dec"], p["radius"], None, None, p.get("n", 1000))
+        elif path.endswith("/latests"):
+            calls[name] = lambda p=p: q.latests(store, p["class"], p["n"], LATESTS_START_JD, None)
+        elif path.endswith("/explorer"):
+            calls[name] = lambda p=p: q.time_window(store, p["startdate"], p["startdate"] + p["window"] / 1440, 1000)
+        elif path.endswith("/cutouts"):
+            def cutout(p=p):
+                cells = q.find_alert(store, p["objectId"], p["candid"], ("Science",))
+                return to_png(q.decode_stamp(cells["b:cutoutScience_stampData"]))
+            calls[name] = cutout
+        elif path.endswith("/xmatch"):
+            sources = _sources(p["catalog"])
+            calls[name] = lambda p=p, s=sources: q.xmatch(store, s, p["radius"], None, p["columns"].split(","))
+    return calls
+
+
+def pg_calls(pgq, queries: dict) -> dict:
+    calls = {}
+    for name, (_, path, p, _) in queries.items():
+        if path.endswith("/objects"):
+            calls[name] = lambda p=p: pgq.objects(p["objectId"])
+        elif path.endswith("/conesearch"):
+            calls[name] = lambda p=p: pgq.conesearch(p["ra"], p["dec"], p["radius"], p.get("n", 1000))
+        elif path.endswith("/latests"):
+            calls[name] = lambda p=p: pgq.latests(p["class"], p["n"], LATESTS_START_JD)
+        elif path.endswith("/explorer"):
+            calls[name] = lambda p=p: pgq.time_window(p["startdate"], p["startdate"] + p["window"] / 1440, 1000)
+        elif path.endswith("/cutouts"):
+            calls[name] = lambda p=p: pgq.cutout_png(p["objectId"], p["candid"])
+        elif path.endswith("/xmatch"):
+            sources = _sources(p["catalog"])
+            calls[name] = lambda p=p, s=sources: pgq.xmatch(s, p["radius"], p["columns"].split(","))
+    return calls
+
+
+def _quantiles(times: list[float]) -> tuple[float, float]:
+    q = statistics.quantiles(times, n=20, method="inclusive") if len(times) > 1 else times * 19
+    return statistics.median(times) * 1000, q[18] * 1000
+
+
+def time_calls(calls: dict, repeats: int, xmatch_repeats: int, label: str) -> dict:
+    out = {}
+    for name, fn in calls.items():
+        n = xmatch_repeats if name.startswith("xmatch") else repeats
+        warm = 1 if name.startswith("xmatch") else 3
+        times, rows, error = [], None, None
+        try:
+            for i in range(n + warm):
+                t0 = time.perf_counter()
+                result = fn()
+                elapsed = time.perf_counter() - t0
+                if i >= warm:
+                    times.append(elapsed)
+            rows = 1 if isinstance(result, bytes) else len(result)
+        except Exception as exc:  # a failing query is reported in the table, not fatal
+            error = f"{type(exc).__name__}: {str(exc)[:200]}"
+        if times and error is None:
+            p50, p95 = _quantiles(times)
+            out[name] = {"p50": p50, "p95": p95, "rows": rows, "n": len(times)}
+            log(f"  {label:<20} query  {name:<28} p50 {p50:9.1f} ms  p95 {p95:9.1f} ms  {rows} rows")
+        else:
+            out[name] = {"p50": None, "p95": None, "rows": None, "error": error}
+            log(f"  {label:<20} query  {name:<28} FAILED: {error}")
+    return out
+
+
+# -- HTTP -------------------------------------------------------------------------------
+
+def serve(app: str, env: dict, log_file: Path) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    env = dict(os.environ, NOCTURNE_API_RATE_LIMIT="0", NOCTURNE_QUERY_TIME_BUDGET_S="3600", **env)
+    gunicorn = ROOT / ".venv" / "bin" / "gunicorn"
+    if not gunicorn.exists():
+        gunicorn = Path(shutil.which("gunicorn") or "gunicorn")
+    with open(log_file, "ab") as fh:
+        proc = subprocess.Popen([str(gunicorn), "-w", "4", "-b", f"127.0.0.1:{port}", "--timeout", "3600", app],
+                                cwd=ROOT, env=env, stdout=fh, stderr=fh, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            c.request("GET", "/api/v1/health")
+            if c.getresponse().status == 200:
+                return proc, port
+        except OSError:
+            time.sleep(0.3)
+    stop_server(proc)
+    raise RuntimeError(f"gunicorn {app} did not answer /api/v1/health; see {log_file}")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def time_http(port: int, queries: dict, repeats: int, xmatch_repeats: int, label: str) -> dict:
+    out = {}
+    for name, (method, path, params, _) in queries.items():
+        n = xmatch_repeats if name.startswith("xmatch") else repeats
+        warm = 1 if name.startswith("xmatch") else 4  # one request per worker, about
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=3600)
+        times, rows, error = [], 0, None
+        try:
+            for i in range(n + warm):
+                t0 = time.perf_counter()
+                if method == "GET":
+                    conn.request("GET", path + "?" + urllib.parse.urlencode(params))
+                else:
+                    conn.request("POST", path, body=json.dumps(params), headers={"Content-Type": "application/json"})
+                resp = conn.getresponse()
+                body = resp.read()
+                elapsed = time.perf_counter() - t0
+                if resp.status != 200:
+                    error = f"HTTP {resp.status}: {body[:200]!r}"
+                    break
+                if i >= warm:
+                    times.append(elapsed)
+            if error is None:
+                ctype = resp.getheader("Content-Type", "")
+                rows = len(json.loads(body)) if ctype.startswith("application/json") and body[:1] == b"[" else 1
+        except (OSError, http.client.HTTPException) as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        finally:
+            conn.close()
+        if error is None and times:
+            p50, p95 = _quantiles(times)
+            out[name] = {"p50": p50, "p95": p95, "rows": rows, "bytes": len(body), "n": len(times)}
+            log(f"  {label:<20} HTTP   {name:<28} p50 {p50:9.1f} ms  p95 {p95:9.1f} ms  {rows} rows")
+        else:
+            out[name] = {"p50": None, "p95": None, "rows": None, "error": error}
+            log(f"  {label:<20} HTTP   {name:<28} FAILED: {error}")
+    return out
+
+
+# -- ingest throughput ------------------------------------------------------------------
+
+def _night(sim: Path) -> tuple[Path, int]:
+    """The largest night of a simulation folder and its number of alerts."""
+    meta = json.loads((sim / "simulation.json").read_text())
+    night, n = max(meta["alerts_per_night"].items(), key=lambda kv: kv[1])
+    folder = next(p for p in sim.iterdir() if p.is_dir() and p.name.endswith(night))
+    return folder, n
+
+
+def ingest_nocturne(night: Path, env: dict, data_dir: Path) -> float:
+    env = dict(os.environ, NOCTURNE_DATA_DIR=str(data_dir), **env)
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "ingest", "night", str(night), "--no-progress"], cwd=ROOT, env=env,
+                          capture_output=True, text=True)
+    elapsed = time.perf_counter() - t0
+    if proc.returncode not in (0, 3):
+        raise RuntimeError(f"ingest failed (exit {proc.returncode}): {(proc.stdout + proc.stderr)[-800:]}")
+    return elapsed
+
+
+def measure_ingest(inputs: list[tuple[str, Path, int]], pg, hb, tmp: Path) -> list[dict]:
+    """alerts/s of each backend ingesting each night into an empty store, timed from
+    outside the ingest process (start-up included, the same for every backend)."""
+    rows = []
+    for label, night, n in inputs:
+        row = {"input": label, "alerts": n}
+        store = tmp / "ingest-embedded"
+        try:
+            row["embedded"] = n / ingest_nocturne(night, {"NOCTURNE_BACKEND": "embedded"}, store)
+            row["embedded_bpa"] = sum(f.stat().st_size for f in store.glob("nocturne.sqlite3*")) / n
+        finally:
+            shutil.rmtree(store, ignore_errors=True)
+        log(f"  ingest {label}: embedded {row['embedded']:,.0f} alerts/s")
+        if hb is not None:
+            prefix = f"peers_ingest_{os.getpid()}"
+            try:
+                row["hbase"] = n / ingest_nocturne(night, hb.env(prefix), tmp / "ingest-hbase")
+            finally:
+                hb.drop(prefix)
+                shutil.rmtree(tmp / "ingest-hbase", ignore_errors=True)
+            log(f"  ingest {label}: HBase {row['hbase']:,.0f} alerts/s")
+        dsn = pg.create_db("ingest")
+        try:
+            t0 = time.perf_counter()
+            proc = subprocess.run([sys.executable, "-m", "bench.peers.pg", "ingest", dsn, str(night)], cwd=ROOT,
+                                  capture_output=True, text=True)
+            elapsed = time.perf_counter() - t0
+            if proc.returncode != 0:
+                raise RuntimeError(f"PostgreSQL ingest failed: {proc.stderr[-800:]}")
+            row["pg"] = int(proc.stdout.split()[0]) / elapsed
+        finally:
+            pg.drop_db("ingest")
+        log(f"  ingest {label}: PostgreSQL {row['pg']:,.0f} alerts/s")
+        rows.append(row)
+    return rows
+
+
+# -- one store size ---------------------------------------------------------------------
+
+def store_alerts(data_dir: Path) -> int:
+    from settings import Config
+    from store import open_store
+    with open_store(Config().replace(data_dir=data_dir)) as s:
+        return sum(r["basic:sci"] for _, r in s.table("statistics").scan(columns=["basic:sci"])) + 1500
+
+
+def measure_size(size: int, args, pg, hb, tmp: Path) -> dict:
+    from bench.peers import pg as pgmod
+    from bench.peers.hbase import copy_store
+    from settings import Config
+    from store import open_store
+    log(f"== store of {size:,} alerts")
+    data_dir = build_store(size, OUT) / "store"
+    queries = peer_queries(data_dir)
+    n = store_alerts(data_dir)
+    result = {"size": size, "alerts": n, "bytes": {}, "load_s": {}, "layers": {"query": {}, "http": {}}}
+    per = {"query": {}, "http": {}}  # layer → backend → name → figures
+    result["bytes"]["embedded"] = sum(f.stat().st_size for f in data_dir.glob("nocturne.sqlite3*")) / n
+    logs = tmp / "gunicorn.log"
+
+    # Nocturne, embedded
+    with open_store(Config().replace(data_dir=data_dir)) as s:
+        per["query"]["embedded"] = time_calls(nocturne_calls(s, queries), args.repeats, args.xmatch_repeats, "embedded")
+    proc, port = serve("index:server", {"NOCTURNE_DATA_DIR": str(data_dir), "NOCTURNE_BACKEND": "embedded"}, logs)
+    try:
+        per["http"]["embedded"] = time_http(port, queries, args.repeats, args.xmatch_repeats, "embedded")
+    finally:
+        stop_server(proc)
+
+    # PostgreSQL + q3c
+    db = f"nocturne_{size}"
+    dsn = pg.create_db(db)
+    try:
+        result["load_s"]["pg"] = pgmod.load_from_store(dsn, data_dir, log=log)["total_s"]
+        result["bytes"]["pg"] = pgmod.database_bytes(dsn) / n
+        pgq = pgmod.PgQueries(dsn)
+        try:
+            per["query"]["pg"] = time_calls(pg_calls(pgq, queries), args.repeats, args.xmatch_repeats, "PostgreSQL")
+        finally:
+            pgq.close()
+        proc, port = serve("bench.peers.pg_service:app", {"NOCTURNE_PG_DSN": dsn}, logs)
+        try:
+            per["http"]["pg"] = time_http(port, queries, args.repeats, args.xmatch_repeats, "PostgreSQL")
+        finally:
+            stop_server(proc)
+    finally:
+        if not args.keep_pg:
+            pg.drop_db(db)
+
+    # Nocturne, HBase
+    if hb is not None:
+        prefix = f"peers_{size}_{os.getpid()}"
+        try:
+            result["load_s"]["hbase"] = copy_seconds = copy_store(data_dir, hb.config(prefix), log=log)
+            log(f"  HBase: copied in {copy_seconds:.0f} s")
+            result["bytes"]["hbase"] = hb.table_bytes(prefix) / n
+            with open_store(hb.config(prefix)) as s:
+                per["query"]["hbase"] = time_calls(nocturne_calls(s, queries), args.repeats, args.xmatch_repeats,
+                                                   "HBase")
+            proc, port = serve("index:server", {"NOCTURNE_DATA_DIR": str(tmp / "hbase-serve"), **hb.env(prefix)}, logs)
+            try:
+                per["http"]["hbase"] = time_http(port, queries, args.repeats, args.xmatch_repeats, "HBase")
+            finally:
+                stop_server(proc)
+        finally:
+            hb.drop(prefix)
+
+    for layer, by_backend in per.items():
+        for backend, figures in by_backend.items():
+            for name, cell in figures.items():
+                result["layers"][layer].setdefault(name, {})[backend] = cell
+    return result
+
+
+# -- the report -------------------------------------------------------------------------
+
+def _ms(cell: dict | None) -> str:
+    if not cell:
+        return "—"
+    if cell.get("p50") is None:
+        return "failed"
+    return f"{cell['p50']:,.1f} / {cell['p95']:,.1f}"
+
+
+def _ratio(cell: dict | None, base: dict | None) -> str:
+    if not cell or not base or cell.get("p50") is None or base.get("p50") is None or base["p50"] <= 0:
+        return "—"
+    r = cell["p50"] / base["p50"]
+    return f"{r:,.1f}×" if r >= 1 else f"{r:.2f}×"
+
+
+def _rows(cells: dict, backends) -> str:
+    return " / ".join("—" if not cells.get(b) or cells[b].get("rows") is None else f"{cells[b]['rows']:,}"
+                      for b in backends)
+
+
+def layer_table(result: dict, layer: str, backends: list[str]) -> list[str]:
+    head = ["query", "rows (" + " / ".join(LABELS[b].replace("Nocturne ", "") for b in backends) + ")"]
+    head += [f"{LABELS[b]} p50 / p95 ms" for b in backends]
+    head += ["PG ÷ embedded"] + (["HBase ÷ embedded"] if "hbase" in backends else [])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, cells in result["layers"][layer].items():
+        row = [name, _rows(cells, backends)] + [_ms(cells.get(b)) for b in backends]
+        row += [_ratio(cells.get("pg"), cells.get("embedded"))]
+        if "hbase" in backends:
+            row += [_ratio(cells.get("hbase"), cells.get("embedded"))]
+        lines.append("| " + " | ".join(row) + " |")
+    return lines
+
+
+def report(results: dict, ingest: list[dict], main_size: int, backends: list[str], versions: dict) -> str:
+    main = results[main_size]
+    n = main["alerts"]
+    wins = {b: 0 for b in backends if b != "embedded"}
+    total = {b: 0 for b in wins}
+    for layer in ("query", "http"):
+        for cells in main["layers"][layer].values():
+            for b in wins:
+                if cells.get(b, {}).get("p50") is not None and cells.get("embedded", {}).get("p50") is not None:
+                    total[b] += 1
+                    wins[b] += cells["embedded"]["p50"] < cells[b]["p50"]
+    out = [
+        "## Peers: Nocturne vs HBase with index tables (Fink's design) vs PostgreSQL + q3c (ALeRCE's design) "
+        "(`bench/bench_peers.py`)", "",
+        f"Run {today()} on {machine()}. One run, same data, same machine: simulated stores at about 10,000 "
+        f"alerts/deg² around (150°, +30°) (`bench_api.build_store`), main size N = {n:,} alerts"
+        + ("; also " + ", ".join(f"{results[s]['alerts']:,}" for s in sorted(results) if s != main_size)
+           + " for the plot" if len(results) > 1 else "") + ".",
+        "Backends: " + ", ".join(LABELS[b] + (f" ({versions[b]})" if versions.get(b) else "") for b in backends) + ".",
+        "Figures are p50 / p95 in ms over warm repeats from one client (xmatch: fewer repeats). "
+        "Ratios are peer p50 ÷ Nocturne-embedded p50: above 1× Nocturne is faster.", "",
+        f"Nocturne embedded was faster at p50 in " + ", ".join(f"{wins[b]} of {total[b]} figures against {LABELS[b]}"
+                                                               for b in wins) + f" (N = {n:,}).", "",
+    ]
+    for size in sorted(results, key=lambda s: (s != main_size, s)):
+        r = results[size]
+        for layer, title in (("query", "Query layer alone, in-process: `api.queries` on the store vs SQL through "
+                                        "psycopg, both answering the same DataFrame"),
+                             ("http", "Full HTTP path: gunicorn, 4 workers, keep-alive client; Nocturne's API vs "
+                                      "the same Flask parsing and rendering over PostgreSQL")):
+            out += [f"### {title} — N = {r['alerts']:,}", ""] + layer_table(r, layer, backends) + [""]
+    out += ["### Ingest throughput (one simulated night into an empty store; alerts/s)", "",
+            "| input | alerts | " + " | ".join(LABELS[b] for b in backends) + " |",
+            "|" + "---|" * (2 + len(backends))]
+    for row in ingest:
+        out.append(f"| {row['input']} | {row['alerts']:,} | "
+                   + " | ".join(f"{row[b]:,.0f}" if row.get(b) else "—" for b in backends) + " |")
+    out += ["", "### Bytes on disk per alert", "",
+            "| N alerts | " + " | ".join(LABELS[b] for b in backends) + " | load of the peer copy (s) |",
+            "|" + "---|" * (2 + len(backends))]
+    for size in sorted(results):
+        r = results[size]
+        load = ", ".join(f"{LABELS[b]} {s:,.0f}" for b, s in r["load_s"].items())
+        out.append(f"| {r['alerts']:,} | " + " | ".join(f"{r['bytes'][b]:,.0f}" if b in r["bytes"] else "—"
+                                                      for b in backends) + f" | {load} |")
+    out += ["", f"![p50 latency against store size](benchmarks_latency.png)", "",
+            "How each side is set up:",
+            "- **Nocturne embedded**: the store as `bench_api.build_store` ingested it (SQLite file; bytes = the "
+            "file with its WAL). **Nocturne HBase**: the local standalone HBase 2.6 (`hbase_schema/local`), "
+            "every table copied from the embedded store through the store API under a fresh prefix; bytes = the "
+            "tables' HFiles after a flush (GZ, as `store/hbase.py` creates them).",
+            "- **PostgreSQL + q3c** (`bench/peers/pg.py`): `detections` (every candidate field and added value "
+            "as a typed column, PK (candid, objectid), B-trees on (objectid, jd), CLUSTERed on it, on (jd) and on "
+            "(classification, jd)), "
+            "`objects` (mean position, first/last MJD, ndet, class of the latest alert; q3c index on "
+            "(meanra, meandec), CLUSTERed on it; B-tree on (class, lastmjd)), `non_detections`, `cutouts` "
+            "(bytea); loaded with COPY, VACUUM ANALYZE. Private cluster: shared_buffers 1 GB, work_mem 64 MB, "
+            "random_page_cost 1.1, JIT off. Bytes = sum of pg_total_relation_size (tables, TOAST, indexes).",
+            "- Queries on PostgreSQL, as ALeRCE's API does them: objects = detections by objectid ORDER BY jd; "
+            "cone = q3c_radial_query on objects, nearest first, then the latest detection of each (LATERAL); "
+            "latests = detections of the class ORDER BY jd DESC LIMIT n on a B-tree (classification, jd) (the "
+            "same answer as Nocturne's; ALeRCE's own listing, objects by class ORDER BY lastmjd, is "
+            "`PgQueries.latest_objects`); time "
+            "window = detections WHERE jd in [start, stop) ORDER BY jd LIMIT n; cutout = the bytea, decoded and "
+            "rendered to PNG by the same code; xmatch = the sources COPYed into a temporary table, one SQL with "
+            "q3c_join to objects and the latest detection of each match. Every answer carries the same columns "
+            "(all i: and d: columns plus the v: ones), so rendering costs the same.",
+            "- Semantics differ where the designs do: PostgreSQL cones and xmatch test the object's mean "
+            "position (ALeRCE), Nocturne each alert's position. Row counts are shown so that like is compared "
+            "with like. Query parameters are `bench_api.pick_queries`', except that the 5″ cone is centred on a "
+            "stored object and the 10-minute window starts a minute before the first exposure, so both return "
+            "rows.",
+            "- Ingest, timed from outside the process (start-up included): `python -m ingest night` (2 workers) "
+            "into an empty store for Nocturne; for PostgreSQL (`python -m bench.peers.pg ingest`) the same reader, validation and row builder in 2 worker processes, COPY into staging tables, INSERT … "
+            "ON CONFLICT DO NOTHING into detections / non_detections / cutouts and an upsert of the objects "
+            "touched, with every index in place, one transaction per unit."]
+    return "\n".join(out)
+
+
+# -- main -------------------------------------------------------------------------------
+
+def check_disk(sizes: list[int], skip_hbase: bool, where: Path) -> None:
+    need = 0
+    for size in sizes:
+        built = (OUT / f"api-store-{size}" / "READY").exists()
+        need += size * (BYTES_GUESS["pg"] + (0 if skip_hbase else BYTES_GUESS["hbase"])
+                        + (0 if built else BYTES_GUESS["embedded"]))
+    free = shutil.disk_usage(where).free
+    if need * 1.2 > free:
+        raise SystemExit(f"not enough disk: about {need / 1e9:,.0f} GB needed for sizes {sizes}, "
+                         f"{free / 1e9:,.0f} GB free on {where}; drop a size or use --skip-hbase")
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--alerts", type=int, default=1_000_000, help="main store size (default 1,000,000)")
+    p.add_argument("--sizes", default="100000,1000000", help="store sizes for the plot (comma-separated)")
+    p.add_argument("--with-10m", action="store_true", help="also 10,000,000 alerts (the main size then)")
+    p.add_argument("--skip-hbase", action="store_true", help="leave out the HBase backend")
+    p.add_argument("--repeats", type=int, default=30)
+    p.add_argument("--xmatch-repeats", type=int, default=3)
+    p.add_argument("--work-dir", type=Path, default=Path("/var/tmp"),
+                   help="where the PostgreSQL cluster and a started HBase keep their data (removed at the end)")
+    p.add_argument("--keep-pg", action="store_true", help="keep the PostgreSQL databases (debugging)")
+    p.add_argument("--resume-build", action="store_true",
+                   help="finish a store build that was interrupted (a folder without READY)")
+    p.add_argument("--no-write-doc", action="store_true")
+    args = p.parse_args(argv)
+    if args.with_10m:
+        args.alerts = 10_000_000
+    sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()} | {args.alerts})
+    OUT.mkdir(parents=True, exist_ok=True)
+    args.work_dir.mkdir(parents=True, exist_ok=True)
+    check_disk(sizes, args.skip_hbase, args.work_dir)
+    signal.signal(signal.SIGTERM, _sigterm)
+
+    from bench.peers.hbase import HBaseUnavailable, LocalHBase
+    from bench.peers.pg import Cluster, PgUnavailable
+
+    results: dict[int, dict] = {}
+    for size in sizes:  # build (or find) every store first: the slow part, and no server runs meanwhile
+        folder = OUT / f"api-store-{size}"
+        if folder.exists() and not (folder / "READY").exists() and not args.resume_build:
+            raise SystemExit(f"{folder} exists without READY: a build is running or was interrupted. Wait for "
+                             f"{folder / 'READY'}, or pass --resume-build to finish it (the ingest is idempotent)")
+        build_store(size, OUT)
+    backends = ["embedded"] + ([] if args.skip_hbase else ["hbase"]) + ["pg"]
+    versions = {"hbase": "2.6.1 standalone"}
+    tmp = Path(tempfile.mkdtemp(prefix="nocturne-peers-", dir=args.work_dir))
+    try:
+        with ExitStack() as stack:
+            try:
+                pg = stack.enter_context(Cluster(args.work_dir, keep=args.keep_pg))
+            except PgUnavailable as exc:
+                raise SystemExit(f"PostgreSQL: {exc}") from None
+            versions["pg"] = pg.versions()
+            log(f"PostgreSQL {versions['pg']} on 127.0.0.1:{pg.port} ({pg.dir})")
+            hb = None
+            if not args.skip_hbase:
+                try:
+                    hb = stack.enter_context(LocalHBase(args.work_dir, log=log))
+                except HBaseUnavailable as exc:
+                    raise SystemExit(f"HBase: {exc}") from None
+            sim = OUT / f"api-sim-{args.alerts}"
+            night, n_night = _night(sim)
+            cut = OUT / "api-sim-cutouts"
+            cut_night, n_cut = _night(cut)
+            ingest = measure_ingest([(f"night without cutouts ({night.name})", night, n_night),
+                                     (f"night with cutouts ({cut_night.name})", cut_night, n_cut)], pg, hb, tmp)
+            for size in sizes:
+                results[size] = measure_size(size, args, pg, hb, tmp)
+                (OUT / f"peers-results-{size}.json").write_text(json.dumps(results[size], indent=1))
+    except KeyboardInterrupt:
+        log("interrupted: everything started was stopped")
+        return 130
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    from bench.peers.plot import plot
+    plot_path = OUT / "peers-latency.png" if args.no_write_doc else PLOT
+    plot(results, plot_path, f"p50 latency vs store size ({today()}, {os.cpu_count()} cores)")
+    text = report(results, ingest, args.alerts, backends, versions)
+    print(text)
+    if args.no_write_doc:
+        log(f"plot: {plot_path}")
+    else:
+        write_section("peers", text)
+        log(f"wrote docs/benchmarks.md (section peers) and {PLOT.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
