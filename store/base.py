@@ -157,6 +157,12 @@ class Table:
                                     batch_size=batch_size):
             yield key, tuple(cells.get(n) for n in names)
 
+    def scan_values_ranges(self, columns: list[str], ranges: list[tuple[str, str]], batch_size=1000):
+        """``scan_values`` over many ``[start, stop)`` ranges at once (e.g. the pixels around
+        thousands of catalogue sources); rows come range by range."""
+        for start, stop in ranges:
+            yield from self.scan_values(columns, start, stop, batch_size)
+
     # -- writes --------------------------------------------------------------------------
     def put(self, row: str, data: dict) -> None:
         """Store ``data`` (column -> value) in ``row``, overwriting those cells only."""

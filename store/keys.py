@@ -92,6 +92,11 @@ class RowKey:
             raise ValueError(f"{self.spec.logical} prefix takes 1..{len(self.parts)} parts")
         return self.sep.join(self._part(p.kind, v) for p, v in zip(self.parts, values)) + self.sep
 
+    def first_prefixes(self, values) -> list[str]:
+        """``prefix(v)`` for many values of the first part at once."""
+        fmt, sep = self._formatters[0], self.sep
+        return [fmt(v) + sep for v in values]
+
     def parse(self, key: str) -> dict:
         """The parts of ``key`` as a dict of typed values."""
         pieces = key.split(self.sep)

@@ -82,27 +82,100 @@ def conesearch(store: Store, ra: float, dec: float, radius_arcsec: float, start_
     return select(to_frame(full_rows(store, light, keep=("v:separation_degree",))), columns)
 
 
+FAST_XMATCH_ARCSEC = 5.0  # within this radius a source's cone lies inside its 3x3 order-14 pixels
+
+
 def xmatch(store: Store, sources: pd.DataFrame, radius_arcsec: float, window_days: float | None = None,
            columns: list[str] | None = None) -> pd.DataFrame:
     """Matches of each source (``ra``, ``dec``, ``id`` and optional ``time`` JD columns).
 
-    Each match is the latest alert of a matched object, with the source's columns added
-    (``ra_in``, ``dec_in``, ``id_in``, ``time_in``) and its separation.
+    Each match is the latest alert (within ``window_days`` of the source's time, if given)
+    of each object within the radius, with the source's columns added (``ra_in``,
+    ``dec_in``, ``id_in``, ``time_in``) and its separation. Up to 5″, the whole catalogue
+    is matched in one pass: every source's 3×3 block of index pixels is read by one
+    multi-range scan and distances are computed per pixel; wider radii run one cone per
+    source.
     """
+    if radius_arcsec <= FAST_XMATCH_ARCSEC and len(sources) > 1:
+        matched = _xmatch_by_pixels(store, sources, radius_arcsec / 3600, window_days)
+    else:
+        matched = _xmatch_by_cones(store, sources, radius_arcsec / 3600, window_days)
+    return select(to_frame(matched), None if columns is None else ["id_in", "ra_in", "dec_in", *columns])
+
+
+def _source_cells(src, has_time: bool) -> dict:
+    cells = {"ra_in": float(src.ra), "dec_in": float(src.dec), "id_in": str(src.id)}
+    if has_time:
+        cells["time_in"] = float(src.time)
+    return cells
+
+
+def _keep_latest(latest: dict, key, cells: dict) -> None:
+    if key not in latest or cells["i:jd"] > latest[key]["i:jd"]:
+        latest[key] = cells
+
+
+def _xmatch_by_cones(store: Store, sources: pd.DataFrame, radius_deg: float, window_days) -> list[dict]:
     matched = []
-    has_time = "time" in sources and window_days is not None
+    has_time = "time" in sources
     for src in sources.itertuples(index=False):
         check("send fewer sources per request, or a smaller radius")
         latest: dict[str, dict] = {}
-        for _, cells in cone_rows(store, float(src.ra), float(src.dec), radius_arcsec / 3600):
-            if has_time and abs(cells["i:jd"] - float(src.time)) > window_days:
+        for _, cells in cone_rows(store, float(src.ra), float(src.dec), radius_deg):
+            if has_time and window_days is not None and abs(cells["i:jd"] - float(src.time)) > window_days:
                 continue
-            oid = cells["i:objectId"]
-            if oid not in latest or cells["i:jd"] > latest[oid]["i:jd"]:
-                latest[oid] = cells
+            _keep_latest(latest, cells["i:objectId"], cells)
         for cells in latest.values():
-            cells.update({"ra_in": float(src.ra), "dec_in": float(src.dec), "id_in": str(src.id)})
-            if "time" in sources:
-                cells["time_in"] = float(src.time)
+            cells.update(_source_cells(src, has_time))
             matched.append(cells)
-    return select(to_frame(matched), None if columns is None else ["id_in", "ra_in", "dec_in", *columns])
+    return matched
+
+
+def _xmatch_by_pixels(store: Store, sources: pd.DataFrame, radius_deg: float, window_days) -> list[dict]:
+    from cdshealpix.nested import neighbours
+
+    from store.sky import pixels
+
+    pixel = store.table("pixel")
+    order = store.schema.pixel_order
+    ra, dec = sources["ra"].to_numpy(float), sources["dec"].to_numpy(float)
+    blocks = neighbours(pixels(ra, dec, order).astype(np.uint64), order).astype(np.int64)
+    around: dict[int, list[int]] = {}
+    for i, block in enumerate(blocks.tolist()):
+        for p in block:
+            if p >= 0:
+                around.setdefault(p, []).append(i)
+    runs: list[list[int]] = []  # neighbouring pixels in nested order merge into one range
+    for p in sorted(around):
+        if runs and runs[-1][1] == p:
+            runs[-1][1] = p + 1
+        else:
+            runs.append([p, p + 1])
+    ranges = list(zip(pixel.keys.first_prefixes([lo for lo, _ in runs]),
+                      pixel.keys.first_prefixes([hi for _, hi in runs])))
+    names = [f"i:{q}" for q in pixel.spec.families["i"].columns]
+    ira, idec, ijd = names.index("i:ra"), names.index("i:dec"), names.index("i:jd")
+    has_time = "time" in sources
+    times = sources["time"].to_numpy(float) if has_time else None
+    srcs = list(sources.itertuples(index=False))
+    latest: dict[tuple, tuple] = {}
+    width = len(pixel.keys.prefix(0)) - 1
+    for n, (key, row) in enumerate(pixel.scan_values_ranges(names, ranges, batch_size=5000)):
+        if n % 5000 == 4999:
+            check("send fewer sources per request, or a smaller radius")
+        candidates = around.get(int(key[:width]), ())
+        sep = angular_distance(ra[candidates], dec[candidates], row[ira], row[idec])
+        for i, d in zip(candidates, np.atleast_1d(sep).tolist()):
+            if d > radius_deg or (has_time and window_days is not None and abs(row[ijd] - times[i]) > window_days):
+                continue
+            cells = {k: v for k, v in zip(names, row) if v is not None}
+            cells["v:separation_degree"] = d
+            _keep_latest(latest, (i, cells["i:objectId"]), cells)
+            latest[(i, cells["i:objectId"])]["_key"] = key
+    found = dict(pixel.rows(sorted({c["_key"] for c in latest.values()}), columns=["d"])) if latest else {}
+    matched = []
+    for (i, _), cells in sorted(latest.items(), key=lambda kv: kv[0]):
+        cells.update(found.get(cells.pop("_key"), {}))
+        cells.update(_source_cells(srcs[i], has_time))
+        matched.append(cells)
+    return matched
