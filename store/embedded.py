@@ -88,22 +88,16 @@ class EmbeddedTable(Table):
         finally:
             cursor.close()
 
-    def scan_values(self, columns: list[str], row_start=None, row_stop=None, batch_size=1000):
-        names = tuple(columns)
+    def _one_family(self, names: tuple) -> str:
+        """The family of ``names`` (which must share one); unknown columns raise, naming them."""
         families = {n.partition(":")[0] for n in names}
         if len(families) != 1:
             raise ValueError("scan_values reads columns of one family")
-        family = families.pop()
-        self.layout.projection(list(names))  # unknown columns raise, naming them
+        self.layout.projection(list(names))
+        return families.pop()
+
+    def _value_rows(self, sql: str, args, family: str, names: tuple):
         codec = self.layout.codecs[family]
-        where, args = [f"{self.fcols[family]} IS NOT NULL"], []
-        if row_start is not None:
-            where.append("k >= ?")
-            args.append(row_start.encode("utf-8") if isinstance(row_start, str) else row_start)
-        if row_stop is not None:
-            where.append("k < ?")
-            args.append(row_stop.encode("utf-8") if isinstance(row_stop, str) else row_stop)
-        sql = f"SELECT k, {self.fcols[family]} FROM {self.sql_name} WHERE {' AND '.join(where)} ORDER BY k"
         cursor = self.store._execute(self, sql, args)
         try:
             for k, blob in cursor:
@@ -113,6 +107,19 @@ class EmbeddedTable(Table):
         finally:
             cursor.close()
 
+    def scan_values(self, columns: list[str], row_start=None, row_stop=None, batch_size=1000):
+        names = tuple(columns)
+        family = self._one_family(names)
+        where, args = [f"{self.fcols[family]} IS NOT NULL"], []
+        if row_start is not None:
+            where.append("k >= ?")
+            args.append(row_start.encode("utf-8") if isinstance(row_start, str) else row_start)
+        if row_stop is not None:
+            where.append("k < ?")
+            args.append(row_stop.encode("utf-8") if isinstance(row_stop, str) else row_stop)
+        sql = f"SELECT k, {self.fcols[family]} FROM {self.sql_name} WHERE {' AND '.join(where)} ORDER BY k"
+        yield from self._value_rows(sql, args, family, names)
+
     def scan_values_ranges(self, columns: list[str], ranges: list[tuple[str, str]], batch_size=1000):
         """One SQL join of a temporary table of ranges with this table's key index: SQLite
         seeks each range in C, instead of one query per range from Python."""
@@ -120,11 +127,7 @@ class EmbeddedTable(Table):
             yield from super().scan_values_ranges(columns, ranges, batch_size)
             return
         names = tuple(columns)
-        family = names[0].partition(":")[0]
-        if any(n.partition(":")[0] != family for n in names):
-            raise ValueError("scan_values_ranges reads columns of one family")
-        self.layout.projection(list(names))
-        codec = self.layout.codecs[family]
+        family = self._one_family(names)
         db = self.store._conn()
         db.execute("PRAGMA temp_store=MEMORY")
         db.execute("CREATE TEMP TABLE IF NOT EXISTS nocturne_ranges (lo BLOB, hi BLOB)")
@@ -137,14 +140,7 @@ class EmbeddedTable(Table):
             db.execute("COMMIT")
         sql = (f"SELECT t.k, t.{self.fcols[family]} FROM nocturne_ranges r JOIN {self.sql_name} t "
                f"ON t.k >= r.lo AND t.k < r.hi WHERE t.{self.fcols[family]} IS NOT NULL")
-        cursor = self.store._execute(self, sql, ())
-        try:
-            for k, blob in cursor:
-                values = codec.values(blob, names)
-                if any(v is not None for v in values):
-                    yield k.decode("utf-8"), values
-        finally:
-            cursor.close()
+        yield from self._value_rows(sql, (), family, names)
 
     # -- writes --------------------------------------------------------------------------
     def _upsert_sql(self, families: tuple) -> str:
