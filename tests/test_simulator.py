@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import os
 import re
 import tarfile
 import warnings
@@ -21,21 +20,10 @@ import pyarrow.parquet as pq
 import pytest
 from astropy.io import fits
 
+from conftest import shared_data
 from ingest.simulator.cli import main
 from ingest.simulator.photometry import dc_mag
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def shared_data() -> Path:
-    path = Path(os.environ.get("NOCTURNE_SHARED_DATA")
-                or Path(__file__).resolve().parents[2] / "shared" / "data")
-    if not path.is_dir():
-        msg = f"real alert data not found at {path} (set NOCTURNE_SHARED_DATA)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(msg + " -- required when CI=true")
-        pytest.skip(msg)
-    return path
 
 
 def simulate(out: Path, *args: str) -> Path:
