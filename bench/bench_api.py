@@ -50,7 +50,7 @@ def build_store(alerts: int, out: Path) -> Path:
         run([sys.executable, "-m", "ingest", "simulate", "--nights", str(nights), "--alerts-per-night",
              str(alerts // nights), "--seed", "11", "--no-cutouts", "--containers", "5000", "--workers", "2",
              "--center", center, "--with-fink-values", "--quiet", "--force", str(sim)])
-    cut = out / "api-sim-cutouts"
+    cut = out / f"api-sim-cutouts-{alerts}"  # its area follows the store size
     if not (cut / "simulation.json").exists():
         run([sys.executable, "-m", "ingest", "simulate", "--nights", "1", "--alerts-per-night", "2000", "--seed",
              "12", "--center", center, "--area", str(alerts / 10000), "--start-date", "2026-01-01",

@@ -105,6 +105,12 @@ class Layout:
                 f"{', '.join(self.family_names)} (see `python -m hbase_schema describe {self.spec.logical}`)")
 
 
+def pivot(rows: list[dict]) -> dict:
+    """Row dicts -> {name: list of values}, None where a row lacks the name."""
+    names = dict.fromkeys(name for cells in rows for name in cells)
+    return {name: [cells.get(name) for cells in rows] for name in names}
+
+
 class Table:
     """One table of a store. Backends implement ``_get``, ``_scan`` and ``_apply``."""
 
@@ -147,6 +153,18 @@ class Table:
         if start is not None and stop is not None and start >= stop:
             return iter(())
         return self._scan(start, stop, self.layout.projection(columns), limit, bool(reverse), batch_size)
+
+    def rows_columns(self, rows, columns=None) -> tuple[list[str], dict]:
+        """``rows`` that exist, column-wise: ``(keys in the order asked, {name: values})``,
+        each value sequence as long as the keys (None, or NaN in a numpy float array, where a
+        row lacks the cell). For queries that turn many rows into one table."""
+        found = self.rows(rows, columns)
+        return [k for k, _ in found], pivot([cells for _, cells in found])
+
+    def scan_columns(self, row_prefix: str, columns=None) -> tuple[list[str], dict]:
+        """The rows with ``row_prefix``, column-wise as in :meth:`rows_columns`."""
+        found = list(self.scan(row_prefix=row_prefix, columns=columns))
+        return [k for k, _ in found], pivot([cells for _, cells in found])
 
     def scan_values(self, columns: list[str], row_start=None, row_stop=None, batch_size=1000):
         """``(key, tuple of values)`` over ``[row_start, row_stop)`` for full column names

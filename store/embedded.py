@@ -18,7 +18,8 @@ from pathlib import Path
 
 from hbase_schema import Schema, TableSpec
 
-from .base import Store, Table
+from .base import Store, Table, _key
+from .keys import successor
 from .errors import DataDirError, StoreError, TableMissing
 
 DB_FILE = "nocturne.sqlite3"
@@ -58,6 +59,41 @@ class EmbeddedTable(Table):
                 if cells:
                     found[k] = cells
         return [(k.decode("utf-8"), found[k]) for k in keys if k in found]
+
+    def rows_columns(self, rows, columns=None):
+        wanted = self.layout.projection(columns)
+        if wanted is not None and any(names is not None for names in wanted.values()):
+            return super().rows_columns(rows, columns)  # single columns: the row path's semantics
+        keys = [_key(r) for r in rows]
+        families, cols = self._select(wanted)
+        blobs = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i + 500]
+            sql = f"SELECT k, {cols} FROM {self.sql_name} WHERE k IN ({','.join('?' * len(chunk))})"
+            blobs.update((k, rest) for k, *rest in self.store._execute(self, sql, chunk))
+        found = [k for k in keys if any(b is not None for b in blobs.get(k, ()))]
+        return self._columns(found, [blobs[k] for k in found], families)
+
+    def scan_columns(self, row_prefix: str, columns=None):
+        wanted = self.layout.projection(columns)
+        if wanted is not None and any(names is not None for names in wanted.values()):
+            return super().scan_columns(row_prefix, columns)
+        families, cols = self._select(wanted)
+        start = _key(row_prefix)
+        present = " OR ".join(f"{self.fcols[f]} IS NOT NULL" for f in families)
+        sql = f"SELECT k, {cols} FROM {self.sql_name} WHERE k >= ? AND k < ? AND ({present}) ORDER BY k"
+        cursor = self.store._execute(self, sql, [start, successor(start)])
+        try:
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        return self._columns([r[0] for r in rows], [r[1:] for r in rows], families)
+
+    def _columns(self, keys, rows, families):
+        out = {}
+        for j, family in enumerate(families):
+            out.update(self.layout.codecs[family].decode_columns([r[j] for r in rows]))
+        return [k.decode("utf-8") for k in keys], out
 
     def _scan(self, start, stop, wanted, limit, reverse, batch_size, keys_only=False):
         families, cols = self._select(wanted)

@@ -230,3 +230,45 @@ def test_open_family_takes_any_qualifier_with_its_type(store):
     assert t.row(key, columns=["class:Unknown"]) == {"class:Unknown": 7}
     with pytest.raises(ValueError, match="class:Unknown"):
         t.put(key, {"class:Unknown": "seven"})
+
+
+def _same_columns(got: dict, want: dict) -> None:
+    """Column-wise values equal to row-wise ones: None where a row lacks a cell, NaN
+    standing in for it in a float array."""
+    assert set(got) == set(want)
+    for name, values in want.items():
+        column = list(got[name])
+        assert len(column) == len(values), name
+        for a, b in zip(column, values):
+            if b is None:
+                assert a is None or (isinstance(a, float) and math.isnan(a)), (name, a)
+            elif isinstance(b, float) and math.isnan(b):
+                assert math.isnan(a), name
+            else:
+                assert a == b, (name, a, b)
+
+
+def test_rows_and_prefix_scans_read_column_wise_as_row_wise(store):
+    from store.base import pivot
+    t = store.table("main")
+    cells = [  # three shapes: every row lacks something another has
+        {"i:objectId": "A", "i:jd": 2460236.6632523, "i:candid": 2**62 + 1, "i:magpsf": 18.25, "i:fid": 1,
+         "d:from_upper": True, "d:cdsxmatch": "RRLyr", "d:lc_features_g": {"a": [1, 2]}},
+        {"i:objectId": "A", "i:jd": 2460237.5, "i:magpsf": float("nan"), "i:fid": 2, "d:mulens": 0.5},
+        {"i:objectId": "A", "i:jd": 2460238.5, "i:candid": 7, "i:magpsf": 19.5, "i:fid": 2,
+         "d:cdsxmatch": "Unknown"},
+    ]
+    with t.batch() as b:
+        for i, c in enumerate(cells):
+            b.put(f"A_{i}", c)
+        b.put("B_0", {"i:objectId": "B", "i:jd": 1.0})
+    for columns in (["i", "d"], None):
+        want = t.rows(["A_2", "missing", "A_0", "A_1"], columns=columns)
+        keys_got, got = t.rows_columns(["A_2", "missing", "A_0", "A_1"], columns=columns)
+        assert keys_got == ["A_2", "A_0", "A_1"]
+        _same_columns(got, pivot([c for _, c in want]))
+        keys_got, got = t.scan_columns("A_", columns=columns)
+        assert keys_got == ["A_0", "A_1", "A_2"]
+        _same_columns(got, pivot([c for _, c in t.scan(row_prefix="A_", columns=columns)]))
+    assert t.rows_columns(["missing"]) == ([], {})
+    assert t.scan_columns("C_") == ([], {})

@@ -9,7 +9,7 @@ from store.sky import cone_ranges
 
 from .budget import check
 from .frame import select, to_frame
-from .listing import full_rows
+from .listing import full_frame
 
 
 def angular_distance(ra1, dec1, ra2, dec2) -> np.ndarray:
@@ -79,7 +79,7 @@ def conesearch(store: Store, ra: float, dec: float, radius_arcsec: float, start_
             latest[row[io]] = i
     chosen = sorted(latest.values(), key=lambda i: sep[i])[:n]
     light = [dict(zip(CONE_KEYS, rows[i]), **{"v:separation_degree": float(sep[i])}) for i in chosen]
-    return select(to_frame(full_rows(store, light, keep=("v:separation_degree",))), columns)
+    return select(full_frame(store, light, keep=("v:separation_degree",)), columns)
 
 
 FAST_XMATCH_ARCSEC = 5.0  # within this radius a source's cone lies inside its 3x3 order-14 pixels

@@ -10,6 +10,7 @@ import pandas as pd
 from astropy.time import Time
 
 from hbase_schema import get_schema
+from store.base import pivot
 
 V_COLUMNS = {
     "v:classification": ("string", "Class from the classification rule (science/classification.py)"),
@@ -61,29 +62,52 @@ def _order() -> dict[str, int]:
 
 
 def to_frame(rows: list[dict]) -> pd.DataFrame:
-    """A DataFrame of row dicts (columns in schema order), float32 columns rounded, v: added.
+    """A DataFrame of row dicts (see :func:`columns_frame`)."""
+    return columns_frame(pivot(rows))
+
+
+def columns_frame(data: dict) -> pd.DataFrame:
+    """A DataFrame of columns (name -> equal-length lists or arrays, None where a row lacks
+    the cell), in schema order, float32 columns rounded, v: columns added.
 
     Built column by column: float32 columns are rounded in one numpy call each, and
     integer columns with gaps become nullable Int64 built from the Python ints, so
     19-digit candids keep every digit (a float64 column would round them)."""
-    if not rows:
+    if not data or not len(next(iter(data.values()))):
         return pd.DataFrame()
     order = _order()
-    names = sorted(set().union(*rows), key=lambda n: (order.get(n, len(order)), n))
     types = column_types()
-    data = {}
-    for name in names:
-        values = [r.get(name) for r in rows]
+    out = {}
+    for name in sorted(data, key=lambda n: (order.get(n, len(order)), n)):
+        values = data[name]
         kind = types.get(name)
         if kind == "float32":
-            data[name] = round7(np.array(values, dtype=float))
-        elif kind in ("int32", "int64") and None in values:
-            data[name] = pd.array(values, dtype="Int64")
+            out[name] = round7(np.asarray(values, dtype=float))
+        elif kind in ("int32", "int64") and isinstance(values, list) and None in values:
+            out[name] = pd.array(values, dtype="Int64")
         else:
-            data[name] = values
-    df = pd.DataFrame(data)
+            out[name] = values
+    df = pd.DataFrame(out)
     add_v_columns(df)
     return df
+
+
+def concat_columns(parts: list[tuple[int, dict]]) -> dict:
+    """Column-wise pieces ``(rows, {name: values})`` one after the other: as if their rows
+    were listed together (None where a piece lacks a column; float arrays stay arrays)."""
+    parts = [(n, data) for n, data in parts if n]
+    if len(parts) == 1:
+        return parts[0][1]
+    names = dict.fromkeys(name for _, data in parts for name in data)
+    out = {}
+    for name in names:
+        pieces = [data.get(name) for _, data in parts]
+        if all(isinstance(p, np.ndarray) and p.dtype.kind == "f" or p is None for p in pieces):
+            out[name] = np.concatenate([p if p is not None else np.full(n, np.nan) for (n, _), p in zip(parts, pieces)])
+        else:
+            out[name] = [v for (n, _), p in zip(parts, pieces)
+                         for v in ([None] * n if p is None else p.tolist() if isinstance(p, np.ndarray) else p)]
+    return out
 
 
 def jd_to_iso(jd) -> list:

@@ -9,7 +9,7 @@ import pandas as pd
 
 from store import Store
 
-from .frame import select, to_frame
+from .frame import columns_frame, select, to_frame
 
 
 def full_rows(store: Store, light: list[dict], keep=()) -> list[dict]:
@@ -25,6 +25,21 @@ def full_rows(store: Store, light: list[dict], keep=()) -> list[dict]:
     return out
 
 
+def full_frame(store: Store, light: list[dict], keep=()) -> pd.DataFrame:
+    """``to_frame(full_rows(store, light, keep))``, read and decoded column-wise (the path
+    for hundreds of rows); an index row whose alert is missing falls back to its own cells."""
+    if not light:
+        return to_frame([])
+    main = store.table("main")
+    keys = [main.keys.build(c["i:objectId"], c["i:jd"], c["i:candid"]) for c in light]
+    found, data = main.rows_columns(keys, columns=["i", "d"])
+    if found != keys:
+        return to_frame(full_rows(store, light, keep))
+    for name in keep:
+        data[name] = [c.get(name) for c in light]
+    return columns_frame(data)
+
+
 def latests(store: Store, label: str, n: int = 10, start_jd: float | None = None, stop_jd: float | None = None,
             columns: list[str] | None = None) -> pd.DataFrame:
     """The ``n`` newest alerts of class ``label`` with jd in [start_jd, stop_jd), newest first."""
@@ -33,7 +48,7 @@ def latests(store: Store, label: str, n: int = 10, start_jd: float | None = None
     start = table.keys.prefix(label, start_jd) if start_jd is not None else prefix
     stop = table.keys.prefix(label, stop_jd) if stop_jd is not None else prefix[:-1] + chr(ord(table.keys.sep) + 1)
     rows = [cells for _, cells in table.scan(row_start=start, row_stop=stop, reverse=True, limit=n)]
-    return select(to_frame(full_rows(store, rows)), columns)
+    return select(full_frame(store, rows), columns)
 
 
 def time_window(store: Store, start_jd: float, stop_jd: float, n: int = 1000,
@@ -42,7 +57,7 @@ def time_window(store: Store, start_jd: float, stop_jd: float, n: int = 1000,
     table = store.table("jd")
     rows = [cells for _, cells in table.scan(row_start=table.keys.prefix(start_jd),
                                              row_stop=table.keys.prefix(stop_jd), limit=n)]
-    return select(to_frame(full_rows(store, rows)), columns)
+    return select(full_frame(store, rows), columns)
 
 
 def sso(store: Store, names: list[str], columns: list[str] | None = None) -> pd.DataFrame:
@@ -51,7 +66,7 @@ def sso(store: Store, names: list[str], columns: list[str] | None = None) -> pd.
     rows = []
     for name in names:
         rows.extend(cells for _, cells in table.scan(row_prefix=table.keys.prefix(name)))
-    return select(to_frame(full_rows(store, rows)), columns)
+    return select(full_frame(store, rows), columns)
 
 
 def random_alerts(store: Store, n: int, seed: int | None = None, label: str | None = None,
@@ -82,4 +97,4 @@ def random_alerts(store: Store, n: int, seed: int | None = None, label: str | No
             break
         picked[row[0]] = row[1]
     rows = [picked[k] for k in sorted(picked)]
-    return select(to_frame(full_rows(store, rows)), columns)
+    return select(full_frame(store, rows), columns)

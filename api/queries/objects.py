@@ -1,13 +1,15 @@
 """Alerts of given objects: the light curve, optionally with upper limits and cutouts."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from store import Store
+from store.base import pivot
 
 from .budget import check
 from .cutouts import decode_stamp
-from .frame import select, to_frame
+from .frame import columns_frame, concat_columns, select
 
 CUTOUT_KINDS = ("Science", "Template", "Difference")
 
@@ -27,24 +29,31 @@ def objects(store: Store, object_ids: list[str], columns: list[str] | None = Non
         = -1) and bad-quality detections (``d:tag`` = badquality) not also stored as alerts.
     :param withcutouts: add ``b:cutout<Kind>_stampData`` as 2-D arrays (``All``: the three).
     """
-    rows = []
+    parts = []  # column-wise pieces, one or two per object
     kinds = CUTOUT_KINDS if cutout_kind == "All" else (cutout_kind,)
-    families = ("i", "d", "b") if withcutouts else ("i", "d")
+    main = store.table("main")
     for oid in object_ids:
         check("ask for fewer objects per request, or leave out cutouts and upper limits")
-        alerts = alert_rows(store, oid, families)
-        for cells in alerts:
-            cells["d:tag"] = "valid"
-            if withcutouts:
+        if withcutouts:
+            alerts = alert_rows(store, oid, ("i", "d", "b"))
+            for cells in alerts:
                 for kind in CUTOUT_KINDS:
                     name = f"b:cutout{kind}_stampData"
                     blob = cells.pop(name, None)
                     if kind in kinds:
                         cells[name] = decode_stamp(blob).tolist() if blob else None
-        rows.extend(alerts)
+            n, data = len(alerts), pivot(alerts)
+        else:
+            keys, data = main.scan_columns(main.keys.prefix(oid), ["i", "d"])
+            n = len(keys)
+        data["d:tag"] = ["valid"] * n
+        parts.append((n, data))
         if withupperlim:
-            rows.extend(_history(store, oid, {c["i:jd"] for c in alerts}, {c.get("i:candid") for c in alerts}))
-    df = to_frame(rows)
+            candids = data.get("i:candid", [])
+            history = _history(store, oid, set(np.asarray(data.get("i:jd", []), dtype=float).tolist()),
+                               set(candids.tolist() if isinstance(candids, np.ndarray) else candids))
+            parts.append((len(history), pivot(history)))
+    df = columns_frame(concat_columns(parts))
     if not df.empty:
         df = df.sort_values(["i:jd"], kind="stable")
         if len(object_ids) > 1:
