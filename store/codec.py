@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import struct
+from itertools import accumulate
 
 import numpy as np
 import orjson
@@ -176,11 +177,12 @@ class FamilyCodec:
             return {k: v for k, v in out.items() if k in wanted}
         return out
 
-    def decode_columns(self, blobs: list) -> dict:
+    def decode_columns(self, blobs: list, wanted: set | None = None) -> dict:
         """Many blobs (None for a row without this family) decoded column-wise: full name ->
         a numpy array for a fixed-width column present in every row (float columns: NaN
-        where absent), else a list with None where absent. One ``numpy.frombuffer`` per
-        set of present columns instead of one ``struct.unpack`` and one dict per row."""
+        where absent), else a list with None where absent; only ``wanted`` names if given.
+        One ``numpy.frombuffer`` per set of present columns instead of one ``struct.unpack``
+        and one dict per row."""
         n = len(blobs)
         if self.spec.open_type is not None:
             rows = [self._decode_open(b, None) if b is not None else {} for b in blobs]
@@ -199,17 +201,21 @@ class FamilyCodec:
             size = plan.fixed.size
             records = (np.frombuffer(b"".join([blobs[i][start:start + size] for i in idx]), dtype=plan.dtype)
                        if size else None)
-            var_cols: list[list] = [[] for _ in plan.var_names]
-            if plan.var_names:
+            var_names = [n for n in plan.var_names if wanted is None or n in wanted]
+            var_cols: list[list] = [[] for _ in var_names]
+            if var_names:
+                picks = [(plan.var_names.index(n), plan.var_dec[plan.var_names.index(n)], col)
+                         for n, col in zip(var_names, var_cols)]
                 var_start = start + size + plan.lens.size
                 for i in idx:
                     blob = blobs[i]
-                    offset = var_start
-                    for col, dec, length in zip(var_cols, plan.var_dec, plan.lens.unpack_from(blob, start + size)):
-                        col.append(dec(blob[offset:offset + length]))
-                        offset += length
+                    offsets = list(accumulate(plan.lens.unpack_from(blob, start + size), initial=var_start))
+                    for j, dec, col in picks:
+                        col.append(dec(blob[offsets[j]:offsets[j + 1]]))
             whole = len(idx) == n
             for name in plan.fixed_names:
+                if wanted is not None and name not in wanted:
+                    continue
                 values = records[name]
                 if whole:  # integers as int64, as Python ints would become in pandas
                     out[name] = values.astype(np.int64) if values.dtype.kind == "i" else values.copy()
@@ -222,7 +228,7 @@ class FamilyCodec:
                 else:
                     for i, v in zip(idx, values.tolist()):
                         col[i] = v
-            for name, values in zip(plan.var_names, var_cols):
+            for name, values in zip(var_names, var_cols):
                 if whole:
                     out[name] = values
                     continue

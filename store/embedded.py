@@ -156,14 +156,14 @@ class EmbeddedTable(Table):
         sql = f"SELECT k, {self.fcols[family]} FROM {self.sql_name} WHERE {' AND '.join(where)} ORDER BY k"
         yield from self._value_rows(sql, args, family, names)
 
-    def scan_values_ranges(self, columns: list[str], ranges: list[tuple[str, str]], batch_size=1000):
-        """One SQL join of a temporary table of ranges with this table's key index: SQLite
-        seeks each range in C, instead of one query per range from Python."""
+    def _ranges_sql(self, family: str, ranges: list[tuple[str, str]]) -> list[tuple[str, tuple]]:
+        """Statements reading ``family`` over ``ranges``, range by range: one per range for a
+        few, else one SQL join of a temporary table of ranges with this table's key index
+        (SQLite seeks each range in C, instead of one query per range from Python)."""
+        col = self.fcols[family]
         if len(ranges) < 8:
-            yield from super().scan_values_ranges(columns, ranges, batch_size)
-            return
-        names = tuple(columns)
-        family = self._one_family(names)
+            sql = f"SELECT k, {col} FROM {self.sql_name} WHERE {col} IS NOT NULL AND k >= ? AND k < ? ORDER BY k"
+            return [(sql, (lo.encode("utf-8"), hi.encode("utf-8"))) for lo, hi in ranges]
         db = self.store._conn()
         db.execute("PRAGMA temp_store=MEMORY")
         db.execute("CREATE TEMP TABLE IF NOT EXISTS nocturne_ranges (lo BLOB, hi BLOB)")
@@ -174,9 +174,40 @@ class EmbeddedTable(Table):
                            [(a.encode("utf-8"), b.encode("utf-8")) for a, b in ranges])
         finally:
             db.execute("COMMIT")
-        sql = (f"SELECT t.k, t.{self.fcols[family]} FROM nocturne_ranges r JOIN {self.sql_name} t "
-               f"ON t.k >= r.lo AND t.k < r.hi WHERE t.{self.fcols[family]} IS NOT NULL")
-        yield from self._value_rows(sql, (), family, names)
+        return [(f"SELECT t.k, t.{col} FROM nocturne_ranges r JOIN {self.sql_name} t "
+                 f"ON t.k >= r.lo AND t.k < r.hi WHERE t.{col} IS NOT NULL", ())]
+
+    def scan_values_ranges(self, columns: list[str], ranges: list[tuple[str, str]], batch_size=1000):
+        names = tuple(columns)
+        family = self._one_family(names)
+        for sql, args in self._ranges_sql(family, ranges):
+            yield from self._value_rows(sql, args, family, names)
+
+    def scan_ranges_columns(self, columns: list[str], ranges: list[tuple[str, str]], batch_size=5000,
+                            on_batch=None):
+        names = tuple(columns)
+        family = self._one_family(names)
+        keys, blobs = [], []
+        for sql, args in self._ranges_sql(family, ranges):
+            cursor = self.store._execute(self, sql, args)
+            try:
+                while batch := cursor.fetchmany(batch_size):
+                    for k, blob in batch:
+                        keys.append(k)
+                        blobs.append(blob)
+                    if on_batch is not None:
+                        on_batch()
+            finally:
+                cursor.close()
+        codec = self.layout.codecs[family]
+        wanted, nb = sum(codec.bit[name] for name in names), codec.nbytes
+        if codec.spec.open_type is None and not all(int.from_bytes(b[1:1 + nb], "little") & wanted for b in blobs):
+            # rows holding none of the columns are skipped, as by scan_values
+            kept = [i for i, b in enumerate(blobs) if int.from_bytes(b[1:1 + nb], "little") & wanted]
+            keys, blobs = [keys[i] for i in kept], [blobs[i] for i in kept]
+        data = codec.decode_columns(blobs, set(names))
+        n = len(keys)
+        return [k.decode("utf-8") for k in keys], {name: data.get(name, [None] * n) for name in names}
 
     # -- writes --------------------------------------------------------------------------
     def _upsert_sql(self, families: tuple) -> str:

@@ -272,3 +272,25 @@ def test_rows_and_prefix_scans_read_column_wise_as_row_wise(store):
         _same_columns(got, pivot([c for _, c in t.scan(row_prefix="A_", columns=columns)]))
     assert t.rows_columns(["missing"]) == ([], {})
     assert t.scan_columns("C_") == ([], {})
+
+
+def test_range_scans_read_column_wise_as_value_scans(store):
+    t = store.table("main")
+    with t.batch() as b:
+        for i in range(30):
+            cells = {"i:objectId": f"O{i % 4}", "i:jd": 2460000.5 + i, "i:fid": 1 + i % 2}
+            if i % 3:
+                cells["i:magpsf"] = 18.0 + i / 4
+            if i % 7 == 0:
+                cells = {"i:rb": 0.5}  # a row with none of the columns asked: skipped by both
+            b.put(f"k{i:03d}", cells)
+    names = ["i:objectId", "i:jd", "i:magpsf", "i:candid"]
+    for ranges in ([("k000", "k005"), ("k010", "k020")],
+                   [(f"k{i:03d}", f"k{i + 2:03d}") for i in range(0, 30, 3)]):  # few ranges and many
+        want = list(t.scan_values_ranges(names, ranges))
+        calls = []
+        keys, got = t.scan_ranges_columns(names, ranges, batch_size=4, on_batch=lambda: calls.append(1))
+        assert keys == [k for k, _ in want] and len(keys) > 8
+        assert set(got) == set(names)
+        _same_columns(got, {n: [v[i] for _, v in want] for i, n in enumerate(names)})
+        assert len(calls) >= len(keys) // 4

@@ -60,25 +60,51 @@ def cone_rows(store: Store, ra: float, dec: float, radius_deg: float) -> list[tu
     return out
 
 
+def cone_columns(store: Store, ra: float, dec: float, radius_deg: float, names: list[str]):
+    """``(keys, {name: values}, separations)`` of the alerts within ``radius_deg`` of
+    (ra, dec), read column-wise from the sky index (``names`` of its i: family)."""
+    pixel = store.table("pixel")
+    advice = "narrow the cone (a smaller radius) or add a date window"
+    ranges = [(pixel.keys.prefix(lo), pixel.keys.prefix(hi))
+              for lo, hi in cone_ranges(ra, dec, radius_deg, store.schema.pixel_order)]
+    check(advice)
+    keys, data = pixel.scan_ranges_columns(sorted(set(names) | {"i:ra", "i:dec"}), ranges,
+                                           on_batch=lambda: check(advice))
+    if not keys:
+        return [], {name: [] for name in names}, np.array([])
+    sep = angular_distance(ra, dec, np.asarray(data["i:ra"], dtype=float), np.asarray(data["i:dec"], dtype=float))
+    inside = np.flatnonzero(sep <= radius_deg)
+    return ([keys[i] for i in inside.tolist()],
+            {name: np.asarray(data[name], dtype=object if isinstance(data[name], list) else None)[inside]
+             for name in names}, sep[inside])
+
+
 def conesearch(store: Store, ra: float, dec: float, radius_arcsec: float, start_jd: float | None = None,
                stop_jd: float | None = None, n: int = 1000, columns: list[str] | None = None) -> pd.DataFrame:
     """The latest alert of each object in the cone, nearest first, at most ``n`` objects.
 
     The date window (``start_jd``..``stop_jd``) applies, as in Fink, to the object's first
-    detection (``i:jdstarthist``).
+    detection (``i:jdstarthist``). Ties go to the alert read first (key order).
     """
-    _, rows, sep = cone_hits(store, ra, dec, radius_arcsec / 3600, CONE_KEYS)
-    io, ijd, ifirst = (CONE_KEYS.index(c) for c in ("i:objectId", "i:jd", "i:jdstarthist"))
-    latest: dict[str, int] = {}
-    for i, row in enumerate(rows):
-        first = row[ifirst] if row[ifirst] is not None else row[ijd]
-        if (start_jd is not None and first < start_jd) or (stop_jd is not None and first >= stop_jd):
-            continue
-        j = latest.get(row[io])
-        if j is None or row[ijd] > rows[j][ijd]:
-            latest[row[io]] = i
-    chosen = sorted(latest.values(), key=lambda i: sep[i])[:n]
-    light = [dict(zip(CONE_KEYS, rows[i]), **{"v:separation_degree": float(sep[i])}) for i in chosen]
+    _, data, sep = cone_columns(store, ra, dec, radius_arcsec / 3600, CONE_KEYS)
+    jd = np.asarray(data["i:jd"], dtype=float)
+    first = np.asarray(pd.array(data["i:jdstarthist"], dtype="Float64").to_numpy(dtype=float, na_value=np.nan))
+    first = np.where(np.isnan(first), jd, first)
+    ok = np.ones(len(jd), dtype=bool)
+    if start_jd is not None:
+        ok &= first >= start_jd
+    if stop_jd is not None:
+        ok &= first < stop_jd
+    idx = np.flatnonzero(ok)
+    if not len(idx):
+        return select(full_frame(store, []), columns)
+    codes = pd.factorize(data["i:objectId"][idx])[0]  # objects numbered in order of first appearance
+    # per object: the latest jd, and among equal jds the alert read first
+    order = np.lexsort((-idx, jd[idx], codes))
+    last = order[np.r_[codes[order][1:] != codes[order][:-1], True]]
+    chosen = idx[last[np.lexsort((codes[last], sep[idx][last]))]][:n]
+    light = [{"i:objectId": data["i:objectId"][i], "i:jd": float(jd[i]), "i:candid": data["i:candid"][i],
+              "v:separation_degree": float(sep[i])} for i in chosen.tolist()]
     return select(full_frame(store, light, keep=("v:separation_degree",)), columns)
 
 
@@ -131,7 +157,13 @@ def _xmatch_by_cones(store: Store, sources: pd.DataFrame, radius_deg: float, win
     return matched
 
 
+RANGE_GAP = 8
+
+
 def _xmatch_by_pixels(store: Store, sources: pd.DataFrame, radius_deg: float, window_days) -> list[dict]:
+    """Every source's 3×3 block of index pixels read in one multi-range scan, column-wise;
+    (alert, source) pairs formed per pixel and measured in numpy. Matches are sorted by
+    source, then objectId; ties in time go to the alert read first, as by cones."""
     from cdshealpix.nested import neighbours
 
     from store.sky import pixels
@@ -140,42 +172,51 @@ def _xmatch_by_pixels(store: Store, sources: pd.DataFrame, radius_deg: float, wi
     order = store.schema.pixel_order
     ra, dec = sources["ra"].to_numpy(float), sources["dec"].to_numpy(float)
     blocks = neighbours(pixels(ra, dec, order).astype(np.uint64), order).astype(np.int64)
-    around: dict[int, list[int]] = {}
-    for i, block in enumerate(blocks.tolist()):
-        for p in block:
-            if p >= 0:
-                around.setdefault(p, []).append(i)
-    runs: list[list[int]] = []  # neighbouring pixels in nested order merge into one range
-    for p in sorted(around):
-        if runs and runs[-1][1] == p:
-            runs[-1][1] = p + 1
-        else:
-            runs.append([p, p + 1])
-    ranges = list(zip(pixel.keys.first_prefixes([lo for lo, _ in runs]),
-                      pixel.keys.first_prefixes([hi for _, hi in runs])))
-    names = [f"i:{q}" for q in pixel.spec.families["i"].columns]
-    ira, idec, ijd = names.index("i:ra"), names.index("i:dec"), names.index("i:jd")
-    has_time = "time" in sources
-    times = sources["time"].to_numpy(float) if has_time else None
-    srcs = list(sources.itertuples(index=False))
-    latest: dict[tuple, tuple] = {}
+    pair_pix = blocks.ravel()
+    pair_src = np.repeat(np.arange(len(sources)), blocks.shape[1])
+    keep = pair_pix >= 0
+    by_pix = np.lexsort((pair_src[keep], pair_pix[keep]))  # (pixel, source) pairs, sorted by pixel
+    pair_pix, pair_src = pair_pix[keep][by_pix], pair_src[keep][by_pix]
+    uniq = np.unique(pair_pix)
+    # pixels up to RANGE_GAP apart in nested order share one range: fewer ranges to seek, for a
+    # few rows in between that no source needs (they pair with no source and drop out below)
+    cut = np.flatnonzero(np.diff(uniq) > RANGE_GAP) + 1
+    lo, hi = uniq[np.r_[0, cut]], uniq[np.r_[cut - 1, len(uniq) - 1]] + 1
+    ranges = list(zip(pixel.keys.first_prefixes(lo.tolist()), pixel.keys.first_prefixes(hi.tolist())))
+    advice = "send fewer sources per request, or a smaller radius"
+    keys, data = pixel.scan_ranges_columns(["i:objectId", "i:ra", "i:dec", "i:jd"], ranges,
+                                           on_batch=lambda: check(advice))
+    if not keys:
+        return []
     width = len(pixel.keys.prefix(0)) - 1
-    for n, (key, row) in enumerate(pixel.scan_values_ranges(names, ranges, batch_size=5000)):
-        if n % 5000 == 4999:
-            check("send fewer sources per request, or a smaller radius")
-        candidates = around.get(int(key[:width]), ())
-        sep = angular_distance(ra[candidates], dec[candidates], row[ira], row[idec])
-        for i, d in zip(candidates, np.atleast_1d(sep).tolist()):
-            if d > radius_deg or (has_time and window_days is not None and abs(row[ijd] - times[i]) > window_days):
-                continue
-            cells = {k: v for k, v in zip(names, row) if v is not None}
-            cells["v:separation_degree"] = d
-            _keep_latest(latest, (i, cells["i:objectId"]), cells)
-            latest[(i, cells["i:objectId"])]["_key"] = key
-    found = dict(pixel.rows(sorted({c["_key"] for c in latest.values()}), columns=["d"])) if latest else {}
+    row_pix = np.array([k[:width] for k in keys], dtype=np.int64)
+    # every (alert row, source) pair whose source has the row's pixel in its block
+    left, right = np.searchsorted(pair_pix, row_pix, "left"), np.searchsorted(pair_pix, row_pix, "right")
+    counts = right - left
+    row = np.repeat(np.arange(len(keys)), counts)
+    src = pair_src[np.repeat(left - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())]
+    sep = angular_distance(ra[src], dec[src], np.asarray(data["i:ra"], dtype=float)[row],
+                           np.asarray(data["i:dec"], dtype=float)[row])
+    jd = np.asarray(data["i:jd"], dtype=float)
+    ok = sep <= radius_deg
+    if "time" in sources and window_days is not None:
+        ok &= np.abs(jd[row] - sources["time"].to_numpy(float)[src]) <= window_days
+    row, src, sep = row[ok], src[ok], sep[ok]
+    if not len(row):
+        return []
+    oids = np.asarray(data["i:objectId"], dtype=object)
+    codes, names = pd.factorize(oids[row], sort=True)
+    # per (source, object): the latest alert, and among equal times the one read first
+    pick = np.lexsort((-row, jd[row], codes, src))
+    group = src[pick] * len(names) + codes[pick]
+    pick = pick[np.r_[group[1:] != group[:-1], True]]  # sorted by source, then objectId
+    found = dict(pixel.rows(sorted({keys[i] for i in row[pick].tolist()}), columns=["i", "d"]))
+    has_time = "time" in sources
+    srcs = list(sources.itertuples(index=False))
     matched = []
-    for (i, _), cells in sorted(latest.items(), key=lambda kv: kv[0]):
-        cells.update(found.get(cells.pop("_key"), {}))
+    for r, i, d in zip(row[pick].tolist(), src[pick].tolist(), sep[pick].tolist()):
+        cells = dict(found[keys[r]])
+        cells["v:separation_degree"] = d
         cells.update(_source_cells(srcs[i], has_time))
         matched.append(cells)
     return matched
