@@ -562,7 +562,7 @@ def main(argv=None) -> int:
                     raise SystemExit(f"HBase: {exc}") from None
             sim = OUT / f"api-sim-{args.alerts}"
             night, n_night = _night(sim)
-            cut = OUT / "api-sim-cutouts"
+            cut = OUT / f"api-sim-cutouts-{args.alerts}"
             cut_night, n_cut = _night(cut)
             ingest = measure_ingest([(f"night without cutouts ({night.name})", night, n_night),
                                      (f"night with cutouts ({cut_night.name})", cut_night, n_cut)], pg, hb, tmp)
