@@ -11,19 +11,15 @@ from one client with a keep-alive connection.
 from __future__ import annotations
 
 import argparse
-import http.client
-import json
 import os
-import statistics
 import subprocess
 import sys
-import time
-import urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.http_timing import QueryFailed, serve, stop, time_request  # noqa: E402
 from bench.report import machine, today, write_section  # noqa: E402
 
 CENTER = (150.0, 30.0)
@@ -107,52 +103,10 @@ def pick_queries(data_dir: Path) -> dict:
     }
 
 
-def serve(data_dir: Path, port: int) -> subprocess.Popen:
-    env = dict(os.environ, NOCTURNE_DATA_DIR=str(data_dir), NOCTURNE_API_RATE_LIMIT="0",
-               NOCTURNE_QUERY_TIME_BUDGET_S="60")
-    proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", "4", "-b", f"127.0.0.1:{port}",
-                             "--timeout", "120", "index:server"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            c.request("GET", "/api/v1/health")
-            if c.getresponse().status == 200:
-                return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("gunicorn did not start")
-
-
-def time_query(port: int, method: str, path: str, params: dict, repeats: int) -> tuple[float, float, int, int]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
-    times, size, rows = [], 0, 0
-    for i in range(repeats + 3):
-        t0 = time.perf_counter()
-        if method == "GET":
-            conn.request("GET", path + "?" + urllib.parse.urlencode(params))
-        else:
-            conn.request("POST", path, body=json.dumps(params), headers={"Content-Type": "application/json"})
-        resp = conn.getresponse()
-        body = resp.read()
-        elapsed = time.perf_counter() - t0
-        if resp.status != 200:
-            raise SystemExit(f"{path} answered {resp.status}: {body[:300]!r}")
-        if i >= 3:  # the first three warm each worker's caches
-            times.append(elapsed)
-        size = len(body)
-        if resp.getheader("Content-Type", "").startswith("application/json") and body[:1] == b"[":
-            rows = len(json.loads(body))
-    q = statistics.quantiles(times, n=20) if len(times) > 1 else times * 19
-    return statistics.median(times) * 1000, q[18] * 1000, size, rows
-
-
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--alerts", type=int, default=1_000_000)
     p.add_argument("--repeats", type=int, default=40)
-    p.add_argument("--port", type=int, default=24780)
     p.add_argument("--no-write-doc", action="store_true")
     args = p.parse_args(argv)
     out = ROOT / "bench" / "out"
@@ -164,17 +118,20 @@ def main(argv=None) -> int:
     from store import open_store
     with open_store(Config().replace(data_dir=data_dir)) as s:
         n_alerts = sum(r["basic:sci"] for _, r in s.table("statistics").scan(columns=["basic:sci"])) + 1500
-    proc = serve(data_dir, args.port)
+    proc, port = serve("index:server", {"NOCTURNE_DATA_DIR": str(data_dir)}, timeout_s=120)
     results = []
     try:
         for name, (method, path, params, expected) in queries.items():
             repeats = 5 if name.startswith("xmatch") else args.repeats
-            p50, p95, size, rows = time_query(args.port, method, path, params, repeats)
+            try:
+                r = time_request(port, method, path, params, repeats, warm=3)
+            except QueryFailed as exc:
+                raise SystemExit(str(exc)) from None
+            p50, p95, size, rows = r["p50"], r["p95"], r["bytes"], r["rows"]
             results.append((name, p50, p95, size, rows))
             print(f"{name:<32} p50 {p50:8.1f} ms  p95 {p95:8.1f} ms  {rows} rows  {size:,} bytes", file=sys.stderr)
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        stop(proc)
     lines = ["## API over HTTP: gunicorn, 4 workers, embedded store (`bench/bench_api.py`)", "",
              f"Run {today()} on {machine()}. Store: {n_alerts:,} alerts at about 10,000 alerts/deg² around "
              f"(150°, +30°); one client, keep-alive, warm workers; JSON output, all columns.", "",

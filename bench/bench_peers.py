@@ -26,18 +26,15 @@ HBase tables and the PostgreSQL cluster it made are removed.
 from __future__ import annotations
 
 import argparse
-import http.client
 import io
 import json
 import os
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -45,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_api import build_store, pick_queries  # noqa: E402
-from bench.peers.pg import free_port  # noqa: E402
+from bench.http_timing import QueryFailed, quantiles, serve, stop, time_request  # noqa: E402
 from bench.report import machine, today, write_section  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
@@ -140,11 +137,6 @@ def pg_calls(pgq, queries: dict) -> dict:
     return calls
 
 
-def _quantiles(times: list[float]) -> tuple[float, float]:
-    q = statistics.quantiles(times, n=20, method="inclusive") if len(times) > 1 else times * 19
-    return statistics.median(times) * 1000, q[18] * 1000
-
-
 def time_calls(calls: dict, repeats: int, xmatch_repeats: int, label: str) -> dict:
     out = {}
     for name, fn in calls.items():
@@ -162,7 +154,7 @@ def time_calls(calls: dict, repeats: int, xmatch_repeats: int, label: str) -> di
         except Exception as exc:  # a failing query is reported in the table, not fatal
             error = f"{type(exc).__name__}: {str(exc)[:200]}"
         if times and error is None:
-            p50, p95 = _quantiles(times)
+            p50, p95 = quantiles(times)
             out[name] = {"p50": p50, "p95": p95, "rows": rows, "n": len(times)}
             log(f"  {label:<20} query  {name:<28} p50 {p50:9.1f} ms  p95 {p95:9.1f} ms  {rows} rows")
         else:
@@ -173,76 +165,17 @@ def time_calls(calls: dict, repeats: int, xmatch_repeats: int, label: str) -> di
 
 # -- HTTP -------------------------------------------------------------------------------
 
-def serve(app: str, env: dict, log_file: Path) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    env = dict(os.environ, NOCTURNE_API_RATE_LIMIT="0", NOCTURNE_QUERY_TIME_BUDGET_S="3600", **env)
-    gunicorn = ROOT / ".venv" / "bin" / "gunicorn"
-    if not gunicorn.exists():
-        gunicorn = Path(shutil.which("gunicorn") or "gunicorn")
-    with open(log_file, "ab") as fh:
-        proc = subprocess.Popen([str(gunicorn), "-w", "4", "-b", f"127.0.0.1:{port}", "--timeout", "3600", app],
-                                cwd=ROOT, env=env, stdout=fh, stderr=fh, start_new_session=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            break
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            c.request("GET", "/api/v1/health")
-            if c.getresponse().status == 200:
-                return proc, port
-        except OSError:
-            time.sleep(0.3)
-    stop_server(proc)
-    raise RuntimeError(f"gunicorn {app} did not answer /api/v1/health; see {log_file}")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 def time_http(port: int, queries: dict, repeats: int, xmatch_repeats: int, label: str) -> dict:
     out = {}
     for name, (method, path, params, _) in queries.items():
-        n = xmatch_repeats if name.startswith("xmatch") else repeats
-        warm = 1 if name.startswith("xmatch") else 4  # one request per worker, about
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=3600)
-        times, rows, error = [], 0, None
-        try:
-            for i in range(n + warm):
-                t0 = time.perf_counter()
-                if method == "GET":
-                    conn.request("GET", path + "?" + urllib.parse.urlencode(params))
-                else:
-                    conn.request("POST", path, body=json.dumps(params), headers={"Content-Type": "application/json"})
-                resp = conn.getresponse()
-                body = resp.read()
-                elapsed = time.perf_counter() - t0
-                if resp.status != 200:
-                    error = f"HTTP {resp.status}: {body[:200]!r}"
-                    break
-                if i >= warm:
-                    times.append(elapsed)
-            if error is None:
-                ctype = resp.getheader("Content-Type", "")
-                rows = len(json.loads(body)) if ctype.startswith("application/json") and body[:1] == b"[" else 1
-        except (OSError, http.client.HTTPException) as exc:
-            error = f"{type(exc).__name__}: {exc}"
-        finally:
-            conn.close()
-        if error is None and times:
-            p50, p95 = _quantiles(times)
-            out[name] = {"p50": p50, "p95": p95, "rows": rows, "bytes": len(body), "n": len(times)}
-            log(f"  {label:<20} HTTP   {name:<28} p50 {p50:9.1f} ms  p95 {p95:9.1f} ms  {rows} rows")
-        else:
-            out[name] = {"p50": None, "p95": None, "rows": None, "error": error}
-            log(f"  {label:<20} HTTP   {name:<28} FAILED: {error}")
+        xm = name.startswith("xmatch")
+        try:  # a failing query is reported in the table, not fatal
+            out[name] = r = time_request(port, method, path, params, xmatch_repeats if xm else repeats,
+                                         warm=1 if xm else 4)  # about one request per worker
+            log(f"  {label:<20} HTTP   {name:<28} p50 {r['p50']:9.1f} ms  p95 {r['p95']:9.1f} ms  {r['rows']} rows")
+        except QueryFailed as exc:
+            out[name] = {"p50": None, "p95": None, "rows": None, "error": str(exc)}
+            log(f"  {label:<20} HTTP   {name:<28} FAILED: {exc}")
     return out
 
 
@@ -334,7 +267,7 @@ def measure_size(size: int, args, pg, hb, tmp: Path) -> dict:
     try:
         per["http"]["embedded"] = time_http(port, queries, args.repeats, args.xmatch_repeats, "embedded")
     finally:
-        stop_server(proc)
+        stop(proc)
 
     # PostgreSQL + q3c
     db = f"nocturne_{size}"
@@ -351,7 +284,7 @@ def measure_size(size: int, args, pg, hb, tmp: Path) -> dict:
         try:
             per["http"]["pg"] = time_http(port, queries, args.repeats, args.xmatch_repeats, "PostgreSQL")
         finally:
-            stop_server(proc)
+            stop(proc)
     finally:
         if not args.keep_pg:
             pg.drop_db(db)
@@ -370,7 +303,7 @@ def measure_size(size: int, args, pg, hb, tmp: Path) -> dict:
             try:
                 per["http"]["hbase"] = time_http(port, queries, args.repeats, args.xmatch_repeats, "HBase")
             finally:
-                stop_server(proc)
+                stop(proc)
         finally:
             hb.drop(prefix)
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import orjson
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -27,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from bench.http_timing import free_port
 
 PG_BIN = Path(os.environ.get("NOCTURNE_PG_BIN", "/usr/lib/postgresql/15/bin"))
 MJD = 2400000.5
@@ -102,12 +103,6 @@ FROM detections {{where}} GROUP BY objectid
 
 
 # -- the private cluster ----------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 class Cluster:
     """A throw-away PostgreSQL cluster owned by the ``postgres`` user, on a loopback port.
