@@ -2,6 +2,7 @@
 
     python bench/bench_peers.py [--alerts 1000000] [--sizes 100000,1000000] [--with-10m]
                                 [--skip-hbase] [--repeats 30] [--no-write-doc]
+    python bench/bench_peers.py --report-from bench/out/peers-run.json   # rewrite the doc only
 
 For each store size (``--sizes`` plus ``--alerts``), builds (once, cached in bench/out/,
 with ``bench_api.build_store``) a simulated store at Fink's sky density (about 10,000
@@ -19,7 +20,9 @@ gunicorn with 4 workers (Nocturne's API vs the same Flask parsing and rendering 
 PostgreSQL, ``bench/peers/pg_service.py``). Also: ingest throughput of one simulated
 night into an empty store of each backend, and bytes on disk per alert.
 
-Writes the "peers" section of docs/benchmarks.md and docs/benchmarks_latency.png.
+Writes the "peers" section of docs/benchmarks.md (every figure, the ratios, and the issue's
+targets: PostgreSQL, Fink's published figures, growth with size) and
+docs/benchmarks_latency.png; the run's results are kept in bench/out/peers-run.json.
 Everything it starts (PostgreSQL, HBase, gunicorn) is stopped on the way out, and the
 HBase tables and the PostgreSQL cluster it made are removed.
 """
@@ -43,12 +46,12 @@ sys.path.insert(0, str(ROOT))
 
 from bench.bench_api import build_store, pick_queries  # noqa: E402
 from bench.http_timing import QueryFailed, quantiles, serve, stop, time_request  # noqa: E402
+from bench.peers.report import LABELS, report  # noqa: E402
 from bench.report import machine, today, write_section  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 PLOT = ROOT / "docs" / "benchmarks_latency.png"
 BACKENDS = ("embedded", "hbase", "pg")
-LABELS = {"embedded": "Nocturne embedded", "hbase": "Nocturne HBase", "pg": "PostgreSQL + q3c"}
 LATESTS_START_JD = 2458788.5  # 2019-11-01, the API's default startdate for latests
 BYTES_GUESS = {"embedded": 7000, "hbase": 5000, "pg": 4000}  # per alert, for the disk check before a run
 
@@ -314,121 +317,6 @@ def measure_size(size: int, args, pg, hb, tmp: Path) -> dict:
     return result
 
 
-# -- the report -------------------------------------------------------------------------
-
-def _ms(cell: dict | None) -> str:
-    if not cell:
-        return "—"
-    if cell.get("p50") is None:
-        return "failed"
-    return f"{cell['p50']:,.1f} / {cell['p95']:,.1f}"
-
-
-def _ratio(cell: dict | None, base: dict | None) -> str:
-    if not cell or not base or cell.get("p50") is None or base.get("p50") is None or base["p50"] <= 0:
-        return "—"
-    r = cell["p50"] / base["p50"]
-    return f"{r:,.1f}×" if r >= 1 else f"{r:.2f}×"
-
-
-def _rows(cells: dict, backends) -> str:
-    return " / ".join("—" if not cells.get(b) or cells[b].get("rows") is None else f"{cells[b]['rows']:,}"
-                      for b in backends)
-
-
-def layer_table(result: dict, layer: str, backends: list[str]) -> list[str]:
-    head = ["query", "rows (" + " / ".join(LABELS[b].replace("Nocturne ", "") for b in backends) + ")"]
-    head += [f"{LABELS[b]} p50 / p95 ms" for b in backends]
-    head += ["PG ÷ embedded"] + (["HBase ÷ embedded"] if "hbase" in backends else [])
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for name, cells in result["layers"][layer].items():
-        row = [name, _rows(cells, backends)] + [_ms(cells.get(b)) for b in backends]
-        row += [_ratio(cells.get("pg"), cells.get("embedded"))]
-        if "hbase" in backends:
-            row += [_ratio(cells.get("hbase"), cells.get("embedded"))]
-        lines.append("| " + " | ".join(row) + " |")
-    return lines
-
-
-def report(results: dict, ingest: list[dict], main_size: int, backends: list[str], versions: dict) -> str:
-    main = results[main_size]
-    n = main["alerts"]
-    wins = {b: 0 for b in backends if b != "embedded"}
-    total = {b: 0 for b in wins}
-    for layer in ("query", "http"):
-        for cells in main["layers"][layer].values():
-            for b in wins:
-                if cells.get(b, {}).get("p50") is not None and cells.get("embedded", {}).get("p50") is not None:
-                    total[b] += 1
-                    wins[b] += cells["embedded"]["p50"] < cells[b]["p50"]
-    out = [
-        "## Peers: Nocturne vs HBase with index tables (Fink's design) vs PostgreSQL + q3c (ALeRCE's design) "
-        "(`bench/bench_peers.py`)", "",
-        f"Run {today()} on {machine()}. One run, same data, same machine: simulated stores at about 10,000 "
-        f"alerts/deg² around (150°, +30°) (`bench_api.build_store`), main size N = {n:,} alerts"
-        + ("; also " + ", ".join(f"{results[s]['alerts']:,}" for s in sorted(results) if s != main_size)
-           + " for the plot" if len(results) > 1 else "") + ".",
-        "Backends: " + ", ".join(LABELS[b] + (f" ({versions[b]})" if versions.get(b) else "") for b in backends) + ".",
-        "Figures are p50 / p95 in ms over warm repeats from one client (xmatch: fewer repeats). "
-        "Ratios are peer p50 ÷ Nocturne-embedded p50: above 1× Nocturne is faster.", "",
-        f"Nocturne embedded was faster at p50 in " + ", ".join(f"{wins[b]} of {total[b]} figures against {LABELS[b]}"
-                                                               for b in wins) + f" (N = {n:,}).", "",
-    ]
-    for size in sorted(results, key=lambda s: (s != main_size, s)):
-        r = results[size]
-        for layer, title in (("query", "Query layer alone, in-process: `api.queries` on the store vs SQL through "
-                                        "psycopg, both answering the same DataFrame"),
-                             ("http", "Full HTTP path: gunicorn, 4 workers, keep-alive client; Nocturne's API vs "
-                                      "the same Flask parsing and rendering over PostgreSQL")):
-            out += [f"### {title} — N = {r['alerts']:,}", ""] + layer_table(r, layer, backends) + [""]
-    out += ["### Ingest throughput (one simulated night into an empty store; alerts/s)", "",
-            "| input | alerts | " + " | ".join(LABELS[b] for b in backends) + " |",
-            "|" + "---|" * (2 + len(backends))]
-    for row in ingest:
-        out.append(f"| {row['input']} | {row['alerts']:,} | "
-                   + " | ".join(f"{row[b]:,.0f}" if row.get(b) else "—" for b in backends) + " |")
-    out += ["", "### Bytes on disk per alert", "",
-            "| N alerts | " + " | ".join(LABELS[b] for b in backends) + " | load of the peer copy (s) |",
-            "|" + "---|" * (2 + len(backends))]
-    for size in sorted(results):
-        r = results[size]
-        load = ", ".join(f"{LABELS[b]} {s:,.0f}" for b, s in r["load_s"].items())
-        out.append(f"| {r['alerts']:,} | " + " | ".join(f"{r['bytes'][b]:,.0f}" if b in r["bytes"] else "—"
-                                                      for b in backends) + f" | {load} |")
-    out += ["", f"![p50 latency against store size](benchmarks_latency.png)", "",
-            "How each side is set up:",
-            "- **Nocturne embedded**: the store as `bench_api.build_store` ingested it (SQLite file; bytes = the "
-            "file with its WAL). **Nocturne HBase**: the local standalone HBase 2.6 (`hbase_schema/local`), "
-            "every table copied from the embedded store through the store API under a fresh prefix; bytes = the "
-            "tables' HFiles after a flush (GZ, as `store/hbase.py` creates them).",
-            "- **PostgreSQL + q3c** (`bench/peers/pg.py`): `detections` (every candidate field and added value "
-            "as a typed column, PK (candid, objectid), B-trees on (objectid, jd), CLUSTERed on it, on (jd) and on "
-            "(classification, jd)), "
-            "`objects` (mean position, first/last MJD, ndet, class of the latest alert; q3c index on "
-            "(meanra, meandec), CLUSTERed on it; B-tree on (class, lastmjd)), `non_detections`, `cutouts` "
-            "(bytea); loaded with COPY, VACUUM ANALYZE. Private cluster: shared_buffers 1 GB, work_mem 64 MB, "
-            "random_page_cost 1.1, JIT off. Bytes = sum of pg_total_relation_size (tables, TOAST, indexes).",
-            "- Queries on PostgreSQL, as ALeRCE's API does them: objects = detections by objectid ORDER BY jd; "
-            "cone = q3c_radial_query on objects, nearest first, then the latest detection of each (LATERAL); "
-            "latests = detections of the class ORDER BY jd DESC LIMIT n on a B-tree (classification, jd) (the "
-            "same answer as Nocturne's; ALeRCE's own listing, objects by class ORDER BY lastmjd, is "
-            "`PgQueries.latest_objects`); time "
-            "window = detections WHERE jd in [start, stop) ORDER BY jd LIMIT n; cutout = the bytea, decoded and "
-            "rendered to PNG by the same code; xmatch = the sources COPYed into a temporary table, one SQL with "
-            "q3c_join to objects and the latest detection of each match. Every answer carries the same columns "
-            "(all i: and d: columns plus the v: ones), so rendering costs the same.",
-            "- Semantics differ where the designs do: PostgreSQL cones and xmatch test the object's mean "
-            "position (ALeRCE), Nocturne each alert's position. Row counts are shown so that like is compared "
-            "with like. Query parameters are `bench_api.pick_queries`', except that the 5″ cone is centred on a "
-            "stored object and the 10-minute window starts a minute before the first exposure, so both return "
-            "rows.",
-            "- Ingest, timed from outside the process (start-up included): `python -m ingest night` (2 workers) "
-            "into an empty store for Nocturne; for PostgreSQL (`python -m bench.peers.pg ingest`) the same reader, validation and row builder in 2 worker processes, COPY into staging tables, INSERT … "
-            "ON CONFLICT DO NOTHING into detections / non_detections / cutouts and an upsert of the objects "
-            "touched, with every index in place, one transaction per unit."]
-    return "\n".join(out)
-
-
 # -- main -------------------------------------------------------------------------------
 
 def check_disk(sizes: list[int], skip_hbase: bool, where: Path) -> None:
@@ -457,7 +345,11 @@ def main(argv=None) -> int:
     p.add_argument("--resume-build", action="store_true",
                    help="finish a store build that was interrupted (a folder without READY)")
     p.add_argument("--no-write-doc", action="store_true")
+    p.add_argument("--report-from", type=Path, metavar="JSON",
+                   help="rewrite the section and the plot from a saved run (bench/out/peers-run.json), measuring nothing")
     args = p.parse_args(argv)
+    if args.report_from:
+        return write_report(json.loads(args.report_from.read_text()), args.no_write_doc)
     if args.with_10m:
         args.alerts = 10_000_000
     sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()} | {args.alerts})
@@ -507,12 +399,23 @@ def main(argv=None) -> int:
         return 130
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    run = {"date": today(), "machine": machine(), "main_size": args.alerts, "backends": backends,
+           "versions": versions, "ingest": ingest, "results": results}
+    (OUT / "peers-run.json").write_text(json.dumps(run, indent=1))
+    return write_report(run, args.no_write_doc)
+
+
+def write_report(run: dict, no_write_doc: bool = False) -> int:
+    """The peers section and the latency plot from a run's saved results."""
     from bench.peers.plot import plot
-    plot_path = OUT / "peers-latency.png" if args.no_write_doc else PLOT
-    plot(results, plot_path, f"p50 latency vs store size ({today()}, {os.cpu_count()} cores)")
-    text = report(results, ingest, args.alerts, backends, versions)
+    results = {int(size): r for size, r in run["results"].items()}
+    plot_path = OUT / "peers-latency.png" if no_write_doc else PLOT
+    plot_path.parent.mkdir(parents=True, exist_ok=True)
+    plot(results, plot_path, f"p50 latency vs store size ({run['date']}, {run['machine'].split(',')[0]})")
+    text = report(results, run["ingest"], int(run["main_size"]), run["backends"], run["versions"], run["date"],
+                  run["machine"])
     print(text)
-    if args.no_write_doc:
+    if no_write_doc:
         log(f"plot: {plot_path}")
     else:
         write_section("peers", text)
