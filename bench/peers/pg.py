@@ -311,12 +311,13 @@ def ingest_night(dsn: str, path: Path, workers: int = 2) -> tuple[float, int]:
 def frame(names: list[str], rows: list[tuple]) -> pd.DataFrame:
     """Rows → the DataFrame Nocturne's ``to_frame`` gives: float32 columns rounded to 7
     digits, integer columns with gaps as Int64, the v: columns added."""
-    from api.queries.frame import add_v_columns, float32_columns, int_columns, round7
+    from api.queries.frame import add_v_columns, column_types, float32_columns, round7
     df = pd.DataFrame.from_records(rows, columns=names) if rows else pd.DataFrame()
     if df.empty:
         return df
     kinds = df.dtypes.map(lambda t: t.kind).to_dict()
-    for col in int_columns().intersection(df.columns):
+    ints = {name for name, kind in column_types().items() if kind in ("int32", "int64")}
+    for col in ints.intersection(df.columns):
         if kinds[col] == "f":
             i = names.index(col)
             df[col] = pd.array([r[i] for r in rows], dtype="Int64")
