@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import struct
-from itertools import accumulate
 
 import numpy as np
 import orjson
@@ -68,8 +67,12 @@ def _json_default(value):
 
 
 VAR_ENCODE = {"string": _to_text, "bytes": _to_bytes, "json": _to_json}
+def _from_text(data: bytes) -> str:
+    return data.decode("utf-8")
+
+
 VAR_DECODE = {
-    "string": lambda b: b.decode("utf-8"),
+    "string": _from_text,
     "bytes": bytes,
     "json": _from_json,
 }
@@ -102,10 +105,13 @@ def check_value(name: str, type_: str, value) -> None:
         raise ColumnValueError(f"column {name} ({type_}): cannot store {value!r}: {exc}") from None
 
 
+_LENS = "__var_lengths__"
+
+
 class _Plan:
     """How to pack/unpack one set of present columns of a family."""
 
-    __slots__ = ("fixed_names", "fixed", "var_names", "var_enc", "var_dec", "lens", "size", "dtype")
+    __slots__ = ("fixed_names", "fixed", "var_names", "var_enc", "var_dec", "lens", "size", "records_dtype")
 
     def __init__(self, columns: list, mask: int, family: str):
         present = [c for i, c in enumerate(columns) if mask >> i & 1]
@@ -117,9 +123,10 @@ class _Plan:
         self.var_enc = tuple(VAR_ENCODE[c.type] for c in var)
         self.var_dec = tuple(VAR_DECODE[c.type] for c in var)
         self.lens = struct.Struct(f"<{len(var)}I")
-        # the fixed part as a packed numpy record (no padding, like the struct), for column-wise decoding
-        self.dtype = np.dtype({"names": list(self.fixed_names),
-                               "formats": [NUMPY[FIXED[c.type]] for c in fixed]})
+        # the fixed part and the var lengths as a packed numpy record (no padding, like the
+        # structs), for column-wise decoding
+        self.records_dtype = np.dtype({"names": [*self.fixed_names, _LENS],
+                                       "formats": [*(NUMPY[FIXED[c.type]] for c in fixed), ("<u4", (len(var),))]})
 
 
 class FamilyCodec:
@@ -199,19 +206,25 @@ class FamilyCodec:
         for mask_bytes, idx in groups.items():
             plan = self.plan(int.from_bytes(mask_bytes, "little"))
             size = plan.fixed.size
-            records = (np.frombuffer(b"".join([blobs[i][start:start + size] for i in idx]), dtype=plan.dtype)
-                       if size else None)
+            nvar = len(plan.var_names)
+            # the fixed-width values and the var lengths of every row, as one numpy record array
+            if not plan.records_dtype.itemsize:  # a blob without any column
+                continue
+            records = np.frombuffer(b"".join([blobs[i][start:start + size + 4 * nvar] for i in idx]),
+                                    dtype=plan.records_dtype)
             var_names = [n for n in plan.var_names if wanted is None or n in wanted]
-            var_cols: list[list] = [[] for _ in var_names]
+            var_cols: list[list] = []
             if var_names:
-                picks = [(plan.var_names.index(n), plan.var_dec[plan.var_names.index(n)], col)
-                         for n, col in zip(var_names, var_cols)]
-                var_start = start + size + plan.lens.size
-                for i in idx:
-                    blob = blobs[i]
-                    offsets = list(accumulate(plan.lens.unpack_from(blob, start + size), initial=var_start))
-                    for j, dec, col in picks:
-                        col.append(dec(blob[offsets[j]:offsets[j + 1]]))
+                lens = records[_LENS].reshape(len(idx), nvar).astype(np.int64)
+                ends = start + size + 4 * nvar + np.cumsum(lens, axis=1)
+                for name in var_names:
+                    j = plan.var_names.index(name)
+                    dec, rows = plan.var_dec[j], [blobs[i] for i in idx]
+                    b_j, e_j = (ends[:, j] - lens[:, j]).tolist(), ends[:, j].tolist()
+                    if dec is _from_text:
+                        var_cols.append([blob[b:e].decode("utf-8") for blob, b, e in zip(rows, b_j, e_j)])
+                    else:
+                        var_cols.append([dec(blob[b:e]) for blob, b, e in zip(rows, b_j, e_j)])
             whole = len(idx) == n
             for name in plan.fixed_names:
                 if wanted is not None and name not in wanted:

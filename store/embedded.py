@@ -11,6 +11,7 @@ that runs only on key conflicts; new rows cost one ``INSERT``.
 """
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import threading
@@ -158,24 +159,17 @@ class EmbeddedTable(Table):
 
     def _ranges_sql(self, family: str, ranges: list[tuple[str, str]]) -> list[tuple[str, tuple]]:
         """Statements reading ``family`` over ``ranges``, range by range: one per range for a
-        few, else one SQL join of a temporary table of ranges with this table's key index
-        (SQLite seeks each range in C, instead of one query per range from Python)."""
+        few, else one SQL join of the ranges, passed as one JSON array (``json_each``), with
+        this table's key index: SQLite seeks each range in C, instead of one query per range
+        from Python, and without filling a temporary table row by row."""
         col = self.fcols[family]
         if len(ranges) < 8:
             sql = f"SELECT k, {col} FROM {self.sql_name} WHERE {col} IS NOT NULL AND k >= ? AND k < ? ORDER BY k"
             return [(sql, (lo.encode("utf-8"), hi.encode("utf-8"))) for lo, hi in ranges]
-        db = self.store._conn()
-        db.execute("PRAGMA temp_store=MEMORY")
-        db.execute("CREATE TEMP TABLE IF NOT EXISTS nocturne_ranges (lo BLOB, hi BLOB)")
-        db.execute("BEGIN")  # one transaction for the whole list (autocommit would make one per row)
-        try:
-            db.execute("DELETE FROM nocturne_ranges")
-            db.executemany("INSERT INTO nocturne_ranges VALUES (?, ?)",
-                           [(a.encode("utf-8"), b.encode("utf-8")) for a, b in ranges])
-        finally:
-            db.execute("COMMIT")
-        return [(f"SELECT t.k, t.{col} FROM nocturne_ranges r JOIN {self.sql_name} t "
-                 f"ON t.k >= r.lo AND t.k < r.hi WHERE t.{col} IS NOT NULL", ())]
+        sql = (f"SELECT t.k, t.{col} FROM json_each(?) r JOIN {self.sql_name} t "
+               f"ON t.k >= CAST(json_extract(r.value, '$[0]') AS BLOB) "
+               f"AND t.k < CAST(json_extract(r.value, '$[1]') AS BLOB) WHERE t.{col} IS NOT NULL")
+        return [(sql, (json.dumps(ranges, ensure_ascii=False),))]
 
     def scan_values_ranges(self, columns: list[str], ranges: list[tuple[str, str]], batch_size=1000):
         names = tuple(columns)

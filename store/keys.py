@@ -93,8 +93,15 @@ class RowKey:
         return self.sep.join(self._part(p.kind, v) for p, v in zip(self.parts, values)) + self.sep
 
     def first_prefixes(self, values) -> list[str]:
-        """``prefix(v)`` for many values of the first part at once."""
+        """``prefix(v)`` for many values of the first part at once (pixels: checked as a
+        whole, then formatted without a call per value)."""
         fmt, sep = self._formatters[0], self.sep
+        if self.parts[0].kind == "pixel" and values:
+            values = [int(v) for v in values]
+            bad = next((v for v in (min(values), max(values)) if not 0 <= v < 10**PIXEL_WIDTH), None)
+            if bad is not None:
+                fmt(bad)  # raises, naming the value
+            return [f"{v:0{PIXEL_WIDTH}d}{sep}" for v in values]
         return [fmt(v) + sep for v in values]
 
     def parse(self, key: str) -> dict:

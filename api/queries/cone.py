@@ -161,23 +161,18 @@ RANGE_GAP = 8
 
 
 def _xmatch_by_pixels(store: Store, sources: pd.DataFrame, radius_deg: float, window_days) -> list[dict]:
-    """Every source's 3×3 block of index pixels read in one multi-range scan, column-wise;
+    """The index pixels each source's circle reaches (of its 3×3 block) read in one multi-range scan, column-wise;
     (alert, source) pairs formed per pixel and measured in numpy. Matches are sorted by
     source, then objectId; ties in time go to the alert read first, as by cones."""
-    from cdshealpix.nested import neighbours
-
-    from store.sky import pixels
+    from store.sky import block_pairs
 
     pixel = store.table("pixel")
     order = store.schema.pixel_order
     ra, dec = sources["ra"].to_numpy(float), sources["dec"].to_numpy(float)
-    blocks = neighbours(pixels(ra, dec, order).astype(np.uint64), order).astype(np.int64)
-    pair_pix = blocks.ravel()
-    pair_src = np.repeat(np.arange(len(sources)), blocks.shape[1])
-    keep = pair_pix >= 0
-    by_pix = np.lexsort((pair_src[keep], pair_pix[keep]))  # (pixel, source) pairs, sorted by pixel
-    pair_pix, pair_src = pair_pix[keep][by_pix], pair_src[keep][by_pix]
-    uniq = np.unique(pair_pix)
+    pair_pix, pair_src = block_pairs(ra, dec, radius_deg, order)  # the block pixels each circle reaches
+    by_pix = np.argsort(pair_pix, kind="stable")
+    pair_pix, pair_src = pair_pix[by_pix], pair_src[by_pix]
+    uniq = pair_pix[np.r_[True, pair_pix[1:] != pair_pix[:-1]]]
     # pixels up to RANGE_GAP apart in nested order share one range: fewer ranges to seek, for a
     # few rows in between that no source needs (they pair with no source and drop out below)
     cut = np.flatnonzero(np.diff(uniq) > RANGE_GAP) + 1
@@ -212,11 +207,10 @@ def _xmatch_by_pixels(store: Store, sources: pd.DataFrame, radius_deg: float, wi
     pick = pick[np.r_[group[1:] != group[:-1], True]]  # sorted by source, then objectId
     found = dict(pixel.rows(sorted({keys[i] for i in row[pick].tolist()}), columns=["i", "d"]))
     has_time = "time" in sources
-    srcs = list(sources.itertuples(index=False))
     matched = []
     for r, i, d in zip(row[pick].tolist(), src[pick].tolist(), sep[pick].tolist()):
         cells = dict(found[keys[r]])
         cells["v:separation_degree"] = d
-        cells.update(_source_cells(srcs[i], has_time))
+        cells.update(_source_cells(sources.iloc[i], has_time))
         matched.append(cells)
     return matched
