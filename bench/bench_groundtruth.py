@@ -23,6 +23,22 @@ from bench.report import machine, today, write_section  # noqa: E402
 from tests import test_science_groundtruth as gt  # noqa: E402
 
 
+def truth_minus_best(store, truth, object_id: str) -> float:
+    """The fit's objective at the simulated truth minus at its best fit, on the fit's data."""
+    from api import queries as q
+    from api.queries.fits import mulens_inputs
+    from science.mulens import objective_at
+    e = truth[truth.objectId == object_id].iloc[0]
+    fit = q.fit(store, object_id, "mulens")
+    args, kwargs = mulens_inputs(q.lightcurve(store, object_id, with_upper=True))
+    if not kwargs:
+        return float("nan")
+    frac = {b: fit["fs"][b] / (fit["fs"][b] + fit["fb"][b]) for b in fit["bands"]}
+    at_truth = objective_at(*args, t0=e.t0, u0=e.u0, tE=e.tE, source_fraction=float(e.fs), **kwargs)
+    at_best = objective_at(*args, t0=fit["t0"], u0=fit["u0"], tE=fit["tE"], source_fraction=frac, **kwargs)
+    return at_truth["total"] - at_best["total"]
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--no-write-doc", action="store_true")
@@ -49,7 +65,9 @@ def main(argv=None) -> int:
         for s in sne:
             band = q.fit(store, s.objectId, "supernova")["bands"].get("r")
             sn_ok.append(bool(band) and abs(band["t_peak"] - s.t_peak) < 3)
-        ml_ok = [r["ok"] for r in gt.microlensing_rows(store, truth, curves)]
+        ml_rows = gt.microlensing_rows(store, truth, curves)
+        ml_ok = [r["ok"] for r in ml_rows]
+        ml_delta = {r["objectId"]: truth_minus_best(store, truth, r["objectId"]) for r in ml_rows if "error" not in r}
     lines = ["## Science fits against the simulator's ground truth (`bench/bench_groundtruth.py`)", "",
              f"Run {today()} on {machine()}. Simulation: seed {gt.SEED}, {gt.NIGHTS} nights × "
              f"{gt.ALERTS_PER_NIGHT} alerts, a visit every night, mix {gt.MIX}; criteria as in "
@@ -60,10 +78,25 @@ def main(argv=None) -> int:
                            ("supernova Ia (well sampled in r)", "peak time within 3 d", sn_ok)):
         frac = float(np.mean(ok)) if ok else 0.0
         lines.append(f"| {kind} | {crit} | {len(ok)} | {frac:.1%} | 90 % | {'✓' if frac >= 0.9 else '✗'} |")
-    lines += ["", "Microlensing misses the target: alerts cover only the magnified part of an event, where "
-              "tE is degenerate with u0 and blending; for the misses the best fit has a χ² within the 95 % "
-              "band of the true parameters' (6 free parameters), i.e. the data cannot tell them apart. "
-              "Forced photometry after the event, or a prior on tE, would be needed."]
+    lines += ["", "Microlensing: what the fit minimises (χ² of the detections plus the upper limits' censored "
+              "term, `science.mulens.objective_at`) at the true parameters minus at the best fit, Δ; Δ < 0 "
+              "would mean the optimiser missed a better minimum:", "",
+              "| events | N | Δ < 0 (optimiser miss) | Δ min / median / max |", "|---|---|---|---|"]
+    for label, want in (("within the criterion", True), ("missing it", False)):
+        d = np.array([ml_delta[r["objectId"]] for r in ml_rows if r["objectId"] in ml_delta and r["ok"] is want])
+        if len(d):
+            lines.append(f"| {label} | {len(d)} | {int(np.sum(d < -1e-3))} | "
+                         f"{d.min():.1f} / {np.median(d):.1f} / {d.max():.1f} |")
+    missed = np.array([ml_delta[r["objectId"]] for r in ml_rows if r["objectId"] in ml_delta and not r["ok"]])
+    if len(missed) and np.all(missed >= -1e-3):
+        lines += ["", "For every event that misses, the best fit scores as well as or better than the truth, by "
+                  "about what the successes do (a few units for 4–5 free parameters): the alerts, which start "
+                  "when the star is already magnified and whose upper limits are 5σ, do not hold the wings of "
+                  "the light curve that separate tE from u0 and blending. The fit is not failing; the "
+                  "information is not in the alerts. Forced photometry (the wings below 5σ) would carry it."]
+    elif len(missed):
+        lines += ["", f"{int(np.sum(missed < -1e-3))} of the {len(missed)} events that miss score better at the "
+                  "truth than at the fit: the optimiser stopped at a worse minimum there."]
     text = "\n".join(lines)
     print(text)
     if not args.no_write_doc:

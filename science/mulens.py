@@ -88,16 +88,7 @@ def fit_pspl(jd, mag, err, band, ra: float = 270.0, dec: float = -30.0, *,
     lc = clean_lightcurve(jd, mag, err, band, MIN_POINTS, "fit_pspl")
     require_variation(lc, "fit_pspl")
     ref = _reference_fluxes(ref_mag)
-    counts = {b: int(np.sum(lc.band == b)) for b in lc.bands()}
-    skipped = {b: f"{counts[b]} points, fewer than {MIN_BAND_POINTS}" for b in lc.bands()
-               if counts[b] < MIN_BAND_POINTS}
-    if ref is not None:
-        skipped.update({b: "no reference flux" for b in lc.bands() if b not in skipped and b not in ref})
-    bands = [b for b in lc.bands() if b not in skipped]
-    n_used = sum(counts[b] for b in bands)
-    if n_used < MIN_POINTS:
-        raise ValueError(f"fit_pspl needs at least {MIN_POINTS} points in bands of at least "
-                         f"{MIN_BAND_POINTS} points each, got {n_used}")
+    bands, skipped = _bands_used(lc, ref, "fit_pspl")
 
     used = np.isin(lc.band, bands)
     constrained = ref is not None
@@ -159,6 +150,57 @@ def fit_pspl(jd, mag, err, band, ra: float = 270.0, dec: float = -30.0, *,
                    if constrained else "pyLIMA PSPL, Trust Region Reflective fit"),
     })
     return out
+
+
+def objective_at(jd, mag, err, band, *, t0: float, u0: float, tE: float, source_fraction, ref_mag,
+                 upper_limits=None) -> dict:
+    """What the constrained fit minimises, at given parameters instead of the best ones.
+
+    Same inputs as :func:`fit_pspl` in constrained mode (``ref_mag`` required), and the
+    same bands; ``source_fraction`` is fs / (fs + fb), one float for every band or
+    {band: float}. Returns ``chi2`` (the detections), ``chi2_upper`` (the upper limits'
+    censored term) and ``total``: comparing a fit's total with that of other parameters,
+    e.g. a simulation's truth, tells an optimiser's miss (the truth scores lower) from a
+    degeneracy of the data (the best fit scores as low or lower).
+    """
+    lc = clean_lightcurve(jd, mag, err, band, MIN_POINTS, "objective_at")
+    ref = _reference_fluxes(ref_mag)
+    if ref is None:
+        raise ValueError("objective_at needs ref_mag (the constrained fit's baseline)")
+    bands, _ = _bands_used(lc, ref, "objective_at")
+    if isinstance(source_fraction, (int, float, np.floating)):
+        fraction = {b: float(source_fraction) for b in bands}
+    else:
+        fraction = {str(normalise_bands([k])[0]): float(v) for k, v in dict(source_fraction).items()}
+    missing = [b for b in bands if b not in fraction]
+    if missing:
+        raise ValueError(f"source_fraction has no value for band(s) {missing}")
+    with contextlib.redirect_stdout(io.StringIO()), np.errstate(divide="ignore"):
+        fit = _make_fit(lc, bands, 270.0, -30.0, ref=ref)
+        fit.upper = _upper_rows(upper_limits, bands, ref)
+        given = {"t0": t0, "u0": u0, "tE": tE}
+        given.update({f"fsource_{b}": fraction[b] * ref[b] for b in bands})
+        given.update({f"ftotal_{b}": ref[b] for b in bands})
+        x = np.array([float(given[name]) for name in fit.fit_parameters], dtype=float)
+        total = float(np.sum(fit.objective_function(x) ** 2))
+        upper = float(np.sum(fit.upper_residuals(x) ** 2))
+    return {"chi2": total - upper, "chi2_upper": upper, "total": total}
+
+
+def _bands_used(lc, ref, what: str) -> tuple[list[str], dict]:
+    """The bands a fit uses (at least MIN_BAND_POINTS points, and a reference flux when
+    constrained) and why the others are skipped; too few points in all is a ValueError."""
+    counts = {b: int(np.sum(lc.band == b)) for b in lc.bands()}
+    skipped = {b: f"{counts[b]} points, fewer than {MIN_BAND_POINTS}" for b in lc.bands()
+               if counts[b] < MIN_BAND_POINTS}
+    if ref is not None:
+        skipped.update({b: "no reference flux" for b in lc.bands() if b not in skipped and b not in ref})
+    bands = [b for b in lc.bands() if b not in skipped]
+    n_used = sum(counts[b] for b in bands)
+    if n_used < MIN_POINTS:
+        raise ValueError(f"{what} needs at least {MIN_POINTS} points in bands of at least "
+                         f"{MIN_BAND_POINTS} points each, got {n_used}")
+    return bands, skipped
 
 
 def magnification(jd, t0: float, u0: float, tE: float) -> np.ndarray:

@@ -103,12 +103,18 @@ def _mulens(lc: dict) -> dict:
     """PSPL fit; constrained by the reference flux of each band whose every detection has
     the star behind it (see :func:`science.mulens.fit_pspl`), free blending otherwise."""
     from science.mulens import fit_pspl
+    args, kwargs = mulens_inputs(lc)
+    return fit_pspl(*args, **kwargs)
+
+
+def mulens_inputs(lc: dict) -> tuple[tuple, dict]:
+    """The arguments :func:`_mulens` gives ``fit_pspl`` for a light curve (``kwargs``
+    holds ``ref_mag`` and ``upper_limits`` when the fit is constrained)."""
     band, magnr = np.asarray(lc["band"]), np.asarray(lc.get("magnr", np.full(len(lc["jd"]), np.nan)))
     ref = {int(b): float(np.median(magnr[band == b])) for b in np.unique(band)
            if np.all(np.isfinite(magnr[band == b]))}
     if not ref or "meas_err" not in lc:
-        return fit_pspl(lc["jd"], lc["mag"], lc["err"], lc["band"])
+        return (lc["jd"], lc["mag"], lc["err"], lc["band"]), {}
     keep = np.isin(band, list(ref))
     up = lc.get("upper") or {"jd": [], "band": [], "maglim": []}
-    return fit_pspl(lc["jd"][keep], lc["mag"][keep], lc["meas_err"][keep], band[keep], ref_mag=ref,
-                    upper_limits=up)
+    return (lc["jd"][keep], lc["mag"][keep], lc["meas_err"][keep], band[keep]), {"ref_mag": ref, "upper_limits": up}
