@@ -182,17 +182,18 @@ class Table:
             yield from self.scan_values(columns, start, stop, batch_size)
 
     def scan_ranges_columns(self, columns: list[str], ranges: list[tuple[str, str]], batch_size=5000,
-                            on_batch=None) -> tuple[list[str], dict]:
+                            on_batch=None, keys: bool = True) -> tuple[list[str] | None, dict]:
         """``scan_values_ranges`` column-wise: ``(keys, {name: values})`` for every name in
         ``columns`` (None, or NaN in a numpy float array, where a row lacks it). ``on_batch``,
-        if given, is called after every ``batch_size`` rows read (e.g. to enforce a time budget)."""
-        keys, rows = [], []
+        if given, is called after every ``batch_size`` rows read (e.g. to enforce a time budget);
+        ``keys=False`` leaves the keys out (None), for callers that need only the values."""
+        found, rows = [], []
         for key, values in self.scan_values_ranges(columns, ranges, batch_size):
-            keys.append(key)
+            found.append(key)
             rows.append(values)
-            if on_batch is not None and len(keys) % batch_size == 0:
+            if on_batch is not None and len(rows) % batch_size == 0:
                 on_batch()
-        return keys, {name: [r[i] for r in rows] for i, name in enumerate(columns)}
+        return (found if keys else None), {name: [r[i] for r in rows] for i, name in enumerate(columns)}
 
     # -- writes --------------------------------------------------------------------------
     def put(self, row: str, data: dict) -> None:

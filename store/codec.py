@@ -184,27 +184,40 @@ class FamilyCodec:
             return {k: v for k, v in out.items() if k in wanted}
         return out
 
-    def decode_columns(self, blobs: list, wanted: set | None = None) -> dict:
+    def group_rows(self, blobs: list) -> dict[bytes, list[int]]:
+        """Row indices of ``blobs`` by set of present columns (the blob's version and
+        presence bitmap); rows without a blob (None) are left out."""
+        head = 1 + self.nbytes
+        groups: dict[bytes, list[int]] = {}
+        for i, blob in enumerate(blobs):
+            if blob is not None:
+                groups.setdefault(blob[:head], []).append(i)
+        for key in groups:
+            if key[:1] != VERSION:
+                raise ValueError(f"family {self.family}: unknown blob version {key[:1]!r}")
+        return groups
+
+    def has_any(self, group: bytes, names) -> bool:
+        """Whether rows of ``group`` (a key of :meth:`group_rows`) hold any of ``names``."""
+        return bool(int.from_bytes(group[1:], "little") & sum(self.bit[n] for n in names))
+
+    def decode_columns(self, blobs: list, wanted: set | None = None, groups: dict | None = None) -> dict:
         """Many blobs (None for a row without this family) decoded column-wise: full name ->
         a numpy array for a fixed-width column present in every row (float columns: NaN
         where absent), else a list with None where absent; only ``wanted`` names if given.
         One ``numpy.frombuffer`` per set of present columns instead of one ``struct.unpack``
-        and one dict per row."""
+        and one dict per row. ``groups``: :meth:`group_rows` of ``blobs``, if already known."""
         n = len(blobs)
         if self.spec.open_type is not None:
             rows = [self._decode_open(b, None) if b is not None else {} for b in blobs]
             return {name: [r.get(name) for r in rows] for name in dict.fromkeys(k for r in rows for k in r)}
         nb = self.nbytes
-        groups: dict[bytes, list[int]] = {}
-        for i, blob in enumerate(blobs):
-            if blob is not None:
-                if blob[:1] != VERSION:
-                    raise ValueError(f"family {self.family}: unknown blob version {blob[:1]!r}")
-                groups.setdefault(blob[1:1 + nb], []).append(i)
+        if groups is None:
+            groups = self.group_rows(blobs)
         start = 1 + nb
         out: dict = {}
-        for mask_bytes, idx in groups.items():
-            plan = self.plan(int.from_bytes(mask_bytes, "little"))
+        for head, idx in groups.items():
+            plan = self.plan(int.from_bytes(head[1:], "little"))
             size = plan.fixed.size
             nvar = len(plan.var_names)
             # the fixed-width values and the var lengths of every row, as one numpy record array

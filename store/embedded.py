@@ -178,30 +178,32 @@ class EmbeddedTable(Table):
             yield from self._value_rows(sql, args, family, names)
 
     def scan_ranges_columns(self, columns: list[str], ranges: list[tuple[str, str]], batch_size=5000,
-                            on_batch=None):
+                            on_batch=None, keys=True):
         names = tuple(columns)
         family = self._one_family(names)
-        keys, blobs = [], []
+        found, blobs = [], []  # (bytes only: keeping the row tuples alive would make the GC walk them)
         for sql, args in self._ranges_sql(family, ranges):
             cursor = self.store._execute(self, sql, args)
             try:
                 while batch := cursor.fetchmany(batch_size):
-                    for k, blob in batch:
-                        keys.append(k)
-                        blobs.append(blob)
+                    batch_keys, batch_blobs = zip(*batch)
+                    found.extend(batch_keys)
+                    blobs.extend(batch_blobs)
                     if on_batch is not None:
                         on_batch()
             finally:
                 cursor.close()
         codec = self.layout.codecs[family]
-        wanted, nb = sum(codec.bit[name] for name in names), codec.nbytes
-        if codec.spec.open_type is None and not all(int.from_bytes(b[1:1 + nb], "little") & wanted for b in blobs):
+        groups = codec.group_rows(blobs) if codec.spec.open_type is None else None
+        if groups and not all(codec.has_any(g, names) for g in groups):
             # rows holding none of the columns are skipped, as by scan_values
-            kept = [i for i, b in enumerate(blobs) if int.from_bytes(b[1:1 + nb], "little") & wanted]
-            keys, blobs = [keys[i] for i in kept], [blobs[i] for i in kept]
-        data = codec.decode_columns(blobs, set(names))
-        n = len(keys)
-        return [k.decode("utf-8") for k in keys], {name: data.get(name, [None] * n) for name in names}
+            kept = sorted(i for g, idx in groups.items() if codec.has_any(g, names) for i in idx)
+            found, blobs = [found[i] for i in kept], [blobs[i] for i in kept]
+            groups = None
+        data = codec.decode_columns(blobs, set(names), groups)
+        n = len(blobs)
+        return ([k.decode("utf-8") for k in found] if keys else None,
+                {name: data.get(name, [None] * n) for name in names})
 
     # -- writes --------------------------------------------------------------------------
     def _upsert_sql(self, families: tuple) -> str:

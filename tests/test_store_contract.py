@@ -294,3 +294,6 @@ def test_range_scans_read_column_wise_as_value_scans(store):
         assert set(got) == set(names)
         _same_columns(got, {n: [v[i] for _, v in want] for i, n in enumerate(names)})
         assert len(calls) >= len(keys) // 4
+        no_keys, same = t.scan_ranges_columns(names, ranges, keys=False)
+        assert no_keys is None
+        _same_columns(same, {n: [v[i] for _, v in want] for i, n in enumerate(names)})

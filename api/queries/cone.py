@@ -61,21 +61,20 @@ def cone_rows(store: Store, ra: float, dec: float, radius_deg: float) -> list[tu
 
 
 def cone_columns(store: Store, ra: float, dec: float, radius_deg: float, names: list[str]):
-    """``(keys, {name: values}, separations)`` of the alerts within ``radius_deg`` of
-    (ra, dec), read column-wise from the sky index (``names`` of its i: family)."""
+    """``({name: values}, separations)`` of the alerts within ``radius_deg`` of (ra, dec),
+    read column-wise from the sky index (``names`` of its i: family)."""
     pixel = store.table("pixel")
     advice = "narrow the cone (a smaller radius) or add a date window"
     ranges = [(pixel.keys.prefix(lo), pixel.keys.prefix(hi))
               for lo, hi in cone_ranges(ra, dec, radius_deg, store.schema.pixel_order)]
     check(advice)
-    keys, data = pixel.scan_ranges_columns(sorted(set(names) | {"i:ra", "i:dec"}), ranges,
-                                           on_batch=lambda: check(advice))
-    if not keys:
-        return [], {name: [] for name in names}, np.array([])
+    _, data = pixel.scan_ranges_columns(sorted(set(names) | {"i:ra", "i:dec"}), ranges,
+                                        on_batch=lambda: check(advice), keys=False)
+    if not len(data["i:ra"]):
+        return {name: np.array([]) for name in names}, np.array([])
     sep = angular_distance(ra, dec, np.asarray(data["i:ra"], dtype=float), np.asarray(data["i:dec"], dtype=float))
     inside = np.flatnonzero(sep <= radius_deg)
-    return ([keys[i] for i in inside.tolist()],
-            {name: np.asarray(data[name], dtype=object if isinstance(data[name], list) else None)[inside]
+    return ({name: np.asarray(data[name], dtype=object if isinstance(data[name], list) else None)[inside]
              for name in names}, sep[inside])
 
 
@@ -86,7 +85,7 @@ def conesearch(store: Store, ra: float, dec: float, radius_arcsec: float, start_
     The date window (``start_jd``..``stop_jd``) applies, as in Fink, to the object's first
     detection (``i:jdstarthist``). Ties go to the alert read first (key order).
     """
-    _, data, sep = cone_columns(store, ra, dec, radius_arcsec / 3600, CONE_KEYS)
+    data, sep = cone_columns(store, ra, dec, radius_arcsec / 3600, CONE_KEYS)
     jd = np.asarray(data["i:jd"], dtype=float)
     first = np.asarray(pd.array(data["i:jdstarthist"], dtype="Float64").to_numpy(dtype=float, na_value=np.nan))
     first = np.where(np.isnan(first), jd, first)
