@@ -230,9 +230,10 @@ class FamilyCodec:
             if var_names:
                 lens = records[_LENS].reshape(len(idx), nvar).astype(np.int64)
                 ends = start + size + 4 * nvar + np.cumsum(lens, axis=1)
+                rows = [blobs[i] for i in idx]
                 for name in var_names:
                     j = plan.var_names.index(name)
-                    dec, rows = plan.var_dec[j], [blobs[i] for i in idx]
+                    dec = plan.var_dec[j]
                     b_j, e_j = (ends[:, j] - lens[:, j]).tolist(), ends[:, j].tolist()
                     if dec is _from_text:
                         var_cols.append([blob[b:e].decode("utf-8") for blob, b, e in zip(rows, b_j, e_j)])

@@ -49,16 +49,20 @@ class EmbeddedTable(Table):
                 out.update(self.layout.codecs[family].decode(blob, None if wanted is None else wanted[family]))
         return out
 
-    def _get(self, keys, wanted):
-        families, cols = self._select(wanted)
-        found = {}
+    def _by_keys(self, keys: list[bytes], cols: str):
+        """``(key, *family blobs)`` of the rows of ``keys`` that exist, 500 keys per query."""
         for i in range(0, len(keys), 500):
             chunk = keys[i:i + 500]
             sql = f"SELECT k, {cols} FROM {self.sql_name} WHERE k IN ({','.join('?' * len(chunk))})"
-            for k, *blobs in self.store._execute(self, sql, chunk):
-                cells = self._decode(families, blobs, wanted)
-                if cells:
-                    found[k] = cells
+            yield from self.store._execute(self, sql, chunk)
+
+    def _get(self, keys, wanted):
+        families, cols = self._select(wanted)
+        found = {}
+        for k, *blobs in self._by_keys(keys, cols):
+            cells = self._decode(families, blobs, wanted)
+            if cells:
+                found[k] = cells
         return [(k.decode("utf-8"), found[k]) for k in keys if k in found]
 
     def rows_columns(self, rows, columns=None):
@@ -67,11 +71,7 @@ class EmbeddedTable(Table):
             return super().rows_columns(rows, columns)  # single columns: the row path's semantics
         keys = [_key(r) for r in rows]
         families, cols = self._select(wanted)
-        blobs = {}
-        for i in range(0, len(keys), 500):
-            chunk = keys[i:i + 500]
-            sql = f"SELECT k, {cols} FROM {self.sql_name} WHERE k IN ({','.join('?' * len(chunk))})"
-            blobs.update((k, rest) for k, *rest in self.store._execute(self, sql, chunk))
+        blobs = {k: rest for k, *rest in self._by_keys(keys, cols)}
         found = [k for k in keys if any(b is not None for b in blobs.get(k, ()))]
         return self._columns(found, [blobs[k] for k in found], families)
 

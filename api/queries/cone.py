@@ -22,59 +22,32 @@ def angular_distance(ra1, dec1, ra2, dec2) -> np.ndarray:
 CONE_KEYS = ["i:objectId", "i:candid", "i:ra", "i:dec", "i:jd", "i:jdstarthist"]
 
 
-def cone_hits(store: Store, ra: float, dec: float, radius_deg: float, names: list[str]):
-    """``(keys, rows, separations)`` of the alerts within ``radius_deg`` of (ra, dec): rows
-    are tuples of the index's ``names`` (i: columns, including i:ra and i:dec)."""
-    pixel = store.table("pixel")
-    advice = "narrow the cone (a smaller radius) or add a date window"
-    keys, values = [], []
-    for lo, hi in cone_ranges(ra, dec, radius_deg, store.schema.pixel_order):
-        check(advice)
-        for i, (key, row) in enumerate(pixel.scan_values(names, pixel.keys.prefix(lo), pixel.keys.prefix(hi),
-                                                         batch_size=5000)):
-            keys.append(key)
-            values.append(row)
-            if i % 2000 == 1999:
-                check(advice)
-    if not keys:
-        return [], [], np.array([])
-    ira, idec = names.index("i:ra"), names.index("i:dec")
-    sep = angular_distance(ra, dec, np.array([v[ira] for v in values], dtype=float),
-                           np.array([v[idec] for v in values], dtype=float))
-    inside = np.flatnonzero(sep <= radius_deg)
-    return [keys[i] for i in inside.tolist()], [values[i] for i in inside.tolist()], sep[inside]
-
-
 def cone_rows(store: Store, ra: float, dec: float, radius_deg: float) -> list[tuple[str, dict]]:
     """Index rows (every light column) of the alerts within ``radius_deg`` of (ra, dec)."""
-    pixel = store.table("pixel")
-    names = [f"i:{q}" for q in pixel.spec.families["i"].columns]
-    keys, values, sep = cone_hits(store, ra, dec, radius_deg, names)
-    found = dict(pixel.rows(keys, columns=["d"])) if keys else {}
-    out = []
-    for key, row, s in zip(keys, values, sep.tolist()):
-        cells = {n: v for n, v in zip(names, row) if v is not None}
-        cells.update(found.get(key, {}))
-        cells["v:separation_degree"] = s
-        out.append((key, cells))
-    return out
+    keys, _, sep = cone_columns(store, ra, dec, radius_deg, [], with_keys=True)
+    found = dict(store.table("pixel").rows(keys, columns=["i", "d"])) if keys else {}
+    return [(key, dict(found[key], **{"v:separation_degree": s})) for key, s in zip(keys, sep.tolist())
+            if key in found]  # (a row deleted since the scan is left out)
 
 
-def cone_columns(store: Store, ra: float, dec: float, radius_deg: float, names: list[str]):
-    """``({name: values}, separations)`` of the alerts within ``radius_deg`` of (ra, dec),
-    read column-wise from the sky index (``names`` of its i: family)."""
+def cone_columns(store: Store, ra: float, dec: float, radius_deg: float, names: list[str],
+                 with_keys: bool = False):
+    """``(keys, {name: values}, separations)`` of the alerts within ``radius_deg`` of
+    (ra, dec), read column-wise from the sky index (``names`` of its i: family); keys only
+    ``with_keys`` (else None)."""
     pixel = store.table("pixel")
     advice = "narrow the cone (a smaller radius) or add a date window"
     ranges = [(pixel.keys.prefix(lo), pixel.keys.prefix(hi))
               for lo, hi in cone_ranges(ra, dec, radius_deg, store.schema.pixel_order)]
     check(advice)
-    _, data = pixel.scan_ranges_columns(sorted(set(names) | {"i:ra", "i:dec"}), ranges,
-                                        on_batch=lambda: check(advice), keys=False)
+    keys, data = pixel.scan_ranges_columns(sorted(set(names) | {"i:ra", "i:dec"}), ranges,
+                                           on_batch=lambda: check(advice), keys=with_keys)
     if not len(data["i:ra"]):
-        return {name: np.array([]) for name in names}, np.array([])
+        return ([] if with_keys else None), {name: np.array([]) for name in names}, np.array([])
     sep = angular_distance(ra, dec, np.asarray(data["i:ra"], dtype=float), np.asarray(data["i:dec"], dtype=float))
     inside = np.flatnonzero(sep <= radius_deg)
-    return ({name: np.asarray(data[name], dtype=object if isinstance(data[name], list) else None)[inside]
+    return ([keys[i] for i in inside.tolist()] if with_keys else None,
+            {name: np.asarray(data[name], dtype=object if isinstance(data[name], list) else None)[inside]
              for name in names}, sep[inside])
 
 
@@ -85,7 +58,7 @@ def conesearch(store: Store, ra: float, dec: float, radius_arcsec: float, start_
     The date window (``start_jd``..``stop_jd``) applies, as in Fink, to the object's first
     detection (``i:jdstarthist``). Ties go to the alert read first (key order).
     """
-    data, sep = cone_columns(store, ra, dec, radius_arcsec / 3600, CONE_KEYS)
+    _, data, sep = cone_columns(store, ra, dec, radius_arcsec / 3600, CONE_KEYS)
     jd = np.asarray(data["i:jd"], dtype=float)
     first = np.asarray(pd.array(data["i:jdstarthist"], dtype="Float64").to_numpy(dtype=float, na_value=np.nan))
     first = np.where(np.isnan(first), jd, first)
