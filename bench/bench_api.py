@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.http_timing import QueryFailed, serve, stop, time_request  # noqa: E402
-from bench.report import machine, today, write_section  # noqa: E402
+from bench.report import machine, publish, today  # noqa: E402
 
 CENTER = (150.0, 30.0)
 TARGETS_MS = {"objects, 20-alert object": 10, "objects, 1,500-alert object": 150, "cone 5″": 10, "cone 1′": 20,
@@ -142,9 +142,7 @@ def main(argv=None) -> int:
         lines.append(f"| {name} | {rows:,} | {p50:,.1f} | {p95:,.1f} | {target if target else '—'}{mark} | "
                      f"{FINK_MS.get(name, '—')} |")
     text = "\n".join(lines)
-    print(text)
-    if not args.no_write_doc:
-        write_section("api", text)
+    publish("api", text, write=not args.no_write_doc)
     return 0
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.report import machine, today, write_section  # noqa: E402
+from bench.report import machine, publish, today  # noqa: E402
 from tests import test_science_groundtruth as gt  # noqa: E402
 
 
@@ -98,9 +98,7 @@ def main(argv=None) -> int:
         lines += ["", f"{int(np.sum(missed < -1e-3))} of the {len(missed)} events that miss score better at the "
                   "truth than at the fit: the optimiser stopped at a worse minimum there."]
     text = "\n".join(lines)
-    print(text)
-    if not args.no_write_doc:
-        write_section("groundtruth", text)
+    publish("groundtruth", text, write=not args.no_write_doc)
     return 0
 
 

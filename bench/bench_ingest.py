@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.report import machine, today, write_section  # noqa: E402
+from bench.report import machine, publish, today  # noqa: E402
 
 
 def simulate(out: Path, alerts: int, nights: int) -> Path:
@@ -79,9 +79,7 @@ def main(argv=None) -> int:
         f"{disk / n:,.0f} |", "",
         "Targets (2-core machine): ≥ 5,000 alerts/s sustained, within 3× of decode-only, RSS ≤ 1 GB.",
     ])
-    print(text)
-    if not args.no_write_doc:
-        write_section("ingest", text)
+    publish("ingest", text, write=not args.no_write_doc)
     return 0
 
 

@@ -47,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 from bench.bench_api import build_store, pick_queries  # noqa: E402
 from bench.http_timing import QueryFailed, quantiles, serve, stop, time_request  # noqa: E402
 from bench.peers.report import LABELS, report  # noqa: E402
-from bench.report import machine, today, write_section  # noqa: E402
+from bench.report import machine, publish, today  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 PLOT = ROOT / "docs" / "benchmarks_latency.png"
@@ -414,12 +414,8 @@ def write_report(run: dict, no_write_doc: bool = False) -> int:
     plot(results, plot_path, f"p50 latency vs store size ({run['date']}, {run['machine'].split(',')[0]})")
     text = report(results, run["ingest"], int(run["main_size"]), run["backends"], run["versions"], run["date"],
                   run["machine"])
-    print(text)
-    if no_write_doc:
-        log(f"plot: {plot_path}")
-    else:
-        write_section("peers", text)
-        log(f"wrote docs/benchmarks.md (section peers) and {PLOT.relative_to(ROOT)}")
+    publish("peers", text, write=not no_write_doc)
+    log(f"plot: {plot_path}" if no_write_doc else f"wrote docs/benchmarks.md (section peers) and {PLOT.relative_to(ROOT)}")
     return 0
 
 

@@ -83,10 +83,8 @@ def main(argv=None) -> int:
                          f"{r['wall']:.2f} | {r['rate']:,.0f} | {r['cpu']:.2f} |")
             print(lines[-1], file=sys.stderr, flush=True)
     body = "\n".join(lines)
-    print(body)
-    if a.write_doc:
-        from bench.report import write_section
-        write_section("simulator", body)
+    from bench.report import publish
+    publish("simulator", body, write=a.write_doc)
     return 0
 
 

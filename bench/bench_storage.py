@@ -22,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.report import machine, today, write_section  # noqa: E402
+from bench.report import machine, publish, today  # noqa: E402
 from settings import Config  # noqa: E402
 from store import open_store  # noqa: E402
 
@@ -149,9 +149,7 @@ def main(argv=None) -> int:
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
     text = markdown(results)
-    print(text)
-    if not args.no_write_doc:
-        write_section("storage", text)
+    publish("storage", text, write=not args.no_write_doc)
     return 0
 
 

@@ -38,3 +38,10 @@ def write_section(name: str, body: str, doc: Path = DOC) -> None:
     pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
     text = pattern.sub(lambda _m: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
     doc.write_text(text)
+
+
+def publish(name: str, body: str, write: bool = True) -> None:
+    """Print a benchmark's section and, if ``write``, put it in docs/benchmarks.md."""
+    print(body)
+    if write:
+        write_section(name, body)
