@@ -7,6 +7,7 @@ from __future__ import annotations
 from science.cutout_image import KERNELS, STRETCHES
 
 from .params import Endpoint, Param
+from .queries.trends import TRENDS
 
 MAX_OBJECTS = 1000
 MAX_RADIUS_ARCSEC = 18000
@@ -56,11 +57,17 @@ EXPLORER = Endpoint("explorer", "Fink's legacy search: by objectId, by cone, or 
 
 LATESTS = Endpoint("latests", "The newest alerts of a class", (
     Param("class", "string", "A class label: a Fink class (SN candidate, Early SN Ia candidate, ...), "
-                             "'(SIMBAD) <type>' or a bare SIMBAD type; see /api/v1/classes", required=True,
+                             "'(SIMBAD) <type>' or a bare SIMBAD type, '(TNS) <type>' (the latest alert of each "
+                             "object with that TNS class); see /api/v1/classes", required=True,
           example="Solar System MPC"),
     Param("n", "int", f"Number of alerts (at most {MAX_N})", 10, minimum=1, maximum=MAX_N),
     Param("startdate", "date", "Oldest date (UTC or JD)", "2019-11-01"),
     Param("stopdate", "date", "Newest date, exclusive (UTC or JD); default now"),
+    Param("color", "bool", "Add Fink's rate and colour columns, computed per object on the alerts returned: "
+                           "v:rate, v:sigma(rate), v:g-r, v:sigma(g-r), v:rate(g-r), v:sigma(rate(g-r))", False),
+    Param("trend", "choice", "Only alerts getting brighter (rising: d:mag_rate < 0 and a negative linear trend "
+                             "in the alert's band) or fainter (fading: both positive); low_state and "
+                             "new_low_state only with class (CTA) Blazar", choices=TRENDS),
     COLUMNS,
 ))
 
@@ -97,6 +104,13 @@ SCHEMA = Endpoint("schema", "Every column with its type and description, by fami
 STATISTICS = Endpoint("statistics", "One row per ingested night", (
     Param("date", "string", "YYYY, YYYYMM or YYYYMMDD; empty for every night", "", example="2023"),
     Param("columns", "list", "Columns to return (basic:raw, basic:sci, class:<label>...)"),
+    Param("schema", "bool", "Return the statistics table's column names instead of its rows", False),
+))
+ANOMALY = Endpoint("anomaly", "The most anomalous alerts (lowest d:anomaly_score) in a date window", (
+    Param("n", "int", f"Number of alerts (at most {MAX_N})", 10, minimum=1, maximum=MAX_N),
+    Param("start_date", "date", "Oldest date (UTC YYYY-MM-DD, or JD)", "2019-11-01", example="2019-11-01"),
+    Param("stop_date", "date", "Newest date, inclusive: the whole day (UTC YYYY-MM-DD, or JD); default now"),
+    COLUMNS,
 ))
 RANDOM = Endpoint("random", "Alerts drawn at random, reproducible with a seed", (
     Param("n", "int", "Number of alerts (at most 16)", required=True, minimum=1, maximum=16, example=5),
@@ -120,5 +134,5 @@ FIT_MULENS = Endpoint("fit/mulens", "Point-source point-lens microlensing fit (p
 FIT_SUPERNOVA = Endpoint("fit/supernova", "Bazin light-curve fit per band and g-r colour", (FIT_OBJECT,),
                          formats=("json",))
 
-ALL = (OBJECTS, CONESEARCH, EXPLORER, LATESTS, SSO, CUTOUTS, XMATCH, CLASSES, SCHEMA, STATISTICS, RANDOM, HEALTH, FIT_VARSTAR, FIT_MULENS,
+ALL = (OBJECTS, CONESEARCH, EXPLORER, LATESTS, SSO, CUTOUTS, XMATCH, CLASSES, SCHEMA, STATISTICS, ANOMALY, RANDOM, HEALTH, FIT_VARSTAR, FIT_MULENS,
        FIT_SUPERNOVA)
