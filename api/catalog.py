@@ -2,7 +2,7 @@
 
 As in Fink, RA/Dec may be degrees or sexagesimal (hours for RA: 12:34:56.7, 12h34m56.7s),
 and the optional time column a Julian Date, a Modified Julian Date or an ISO date
-(2023-10-18T05:00:00). Every problem is a 400 naming the column and the CSV line.
+(2023-10-18T05:00:00). Every problem is a 400 naming the column and the CSV row (line number).
 """
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def read_catalog(text: str, names: list[str]) -> tuple[pd.DataFrame, pd.DataFram
     bad = np.flatnonzero((sources["dec"].abs() > 90).to_numpy() | (sources["ra"] < 0).to_numpy()
                          | (sources["ra"] > 360).to_numpy())
     if len(bad):
-        raise ApiError(400, f"catalog line {int(bad[0]) + 2}: RA must be in [0, 360] and Dec in [-90, 90] degrees")
+        raise ApiError(400, f"catalog row {int(bad[0]) + 2}: RA must be in [0, 360] and Dec in [-90, 90] degrees")
     if len(names) == 4:
         sources["time"] = _times(catalog[names[3]], names[3])
     return catalog, sources
@@ -53,7 +53,7 @@ def _angles(column: pd.Series, name: str, hours: bool) -> np.ndarray:
         try:
             values[i] = parse_angle(param, column.iloc[i], hours=hours)
         except ApiError as exc:
-            raise ApiError(400, f"catalog line {i + 2}, column {name!r}: {exc.message.split(': ', 1)[-1]}") from None
+            raise ApiError(400, f"catalog row {i + 2}, column {name!r}: {exc.message.split(': ', 1)[-1]}") from None
     return values
 
 
@@ -65,11 +65,11 @@ def _times(column: pd.Series, name: str) -> np.ndarray:
         try:
             jd[i] = Time(text.replace("Z", ""), format="isot" if "T" in text else "iso", scale="utc").jd
         except ValueError:
-            raise ApiError(400, f"catalog line {i + 2}, column {name!r} = {text[:40]!r}: expected a Julian Date, "
+            raise ApiError(400, f"catalog row {i + 2}, column {name!r} = {text[:40]!r}: expected a Julian Date, "
                                 f"an MJD or an ISO date such as 2023-10-18T05:00:00") from None
     outside = np.flatnonzero((jd < 2_400_000) | (jd > 2_600_000))
     if len(outside):
         i = int(outside[0])
-        raise ApiError(400, f"catalog line {i + 2}, column {name!r} = {column.iloc[i]!r}: expected a Julian Date, "
+        raise ApiError(400, f"catalog row {i + 2}, column {name!r} = {column.iloc[i]!r}: expected a Julian Date, "
                             f"an MJD or an ISO date such as 2023-10-18T05:00:00")
     return jd
