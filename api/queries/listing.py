@@ -70,7 +70,9 @@ def latests(store: Store, label: str, n: int = 10, start_jd: float | None = None
     start = table.keys.prefix(part, start_jd) if start_jd is not None else prefix
     stop = table.keys.prefix(part, stop_jd) if stop_jd is not None else prefix[:-1] + chr(ord(table.keys.sep) + 1)
     page = n if trend is None else max(n, 100)
-    scan = table.scan(row_start=start, row_stop=stop, reverse=True, batch_size=min(page, 1000))
+    exact = trend is None and not grouped  # the first n index rows are the answer
+    scan = table.scan(row_start=start, row_stop=stop, reverse=True, limit=n if exact else None,
+                      batch_size=min(page, 1000))
     seen: set[str] = set()
     frames, kept = [], 0
     while kept < n:
