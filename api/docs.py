@@ -67,6 +67,8 @@ def _operation(ep: Endpoint, method: str) -> dict:
         responses["404"] = {"description": "No such object or alert",
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     op = {"summary": ep.summary, "operationId": f"{ep.name}_{method}", "responses": responses}
+    if ep.description:
+        op["description"] = ep.description
     if method in ("get", "delete"):
         op["parameters"] = [{"name": p.name, "in": "query", "required": p.required,
                              "description": p.description, "schema": _param_schema(p)} for p in params]
@@ -146,7 +148,7 @@ def docs_page():
     for ep in E.ALL:
         example = _example(ep)
         parts.append(f"<h2 id='{ep.name.replace('/', '-')}'>/api/v1/{ep.name}</h2><p>{html.escape(ep.summary)}. "
-                     f"Formats: {', '.join(ep.formats)}.</p><table><tr><th>parameter</th><th>kind</th>"
+                     f"{html.escape(ep.description)} Formats: {', '.join(ep.formats)}.</p><table><tr><th>parameter</th><th>kind</th>"
                      f"<th>default</th><th>description</th></tr>")
         for p in ep.params:
             req = " <b>(required)</b>" if p.required else ""

@@ -7,6 +7,7 @@ from __future__ import annotations
 from science.cutout_image import KERNELS, STRETCHES
 
 from .params import Endpoint, Param
+from .queries.trends import TRENDS
 
 MAX_OBJECTS = 1000
 MAX_RADIUS_ARCSEC = 18000
@@ -56,11 +57,17 @@ EXPLORER = Endpoint("explorer", "Fink's legacy search: by objectId, by cone, or 
 
 LATESTS = Endpoint("latests", "The newest alerts of a class", (
     Param("class", "string", "A class label: a Fink class (SN candidate, Early SN Ia candidate, ...), "
-                             "'(SIMBAD) <type>' or a bare SIMBAD type; see /api/v1/classes", required=True,
+                             "'(SIMBAD) <type>' or a bare SIMBAD type, '(TNS) <type>' (the latest alert of each "
+                             "object with that TNS class); see /api/v1/classes", required=True,
           example="Solar System MPC"),
     Param("n", "int", f"Number of alerts (at most {MAX_N})", 10, minimum=1, maximum=MAX_N),
     Param("startdate", "date", "Oldest date (UTC or JD)", "2019-11-01"),
     Param("stopdate", "date", "Newest date, exclusive (UTC or JD); default now"),
+    Param("color", "bool", "Add Fink's rate and colour columns, computed per object on the alerts returned: "
+                           "v:rate, v:sigma(rate), v:g-r, v:sigma(g-r), v:rate(g-r), v:sigma(rate(g-r))", False),
+    Param("trend", "choice", "Only alerts getting brighter (rising: d:mag_rate < 0 and a negative linear trend "
+                             "in the alert's band) or fainter (fading: both positive); low_state and "
+                             "new_low_state only with class (CTA) Blazar", choices=TRENDS),
     COLUMNS,
 ))
 
@@ -81,10 +88,14 @@ CUTOUTS = Endpoint("cutouts", "One cutout of an alert, as PNG, FITS or array", (
     Param("convolution_kernel", "choice", "PNG: smoothing kernel", None, choices=KERNELS),
 ), formats=("png", "fits", "array"))
 
-XMATCH = Endpoint("xmatch", "Cross-match a catalogue with the alerts", (
+XMATCH = Endpoint("xmatch", "Cross-match a catalogue with the alerts", description=(
+    "Each row is a catalogue row that matched (every column of the catalogue, names as sent, first) "
+    "followed by the latest alert of a matching object (its columns, and v:separation_degree); "
+    "catalogue rows without a match are left out, as Fink leaves them out."), params=(
     Param("catalog", "string", f"CSV text with a header line, at most {MAX_XMATCH_ROWS} rows", required=True,
           max_length=5_000_000, example="RA,Dec,ID\n3.38,52.69,a"),
-    Param("header", "list", "Names of the RA, Dec and ID columns (and optional time, JD) in the catalogue",
+    Param("header", "list", "Names of the RA, Dec and ID columns, and optionally a time column, in the catalogue. "
+                            "RA/Dec in degrees or sexagesimal; time as JD, MJD or ISO (2023-10-18T05:00:00)",
           required=True, example="RA,Dec,ID"),
     Param("radius", "float", f"Match radius in arcseconds (at most {MAX_RADIUS_ARCSEC})", 1.5, minimum=0,
           maximum=MAX_RADIUS_ARCSEC),
@@ -92,11 +103,27 @@ XMATCH = Endpoint("xmatch", "Cross-match a catalogue with the alerts", (
     COLUMNS,
 ))
 
-CLASSES = Endpoint("classes", "Known class labels, grouped", (), formats=("json",))
-SCHEMA = Endpoint("schema", "Every column with its type and description, by family", (), formats=("json",))
-STATISTICS = Endpoint("statistics", "One row per ingested night", (
+CLASSES = Endpoint("classes", "Known class labels, grouped", (), formats=("json",), description=(
+    "Fink's keys: 'Fink classifiers', 'Cross-match with TNS' ('(TNS) <type>' labels) and 'Cross-match with "
+    "SIMBAD (see http://simbad.u-strasbg.fr/simbad/sim-display?data=otypes)' ('(SIMBAD) <type>' labels, the "
+    "types seen so far). Every label is accepted by latests and random."))
+SCHEMA = Endpoint("schema", "Every column with its type and description, by family", (), formats=("json",),
+                  description=("Fink's keys ('ZTF original fields (i:)', 'ZTF original cutouts (b:)', 'Fink science "
+                               "module outputs (d:)', 'Fink on-the-fly added values (v:)'), each mapping a column "
+                               "name without its family prefix to {type, doc, description}."))
+STATISTICS = Endpoint("statistics", "One row per ingested night", description=(
+    "With schema=true, one row per column of the statistics table: {\"schema\": \"basic:sci\"}..."), params=(
     Param("date", "string", "YYYY, YYYYMM or YYYYMMDD; empty for every night", "", example="2023"),
     Param("columns", "list", "Columns to return (basic:raw, basic:sci, class:<label>...)"),
+    Param("schema", "bool", "Return the statistics table's column names instead of its rows", False),
+))
+ANOMALY = Endpoint("anomaly", "The most anomalous alerts (lowest d:anomaly_score) in a date window", description=(
+    "Alerts carrying an anomaly score (Fink's added value) ranked by it, most anomalous first; "
+    "parameters as Fink's (n, start_date, stop_date)."), params=(
+    Param("n", "int", f"Number of alerts (at most {MAX_N})", 10, minimum=1, maximum=MAX_N),
+    Param("start_date", "date", "Oldest date (UTC YYYY-MM-DD, or JD)", "2019-11-01", example="2019-11-01"),
+    Param("stop_date", "date", "Newest date, inclusive: the whole day (UTC YYYY-MM-DD, or JD); default now"),
+    COLUMNS,
 ))
 RANDOM = Endpoint("random", "Alerts drawn at random, reproducible with a seed", (
     Param("n", "int", "Number of alerts (at most 16)", required=True, minimum=1, maximum=16, example=5),
@@ -120,5 +147,5 @@ FIT_MULENS = Endpoint("fit/mulens", "Point-source point-lens microlensing fit (p
 FIT_SUPERNOVA = Endpoint("fit/supernova", "Bazin light-curve fit per band and g-r colour", (FIT_OBJECT,),
                          formats=("json",))
 
-ALL = (OBJECTS, CONESEARCH, EXPLORER, LATESTS, SSO, CUTOUTS, XMATCH, CLASSES, SCHEMA, STATISTICS, RANDOM, HEALTH, FIT_VARSTAR, FIT_MULENS,
+ALL = (OBJECTS, CONESEARCH, EXPLORER, LATESTS, SSO, CUTOUTS, XMATCH, CLASSES, SCHEMA, STATISTICS, ANOMALY, RANDOM, HEALTH, FIT_VARSTAR, FIT_MULENS,
        FIT_SUPERNOVA)

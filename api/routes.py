@@ -4,19 +4,17 @@ Every route answers GET (query string) and POST (JSON body) with the same parame
 """
 from __future__ import annotations
 
-import io
 import json
 
-import numpy as np
 import pandas as pd
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from science.classification import simbad_type
 from science.cutout_image import known_colormap, to_png
 
 from . import endpoints as E
 from . import queries as q
 from .access import current_store
+from .catalog import read_catalog
 from .errors import ApiError
 from .params import Endpoint, parse
 from .render import respond
@@ -120,17 +118,16 @@ def explorer(v):
     return q.conesearch(store, v["ra"], v["dec"], v["radius"], n=v["n"], columns=v["columns"])
 
 
-def class_label(text: str) -> str:
-    """Fink's spellings of a class → the label the class index holds."""
-    if text.startswith("(SIMBAD) "):
-        return simbad_type(text)
-    return text
-
-
 @route(E.LATESTS)
 def latests(v):
     start, stop = _window(v)
-    return q.latests(current_store(), class_label(v["class"]), v["n"], start, stop, v["columns"])
+    trend = v["trend"]
+    if trend in q.BLAZAR_TRENDS:
+        if v["class"] != q.BLAZAR_CLASS:
+            raise ApiError(400, f"trend {trend!r} is only for class {q.BLAZAR_CLASS!r}; "
+                                f"class {v['class']!r} accepts trend rising or fading")
+        return pd.DataFrame()  # Nocturne holds no CTA blazar states: no alert is in one
+    return q.latests(current_store(), v["class"], v["n"], start, stop, v["columns"], trend=trend, color=v["color"])
 
 
 @route(E.SSO)
@@ -141,26 +138,8 @@ def sso(v):
 
 @route(E.XMATCH)
 def xmatch(v):
-    try:
-        catalog = pd.read_csv(io.StringIO(v["catalog"]))
-    except (ValueError, pd.errors.ParserError) as exc:
-        raise ApiError(400, f"parameter 'catalog' is not CSV text with a header line: {exc}") from None
-    names = v["header"]
-    if not 3 <= len(names) <= 4:
-        raise ApiError(400, "parameter 'header' names the RA, Dec and ID columns (and optionally a time column)")
-    missing = [n for n in names if n not in catalog.columns]
-    if missing:
-        raise ApiError(400, f"catalog has no column(s) {', '.join(missing)}; it has {', '.join(catalog.columns[:10])}")
-    if len(catalog) > E.MAX_XMATCH_ROWS:
-        raise ApiError(413, f"catalog has {len(catalog)} rows; at most {E.MAX_XMATCH_ROWS} per request")
-    sources = catalog[names].copy()
-    sources.columns = ["ra", "dec", "id", "time"][:len(names)]
-    for col in ("ra", "dec") + (("time",) if len(names) == 4 else ()):
-        sources[col] = pd.to_numeric(sources[col], errors="coerce")
-    bad = sources[~np.isfinite(sources["ra"]) | ~np.isfinite(sources["dec"]) | (sources["dec"].abs() > 90)]
-    if len(bad):
-        raise ApiError(400, f"catalog row {int(bad.index[0]) + 2}: RA/Dec must be numbers in degrees")
-    return q.xmatch(current_store(), sources, v["radius"], v["window"], v["columns"])
+    catalog, sources = read_catalog(v["catalog"], v["header"])
+    return q.xmatch_catalog(current_store(), catalog, sources, v["radius"], v["window"], v["columns"])
 
 
 @route(E.CUTOUTS)
@@ -209,13 +188,24 @@ def statistics(v):
     date = v["date"]
     if date and not (date.isdigit() and len(date) in (4, 6, 8)):
         raise ApiError(400, f"parameter 'date' = {date!r} is invalid: expected YYYY, YYYYMM or YYYYMMDD")
+    if v["schema"]:
+        return q.statistics_schema(current_store())
     return q.statistics(current_store(), date, v["columns"])
+
+
+@route(E.ANOMALY)
+def anomaly(v):
+    start, stop = v["start_date"], v["stop_date"]
+    if stop is not None:
+        stop += 1  # Fink: the stop date's whole day is included
+    if start is not None and stop is not None and stop <= start:
+        return pd.DataFrame()
+    return q.anomalies(current_store(), v["n"], start, stop, v["columns"])
 
 
 @route(E.RANDOM)
 def random(v):
-    label = class_label(v["class"]) if v["class"] else None
-    return q.random_alerts(current_store(), v["n"], v["seed"], label, v["columns"])
+    return q.random_alerts(current_store(), v["n"], v["seed"], v["class"] or None, v["columns"])
 
 
 @route(E.HEALTH)

@@ -33,7 +33,7 @@ from .readers import input_files
 log = logging.getLogger("nocturne.ingest")
 SEEN_LIMIT = 2_000_000
 FILTERS = {1: "n_g", 2: "n_r", 3: "n_i"}
-WRITE_TABLES = ("main", "jd", "pixel", "class", "ssnamenr", "upper", "uppervalid")
+WRITE_TABLES = ("main", "jd", "pixel", "class", "tns", "anomaly", "ssnamenr", "upper", "uppervalid")
 
 
 @dataclass

@@ -75,7 +75,7 @@ class Preparer:
         self.order = schema.pixel_order
         store = encoder_store(config, schema)
         self.tables = {name: store.table(name) for name in
-                       ("main", "jd", "pixel", "class", "ssnamenr", "upper", "uppervalid")}
+                       ("main", "jd", "pixel", "class", "tns", "anomaly", "ssnamenr", "upper", "uppervalid")}
 
     def run(self, files: list[Path]) -> Prepared:
         out = Prepared()

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 
 from hbase_schema import Schema
-from science.classification import classify
+from science.classification import classify, tns_type
 from store.keys import RowKey
 
 ROOT_FIELDS = ("objectId", "schemavsn", "publisher")
@@ -32,6 +32,8 @@ class AlertRows:
     main: tuple
     light: dict
     ssnamenr: str | None
+    tns: str | None = None
+    anomaly: dict | None = None
     upper: list = field(default_factory=list)
     badquality: list = field(default_factory=list)
 
@@ -46,6 +48,7 @@ class RowBuilder:
         self.cand_cols = [(q, f"i:{q}") for q in main.families["i"].columns if q not in ROOT_FIELDS]
         self.added = [(q, f"d:{q}", c.default, c.type) for q, c in main.families["d"].columns.items()
                       if q != "classification"]
+        self.anomaly_cols = [f"{f}:{q}" for f, fam in schema.table("anomaly").families.items() for q in fam.columns]
         light = schema.table("jd")
         self.light_cols = [f"{f}:{q}" for f, fam in light.families.items() for q in fam.columns]
         self.upper_cols = [(q, f"i:{q}") for q in schema.table("upper").families["i"].columns if q != "objectId"]
@@ -85,7 +88,11 @@ class RowBuilder:
             main=(self.keys["main"].build(object_id, jd, candid), cells),
             light={c: cells[c] for c in self.light_cols if cells.get(c) is not None},
             ssnamenr=None if ssnamenr is None else str(ssnamenr),
+            tns=tns_type(cells.get("d:tnsclass")),
         )
+        score = cells.get("d:anomaly_score")
+        if isinstance(score, (int, float)) and math.isfinite(score):
+            rows.anomaly = {c: cells[c] for c in self.anomaly_cols}
         for prv in record.get("prv_candidates") or ():
             pjd = prv.get("jd")
             if pjd is None or not math.isfinite(pjd):
@@ -112,6 +119,10 @@ class RowBuilder:
         }
         if rows.ssnamenr is not None:
             out["ssnamenr"] = (k["ssnamenr"].build(rows.ssnamenr, jd, oid, candid), rows.light)
+        if rows.tns is not None:
+            out["tns"] = (k["tns"].build(rows.tns, jd, oid, candid), rows.light)
+        if rows.anomaly is not None:
+            out["anomaly"] = (k["anomaly"].build(jd, oid, candid), rows.anomaly)
         return out
 
 

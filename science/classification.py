@@ -29,6 +29,14 @@ SN_CANDIDATE = "SN candidate"
 UNKNOWN = "Unknown"
 FINK_CLASSES = (EARLY_SNIA, SN_CANDIDATE, KILONOVA, MICROLENSING, SOLAR_SYSTEM_MPC, SOLAR_SYSTEM_CANDIDATE, UNKNOWN)
 
+# The Transient Name Server's object types (its public taxonomy), as d:tnsclass holds them
+# after the "(TNS) " prefix; /api/v1/classes lists each as "(TNS) <type>".
+TNS_TYPES = ("AGN", "Afterglow", "CV", "FRB", "Galaxy", "ILRT", "Impostor-SN", "Kilonova", "LBV", "LRN",
+             "Light-Echo", "M dwarf", "Nova", "Other", "QSO", "SLSN-I", "SLSN-II", "SN", "SN I", "SN II",
+             "SN II-pec", "SN IIL", "SN IIP", "SN IIb", "SN IIn", "SN IIn-pec", "SN Ia", "SN Ia-91T-like",
+             "SN Ia-91bg-like", "SN Ia-CSM", "SN Ia-pec", "SN Iax[02cx-like]", "SN Ib", "SN Ib-Ca-rich",
+             "SN Ib-pec", "SN Ib/c", "SN Ibn", "SN Ic", "SN Ic-BL", "SN Ic-pec", "SN Icn", "TDE", "Varstar")
+
 # SIMBAD answers that do not contradict a new transient.
 TRANSIENT_FRIENDLY = {"Unknown", "Fail", "", "SN", "SN*", "Candidate_SN*", "Transient", "Supernova",
                       "galaxy", "Galaxy", "G", "EmG", "Seyfert", "Seyfert_1", "Seyfert_2", "BlueCompG",
@@ -40,6 +48,15 @@ def simbad_type(cdsxmatch) -> str:
     """The SIMBAD type of a ``cdsxmatch`` value, without Fink's "(SIMBAD) " prefix."""
     text = str(cdsxmatch or UNKNOWN).strip()
     return text[len("(SIMBAD) "):] if text.startswith("(SIMBAD) ") else text
+
+
+def tns_type(tnsclass) -> str | None:
+    """The TNS type of a ``d:tnsclass`` value ("(TNS) SN Ia" or "SN Ia" → "SN Ia"), None
+    when the object has no TNS class."""
+    text = str(tnsclass or "").strip()
+    if text.startswith("(TNS) "):
+        text = text[len("(TNS) "):].strip()
+    return None if text in ("", UNKNOWN, "nan", "None", "null") else text
 
 
 def _score(values: dict, name: str) -> float:

@@ -203,18 +203,20 @@ def test_xmatch_finds_each_source(api):
     lines = ["RA,Dec,ID"] + [f"{_position(o)[0]},{_position(o)[1]},{o}" for o in picks] + ["10.0,-20.0,nothing"]
     got = rows(api.post("/api/v1/xmatch", json={"catalog": "\n".join(lines), "header": "RA,Dec,ID", "radius": 1.5,
                                                 "columns": "i:objectId"}))
-    matched = {(r["id_in"], r["i:objectId"]) for r in got}
+    matched = {(r["ID"], r["i:objectId"]) for r in got}
     for o in picks:
         assert (o, o) in matched
-    assert not [r for r in got if r["id_in"] == "nothing"]
+    assert not [r for r in got if r["ID"] == "nothing"]
+    assert all({"RA", "Dec", "ID", "i:objectId", "v:separation_degree"} <= set(r) for r in got)
 
 
 def test_classes_schema_statistics_random_health(api):
     classes = rows(api.get("/api/v1/classes"))
     assert "SN candidate" in classes["Fink classifiers"]
     schema = rows(api.get("/api/v1/schema"))
-    flat = {name: spec for group in schema.values() for name, spec in group.items()}
-    assert flat["i:magpsf"]["type"] == "float32" and flat["v:classification"]["description"]
+    fields = schema["ZTF original fields (i:)"]
+    assert fields["magpsf"]["type"] == "float32" and fields["magpsf"]["doc"]
+    assert schema["Fink on-the-fly added values (v:)"]["classification"]["description"]
     assert rows(api.get("/api/v1/columns")) == schema
     stats = rows(api.get("/api/v1/statistics", query_string={"date": "20231018"}))
     assert len(stats) == 1 and stats[0]["basic:sci"] == 561

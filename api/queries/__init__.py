@@ -4,15 +4,17 @@ Each takes an open :class:`store.Store` and plain parameters, and returns a pand
 DataFrame (or plain data) with Fink's column names. No Flask, no Dash here.
 """
 from .budget import QueryTooLarge, time_budget
-from .cone import angular_distance, cone_rows, conesearch, xmatch
+from .cone import angular_distance, cone_rows, conesearch, xmatch, xmatch_catalog
 from .cutouts import KINDS as CUTOUT_KINDS, decode_stamp, find_alert, fits_bytes
 from .fits import fit, lightcurve
 from .frame import V_COLUMNS, column_types, to_frame
-from .listing import full_rows, latests, random_alerts, sso, time_window
+from .listing import anomalies, class_index, full_rows, latests, random_alerts, sso, time_window
 from .objects import alert_rows, object_ids_starting_with, objects
-from .stats import known_classes, schema_columns, statistics
+from .stats import known_classes, schema_columns, statistics, statistics_schema
+from .trends import BLAZAR_CLASS, BLAZAR_TRENDS, TRENDS
 
-__all__ = ["QueryTooLarge", "time_budget", "angular_distance", "cone_rows", "conesearch", "xmatch", "CUTOUT_KINDS", "decode_stamp",
+__all__ = ["QueryTooLarge", "time_budget", "angular_distance", "cone_rows", "conesearch", "xmatch", "xmatch_catalog", "CUTOUT_KINDS", "decode_stamp",
            "find_alert", "fits_bytes", "fit", "lightcurve", "V_COLUMNS", "column_types", "to_frame", "full_rows", "latests",
            "random_alerts", "sso", "time_window", "alert_rows", "object_ids_starting_with", "objects",
-           "known_classes", "schema_columns", "statistics"]
+           "known_classes", "schema_columns", "statistics", "statistics_schema", "anomalies", "class_index",
+           "BLAZAR_CLASS", "BLAZAR_TRENDS", "TRENDS"]

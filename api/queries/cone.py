@@ -101,6 +101,25 @@ def xmatch(store: Store, sources: pd.DataFrame, radius_arcsec: float, window_day
     return select(to_frame(matched), None if columns is None else ["id_in", "ra_in", "dec_in", *columns])
 
 
+SOURCE_CELLS = ("ra_in", "dec_in", "id_in", "time_in")
+
+
+def xmatch_catalog(store: Store, catalog: pd.DataFrame, sources: pd.DataFrame, radius_arcsec: float,
+                   window_days: float | None = None, columns: list[str] | None = None) -> pd.DataFrame:
+    """Fink's xmatch answer: each match is the user's catalogue row (every column, names as
+    given) followed by the matched alert's columns (``columns``, or all, and
+    ``v:separation_degree``). ``sources["id"]`` is the catalogue's row number; sources
+    without a match are left out, as Fink leaves them out."""
+    matches = xmatch(store, sources, radius_arcsec, window_days,
+                     None if columns is None else list(dict.fromkeys([*columns, "v:separation_degree"])))
+    if matches.empty:
+        return pd.DataFrame(columns=[*catalog.columns, *(columns or [])])
+    rows = pd.to_numeric(matches["id_in"]).to_numpy(int)
+    alert = matches.drop(columns=[c for c in (*SOURCE_CELLS, *catalog.columns) if c in matches.columns])
+    left = catalog.iloc[rows].reset_index(drop=True)
+    return pd.concat([left, alert.reset_index(drop=True)], axis=1)
+
+
 def _source_cells(src, has_time: bool) -> dict:
     cells = {"ra_in": float(src.ra), "dec_in": float(src.dec), "id_in": str(src.id)}
     if has_time:

@@ -19,6 +19,11 @@ V_COLUMNS = {
     "v:lapse": ("float64", "Days between the first detection and this alert"),
     "v:g-r": ("float64", "g - r colour of the object at this alert, from its nearest g and r detections within 1 day"),
     "v:separation_degree": ("float64", "Angular distance to the cone's centre [deg] (conesearch, xmatch)"),
+    "v:rate": ("float64", "latests with color: magnitude change per day since the previous returned alert in the same band"),
+    "v:sigma(rate)": ("float64", "latests with color: error of v:rate"),
+    "v:sigma(g-r)": ("float64", "latests with color: error of v:g-r"),
+    "v:rate(g-r)": ("float64", "latests with color: g - r change per day since the previous colour measurement"),
+    "v:sigma(rate(g-r))": ("float64", "latests with color: error of v:rate(g-r)"),
     "d:tag": ("string", "valid (an alert), upperlim (a non-detection) or badquality (objects with withupperlim)"),
 }
 

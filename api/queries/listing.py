@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import random as _random
 
+import numpy as np
 import pandas as pd
 
+from science.classification import simbad_type, tns_type
 from store import Store
 
+from .budget import check
 from .frame import columns_frame, select, to_frame
+from .trends import add_rates_and_colour, trend_mask
 
 
 def full_rows(store: Store, light: list[dict], keep=()) -> list[dict]:
@@ -40,15 +44,85 @@ def full_frame(store: Store, light: list[dict], keep=()) -> pd.DataFrame:
     return columns_frame(data)
 
 
+def class_index(label: str) -> tuple[str, str, bool]:
+    """Where a class label's alerts are indexed: ``(table, key part, one alert per object)``.
+
+    Fink's spellings: ``(TNS) <type>`` reads the TNS index (objects with that spectroscopic
+    class, latest alert of each, as Fink groups them); ``(SIMBAD) <type>`` and a bare label
+    read the class index (the classification rule's label, a SIMBAD type without prefix)."""
+    tns = tns_type(label) if label.startswith("(TNS) ") else None
+    if tns is not None:
+        return "tns", tns, True
+    return "class", simbad_type(label) if label.startswith("(SIMBAD) ") else label, False
+
+
 def latests(store: Store, label: str, n: int = 10, start_jd: float | None = None, stop_jd: float | None = None,
-            columns: list[str] | None = None) -> pd.DataFrame:
-    """The ``n`` newest alerts of class ``label`` with jd in [start_jd, stop_jd), newest first."""
-    table = store.table("class")
-    prefix = table.keys.prefix(label)
-    start = table.keys.prefix(label, start_jd) if start_jd is not None else prefix
-    stop = table.keys.prefix(label, stop_jd) if stop_jd is not None else prefix[:-1] + chr(ord(table.keys.sep) + 1)
-    rows = [cells for _, cells in table.scan(row_start=start, row_stop=stop, reverse=True, limit=n)]
-    return select(full_frame(store, rows), columns)
+            columns: list[str] | None = None, trend: str | None = None, color: bool = False) -> pd.DataFrame:
+    """The ``n`` newest alerts of class ``label`` with jd in [start_jd, stop_jd), newest first.
+
+    :param trend: keep only ``rising`` or ``fading`` alerts (see :func:`trends.trend_mask`);
+        the index is read page by page until ``n`` alerts pass.
+    :param color: add Fink's rate and colour columns (:func:`trends.add_rates_and_colour`).
+    """
+    name, part, grouped = class_index(label)
+    table = store.table(name)
+    prefix = table.keys.prefix(part)
+    start = table.keys.prefix(part, start_jd) if start_jd is not None else prefix
+    stop = table.keys.prefix(part, stop_jd) if stop_jd is not None else prefix[:-1] + chr(ord(table.keys.sep) + 1)
+    page = n if trend is None else max(n, 100)
+    exact = trend is None and not grouped  # the first n index rows are the answer
+    scan = table.scan(row_start=start, row_stop=stop, reverse=True, limit=n if exact else None,
+                      batch_size=min(page, 1000))
+    seen: set[str] = set()
+    frames, kept = [], 0
+    while kept < n:
+        light = []
+        for _, cells in scan:
+            if grouped and cells["i:objectId"] in seen:
+                continue
+            seen.add(cells["i:objectId"])
+            light.append(cells)
+            if len(light) == page:
+                break
+        if not light:
+            break
+        check("narrow the date window (startdate, stopdate) or ask for fewer alerts")
+        df = full_frame(store, light)
+        if trend is not None:
+            df = df[trend_mask(df, trend)]
+        frames.append(df.iloc[:n - kept])
+        kept += len(frames[-1])
+        if len(light) < page:
+            break
+    df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else (frames[0].reset_index(drop=True) if frames else to_frame([]))
+    if color:
+        df = add_rates_and_colour(df)
+    return select(df, columns)
+
+
+def anomalies(store: Store, n: int = 10, start_jd: float | None = None, stop_jd: float | None = None,
+              columns: list[str] | None = None) -> pd.DataFrame:
+    """The ``n`` alerts with the lowest anomaly score (``d:anomaly_score``: lower is more
+    anomalous) among those with jd in [start_jd, stop_jd), most anomalous first.
+
+    Reads only the scores of the anomaly index over the window (column-wise), then the ``n``
+    alerts kept from the main table."""
+    table = store.table("anomaly")
+    lo = table.keys.prefix(0.0 if start_jd is None else start_jd)
+    hi = table.keys.prefix(9_999_999.0 if stop_jd is None else stop_jd)
+    advice = "narrow the date window (start_date, stop_date)"
+    check(advice)
+    keys, data = table.scan_ranges_columns(["d:anomaly_score"], [(lo, hi)], on_batch=lambda: check(advice))
+    if not keys:
+        return select(to_frame([]), columns)
+    score = pd.to_numeric(pd.Series(data["d:anomaly_score"], dtype=object), errors="coerce").to_numpy(float)
+    score = np.where(np.isnan(score), np.inf, score)
+    order = np.lexsort((np.arange(len(score)), score))[:n]
+    light = []
+    for i in order.tolist():
+        parts = table.keys.parse(keys[i])
+        light.append({"i:objectId": parts["objectId"], "i:jd": parts["jd"], "i:candid": parts["candid"]})
+    return select(full_frame(store, light), columns)
 
 
 def time_window(store: Store, start_jd: float, stop_jd: float, n: int = 1000,
@@ -77,8 +151,11 @@ def random_alerts(store: Store, n: int, seed: int | None = None, label: str | No
     takes the first alert not yet drawn at or after it: a few short scans, whatever the
     store's size (alerts after a long gap are likelier: this is a sample, not a census).
     """
-    table = store.table("class" if label is not None else "jd")
-    parts = (label,) if label is not None else ()
+    if label is not None:
+        name, part, _ = class_index(label)
+        table, parts = store.table(name), (part,)
+    else:
+        table, parts = store.table("jd"), ()
     lo = table.keys.prefix(*parts) if parts else None
     hi = lo[:-1] + chr(ord(table.keys.sep) + 1) if lo else None
     first = next(table.scan(row_start=lo, row_stop=hi, columns=["i:jd"], limit=1), None)

@@ -4,10 +4,17 @@ from __future__ import annotations
 import pandas as pd
 
 from hbase_schema import get_schema
-from science.classification import FINK_CLASSES, simbad_type
+from science.classification import FINK_CLASSES, TNS_TYPES, simbad_type
 from store import Store
 
 from .frame import V_COLUMNS
+
+# Fink's top-level keys (/api/v1/classes and /api/v1/schema): scripts index the answers by them.
+FINK_GROUP = "Fink classifiers"
+TNS_GROUP = "Cross-match with TNS"
+SIMBAD_GROUP = "Cross-match with SIMBAD (see http://simbad.u-strasbg.fr/simbad/sim-display?data=otypes)"
+SCHEMA_GROUPS = {"i": "ZTF original fields (i:)", "b": "ZTF original cutouts (b:)",
+                 "d": "Fink science module outputs (d:)", "v": "Fink on-the-fly added values (v:)"}
 
 
 def statistics(store: Store, date: str = "", columns: list[str] | None = None) -> pd.DataFrame:
@@ -26,24 +33,47 @@ def statistics(store: Store, date: str = "", columns: list[str] | None = None) -
     return df
 
 
+def statistics_schema(store: Store) -> pd.DataFrame:
+    """The statistics table's column names, one row each (Fink's ``schema=True``): the
+    declared ``basic:`` columns and a ``class:<label>`` column per label counted so far."""
+    table = store.table("statistics")
+    basic = [c.name for c in get_schema().table("statistics").columns() if c.family == "basic"]
+    seen: set[str] = set()
+    for _, cells in table.scan(columns=["class"]):
+        seen.update(cells)
+    return pd.DataFrame({"schema": ["key:key", *basic, *sorted(seen)]})
+
+
 def known_classes(store: Store) -> dict[str, list[str]]:
-    """Class labels grouped as Fink groups them: Fink's own, SIMBAD types, TNS types seen."""
+    """Class labels as Fink groups and spells them: Fink's classes; every TNS type as
+    ``(TNS) <type>``; the SIMBAD types seen in the nightly statistics as ``(SIMBAD) <type>``.
+    Each of these labels is accepted by latests and random."""
     seen: set[str] = set()
     table = store.table("statistics")
     for _, cells in table.scan(columns=["class"]):
         seen.update(c.split(":", 1)[1] for c in cells)
-    simbad = sorted(simbad_type(c) for c in seen if c not in FINK_CLASSES and not c.startswith("(TNS) "))
-    tns = sorted(c for c in seen if c.startswith("(TNS) "))
-    return {"Fink classifiers": list(FINK_CLASSES), "Cross-match with SIMBAD": simbad,
-            "Cross-match with TNS": tns}
+    tns = {f"(TNS) {t}" for t in TNS_TYPES} | {c for c in seen if c.startswith("(TNS) ")}
+    simbad = {f"(SIMBAD) {simbad_type(c)}" for c in seen if c not in FINK_CLASSES and not c.startswith("(TNS) ")}
+    by_name = str.lower
+    return {FINK_GROUP: sorted(FINK_CLASSES, key=by_name), TNS_GROUP: sorted(tns, key=by_name),
+            SIMBAD_GROUP: sorted(simbad, key=by_name)}
 
 
 def schema_columns() -> dict[str, dict[str, dict]]:
-    """Every column of the main table and the computed ones, grouped by family."""
+    """Every column, grouped under Fink's keys (``"ZTF original fields (i:)"``...) and named
+    without the family prefix, as Fink's /api/v1/schema: ``{"type", "doc"}`` per column
+    (plus ``description``, the same text, for older Nocturne clients)."""
     main = get_schema().table("main")
-    groups = {}
+    groups: dict[str, dict[str, dict]] = {label: {} for label in SCHEMA_GROUPS.values()}
     for family in main.families.values():
-        groups[f"{family.name}: {family.description}"] = {
-            c.name: {"type": c.type, "description": c.description} for c in family.columns.values()}
-    groups["v: computed at query time"] = {k: {"type": t, "description": d} for k, (t, d) in V_COLUMNS.items()}
+        group = groups[SCHEMA_GROUPS[family.name]]
+        for c in family.columns.values():
+            group[c.qualifier] = _entry(c.type, c.description)
+    for name, (type_, text) in V_COLUMNS.items():
+        family, bare = name.split(":", 1)
+        groups[SCHEMA_GROUPS[family]][bare] = _entry(type_, text)
     return groups
+
+
+def _entry(type_: str, text: str) -> dict:
+    return {"type": type_, "doc": text, "description": text}
