@@ -133,12 +133,6 @@ def latests(v):
     return q.latests(current_store(), class_label(v["class"]), v["n"], start, stop, v["columns"])
 
 
-@route(E.SSO)
-def sso(v):
-    names = [n.strip().replace(" ", "") for n in v["n_or_d"]]
-    return q.sso(current_store(), names, v["columns"])
-
-
 @route(E.XMATCH)
 def xmatch(v):
     try:
