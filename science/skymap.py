@@ -59,8 +59,10 @@ def read_skymap(data: bytes) -> Skymap:
     if len(raw) > MAX_FITS_BYTES:
         raise SkymapError(f"the map is larger than {MAX_FITS_BYTES // 2**20} MB once decompressed")
     try:
-        with warnings.catch_warnings(), fits.open(io.BytesIO(raw), memmap=False) as hdul:
-            warnings.simplefilter("ignore")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # astropy's verify warnings on damaged files: we answer with the error
+            hdul = fits.open(io.BytesIO(raw), memmap=False)
+        with hdul:
             hdu = next((h for h in hdul[1:] if isinstance(h, fits.BinTableHDU)), None)
             if hdu is None:
                 raise SkymapError("the FITS file has no binary table extension holding the map")

@@ -39,7 +39,7 @@ def skymap_alerts(store: Store, skymap: Skymap, credible_level: float, event_jd:
     else:
         table = store.table("jd")
         check(ADVICE)
-        _, data = table.scan_ranges_columns(LIGHT, [(table.keys.prefix(start), table.keys.prefix(stop + 1e-7))],
+        _, data = table.scan_ranges_columns(LIGHT, [(table.keys.prefix(start), table.keys.prefix(stop + 2e-7))],
                                             on_batch=lambda: check(ADVICE), keys=False)
     jd = np.asarray(data["i:jd"], dtype=float)
     if not len(jd):
@@ -53,7 +53,9 @@ def skymap_alerts(store: Store, skymap: Skymap, credible_level: float, event_jd:
     if not len(idx):
         return pd.DataFrame()
     oids = np.asarray(data["i:objectId"], dtype=object)[idx]
-    newest = pd.DataFrame({"oid": oids, "jd": jd[idx], "i": idx}).sort_values(["jd", "i"], ascending=False)
+    candids = np.asarray(data["i:candid"], dtype=object)[idx]
+    newest = pd.DataFrame({"oid": oids, "jd": jd[idx], "candid": candids, "i": idx}).sort_values(
+        ["jd", "oid", "candid"], ascending=[False, True, False])  # newest first; ties in a fixed order
     chosen = newest.drop_duplicates("oid")["i"].tolist()
     light = [{"i:objectId": data["i:objectId"][i], "i:jd": float(jd[i]), "i:candid": data["i:candid"][i]} for i in chosen]
     table = store.table("jd")
