@@ -420,3 +420,14 @@ def test_skymap_encodings_give_one_region():
     inside_flat = contains(d1, p1, lon.deg, lat.deg)
     inside_multi = contains(dm, pm, lon.deg, lat.deg)
     assert (inside_flat != inside_multi).sum() <= 0.01 * inside_flat.sum()  # ties at the edge may flip
+
+
+def test_fink_compat_new_endpoints_are_in_the_spec(api):
+    spec = api.get("/api/v1/openapi.json").get_json()
+    for name, params in {"sso": {"withEphem", "withResiduals", "withcutouts", "cutout-kind"},
+                         "resolver": {"resolver", "name", "reverse", "nmax"},
+                         "tracklet": {"id", "date", "columns"},
+                         "skymap": {"bayestar", "event_name", "credible_level", "n_day_before", "n_day_after"}}.items():
+        ops = spec["paths"][f"/api/v1/{name}"]
+        assert {"get", "post"} <= set(ops), name
+        assert params <= {p["name"] for p in ops["get"]["parameters"]}, name
