@@ -16,6 +16,7 @@ def init_api(app: Flask) -> None:
     from .auth import init_auth
     from .docs import docs_bp
     from .guard import init_guard
+    from . import routes_lookup  # noqa: F401  (registers sso, resolver, tracklet, skymap on bp)
     from .routes import bp
 
     if not app.config.get("MAX_CONTENT_LENGTH"):

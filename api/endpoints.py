@@ -71,9 +71,55 @@ LATESTS = Endpoint("latests", "The newest alerts of a class", (
     COLUMNS,
 ))
 
-SSO = Endpoint("sso", "Every alert of solar-system objects", (
-    Param("n_or_d", "list", "MPC number(s) or designation(s), comma-separated", required=True, example="8467"),
+SSO = Endpoint("sso", "Every alert of solar-system objects, with sso_name and sso_number", (
+    Param("n_or_d", "list", "MPC number(s) or provisional designation(s) (8467, 2010 JO69, 10P), comma-separated; "
+                            "names such as Phaethon need an online resolver and are refused", required=True,
+          example="8467"),
+    Param("withEphem", "bool", "Add ephemerides from IMCCE's Miriade: needs that online service, which this server "
+                               "cannot reach, so true is refused (400); false works", False),
+    Param("withResiduals", "bool", "Add sHG1G2 phase-curve residuals: they need Miriade's phase angles and distances, "
+                                   "which this server cannot reach, so true is refused (400); false works", False),
+    Param("withcutouts", "bool", "Add the cutouts as 2-D arrays in b:cutout<Kind>_stampData", False),
+    Param("cutout-kind", "choice", "Which cutouts with withcutouts (All: the three)", "Science",
+          choices=("Science", "Template", "Difference", "All")),
     COLUMNS,
+))
+
+MAX_RESOLVER = 100_000
+RESOLVER = Endpoint("resolver", "Names of objects, and objects of names (Fink's resolver), from the names held here", (
+    Param("resolver", "choice", "tns: internal names given to objects (annotations); simbad: reverse only (an "
+                                "objectId's SIMBAD cross-match); ssodnet: solar-system numbers and designations",
+          required=True, choices=("tns", "simbad", "ssodnet"), example="tns"),
+    Param("name", "string", "The name to resolve (a prefix, any case; empty with tns: every name); with reverse, "
+                            "a ZTF objectId", "", example="SN 2023", max_length=200),
+    Param("name_or_id", "string", "Same as name (the newer spelling of Fink's API)", max_length=200),
+    Param("reverse", "bool", "Resolve a ZTF objectId into its names instead", False),
+    Param("nmax", "int", f"Maximum number of matches (at most {MAX_RESOLVER})", 10, minimum=1, maximum=MAX_RESOLVER),
+))
+
+TRACKLET = Endpoint("tracklet", "Alerts of fast-moving-object tracklets (satellites, debris), by id or by date", (
+    Param("id", "string", "A tracklet id TRCK_YYYYMMDD_HHMMSS_NN, or its start (TRCK_YYYYMMDD, TRCK_YYYYMMDD_hh...)",
+          example="TRCK_20211022_091949_00", max_length=64),
+    Param("date", "string", "The exposure's UTC time, as precise as wanted: YYYY-MM-DD, YYYY-MM-DD hh, "
+                            "YYYY-MM-DD hh:mm:ss (used when id is not given)", example="2021-10-22 09:19",
+          max_length=64),
+    COLUMNS,
+))
+
+MAX_SKYMAP_BYTES = 64 * 1024 * 1024
+SKYMAP = Endpoint("skymap", "The latest alert of each object inside a gravitational-wave credible region, "
+                            "around the event's time", (
+    Param("bayestar", "string", "The HEALPix probability map (bayestar.fits.gz, flat or multi-order; gzipped or "
+                                "plain FITS): as Python's str() of its bytes (what Fink's clients send), or base64. "
+                                "A multipart upload may send it as the file 'file' or 'bayestar' instead",
+          max_length=MAX_SKYMAP_BYTES),
+    Param("event_name", "string", "A GraceDB event name: needs GraceDB, which this server cannot reach, so it is "
+                                  "refused (400); download the map and send it as bayestar", max_length=100),
+    Param("credible_level", "float", "Credible level of the region (0 to 1): 0.9 is the 90% region", required=True,
+          minimum=0, maximum=1, example=0.9),
+    Param("n_day_before", "float", "Days before the event (DATE-OBS) to search (at most 7)", 1.0, minimum=0, maximum=7),
+    Param("n_day_after", "float", "Days after the event to search (at most 14); also the longest an object may have "
+                                  "been known before its alert", 6.0, minimum=0, maximum=14),
 ))
 
 CUTOUTS = Endpoint("cutouts", "One cutout of an alert, as PNG, FITS or array", (
@@ -147,5 +193,6 @@ FIT_MULENS = Endpoint("fit/mulens", "Point-source point-lens microlensing fit (p
 FIT_SUPERNOVA = Endpoint("fit/supernova", "Bazin light-curve fit per band and g-r colour", (FIT_OBJECT,),
                          formats=("json",))
 
-ALL = (OBJECTS, CONESEARCH, EXPLORER, LATESTS, SSO, CUTOUTS, XMATCH, CLASSES, SCHEMA, STATISTICS, ANOMALY, RANDOM, HEALTH, FIT_VARSTAR, FIT_MULENS,
+ALL = (OBJECTS, CONESEARCH, EXPLORER, LATESTS, SSO, RESOLVER, TRACKLET, SKYMAP, CUTOUTS, XMATCH, CLASSES, SCHEMA,
+       STATISTICS, ANOMALY, RANDOM, HEALTH, FIT_VARSTAR, FIT_MULENS,
        FIT_SUPERNOVA)

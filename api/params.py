@@ -114,6 +114,8 @@ def _convert(p: Param, value):
         items = [str(x).strip() for x in items if str(x).strip()]
         if not items:
             _fail(p, value, "a comma-separated list")
+        if kind == "columns" and items == ["*"]:
+            return None  # Fink's spelling of "every column"
         if kind == "columns":
             from api.queries import column_types
             known = column_types()

@@ -130,12 +130,6 @@ def latests(v):
     return q.latests(current_store(), v["class"], v["n"], start, stop, v["columns"], trend=trend, color=v["color"])
 
 
-@route(E.SSO)
-def sso(v):
-    names = [n.strip().replace(" ", "") for n in v["n_or_d"]]
-    return q.sso(current_store(), names, v["columns"])
-
-
 @route(E.XMATCH)
 def xmatch(v):
     catalog, sources = read_catalog(v["catalog"], v["header"])
