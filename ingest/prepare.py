@@ -105,10 +105,11 @@ class Preparer:
     def _check(packet: Packet) -> tuple[str | None, str | None]:
         if packet.error:
             return packet.error, None
-        reason = problem(packet.record)
+        reason = problem(packet.record, check_types=not packet.clean, typed=packet.typed)
         if not reason:
             return None, None
-        jd = (packet.record.get("candidate") or {}).get("jd") if isinstance(packet.record, dict) else None
+        candidate = packet.record.get("candidate") if isinstance(packet.record, dict) else None
+        jd = candidate.get("jd") if isinstance(candidate, dict) else None
         return reason, night_of(jd) if isinstance(jd, float) and 2415020 < jd < 2488070 else None
 
     def _encode(self, rows, pixel: int) -> Alert:
