@@ -87,6 +87,8 @@ class RowBuilder:
             ssnamenr=None if ssnamenr is None else str(ssnamenr),
         )
         for prv in record.get("prv_candidates") or ():
+            if prv is None:  # Spark's schemas allow null items; they carry nothing
+                continue
             pjd = prv.get("jd")
             if pjd is None or not math.isfinite(pjd):
                 continue
