@@ -64,7 +64,8 @@ def _operation(ep: Endpoint, method: str) -> dict:
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
     }
     if ep.name in ("objects", "cutouts") or ep.name.startswith("fit/"):
-        responses["404"] = {"description": "No such object or alert",
+        responses["404"] = {"description": "No such object or alert" + (
+                                ", or the cutout is absent or damaged in the store" if ep.name == "cutouts" else ""),
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     op = {"summary": ep.summary, "operationId": f"{ep.name}_{method}", "responses": responses}
     if ep.description:

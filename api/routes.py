@@ -153,18 +153,29 @@ def cutouts(v):
     blobs = {k: cells.get(f"b:cutout{k}_stampData") for k in kinds}
     if any(b is None for b in blobs.values()):
         raise ApiError(404, f"alert {cells['i:candid']} has no {', '.join(k for k, b in blobs.items() if b is None)} cutout")
+    candid = cells["i:candid"]
     if fmt == "array":
-        return jsonify({f"b:cutout{k}_stampData": q.decode_stamp(b).tolist() for k, b in blobs.items()})
+        return jsonify({f"b:cutout{k}_stampData": _stamp(q.decode_stamp, b, k, candid).tolist()
+                        for k, b in blobs.items()})
     kind, blob = next(iter(blobs.items()))
-    name = f"{v['objectId']}_{cells['i:candid']}_{kind}"
+    name = f"{v['objectId']}_{candid}_{kind}"
     if fmt == "fits":
-        return Response(q.fits_bytes(blob), mimetype="application/fits",
+        return Response(_stamp(q.fits_bytes, blob, kind, candid), mimetype="application/fits",
                         headers={"Content-Disposition": f'attachment; filename="{name}.fits"'})
-    data = q.decode_stamp(blob)
+    data = _stamp(q.decode_stamp, blob, kind, candid)
     if kind == "Difference" and str(cells.get("i:isdiffpos", "t")) in ("f", "0"):
         data = -data
     png = to_png(data, v["stretch"], v["colormap"], v["pmin"], v["pmax"], v["convolution_kernel"])
     return Response(png, mimetype="image/png", headers={"Cache-Control": "public, max-age=86400"})
+
+
+def _stamp(decode, blob: bytes, kind: str, candid):
+    """``decode(blob)``; a stamp damaged in the store is a 404 naming it, not a 500."""
+    try:
+        return decode(blob)
+    except q.CutoutUnreadable as exc:
+        raise ApiError(404, f"the {kind} cutout of alert {candid} is damaged in the store and cannot be "
+                            f"decoded ({exc}); the alert's other data are intact") from None
 
 
 @route(E.CLASSES)

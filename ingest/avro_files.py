@@ -28,6 +28,15 @@ def _parsed(schema_text: bytes):
     return fastavro.parse_schema(json.loads(schema_text))
 
 
+def schema_text(data: bytes) -> bytes | None:
+    """The writer schema (JSON text) of the Avro container in ``data``; None when unreadable."""
+    try:
+        header = fastavro.schemaless_reader(io.BytesIO(data), _HEADER)
+        return header["meta"]["avro.schema"] if header["magic"] == b"Obj\x01" else None
+    except Exception:
+        return None
+
+
 def _decompress(codec: bytes, data: bytes) -> bytes:
     if codec in (b"null", b""):
         return data

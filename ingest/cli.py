@@ -77,7 +77,7 @@ def run_night(args) -> int:
         log.error("nothing is half-done: fix the cause and run the same command again")
         return 1
     print(render_summary(summary, config))
-    return EXIT_QUARANTINED if summary.quarantined else 0
+    return EXIT_QUARANTINED if summary.quarantined or summary.cutouts_dropped else 0
 
 
 def render_summary(summary, config) -> str:
@@ -92,7 +92,9 @@ def render_summary(summary, config) -> str:
     verb = "validated (dry run, nothing written)" if summary.dry_run else "stored"
     lines.append(f"{summary.alerts:,} alerts {verb} in {summary.duration:.1f} s ({rate:,.0f} alerts/s); "
                  f"{summary.quarantined:,} quarantined, {summary.duplicates:,} repeated candid(s) stored once")
-    if summary.quarantined and not summary.dry_run:
+    if summary.cutouts_dropped:
+        lines.append(f"{summary.cutouts_dropped:,} damaged cutout(s) left out; their alerts are stored without them")
+    if (summary.quarantined or summary.cutouts_dropped) and not summary.dry_run:
         lines.append(f"quarantined packets and reasons: {Path(config.data_dir) / 'quarantine'}/<night>/quarantine.jsonl")
     classes = {}
     for c in summary.nights.values():

@@ -66,6 +66,7 @@ class Summary:
     duration: float
     bytes_read: int
     dry_run: bool = False
+    cutouts_dropped: int = 0  # damaged cutouts left out of alerts that were stored
 
     @property
     def alerts(self) -> int:
@@ -123,7 +124,8 @@ def ingest(path: Path, config: Config, night: str | None = None, dry_run: bool =
             if hasattr(store, "checkpoint"):
                 store.checkpoint()
     duration = time.perf_counter() - started
-    return Summary(counts, sum(c.quarantined for c in counts.values()), duration, progress.bytes_done, dry_run)
+    return Summary(counts, sum(c.quarantined for c in counts.values()), duration, progress.bytes_done, dry_run,
+                   run.cutouts_dropped)
 
 
 def _pool(stack: ExitStack, config: Config, workers: int) -> ProcessPoolExecutor:
@@ -159,6 +161,7 @@ class _Run:
         self.pending: list = []
         self.total_sci = 0
         self.total_quarantined = 0
+        self.cutouts_dropped = 0
 
     def _counts(self, night: str) -> NightCounts:
         c = self.counts.get(night)
@@ -169,6 +172,8 @@ class _Run:
     def take(self, prepared: Prepared) -> None:
         for packet, reason, night in prepared.rejects:
             self.reject(packet, reason, night)
+        for packet, reason, night in prepared.cutouts:
+            self.drop_cutout(packet, reason, night)
         for alert in prepared.alerts:
             night = self.night or alert.night
             c = self._counts(night)
@@ -208,6 +213,15 @@ class _Run:
         c = self._counts(night)
         c.raw += 1
         c.quarantined += 1
+
+    def drop_cutout(self, packet, reason: str, night: str) -> None:
+        """A quarantine line (and the packet as evidence) for a damaged cutout; the alert itself is stored."""
+        self.cutouts_dropped += 1
+        night = self.night or night
+        q = self.quarantines.get(night)
+        if q is None:
+            q = self.quarantines[night] = Quarantine(self.root, night, self.dry_run)
+        q.add(packet, reason)
 
     def flush_pending_quarantine(self) -> None:
         """File unreadable packets under the night most alerts belong to."""

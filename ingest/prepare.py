@@ -16,9 +16,11 @@ from store import encoder_store
 from store.codec import ColumnValueError
 from store.sky import pixels
 
+from science.stamps import stamp_problem
+
 from .readers import Packet, packets_of
-from .rows import RowBuilder
-from .validate import problem
+from .rows import CUTOUTS, RowBuilder
+from .validate import candid_of, problem
 
 UNIT_BYTES = 8 * 1024 * 1024
 UNIT_FILES = 256
@@ -63,6 +65,7 @@ class Alert:
 class Prepared:
     alerts: list = field(default_factory=list)
     rejects: list = field(default_factory=list)   # (Packet, reason, night or None)
+    cutouts: list = field(default_factory=list)   # (Packet, reason, night): damaged cutouts left out
     nbytes: int = 0
 
 
@@ -86,8 +89,16 @@ class Preparer:
             if reason:
                 out.rejects.append((packet, reason, night))
                 continue
+            record = packet.record
+            damaged = damaged_cutouts(record)
+            if damaged:
+                record = {**record, **{name: None for name, _ in damaged}}  # the alert is kept without them
+                for name, why in damaged:
+                    out.cutouts.append((packet, f"{name} of alert {candid_of(record)} ({record['objectId']}) "
+                                                f"is damaged, stored without it: {why}",
+                                        night_of(record["candidate"]["jd"])))
             try:
-                built.append((packet, self.builder.build(packet.record, packet.typed)))
+                built.append((packet, self.builder.build(record, packet.typed)))
             except (TypeError, ValueError, KeyError, AttributeError) as exc:
                 out.rejects.append((packet, f"malformed packet: {type(exc).__name__}: {exc}",
                                     night_of(packet.record["candidate"]["jd"])))
@@ -105,10 +116,11 @@ class Preparer:
     def _check(packet: Packet) -> tuple[str | None, str | None]:
         if packet.error:
             return packet.error, None
-        reason = problem(packet.record)
+        reason = problem(packet.record, check_types=not packet.clean, typed=packet.typed)
         if not reason:
             return None, None
-        jd = (packet.record.get("candidate") or {}).get("jd") if isinstance(packet.record, dict) else None
+        candidate = packet.record.get("candidate") if isinstance(packet.record, dict) else None
+        jd = candidate.get("jd") if isinstance(candidate, dict) else None
         return reason, night_of(jd) if isinstance(jd, float) and 2415020 < jd < 2488070 else None
 
     def _encode(self, rows, pixel: int) -> Alert:
@@ -119,6 +131,19 @@ class Preparer:
         return Alert(night_of(rows.jd), rows.object_id, rows.candid, rows.fid, rows.classification, writes,
                      [(k, t["upper"].encode(c)) for k, c in rows.upper],
                      [(k, t["uppervalid"].encode(c)) for k, c in rows.badquality])
+
+
+def damaged_cutouts(record: dict) -> list[tuple[str, str]]:
+    """(cutout, reason) for each cutout of ``record`` that does not decode to a 2-D FITS image."""
+    out = []
+    for name in CUTOUTS:
+        cutout = record.get(name)
+        blob = cutout.get("stampData") if isinstance(cutout, dict) else None
+        if blob is not None:
+            why = stamp_problem(blob)
+            if why:
+                out.append((name, why))
+    return out
 
 
 _worker: Preparer | None = None

@@ -23,6 +23,7 @@ from typing import Iterator
 import pyarrow.parquet as pq
 
 from . import avro_files
+from .packet_types import schema_is_clean
 
 log = logging.getLogger("nocturne.ingest")
 AVRO_SUFFIXES = (".avro",)
@@ -40,6 +41,7 @@ class Packet:
     raw: bytes | None = None  # the whole source file, kept only for unreadable single files
     size: int = 0        # bytes of the source, for throughput figures
     typed: bool = True   # False for Parquet, whose writers may turn ints into doubles
+    clean: bool = False  # its Avro writer schema guarantees the stored fields' types
 
 
 def input_files(path: Path) -> list[Path]:
@@ -88,9 +90,10 @@ def packets_of(files: list[Path]) -> Iterator[Packet]:
 
 def _avro_packets(source: str, data: bytes) -> Iterator[Packet]:
     n = 0
+    clean = schema_is_clean(avro_files.schema_text(data))
     try:
         for record in avro_files.records(data):
-            yield Packet(source, n, record, size=len(data) if n == 0 else 0)
+            yield Packet(source, n, record, size=len(data) if n == 0 else 0, clean=clean)
             n += 1
     except Exception as exc:  # fastavro raises many kinds on damaged input
         reason = f"unreadable Avro ({type(exc).__name__}: {exc})"

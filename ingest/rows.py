@@ -94,6 +94,8 @@ class RowBuilder:
         if isinstance(score, (int, float)) and math.isfinite(score):
             rows.anomaly = {c: cells[c] for c in self.anomaly_cols}
         for prv in record.get("prv_candidates") or ():
+            if prv is None:  # Spark's schemas allow null items; they carry nothing
+                continue
             pjd = prv.get("jd")
             if pjd is None or not math.isfinite(pjd):
                 continue

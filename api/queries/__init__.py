@@ -5,7 +5,7 @@ DataFrame (or plain data) with Fink's column names. No Flask, no Dash here.
 """
 from .budget import QueryTooLarge, time_budget
 from .cone import angular_distance, cone_rows, conesearch, xmatch, xmatch_catalog
-from .cutouts import KINDS as CUTOUT_KINDS, decode_stamp, find_alert, fits_bytes
+from .cutouts import KINDS as CUTOUT_KINDS, CutoutUnreadable, decode_or_none, decode_stamp, find_alert, fits_bytes
 from .fits import fit, lightcurve
 from .frame import V_COLUMNS, column_types, to_frame
 from .listing import anomalies, class_index, full_rows, latests, random_alerts, sso, time_window
@@ -13,7 +13,8 @@ from .objects import alert_rows, object_ids_starting_with, objects
 from .stats import known_classes, schema_columns, statistics, statistics_schema
 from .trends import BLAZAR_CLASS, BLAZAR_TRENDS, TRENDS
 
-__all__ = ["QueryTooLarge", "time_budget", "angular_distance", "cone_rows", "conesearch", "xmatch", "xmatch_catalog", "CUTOUT_KINDS", "decode_stamp",
+__all__ = ["QueryTooLarge", "time_budget", "angular_distance", "cone_rows", "conesearch", "xmatch", "xmatch_catalog",
+           "CUTOUT_KINDS", "CutoutUnreadable", "decode_or_none", "decode_stamp",
            "find_alert", "fits_bytes", "fit", "lightcurve", "V_COLUMNS", "column_types", "to_frame", "full_rows", "latests",
            "random_alerts", "sso", "time_window", "alert_rows", "object_ids_starting_with", "objects",
            "known_classes", "schema_columns", "statistics", "statistics_schema", "anomalies", "class_index",

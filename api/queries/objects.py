@@ -8,7 +8,7 @@ from store import Store
 from store.base import pivot
 
 from .budget import check
-from .cutouts import decode_stamp
+from .cutouts import decode_or_none
 from .frame import columns_frame, concat_columns, select
 
 CUTOUT_KINDS = ("Science", "Template", "Difference")
@@ -41,7 +41,8 @@ def objects(store: Store, object_ids: list[str], columns: list[str] | None = Non
                     name = f"b:cutout{kind}_stampData"
                     blob = cells.pop(name, None)
                     if kind in kinds:
-                        cells[name] = decode_stamp(blob).tolist() if blob else None
+                        image = decode_or_none(blob)  # a damaged stamp is absent, not an error
+                        cells[name] = None if image is None else image.tolist()
             n, data = len(alerts), pivot(alerts)
         else:
             keys, data = main.scan_columns(main.keys.prefix(oid), ["i", "d"])
