@@ -104,6 +104,8 @@ def openapi_spec() -> dict:
 def _write_operation(ep: Endpoint, method: str, scopes: tuple, codes: dict) -> dict:
     """An operation of the annotations API: its own status codes, and the token it needs."""
     op = _operation(ep, method)
+    if "requestBody" in op:  # the annotations API refuses unknown fields (api.annotations: strict parsing)
+        op["requestBody"]["content"]["application/json"]["schema"]["additionalProperties"] = False
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for code, text in codes.items():
         op["responses"][code] = ({"description": text, "content": {"application/json": {}}} if code[0] == "2"

@@ -64,12 +64,16 @@ class Values(dict):
             self.warnings.append(text)
 
 
-def parse(endpoint: Endpoint, raw: dict) -> Values:
+def parse(endpoint: Endpoint, raw: dict, strict: bool = False) -> Values:
     """Validated values of ``endpoint``'s parameters from ``raw`` (strings or JSON values);
-    unknown names are ignored and named in ``values.warnings``."""
+    unknown names are ignored and named in ``values.warnings`` (refused with 400 when
+    ``strict``: for writes, which Fink's API does not have, a misspelt field is not ignored)."""
     known = {p.name for p in endpoint.params} | {"output-format"}
     values = Values()
     unknown = sorted(set(raw) - known)
+    if unknown and strict:
+        raise ApiError(400, f"unknown parameter(s) {', '.join(_shown(n, 40) for n in unknown[:10])} for "
+                            f"/api/v1/{endpoint.name}; accepted: {', '.join(sorted(known))}")
     if unknown:
         values.warn(_ignored(unknown, known))
     for p in endpoint.params:
