@@ -266,3 +266,27 @@ def test_fink_compat_explorer_units(api):
     before = api.post(Q + "explorer", json={"ra": ra, "dec": dec, "radius": 5,
                                              "startdate_conesearch": jd - 3, "window_days_conesearch": 1})
     assert frame(before).empty
+
+
+def test_fink_compat_star_means_every_column_on_every_route(api):
+    ra, dec = position(OID)
+    sso = next(r["candidate"]["ssnamenr"] for r in by_object_alerts() if r["candidate"].get("ssnamenr") not in (None, "null"))
+    calls = [("objects", {"objectId": OID}), ("latests", {"class": SSO_CLASS, "n": 3}),
+             ("conesearch", {"ra": ra, "dec": dec, "radius": 5}), ("sso", {"n_or_d": sso}),
+             ("explorer", {"objectId": OID}),
+             ("xmatch", {"catalog": f"RA,Dec,ID\n{ra},{dec},a", "header": "RA,Dec,ID", "radius": 1.5})]
+    for path, payload in calls:
+        star = frame(api.post(Q + path, json={**payload, "columns": "*"}))
+        plain = frame(api.post(Q + path, json=payload))
+        assert not star.empty and list(star.columns) == list(plain.columns), path
+        assert path == "xmatch" or len(star.columns) > 50, path  # xmatch: the index's columns
+
+
+def test_fink_compat_columns_keep_what_the_flags_add(api):
+    pdf = get_an_object(api, columns="i:jd,i:fid", withcutouts=True, withupperlim=True)
+    assert {"i:jd", "i:fid", "d:tag", "b:cutoutScience_stampData", "b:cutoutTemplate_stampData",
+            "b:cutoutDifference_stampData"} == set(pdf.columns)
+
+
+def by_object_alerts():
+    return [a for alerts in by_object().values() for a in alerts.values()]

@@ -64,6 +64,8 @@ def objects(store: Store, object_ids: list[str], columns: list[str] | None = Non
             order = {oid: i for i, oid in enumerate(object_ids)}
             df = df.sort_values("i:objectId", key=lambda s: s.map(order), kind="stable")
         df = df.reset_index(drop=True)
+    if columns is not None:  # as in Fink, what was asked for is added to the columns chosen
+        columns = columns + [f"b:cutout{k}_stampData" for k in kinds if withcutouts] + (["d:tag"] if withupperlim else [])
     return select(df, columns)
 
 
