@@ -20,7 +20,7 @@ _SCHEMA = {
     "string": {"type": "string"}, "int": {"type": "integer"}, "float": {"type": "number"},
     "bool": {"type": "boolean"}, "list": {"type": "string", "description": "comma-separated"},
     "columns": {"type": "string", "description": "comma-separated family:qualifier names"},
-    "date": {"type": "string", "description": "ISO date (UTC) or Julian Date"},
+    "date": {"type": "string", "description": "ISO date (UTC), Julian Date or MJD"},
     "ra": {"type": "string", "description": "degrees or sexagesimal hours"},
     "dec": {"type": "string", "description": "degrees or sexagesimal"},
 }

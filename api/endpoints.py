@@ -17,9 +17,9 @@ MAX_XMATCH_ROWS = 10000
 COLUMNS = Param("columns", "columns", "Comma-separated columns to return (family:qualifier), e.g. i:jd,i:magpsf,i:fid; "
                                      "* (or nothing) for all",
                 example="i:objectId,i:jd,i:magpsf,i:fid")
-START = Param("startdate", "date", "Start date, UTC (2023-10-18, 2023-10-18 05:00:00) or Julian Date",
+START = Param("startdate", "date", "Start date, UTC (2023-10-18, 2023-10-18 05:00:00) Julian Date or MJD",
               example="2023-10-18")
-STOP = Param("stopdate", "date", "Stop date (exclusive), UTC or Julian Date", example="2023-10-19")
+STOP = Param("stopdate", "date", "Stop date (exclusive), UTC Julian Date or MJD", example="2023-10-19")
 
 OBJECTS = Endpoint("objects", "Every alert of one or several objects", (
     Param("objectId", "list", f"ZTF objectId, or a comma-separated list of up to {MAX_OBJECTS}", required=True,
@@ -38,8 +38,8 @@ CONESEARCH = Endpoint("conesearch", "The latest alert of each object in a cone, 
           minimum=-90, maximum=90, example="52.69"),
     Param("radius", "float", f"Radius in arcseconds (at most {MAX_RADIUS_ARCSEC})", required=True, minimum=0,
           maximum=MAX_RADIUS_ARCSEC, example=5),
-    Param("startdate", "date", "Only objects first detected at or after this date (UTC or JD)"),
-    Param("stopdate", "date", "Only objects first detected before this date (UTC or JD)"),
+    Param("startdate", "date", "Only objects first detected at or after this date (UTC, JD or MJD)"),
+    Param("stopdate", "date", "Only objects first detected before this date (UTC, JD or MJD)"),
     Param("window", "float", "Days after startdate (instead of stopdate)", minimum=0, maximum=36500),
     Param("n", "int", f"Maximum number of objects (larger values: {MAX_N})", 1000, minimum=1, maximum=MAX_N,
           clamp=True),
@@ -52,10 +52,10 @@ EXPLORER = Endpoint("explorer", "Fink's legacy search: by objectId, by cone, or 
     Param("ra", "ra", "Group 2: right ascension", minimum=0, maximum=360),
     Param("dec", "dec", "Group 2: declination", minimum=-90, maximum=90),
     Param("radius", "float", "Group 2: radius in arcseconds", minimum=0, maximum=MAX_RADIUS_ARCSEC),
-    Param("startdate_conesearch", "date", "Group 2, optional: only alerts from this date (UTC or JD)"),
+    Param("startdate_conesearch", "date", "Group 2, optional: only alerts from this date (UTC, JD or MJD)"),
     Param("window_days_conesearch", "float", "Group 2, optional: days after startdate_conesearch", 1.0, minimum=0,
           maximum=36500),
-    Param("startdate", "date", "Group 3: start date (UTC or JD); with window, the time index"),
+    Param("startdate", "date", "Group 3: start date (UTC, JD or MJD); with window, the time index"),
     Param("window", "float", "Group 3: minutes after startdate (at most 180)", 10.0, minimum=0, maximum=180),
     Param("n", "int", f"Maximum number of rows (larger values: {MAX_N})", 1000, minimum=1, maximum=MAX_N,
           clamp=True),
@@ -67,8 +67,8 @@ LATESTS = Endpoint("latests", "The newest alerts of a class", (
                              "'(SIMBAD) <type>' or a bare SIMBAD type; see /api/v1/classes", required=True,
           example="Solar System MPC"),
     Param("n", "int", f"Number of alerts (larger values: {MAX_N})", 10, minimum=1, maximum=MAX_N, clamp=True),
-    Param("startdate", "date", "Oldest date (UTC or JD)", "2019-11-01"),
-    Param("stopdate", "date", "Newest date, exclusive (UTC or JD); default now"),
+    Param("startdate", "date", "Oldest date (UTC, JD or MJD)", "2019-11-01"),
+    Param("stopdate", "date", "Newest date, exclusive (UTC, JD or MJD); default now"),
     COLUMNS,
 ))
 

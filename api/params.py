@@ -192,7 +192,8 @@ def _bounded(p: Param, number):
 
 
 def parse_date(p: Param, value) -> float:
-    """A date as a Julian Date: ISO (2023-10-18, 2023-10-18 05:00:00, 2023-10-18T05:00) or a JD."""
+    """A date as a Julian Date: ISO (2023-10-18, 2023-10-18 05:00:00, 2023-10-18T05:00), a JD,
+    or, as Fink reads a number below 2,400,000, a Modified Julian Date (60235.5)."""
     text = str(value).strip()
     try:
         number = float(text)
@@ -201,7 +202,9 @@ def parse_date(p: Param, value) -> float:
     if number is not None:
         if 2_400_000 < number < 2_600_000:
             return number
-        _fail(p, value, "a date such as 2023-10-18 or 2023-10-18 05:00:00, or a Julian Date")
+        if 15_020 <= number <= 88_069:  # MJD of 1900-01-01 .. 2100-01-01
+            return number + 2_400_000.5
+        _fail(p, value, "a date such as 2023-10-18 or 2023-10-18 05:00:00, a Julian Date or an MJD")
     try:
         when = dt.datetime.fromisoformat(text.replace("Z", ""))
     except ValueError:

@@ -212,6 +212,16 @@ def test_fink_compat_conesearch_date_window_in_days_on_first_detection(api):
     assert later.empty or OID not in set(later["i:objectId"])
 
 
+def test_fink_compat_dates_as_iso_jd_or_mjd(api):
+    base = {"class": SSO_CLASS, "n": 5, "columns": "i:objectId,i:jd"}
+    answers = [frame(api.post(Q + "latests", json={**base, "startdate": start, "stopdate": stop}))
+               for start, stop in [("2023-10-18 00:00:00", "2023-10-19 00:00:00"), (2460235.5, 2460236.5),
+                                   ("60235", "60236")]]
+    assert not answers[0].empty and (answers[0]["i:jd"] < 2460236.5).all()
+    for pdf in answers[1:]:
+        assert pdf.equals(answers[0])
+
+
 @pytest.mark.parametrize("path,payload", [
     ("conesearch", {"ra": 4.38, "dec": 53.69, "radius": 5, "startdate": "2023-10-19", "stopdate": "2023-10-18"}),
     ("conesearch", {"ra": 4.38, "dec": 53.69, "radius": 5, "startdate": "2023-10-18", "window": 0}),
