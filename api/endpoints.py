@@ -17,9 +17,9 @@ MAX_XMATCH_ROWS = 10000
 COLUMNS = Param("columns", "columns", "Comma-separated columns to return (family:qualifier), e.g. i:jd,i:magpsf,i:fid; "
                                      "* (or nothing) for all",
                 example="i:objectId,i:jd,i:magpsf,i:fid")
-START = Param("startdate", "date", "Start date, UTC (2023-10-18, 2023-10-18 05:00:00) Julian Date or MJD",
+START = Param("startdate", "date", "Start date, UTC (2023-10-18, 2023-10-18 05:00:00), Julian Date or MJD",
               example="2023-10-18")
-STOP = Param("stopdate", "date", "Stop date (exclusive), UTC Julian Date or MJD", example="2023-10-19")
+STOP = Param("stopdate", "date", "Stop date (exclusive), UTC, Julian Date or MJD", example="2023-10-19")
 
 OBJECTS = Endpoint("objects", "Every alert of one or several objects", (
     Param("objectId", "list", f"ZTF objectId, or a comma-separated list of up to {MAX_OBJECTS}", required=True,
