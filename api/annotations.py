@@ -267,7 +267,7 @@ bp = Blueprint("annotations", __name__, url_prefix="/api/v1")
 
 def _params(endpoint: Endpoint) -> dict:
     from .routes import request_params
-    return parse(endpoint, request_params())
+    return parse(endpoint, request_params(), strict=True)
 
 
 def check_write_rate(user: str) -> None:

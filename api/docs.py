@@ -20,7 +20,7 @@ _SCHEMA = {
     "string": {"type": "string"}, "int": {"type": "integer"}, "float": {"type": "number"},
     "bool": {"type": "boolean"}, "list": {"type": "string", "description": "comma-separated"},
     "columns": {"type": "string", "description": "comma-separated family:qualifier names"},
-    "date": {"type": "string", "description": "ISO date (UTC) or Julian Date"},
+    "date": {"type": "string", "description": "ISO date (UTC), Julian Date or MJD"},
     "ra": {"type": "string", "description": "degrees or sexagesimal hours"},
     "dec": {"type": "string", "description": "degrees or sexagesimal"},
 }
@@ -29,8 +29,12 @@ _MEDIA = {"json": "application/json", "csv": "text/csv", "parquet": "application
           "array": "application/json"}
 TOKEN = {"type": "apiKey", "in": "header", "name": "Authorization",
          "description": "'token <token>': issued by `python -m api.tokens_cli token issue USER --scope annotate`"}
-ERROR = {"type": "object", "required": ["status", "message"],
-         "properties": {"status": {"type": "string", "enum": ["error"]}, "message": {"type": "string"}}}
+ERROR = {"type": "object", "required": ["status", "message", "text"],
+         "properties": {"status": {"type": "string", "enum": ["error"]}, "message": {"type": "string"},
+                        "text": {"type": "string", "description": "the same as message, where Fink's clients read it"}}}
+WARNING = {"description": "What the request asked that was ignored or changed (unknown parameters, a value "
+                          "above its maximum, an empty date range), as RFC 7234 warnings: 299 - \"...\"",
+           "schema": {"type": "string"}}
 
 
 def _param_schema(p: Param) -> dict:
@@ -39,7 +43,7 @@ def _param_schema(p: Param) -> dict:
         schema = {"type": "string", "enum": list(p.choices)}
     if p.minimum is not None and p.kind in ("int", "float"):
         schema["minimum"] = p.minimum
-    if p.maximum is not None and p.kind in ("int", "float"):
+    if p.maximum is not None and p.kind in ("int", "float") and not p.clamp:
         schema["maximum"] = p.maximum
     if p.default is not None:
         schema["default"] = p.default
@@ -51,7 +55,8 @@ def _param_schema(p: Param) -> dict:
 def _operation(ep: Endpoint, method: str) -> dict:
     params = list(ep.params) + [Param("output-format", "choice", "Output format", ep.formats[0], choices=ep.formats)]
     responses = {
-        "200": {"description": "OK", "content": {_MEDIA[f]: {} for f in ep.formats}},
+        "200": {"description": "OK", "content": {_MEDIA[f]: {} for f in ep.formats},
+                "headers": {"Warning": WARNING}},
         "400": {"description": "A parameter is missing or invalid",
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
         "413": {"description": "The request is too large",
@@ -63,7 +68,7 @@ def _operation(ep: Endpoint, method: str) -> dict:
         "503": {"description": "The store is unavailable",
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
     }
-    if ep.name in ("objects", "cutouts") or ep.name.startswith("fit/"):
+    if ep.name == "cutouts" or ep.name.startswith("fit/"):
         responses["404"] = {"description": "No such object or alert" + (
                                 ", or the cutout is absent or damaged in the store" if ep.name == "cutouts" else ""),
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -75,7 +80,7 @@ def _operation(ep: Endpoint, method: str) -> dict:
                              "description": p.description, "schema": _param_schema(p)} for p in params]
     else:
         op["requestBody"] = {"required": any(p.required for p in params), "content": {"application/json": {
-            "schema": {"type": "object", "additionalProperties": False,
+            "schema": {"type": "object", "additionalProperties": True,
                        "required": [p.name for p in params if p.required],
                        "properties": {p.name: {**_param_schema(p), "description": p.description} for p in params}}}}}
     return op
@@ -102,6 +107,8 @@ def openapi_spec() -> dict:
 def _write_operation(ep: Endpoint, method: str, scopes: tuple, codes: dict) -> dict:
     """An operation of the annotations API: its own status codes, and the token it needs."""
     op = _operation(ep, method)
+    if "requestBody" in op:  # the annotations API refuses unknown fields (api.annotations: strict parsing)
+        op["requestBody"]["content"]["application/json"]["schema"]["additionalProperties"] = False
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for code, text in codes.items():
         op["responses"][code] = ({"description": text, "content": {"application/json": {}}} if code[0] == "2"
@@ -143,8 +150,11 @@ def docs_page():
              "td,th{border-bottom:1px solid #dde3ea;padding:.3rem;text-align:left;vertical-align:top}"
              "h2{margin-top:2.2rem;border-top:1px solid #dde3ea;padding-top:1rem}</style></head><body>",
              "<h1>Nocturne API</h1><p>Every endpoint takes GET with a query string or POST with a JSON body, "
-             "and <code>output-format</code> (json, csv, parquet, votable). Errors are JSON: "
-             "<code>{\"status\": \"error\", \"message\": \"...\"}</code>. Machine-readable spec: "
+             "and <code>output-format</code> (json, csv, parquet, votable). As in Fink's API, a parameter an "
+             "endpoint does not know is ignored: the answer is 200 and its <code>Warning</code> header names "
+             "what was ignored (with the closest known name). <code>columns=*</code> means every column. "
+             "Errors are JSON: <code>{\"status\": \"error\", \"message\": \"...\", \"text\": \"...\"}</code> "
+             "(<code>text</code> is where Fink's clients read the sentence). Machine-readable spec: "
              "<a href='/api/v1/openapi.json'>/api/v1/openapi.json</a>.</p>"]
     for ep in E.ALL:
         example = _example(ep)

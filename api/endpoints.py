@@ -1,6 +1,7 @@
 """Every endpoint's parameters, declared once: validation and the OpenAPI spec read these.
 
-Names follow Fink's public API so that Fink scripts run unchanged.
+Names follow Fink's public API so that Fink scripts run unchanged. A parameter not declared
+here is ignored with a ``Warning`` header, as Fink ignores what it does not know.
 """
 from __future__ import annotations
 
@@ -14,18 +15,19 @@ MAX_RADIUS_ARCSEC = 18000
 MAX_N = 10000
 MAX_XMATCH_ROWS = 10000
 
-COLUMNS = Param("columns", "columns", "Comma-separated columns to return (family:qualifier), e.g. i:jd,i:magpsf,i:fid",
+COLUMNS = Param("columns", "columns", "Comma-separated columns to return (family:qualifier), e.g. i:jd,i:magpsf,i:fid; "
+                                     "* (or nothing) for all",
                 example="i:objectId,i:jd,i:magpsf,i:fid")
-START = Param("startdate", "date", "Start date, UTC (2023-10-18, 2023-10-18 05:00:00) or Julian Date",
+START = Param("startdate", "date", "Start date, UTC (2023-10-18, 2023-10-18 05:00:00), Julian Date or MJD",
               example="2023-10-18")
-STOP = Param("stopdate", "date", "Stop date (exclusive), UTC or Julian Date", example="2023-10-19")
+STOP = Param("stopdate", "date", "Stop date (exclusive), UTC, Julian Date or MJD", example="2023-10-19")
 
 OBJECTS = Endpoint("objects", "Every alert of one or several objects", (
     Param("objectId", "list", f"ZTF objectId, or a comma-separated list of up to {MAX_OBJECTS}", required=True,
           example="ZTF23abjexnw", max_length=MAX_OBJECTS * 40),
     Param("withupperlim", "bool", "Add upper limits and bad-quality detections, tagged in d:tag", False),
     Param("withcutouts", "bool", "Add the cutouts as 2-D arrays in b:cutout<Kind>_stampData", False),
-    Param("cutout-kind", "choice", "Which cutouts with withcutouts", "Science",
+    Param("cutout-kind", "choice", "Which cutouts with withcutouts (default: the three)", "All",
           choices=("Science", "Template", "Difference", "All")),
     COLUMNS,
 ))
@@ -37,11 +39,13 @@ CONESEARCH = Endpoint("conesearch", "The latest alert of each object in a cone, 
           minimum=-90, maximum=90, example="52.69"),
     Param("radius", "float", f"Radius in arcseconds (at most {MAX_RADIUS_ARCSEC})", required=True, minimum=0,
           maximum=MAX_RADIUS_ARCSEC, example=5),
-    Param("startdate", "date", "Only objects first detected at or after this date (UTC or JD)"),
-    Param("stopdate", "date", "Only objects first detected before this date (UTC or JD)"),
+    Param("startdate", "date", "Only objects first detected at or after this date (UTC, JD or MJD)"),
+    Param("stopdate", "date", "Only objects first detected before this date (UTC, JD or MJD)"),
     Param("window", "float", "Days after startdate (instead of stopdate)", minimum=0, maximum=36500),
-    Param("n", "int", f"Maximum number of objects (at most {MAX_N})", 1000, minimum=1, maximum=MAX_N),
-    COLUMNS,
+    Param("n", "int", f"Maximum number of objects (larger values: {MAX_N})", 1000, minimum=1, maximum=MAX_N,
+          clamp=True),
+    Param("columns", "columns", "Comma-separated columns to return (i:ra, i:dec and v:separation_degree are "
+                                "always added), or * for all", example="i:objectId,i:jd,i:magpsf"),
 ))
 
 EXPLORER = Endpoint("explorer", "Fink's legacy search: by objectId, by cone, or by date", (
@@ -49,9 +53,13 @@ EXPLORER = Endpoint("explorer", "Fink's legacy search: by objectId, by cone, or 
     Param("ra", "ra", "Group 2: right ascension", minimum=0, maximum=360),
     Param("dec", "dec", "Group 2: declination", minimum=-90, maximum=90),
     Param("radius", "float", "Group 2: radius in arcseconds", minimum=0, maximum=MAX_RADIUS_ARCSEC),
-    Param("startdate", "date", "Group 3: start date (UTC or JD); with window, the time index"),
+    Param("startdate_conesearch", "date", "Group 2, optional: only alerts from this date (UTC, JD or MJD)"),
+    Param("window_days_conesearch", "float", "Group 2, optional: days after startdate_conesearch", 1.0, minimum=0,
+          maximum=36500),
+    Param("startdate", "date", "Group 3: start date (UTC, JD or MJD); with window, the time index"),
     Param("window", "float", "Group 3: minutes after startdate (at most 180)", 10.0, minimum=0, maximum=180),
-    Param("n", "int", "Maximum number of rows", 1000, minimum=1, maximum=MAX_N),
+    Param("n", "int", f"Maximum number of rows (larger values: {MAX_N})", 1000, minimum=1, maximum=MAX_N,
+          clamp=True),
     COLUMNS,
 ), groups=(("objectId",), ("ra", "dec", "radius"), ("startdate",)))
 
@@ -60,9 +68,9 @@ LATESTS = Endpoint("latests", "The newest alerts of a class", (
                              "'(SIMBAD) <type>' or a bare SIMBAD type, '(TNS) <type>' (the latest alert of each "
                              "object with that TNS class); see /api/v1/classes", required=True,
           example="Solar System MPC"),
-    Param("n", "int", f"Number of alerts (at most {MAX_N})", 10, minimum=1, maximum=MAX_N),
-    Param("startdate", "date", "Oldest date (UTC or JD)", "2019-11-01"),
-    Param("stopdate", "date", "Newest date, exclusive (UTC or JD); default now"),
+    Param("n", "int", f"Number of alerts (larger values: {MAX_N})", 10, minimum=1, maximum=MAX_N, clamp=True),
+    Param("startdate", "date", "Oldest date (UTC, JD or MJD)", "2019-11-01"),
+    Param("stopdate", "date", "Newest date, exclusive (UTC, JD or MJD); default now"),
     Param("color", "bool", "Add Fink's rate and colour columns, computed per object on the alerts returned: "
                            "v:rate, v:sigma(rate), v:g-r, v:sigma(g-r), v:rate(g-r), v:sigma(rate(g-r))", False),
     Param("trend", "choice", "Only alerts getting brighter (rising: d:mag_rate < 0 and a negative linear trend "
@@ -160,19 +168,20 @@ SCHEMA = Endpoint("schema", "Every column with its type and description, by fami
 STATISTICS = Endpoint("statistics", "One row per ingested night", description=(
     "With schema=true, one row per column of the statistics table: {\"schema\": \"basic:sci\"}..."), params=(
     Param("date", "string", "YYYY, YYYYMM or YYYYMMDD; empty for every night", "", example="2023"),
-    Param("columns", "list", "Columns to return (basic:raw, basic:sci, class:<label>...)"),
+    Param("columns", "list", "Columns to return (basic:raw, basic:sci, class:<label>...); * (or nothing) for all"),
     Param("schema", "bool", "Return the statistics table's column names instead of its rows", False),
 ))
 ANOMALY = Endpoint("anomaly", "The most anomalous alerts (lowest d:anomaly_score) in a date window", description=(
     "Alerts carrying an anomaly score (Fink's added value) ranked by it, most anomalous first; "
     "parameters as Fink's (n, start_date, stop_date)."), params=(
-    Param("n", "int", f"Number of alerts (at most {MAX_N})", 10, minimum=1, maximum=MAX_N),
+    Param("n", "int", f"Number of alerts (larger values: {MAX_N})", 10, minimum=1, maximum=MAX_N, clamp=True),
     Param("start_date", "date", "Oldest date (UTC YYYY-MM-DD, or JD)", "2019-11-01", example="2019-11-01"),
     Param("stop_date", "date", "Newest date, inclusive: the whole day (UTC YYYY-MM-DD, or JD); default now"),
     COLUMNS,
 ))
 RANDOM = Endpoint("random", "Alerts drawn at random, reproducible with a seed", (
-    Param("n", "int", "Number of alerts (at most 16)", required=True, minimum=1, maximum=16, example=5),
+    Param("n", "int", "Number of alerts (larger values: 16, as in Fink)", required=True, minimum=1, maximum=16,
+          example=5, clamp=True),
     Param("class", "string", "Only this class"),
     Param("seed", "int", "Seed: the same seed gives the same alerts"),
     COLUMNS,

@@ -1,4 +1,8 @@
-"""One error shape for the whole API: ``{"status": "error", "message": "..."}``.
+"""One error shape for the whole API: ``{"status": "error", "message": "...", "text": "..."}``.
+
+``text`` holds the same sentence as ``message``: it is the key Fink's API puts its error
+sentence under (``{'status': 'error', 'text': ...}``), so a client written for Fink finds it
+where it looks; the status codes are Fink's too (400 for a missing or invalid argument).
 
 :class:`ApiError` carries the HTTP status; :func:`register` makes Flask answer every
 error under ``/api/`` with that shape (404, 405, 413, 503 for an unavailable store, and
@@ -22,7 +26,17 @@ class ApiError(Exception):
 
 
 def error_body(message: str) -> dict:
-    return {"status": "error", "message": message}
+    return {"status": "error", "message": message, "text": message}
+
+
+def warning_header(warnings: list[str]) -> str:
+    """An RFC 7234 ``Warning`` value (``299 - "text"``, comma-separated), in printable ASCII."""
+    parts = []
+    for text in warnings:
+        text = text.encode("ascii", "backslashreplace").decode("ascii")[:500]
+        text = "".join(c if c.isprintable() else "?" for c in text).replace("\\", "\\\\").replace('"', '\\"')
+        parts.append(f'299 - "{text}"')
+    return ", ".join(parts)
 
 
 def error_response(status: int, message: str):

@@ -5,10 +5,16 @@ A :class:`Param` names its kind (``string``, ``int``, ``float``, ``bool``, ``cho
 ``list``, ``columns``, ``date``, ``ra``, ``dec``); :func:`parse` reads a GET query string
 or a POST JSON body with the same names and raises :class:`~api.errors.ApiError` (400)
 naming the parameter and what it accepts.
+
+As Fink's API does, a parameter an endpoint does not know is ignored, not refused: the
+answer is the same as without it, and its ``Warning`` header names what was ignored (with
+the closest known name, for a typo). ``columns=*`` means every column. A ``clamp``
+parameter above its maximum is reduced to it (with a warning) instead of refused.
 """
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import math
 import re
 from dataclasses import dataclass, field
@@ -33,6 +39,7 @@ class Param:
     choices: tuple = ()
     example: object = None
     max_length: int = 10_000
+    clamp: bool = False  # above ``maximum``: reduced to it, with a warning (Fink's clamps)
 
 
 @dataclass(frozen=True)
@@ -45,14 +52,30 @@ class Endpoint:
     groups: tuple[tuple[str, ...], ...] = field(default_factory=tuple)
 
 
-def parse(endpoint: Endpoint, raw: dict) -> dict:
-    """Validated values of ``endpoint``'s parameters from ``raw`` (strings or JSON values)."""
+class Values(dict):
+    """Parsed parameter values, and the warnings for the response's ``Warning`` header."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.warnings: list[str] = []
+
+    def warn(self, text: str) -> None:
+        if text not in self.warnings:
+            self.warnings.append(text)
+
+
+def parse(endpoint: Endpoint, raw: dict, strict: bool = False) -> Values:
+    """Validated values of ``endpoint``'s parameters from ``raw`` (strings or JSON values);
+    unknown names are ignored and named in ``values.warnings`` (refused with 400 when
+    ``strict``: for writes, which Fink's API does not have, a misspelt field is not ignored)."""
     known = {p.name for p in endpoint.params} | {"output-format"}
+    values = Values()
     unknown = sorted(set(raw) - known)
+    if unknown and strict:
+        raise ApiError(400, f"unknown parameter(s) {', '.join(_shown(n, 40) for n in unknown[:10])} for "
+                            f"/api/v1/{endpoint.name}; accepted: {', '.join(sorted(known))}")
     if unknown:
-        raise ApiError(400, f"unknown parameter(s) {', '.join(unknown)} for /api/v1/{endpoint.name}; "
-                            f"accepted: {', '.join(sorted(known))}")
-    values = {}
+        values.warn(_ignored(unknown, known))
     for p in endpoint.params:
         value = raw.get(p.name)
         if value is None or (isinstance(value, str) and value.strip() == "" and p.kind != "bool"):
@@ -60,12 +83,41 @@ def parse(endpoint: Endpoint, raw: dict) -> dict:
                 raise ApiError(400, f"missing required parameter '{p.name}': {p.description}")
             values[p.name] = _convert(p, p.default) if p.kind == "date" and p.default is not None else p.default
             continue
+        if p.clamp and p.maximum is not None:
+            number = _convert(p, value, bounded=False)
+            if number > p.maximum:
+                values.warn(f"'{p.name}' = {number:g} is above its maximum: {p.maximum:g} used")
+                value = p.maximum
         values[p.name] = _convert(p, value)
     fmt = raw.get("output-format", endpoint.formats[0])
     if not isinstance(fmt, str) or fmt.lower() not in endpoint.formats:
         raise ApiError(400, f"output-format {fmt!r} is not one of: {', '.join(endpoint.formats)}")
     values["output-format"] = fmt.lower()
     return values
+
+
+def _ignored(names: list, known: set) -> str:
+    """``ignored parameter(s): cols; did you mean columns?``: the unknown names, and the
+    known name closest to each (a typo, or another spelling such as output_format)."""
+    text = "ignored parameter(s): " + ", ".join(_shown(n, 40) for n in names[:10])
+    if len(names) > 10:
+        text += f" and {len(names) - 10} more"
+    guesses = {}
+    for name in names[:10]:
+        close = difflib.get_close_matches(name[:60], sorted(known), n=1, cutoff=0.6)
+        close = close or [k for k in sorted(known) if k.lower() == name.lower().replace("_", "-")][:1]
+        if close:
+            guesses[name] = close[0]
+    if len(guesses) == 1 and len(names) == 1:
+        text += f"; did you mean {next(iter(guesses.values()))}?"
+    elif guesses:
+        text += "; did you mean " + ", ".join(f"{k} for {_shown(n, 40)}" for n, k in guesses.items()) + "?"
+    return text
+
+
+def _shown(value, limit: int = 60) -> str:
+    shown = str(value)
+    return shown if len(shown) <= limit else shown[:limit - 3] + "..."
 
 
 def _fail(p: Param, value, accepts: str):
@@ -75,7 +127,7 @@ def _fail(p: Param, value, accepts: str):
     raise ApiError(400, f"parameter '{p.name}' = {shown!r} is invalid: expected {accepts}")
 
 
-def _convert(p: Param, value):
+def _convert(p: Param, value, bounded: bool = True):
     if isinstance(value, dict) or (isinstance(value, list) and p.kind not in ("list", "columns")):
         _fail(p, value, f"a {p.kind} value, not a JSON {type(value).__name__}")
     if isinstance(value, list) and any(isinstance(x, (dict, list)) for x in value):
@@ -103,7 +155,7 @@ def _convert(p: Param, value):
             _fail(p, value, "an integer" if kind == "int" else "a number")
         if isinstance(number, float) and not math.isfinite(number):
             _fail(p, value, "a finite number")
-        return _bounded(p, number)
+        return _bounded(p, number) if bounded else number
     if kind == "choice":
         for choice in p.choices:
             if str(value).strip().lower() == str(choice).lower():
@@ -111,11 +163,11 @@ def _convert(p: Param, value):
         _fail(p, value, "one of " + ", ".join(map(str, p.choices)))
     if kind in ("list", "columns"):
         items = value if isinstance(value, list) else str(value).split(",")
-        items = [str(x).strip() for x in items if str(x).strip()]
+        items = list(dict.fromkeys(str(x).strip() for x in items if str(x).strip()))  # repeats once
         if not items:
             _fail(p, value, "a comma-separated list")
-        if kind == "columns" and items == ["*"]:
-            return None  # Fink's spelling of "every column"
+        if p.name == "columns" and "*" in items:
+            return None  # Fink's "every column"
         if kind == "columns":
             from api.queries import column_types
             known = column_types()
@@ -140,7 +192,8 @@ def _bounded(p: Param, number):
 
 
 def parse_date(p: Param, value) -> float:
-    """A date as a Julian Date: ISO (2023-10-18, 2023-10-18 05:00:00, 2023-10-18T05:00) or a JD."""
+    """A date as a Julian Date: ISO (2023-10-18, 2023-10-18 05:00:00, 2023-10-18T05:00), a JD,
+    or, as Fink reads a number below 2,400,000, a Modified Julian Date (60235.5)."""
     text = str(value).strip()
     try:
         number = float(text)
@@ -149,7 +202,9 @@ def parse_date(p: Param, value) -> float:
     if number is not None:
         if 2_400_000 < number < 2_600_000:
             return number
-        _fail(p, value, "a date such as 2023-10-18 or 2023-10-18 05:00:00, or a Julian Date")
+        if 15_020 <= number <= 88_069:  # MJD of 1900-01-01 .. 2100-01-01
+            return number + 2_400_000.5
+        _fail(p, value, "a date such as 2023-10-18 or 2023-10-18 05:00:00, a Julian Date or an MJD")
     try:
         when = dt.datetime.fromisoformat(text.replace("Z", ""))
     except ValueError:
@@ -159,12 +214,15 @@ def parse_date(p: Param, value) -> float:
     return float(Time(when, scale="utc").jd)
 
 
-_SEXAGESIMAL = re.compile(r"^\s*([+-]?)\s*(\d+(?:\.\d*)?)[\s:hd°]+(\d+(?:\.\d*)?)[\s:m']+(\d+(?:\.\d*)?)\s*[s\"]?\s*$")
+_SEXAGESIMAL = re.compile(r"^\s*([+-]?)\s*(\d+(?:\.\d*)?)\s*([\s:hd°])[\s:hd°]*(\d+(?:\.\d*)?)[\s:m']+"
+                          r"(\d+(?:\.\d*)?)\s*[s\"]?\s*$")
 
 
 def parse_angle(p: Param, value, hours: bool) -> float:
-    """Degrees from ``12.5``, ``12:34:56.7``, ``12 34 56.7``, ``12h34m56.7s`` (RA in hours
-    when sexagesimal) or ``-01:02:03``, ``-1d02m03s`` (Dec)."""
+    """Degrees from decimal degrees or sexagesimal text, read as Fink's conesearch reads it
+    (astropy's conventions): an RA written with ``h`` (12h34m56.7s) or with ``:`` or spaces
+    (12:34:56.7, 12 34 56.7) is in hours; one written with ``d`` or ``°`` (188d43m15s) is in
+    degrees. A declination is always in degrees (-01:02:03, -1 02 03, -1d02m03s)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     text = str(value).strip()
@@ -176,15 +234,15 @@ def parse_angle(p: Param, value, hours: bool) -> float:
     except ValueError:
         pass
     m = _SEXAGESIMAL.match(text)
-    if not m:
-        _fail(p, value, "degrees (e.g. 193.82) or sexagesimal (e.g. 12:55:16.8, 12 55 16.8, 12h55m16.8s)"
-              if hours else "degrees (e.g. -1.05) or sexagesimal (e.g. -01:02:03, -1d02m03s)")
-    sign, a, b, c = m.groups()
+    if not m or (not hours and m.group(3) == "h"):
+        _fail(p, value, "degrees (e.g. 193.82) or sexagesimal (e.g. 12:55:16.8, 12 55 16.8, 12h55m16.8s, "
+                        "193d49m12s)" if hours else "degrees (e.g. -1.05) or sexagesimal (e.g. -01:02:03, -1d02m03s)")
+    sign, a, unit, b, c = m.groups()
     a, b, c = float(a), float(b), float(c)
     if b >= 60 or c >= 60:
         _fail(p, value, "minutes and seconds below 60")
     degrees = a + b / 60 + c / 3600
-    if hours:
+    if hours and unit not in ("d", "°"):
         if sign == "-":
             _fail(p, value, "a positive right ascension")
         degrees *= 15

@@ -15,8 +15,8 @@ from . import endpoints as E
 from . import queries as q
 from .access import current_store
 from .catalog import read_catalog
-from .errors import ApiError
-from .params import Endpoint, parse
+from .errors import ApiError, warning_header
+from .params import Endpoint, Values, parse
 from .render import respond
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -32,7 +32,7 @@ def request_params() -> dict:
         body = request.get_data(cache=True)
         if request.is_json or body.lstrip()[:1] in (b"{", b"["):
             try:
-                params = json.loads(body or b"{}")
+                params = json.loads(body or b"{}", parse_constant=_not_json)
             except ValueError as exc:
                 raise ApiError(400, f"the request body is not valid JSON: {exc}") from None
             if not isinstance(params, dict):
@@ -40,6 +40,11 @@ def request_params() -> dict:
             return params
         return {**request.args.to_dict(), **request.form.to_dict()}
     return {k: ",".join(v) for k, v in request.args.to_dict(flat=False).items()}
+
+
+def _not_json(name: str):
+    """NaN, Infinity and -Infinity are not JSON (RFC 8259), though Python's parser takes them."""
+    raise ValueError(f"{name} is not a JSON number; send a finite number, or leave the parameter out")
 
 
 def _drain(at_most: int) -> None:
@@ -53,15 +58,20 @@ def _drain(at_most: int) -> None:
 
 
 def route(endpoint: Endpoint, *aliases: str):
-    """Register ``fn(values) -> DataFrame | Response`` for ``endpoint`` (and its aliases)."""
+    """Register ``fn(values) -> DataFrame | Response`` for ``endpoint`` (and its aliases).
+
+    What the request asked that was ignored or changed (unknown parameters, a clamped
+    value, an empty date range) goes to the response's ``Warning`` header (``values.warn``)."""
     def wrap(fn):
         def view():
             values = parse(endpoint, request_params())
             with q.time_budget(current_app.config["NOCTURNE"].query_time_budget_s):
                 result = fn(values)
-            if isinstance(result, Response):
-                return result
-            return respond(result, values["output-format"], endpoint.name)
+            if not isinstance(result, Response):
+                result = respond(result, values["output-format"], endpoint.name)
+            if values.warnings:
+                result.headers["Warning"] = warning_header(values.warnings)
+            return result
         for name in (endpoint.name, *aliases):
             bp.add_url_rule(f"/{name}", endpoint=name.replace("/", "_"), view_func=view, methods=["GET", "POST"])
         return fn
@@ -77,27 +87,43 @@ def _ids(values: list[str]) -> list[str]:
 @route(E.OBJECTS)
 def objects(v):
     ids = _ids(v["objectId"])
-    df = q.objects(current_store(), ids, v["columns"], v["withupperlim"], v["withcutouts"], v["cutout-kind"])
-    if df.empty and len(ids) == 1:
-        raise ApiError(404, f"no alert for objectId {ids[0]!r}")
+    df = q.objects(current_store(), ids, v["columns"], v["withupperlim"], v["withcutouts"], v["cutout-kind"],
+                   newest_first=True)
+    if df.empty:  # Fink answers an unknown object with an empty list, not an error
+        v.warn(f"no alert for objectId {ids[0]!r}" if len(ids) == 1 else "no alert for any of these objectIds")
     return df
 
 
-def _window(v, days_key: str = "window", scale: float = 1.0):
+def _window(v: Values):
+    """``(start, stop)`` JDs from a start and a stop date, or a start and a window in days;
+    stopdate wins over window, as in Fink. ``None`` when the range is empty (stop not after
+    start): the route then answers an empty result, as Fink does."""
     start, stop = v.get("startdate"), v.get("stopdate")
-    if v.get(days_key) is not None and start is not None:
+    if v.get("window") is not None and start is not None:
         if stop is not None:
-            raise ApiError(400, "give either 'stopdate' or 'window', not both")
-        stop = start + v[days_key] * scale
+            v.warn("'window' ignored: 'stopdate' given")
+        else:
+            stop = start + v["window"]
     if start is not None and stop is not None and stop <= start:
-        raise ApiError(400, "'stopdate' must be after 'startdate'")
+        v.warn("empty date range: the stop date is not after the start date")
+        return None
     return start, stop
+
+
+def _empty(columns) -> pd.DataFrame:
+    return pd.DataFrame(columns=columns or [])
+
+
+CONE_ALWAYS = ["i:ra", "i:dec", "v:separation_degree"]  # Fink's conesearch adds these to any columns
 
 
 @route(E.CONESEARCH)
 def conesearch(v):
-    start, stop = _window(v)
-    return q.conesearch(current_store(), v["ra"], v["dec"], v["radius"], start, stop, v["n"], v["columns"])
+    columns = None if v["columns"] is None else list(dict.fromkeys(v["columns"] + CONE_ALWAYS))
+    window = _window(v)
+    if window is None:
+        return _empty(columns)
+    return q.conesearch(current_store(), v["ra"], v["dec"], v["radius"], *window, v["n"], columns)
 
 
 @route(E.EXPLORER)
@@ -111,23 +137,31 @@ def explorer(v):
         raise ApiError(400, f"missing parameter(s) {', '.join(missing)} of the group {', '.join(group)}")
     store = current_store()
     if group == ("objectId",):
-        return q.objects(store, _ids(v["objectId"]), v["columns"])
+        return q.objects(store, _ids(v["objectId"]), v["columns"], newest_first=True)
     if group == ("startdate",):
-        start = v["startdate"]
+        start = v["startdate"]  # window in minutes, as in Fink's explorer
         return q.time_window(store, start, start + v["window"] / 1440, v["n"], v["columns"])
-    return q.conesearch(store, v["ra"], v["dec"], v["radius"], n=v["n"], columns=v["columns"])
+    columns = None if v["columns"] is None else list(dict.fromkeys(v["columns"] + CONE_ALWAYS))
+    start = v["startdate_conesearch"]
+    if start is None:
+        return q.conesearch(store, v["ra"], v["dec"], v["radius"], n=v["n"], columns=columns)
+    # Fink's explorer: the latest alert of each object seen in [start, start + window days)
+    return q.conesearch(store, v["ra"], v["dec"], v["radius"], start, start + v["window_days_conesearch"], v["n"],
+                        columns, by_alert_date=True)
 
 
 @route(E.LATESTS)
 def latests(v):
-    start, stop = _window(v)
+    window = _window(v)
+    if window is None:
+        return _empty(v["columns"])
     trend = v["trend"]
     if trend in q.BLAZAR_TRENDS:
         if v["class"] != q.BLAZAR_CLASS:
             raise ApiError(400, f"trend {trend!r} is only for class {q.BLAZAR_CLASS!r}; "
                                 f"class {v['class']!r} accepts trend rising or fading")
-        return pd.DataFrame()  # Nocturne holds no CTA blazar states: no alert is in one
-    return q.latests(current_store(), v["class"], v["n"], start, stop, v["columns"], trend=trend, color=v["color"])
+        return _empty(v["columns"])  # Nocturne holds no CTA blazar states: no alert is in one
+    return q.latests(current_store(), v["class"], v["n"], *window, v["columns"], trend=trend, color=v["color"])
 
 
 @route(E.XMATCH)

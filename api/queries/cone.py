@@ -52,16 +52,19 @@ def cone_columns(store: Store, ra: float, dec: float, radius_deg: float, names: 
 
 
 def conesearch(store: Store, ra: float, dec: float, radius_arcsec: float, start_jd: float | None = None,
-               stop_jd: float | None = None, n: int = 1000, columns: list[str] | None = None) -> pd.DataFrame:
+               stop_jd: float | None = None, n: int = 1000, columns: list[str] | None = None,
+               by_alert_date: bool = False) -> pd.DataFrame:
     """The latest alert of each object in the cone, nearest first, at most ``n`` objects.
 
-    The date window (``start_jd``..``stop_jd``) applies, as in Fink, to the object's first
-    detection (``i:jdstarthist``). Ties go to the alert read first (key order).
+    The date window (``start_jd``..``stop_jd``) applies, as in Fink's conesearch, to the
+    object's first detection (``i:jdstarthist``); ``by_alert_date``, as in Fink's explorer,
+    to the alerts themselves (the latest alert within the window). Ties go to the alert
+    read first (key order).
     """
     _, data, sep = cone_columns(store, ra, dec, radius_arcsec / 3600, CONE_KEYS)
     jd = np.asarray(data["i:jd"], dtype=float)
     first = np.asarray(pd.array(data["i:jdstarthist"], dtype="Float64").to_numpy(dtype=float, na_value=np.nan))
-    first = np.where(np.isnan(first), jd, first)
+    first = jd if by_alert_date else np.where(np.isnan(first), jd, first)
     ok = np.ones(len(jd), dtype=bool)
     if start_jd is not None:
         ok &= first >= start_jd

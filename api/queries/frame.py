@@ -169,7 +169,7 @@ def _nearest(t: np.ndarray, m: np.ndarray, at: np.ndarray, within: float = 1.0) 
 
 
 def select(df: pd.DataFrame, columns: list[str] | None) -> pd.DataFrame:
-    """Only ``columns`` (in that order), those the frame has."""
+    """Only ``columns`` (in that order, each once), those the frame has."""
     if columns is None or df.empty:
         return df
-    return df[[c for c in columns if c in df.columns]]
+    return df[[c for c in dict.fromkeys(columns) if c in df.columns]]

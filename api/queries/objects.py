@@ -22,8 +22,10 @@ def alert_rows(store: Store, object_id: str, families=("i", "d")) -> list[dict]:
 
 def objects(store: Store, object_ids: list[str], columns: list[str] | None = None,
             withupperlim: bool = False, withcutouts: bool = False,
-            cutout_kind: str = "Science") -> pd.DataFrame:
-    """Every alert of each object (in the order asked), sorted by time within an object.
+            cutout_kind: str = "Science", newest_first: bool = False) -> pd.DataFrame:
+    """Every alert of each object (in the order asked), sorted by time within an object;
+    ``newest_first``: all rows newest first, whatever their object, as Fink's API answers
+    (its clients take ``[-1]`` as the first detection).
 
     :param withupperlim: add the object's upper limits (``d:tag`` = upperlim, ``i:candid``
         = -1) and bad-quality detections (``d:tag`` = badquality) not also stored as alerts.
@@ -55,12 +57,16 @@ def objects(store: Store, object_ids: list[str], columns: list[str] | None = Non
                                set(candids.tolist() if isinstance(candids, np.ndarray) else candids))
             parts.append((len(history), pivot(history)))
     df = columns_frame(concat_columns(parts))
-    if not df.empty:
+    if not df.empty and newest_first:
+        df = df.sort_values(["i:jd"], ascending=False, kind="stable").reset_index(drop=True)
+    elif not df.empty:
         df = df.sort_values(["i:jd"], kind="stable")
         if len(object_ids) > 1:
             order = {oid: i for i, oid in enumerate(object_ids)}
             df = df.sort_values("i:objectId", key=lambda s: s.map(order), kind="stable")
         df = df.reset_index(drop=True)
+    if columns is not None:  # as in Fink, what was asked for is added to the columns chosen
+        columns = columns + [f"b:cutout{k}_stampData" for k in kinds if withcutouts] + (["d:tag"] if withupperlim else [])
     return select(df, columns)
 
 
