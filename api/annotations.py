@@ -30,13 +30,13 @@ from store import Store, TableMissing
 from . import auth
 from .access import current_store
 from .errors import ApiError
-from .guard import TokenBuckets
+from .guard import client_address
 from .params import Endpoint, Param, parse
+from .rate_limits import RateLimited, retry_after, shared_limits
 
 MAX_TEXT = 2000
 MAX_TAGS = 10
 MAX_LIST = 1000
-WRITES_PER_MINUTE = 60
 OBJECT_ID = re.compile(r"^ZTF\d{2}[a-z]{7}$")
 TAG = re.compile(r"^[a-z0-9][a-z0-9._+-]{0,39}$")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._+\-:/()#]{0,63}$")
@@ -271,15 +271,15 @@ def _params(endpoint: Endpoint) -> dict:
 
 
 def check_write_rate(user: str) -> None:
-    """ApiError 429 when ``user`` wrote more than the app's writes per minute (per process)."""
-    app = current_app
-    buckets = app.extensions.get("nocturne_write_buckets")
-    if buckets is None:
-        buckets = app.extensions["nocturne_write_buckets"] = TokenBuckets(
-            app.config.get("NOCTURNE_WRITES_PER_MINUTE", WRITES_PER_MINUTE))
-    wait = buckets.take(user)
-    if wait:
-        raise ApiError(429, f"too many writes by {user}: retry in {wait:.0f} s")
+    """:class:`RateLimited` (429) when ``user``, or the request's client address, made
+    ``writes_per_minute`` writes in the last minute, counted across every worker."""
+    config = current_app.config["NOCTURNE"]
+    limit, limits = config.writes_per_minute, shared_limits(config.data_dir)
+    for key, who in ((f"write|{user}", f"by {user}"), (f"write-from|{client_address()}", "from this address")):
+        wait = limits.take(key, limit)
+        if wait:
+            raise RateLimited(f"too many writes {who}: at most {limit} per minute; retry in {retry_after(wait)} s",
+                              wait)
 
 
 def _writer() -> auth.Identity:
