@@ -1,8 +1,9 @@
 """The object page's annotations panel: what people wrote about the object, and, for a
 signed-in user, a form to add one.
 
-Sign-in takes a username and password or an API token and puts the user in Flask's signed
-session cookie (HttpOnly, SameSite=Lax) with a CSRF token; every write sends that token back
+Sign-in takes a username and password or an API token and begins a session
+(:func:`api.auth.sign_in`: a row in the store, its id in Flask's signed session cookie,
+HttpOnly, SameSite=Lax, with a CSRF token); every write sends that token back
 from the page (``ann-csrf``) and is refused unless it matches the session's. Text is shown
 as text: Dash renders strings as text nodes, never as HTML.
 """
@@ -106,7 +107,7 @@ def too_many_sign_ins(user: str) -> bool:
           State("ann-password", "value"), State("ann-token", "value"), prevent_initial_call=True)
 def sign_in_or_out(_in, _out, user, password, token):
     if ctx.triggered_id == "ann-signout":
-        auth.sign_out()
+        auth.sign_out(current_store())
         return SHOWN, HIDDEN, "", "", "Signed out.", "", ""
     if too_many_sign_ins(user if not (token or "").strip() else ""):
         return no_update, no_update, no_update, no_update, _error("Too many attempts; wait a minute."), "", ""
@@ -117,7 +118,7 @@ def sign_in_or_out(_in, _out, user, password, token):
         return no_update, no_update, no_update, no_update, _error("Wrong username, password or token."), "", ""
     if not identity.can("annotate"):
         return no_update, no_update, no_update, no_update, _error("This token may not annotate."), "", ""
-    csrf = auth.sign_in(identity)
+    csrf = auth.sign_in(store, identity)
     return HIDDEN, SHOWN, f"Signed in as {identity.user}", csrf, "", "", ""
 
 
