@@ -19,6 +19,30 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "SAMEORIGIN",
     "Referrer-Policy": "strict-origin-when-cross-origin",
 }
+# Everything is served from this origin (Dash's bundles and the assets too). Scripts: only our
+# own files, plus the inline scripts of Dash's page, allowed one by one by their hashes
+# (``script_hashes``), never ``'unsafe-inline'``. Dash's renderer, dcc, dash-table,
+# dash-ag-grid and Plotly need no ``eval`` for what the portal uses (their ``new Function``
+# sites are a fallback behind try/catch, ag-grid's string expressions and Plotly's WebGL
+# traces, neither used). Styles may be inline: Dash, Plotly and ag-grid set them at run time.
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self' 'unsafe-inline'",
+    "img-src": "'self' data: blob:",
+    "font-src": "'self' data:",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'self'",
+}
+
+
+def content_security_policy(script_hashes=()) -> str:
+    policy = dict(CONTENT_SECURITY_POLICY)
+    policy["script-src"] = " ".join([policy["script-src"], *script_hashes])
+    return "; ".join(f"{k} {v}" for k, v in policy.items())
 
 
 def client_address() -> str:
@@ -38,6 +62,7 @@ def init_guard(app: Flask) -> None:
     config = app.config["NOCTURNE"]
     limits = shared_limits(config.data_dir)
     origins = {o.strip() for o in config.cors_origins.split(",") if o.strip()}
+    plain_policy = content_security_policy()
 
     @app.before_request
     def _rate_limit():
@@ -61,6 +86,10 @@ def init_guard(app: Flask) -> None:
     def _headers(response):
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        hashes = app.config.get("NOCTURNE_SCRIPT_HASHES")  # set by the portal: Dash's csp_hashes
+        html = hashes is not None and response.mimetype == "text/html"
+        response.headers.setdefault("Content-Security-Policy",
+                                    content_security_policy(hashes()) if html else plain_policy)
         if request.path.startswith("/api/") and origins:
             origin = request.headers.get("Origin")
             if "*" in origins:
