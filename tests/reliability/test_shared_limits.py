@@ -51,14 +51,15 @@ def server(tmp_path_factory):
                              "--error-logfile", str(errors), "index:server"], cwd=ROOT, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:  # not under /api/: the probe does not count against the limit
-                urllib.request.urlopen(url + "/assets/nocturne.css", timeout=2).close()
-                break
+        deadline = time.monotonic() + 90
+        while True:  # until both workers answer (each loads the app on its own); not under /api/: not limited
+            try:
+                burst([(url + "/assets/nocturne.css",)] * 8)
+                if len(workers_that_answered(access, "/assets/nocturne.css")) == 2:
+                    break
             except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, errors.read_text()[-2000:]
-                time.sleep(0.2)
+                time.sleep(0.3)
+            assert proc.poll() is None and time.monotonic() < deadline, errors.read_text()[-2000:]
         yield {"url": url, "tokens": tokens, "access": access}
     finally:
         proc.terminate()
