@@ -10,7 +10,7 @@ import pytest
 
 from api import auth
 from api.annotations import for_object
-from conftest import make_config
+from conftest import BACKENDS, backend_config
 from index import create_app
 from store import open_store
 
@@ -19,15 +19,15 @@ SIGN_OUTPUTS = [("ann-signin-box", "style"), ("ann-add-box", "style"), ("ann-who
                 ("ann-signin-msg", "children"), ("ann-password", "value"), ("ann-token", "value")]
 
 
-@pytest.fixture
-def portal(tmp_path):
-    cfg = make_config("embedded", tmp_path)
-    store = open_store(cfg, create=True)
-    main = store.table("main")
-    main.put(main.keys.build(OBJECT, 2460236.5, 1), {"i:objectId": OBJECT, "i:jd": 2460236.5, "i:candid": 1})
-    auth.add_user(store, "ada", password="analytical engine")
-    yield create_app(cfg), store
-    store.close()
+@pytest.fixture(params=BACKENDS)
+def portal(request, tmp_path):
+    with backend_config(request.param, tmp_path) as cfg:
+        store = open_store(cfg, create=True)
+        main = store.table("main")
+        main.put(main.keys.build(OBJECT, 2460236.5, 1), {"i:objectId": OBJECT, "i:jd": 2460236.5, "i:candid": 1})
+        auth.add_user(store, "ada", password="analytical engine")
+        yield create_app(cfg), store
+        store.close()
 
 
 def callback(client, outputs, inputs, state, changed) -> dict:
