@@ -141,13 +141,14 @@ def add_user(store: Store, name: str, password: str | None = None, roles=()) -> 
                                        "u:roles": sorted(set(roles)), "u:created": now_iso()})
 
 
-def set_password(store: Store, name: str, password: str) -> None:
-    """Change the password of ``name`` and end every portal session of the user."""
+def set_password(store: Store, name: str, password: str) -> int:
+    """Change the password of ``name`` and end every portal session of the user; return how
+    many sessions ended."""
     table = writable(store, "users")
     if not get_user(store, name):
         raise ValueError(f"no user {name!r}")
     table.put(table.keys.build(name), {"u:password": hash_password(password)})
-    end_sessions(store, name)
+    return end_sessions(store, name)
 
 
 def get_user(store: Store, name: str) -> dict:

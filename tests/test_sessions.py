@@ -86,7 +86,7 @@ def test_a_password_change_ends_the_users_sessions(portal):
     app, store = portal
     first, csrf1 = signed_in(app, user="ada", password="analytical engine")
     second, csrf2 = signed_in(app, user="ada", password="analytical engine")
-    auth.set_password(store, "ada", "difference engine")
+    assert auth.set_password(store, "ada", "difference engine") == 2
     assert "session has ended" in add(first, "old password 1", csrf1)
     assert "session has ended" in add(second, "old password 2", csrf2)
     assert texts(store) == []
