@@ -34,6 +34,8 @@ class Config:
     server_port: int = 24000
     api_url: str = "http://127.0.0.1:24000"
     api_rate_limit: int = 600
+    writes_per_minute: int = 60
+    sign_ins_per_minute: int = 10
     cors_origins: str = "*"
     query_time_budget_s: float = 10.0
 
@@ -93,7 +95,7 @@ def _coerce(key: str, value, base_dir: Path):
         return _int(value, 1, 65535)
     if key in ("hbase_timeout_ms", "hbase_pool_size", "schema_version"):
         return _int(value, 1, 10**9)
-    if key == "api_rate_limit":
+    if key in ("api_rate_limit", "writes_per_minute", "sign_ins_per_minute"):
         return _int(value, 0, 10**9)
     if key == "query_time_budget_s":
         try:

@@ -4,7 +4,10 @@ the alert tables, and the API that reads and writes them.
 Table ``annotations`` is keyed ``objectId_time_id`` (time as a Julian Date, so an object's
 annotations sort by time; ``id`` is random), ``annotation_tag`` indexes them by
 ``tag_objectId_time_id`` and ``internal_name`` maps a name (lower case) to its object, as
-Fink's ``metadata`` endpoint does.
+Fink's ``metadata`` endpoint does. A name is unique without regard to case: it designates one
+object and is credited to the user who gave it first; another object, or another user giving it
+to the same object (in any case), gets a 409. (Fink keeps one metadata row per object, which
+its last writer replaces, and finds a name by exact match; it checks no uniqueness.)
 
 Endpoints (under /api/v1):
 
@@ -30,13 +33,13 @@ from store import Store, TableMissing
 from . import auth
 from .access import current_store
 from .errors import ApiError
-from .guard import TokenBuckets
+from .guard import client_address
 from .params import Endpoint, Param, parse
+from .rate_limits import RateLimited, retry_after, shared_limits
 
 MAX_TEXT = 2000
 MAX_TAGS = 10
 MAX_LIST = 1000
-WRITES_PER_MINUTE = 60
 OBJECT_ID = re.compile(r"^ZTF\d{2}[a-z]{7}$")
 TAG = re.compile(r"^[a-z0-9][a-z0-9._+-]{0,39}$")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._+\-:/()#]{0,63}$")
@@ -100,6 +103,20 @@ def object_exists(store: Store, object_id: str) -> bool:
     return any(True for _ in main.scan(row_prefix=main.keys.prefix(object_id), columns=["i:objectId"], limit=1))
 
 
+def check_name_free(held: dict, name: str, object_id: str, author: str) -> None:
+    """ApiError 409 unless ``author`` may give ``name`` to ``object_id``: names are compared
+    without case, and a name held by someone designates one object and is credited to its
+    first author (its author may give it again, e.g. in another case)."""
+    if not held.get("n:objectId"):
+        return
+    if held["n:objectId"] != object_id:
+        raise ApiError(409, f"the internal name {name!r} already designates {held['n:objectId']} "
+                            f"(as {held.get('n:name')!r}; names are compared without case)")
+    if held.get("n:author") != author:
+        raise ApiError(409, f"the internal name {name!r} was already given to {object_id} by {held.get('n:author')} "
+                            f"(as {held.get('n:name')!r}; names are compared without case)")
+
+
 def annotate(store: Store, author: str, object_id: str, text: str = "", tags=(), internal_name: str | None = None) -> dict:
     """Store an annotation of ``object_id`` by ``author``; return it. ApiError 400/404/409."""
     check_object_id(object_id)
@@ -110,9 +127,7 @@ def annotate(store: Store, author: str, object_id: str, text: str = "", tags=(),
         raise ApiError(404, f"no alert for objectId {object_id!r}: only stored objects can be annotated")
     names = auth.writable(store, "internal_name")
     if internal_name:
-        taken = names.row(names.keys.build(name_key(internal_name))).get("n:objectId")
-        if taken and taken != object_id:
-            raise ApiError(409, f"the internal name {internal_name!r} already designates {taken}")
+        check_name_free(names.row(names.keys.build(name_key(internal_name))), internal_name, object_id, author)
     now = time.time()
     when = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(now))
     ann = auth.writable(store, "annotations")
@@ -251,7 +266,7 @@ METADATA = Endpoint("metadata", "Internal names (Fink's metadata): of an object,
 
 ERRORS = {"400": "A parameter is missing or invalid", "401": "No token, or an invalid or revoked one",
           "403": "The token lacks the scope, or is not the author's", "404": "No such object or annotation",
-          "409": "The internal name already designates another object"}
+          "409": "The internal name already designates another object, or was given by another user"}
 #: (path, method, endpoint, scopes it needs ("optional": only some requests), its status codes); read by api.docs.
 OPERATIONS = (
     ("annotations", "get", LIST, (), {"200": "The annotations", "400": ERRORS["400"]}),
@@ -271,15 +286,15 @@ def _params(endpoint: Endpoint) -> dict:
 
 
 def check_write_rate(user: str) -> None:
-    """ApiError 429 when ``user`` wrote more than the app's writes per minute (per process)."""
-    app = current_app
-    buckets = app.extensions.get("nocturne_write_buckets")
-    if buckets is None:
-        buckets = app.extensions["nocturne_write_buckets"] = TokenBuckets(
-            app.config.get("NOCTURNE_WRITES_PER_MINUTE", WRITES_PER_MINUTE))
-    wait = buckets.take(user)
-    if wait:
-        raise ApiError(429, f"too many writes by {user}: retry in {wait:.0f} s")
+    """:class:`RateLimited` (429) when ``user``, or the request's client address, made
+    ``writes_per_minute`` writes in the last minute, counted across every worker."""
+    config = current_app.config["NOCTURNE"]
+    limit, limits = config.writes_per_minute, shared_limits(config.data_dir)
+    for key, who in ((f"write|{user}", f"by {user}"), (f"write-from|{client_address()}", "from this address")):
+        wait = limits.take(key, limit)
+        if wait:
+            raise RateLimited(f"too many writes {who}: at most {limit} per minute; retry in {retry_after(wait)} s",
+                              wait)
 
 
 def _writer() -> auth.Identity:

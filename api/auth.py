@@ -8,7 +8,11 @@ when issued, and never stored. A token carries its scopes (``annotate``, ``admin
 The API reads ``Authorization: token <token>`` (``Bearer`` is accepted too): a missing or
 unknown token is a 401, a token without the scope an endpoint needs a 403, both in the one
 JSON error shape with a ``WWW-Authenticate`` header. The portal signs people in with a
-password or a token into Flask's signed session cookie (see :func:`sign_in`).
+password or a token (see :func:`sign_in`): Flask's signed session cookie holds only the user,
+a random session id and a CSRF token; table ``sessions`` holds the session (keyed by user and
+the SHA-256 of its id) and decides whether it is valid. Sign-out removes it, a password change
+removes every session of the user, and a session ends 7 days after it began whatever the
+cookie says.
 
 Only the tables of :data:`USER_TABLES` are ever written from the web side
 (:func:`writable`): the alert tables stay written by the ingest alone.
@@ -35,12 +39,13 @@ from .errors import ApiError, error_response
 
 SCOPES = ("annotate", "admin")
 ROLES = ("admin",)
-USER_TABLES = ("annotations", "annotation_tag", "internal_name", "users", "tokens")
+USER_TABLES = ("annotations", "annotation_tag", "internal_name", "users", "tokens", "sessions")
 TOKEN_PREFIX = "noc_"
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
 MIN_PASSWORD, MAX_PASSWORD = 8, 1024
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 REALM = 'token realm="nocturne"'
+SESSION_LIFETIME = dt.timedelta(days=7)
 
 
 class AuthError(ApiError):
@@ -136,11 +141,14 @@ def add_user(store: Store, name: str, password: str | None = None, roles=()) -> 
                                        "u:roles": sorted(set(roles)), "u:created": now_iso()})
 
 
-def set_password(store: Store, name: str, password: str) -> None:
+def set_password(store: Store, name: str, password: str) -> int:
+    """Change the password of ``name`` and end every portal session of the user; return how
+    many sessions ended."""
     table = writable(store, "users")
     if not get_user(store, name):
         raise ValueError(f"no user {name!r}")
     table.put(table.keys.build(name), {"u:password": hash_password(password)})
+    return end_sessions(store, name)
 
 
 def get_user(store: Store, name: str) -> dict:
@@ -216,9 +224,23 @@ def token_identity(store: Store, token: str) -> Identity | None:
     return Identity(cells["t:user"], frozenset(cells.get("t:scopes", [])), "token", digest)
 
 
+_dummy_hash: list[str] = []
+
+
+def dummy_hash() -> str:
+    """A hash of a random password with the same scrypt cost, made once per process."""
+    if not _dummy_hash:
+        _dummy_hash.append(hash_password(secrets.token_urlsafe(16)))
+    return _dummy_hash[0]
+
+
 def password_identity(store: Store, user: str, password: str) -> Identity | None:
+    """The identity of ``user`` if ``password`` is theirs. An unknown user, or one without a
+    password, costs the same scrypt computation (against a dummy hash), so the time taken
+    does not tell whether a username exists."""
     cells = get_user(store, (user or "").strip().lower())
-    if not cells or not verify_password(password or "", cells.get("u:password")):
+    stored = cells.get("u:password") if cells else None
+    if not verify_password(password or "", stored or dummy_hash()) or not stored:
         return None
     roles = cells.get("u:roles", [])
     return Identity(user.strip().lower(), frozenset(["annotate", *(["admin"] if "admin" in roles else [])]), "password")
@@ -247,35 +269,71 @@ def require(identity: Identity, *scopes: str) -> None:
 
 
 # -- the portal's session -------------------------------------------------------------------
-def sign_in(identity: Identity) -> str:
-    """Put ``identity`` in the session cookie with a fresh CSRF token, and return that token."""
+def _session_key(table: Table, user: str, sid: str) -> str:
+    return table.keys.build(user, token_digest(sid))
+
+
+def sign_in(store: Store, identity: Identity) -> str:
+    """Begin a session for ``identity``: a row in ``sessions`` and, in the cookie, the user,
+    the session id and a fresh CSRF token; return the CSRF token."""
+    table = writable(store, "sessions")
+    now = dt.datetime.now(dt.timezone.utc)
+    for key, cells in table.scan(row_prefix=table.keys.prefix(identity.user), columns=["s:expires"]):
+        if cells.get("s:expires", 0) <= now.timestamp():  # the user's ended sessions go when a new one begins
+            table.delete(key)
+    sid, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+    table.put(_session_key(table, identity.user, sid),
+              {"s:via": identity.via, "s:token": identity.token_digest or None, "s:created": now_iso(),
+               "s:expires": int((now + SESSION_LIFETIME).timestamp())})
     session.clear()
-    csrf = secrets.token_urlsafe(24)
-    session["auth"] = {"user": identity.user, "scopes": sorted(identity.scopes), "via": identity.via,
-                       "token": identity.token_digest, "csrf": csrf}
+    session["auth"] = {"user": identity.user, "sid": sid, "csrf": csrf}
     session.permanent = True
     return csrf
 
 
-def sign_out() -> None:
-    session.pop("auth", None)
+def sign_out(store: Store) -> None:
+    """End the cookie's session: its row goes, so a copy of the cookie signs nobody in."""
+    auth = session.pop("auth", None)
+    if isinstance(auth, dict) and isinstance(auth.get("user"), str) and isinstance(auth.get("sid"), str):
+        table = writable(store, "sessions")
+        table.delete(_session_key(table, auth["user"], auth["sid"]))
+
+
+def end_sessions(store: Store, user: str) -> int:
+    """End every portal session of ``user``; return how many there were."""
+    table = writable(store, "sessions")
+    keys = [key for key, _ in table.scan(row_prefix=table.keys.prefix(user), columns=["s:expires"])]
+    for key in keys:
+        table.delete(key)
+    return len(keys)
 
 
 def session_identity(store: Store, csrf: str | None = None) -> Identity | None:
-    """The signed-in identity, checked again against the store (a revoked token signs out);
-    with ``csrf``, also None unless it matches the session's CSRF token."""
+    """The signed-in identity, checked against the store: None unless the cookie's session is
+    in ``sessions`` and has not ended, its token (if it signed in with one) is not revoked, and
+    its user still exists; with ``csrf``, also None unless it matches the session's CSRF token."""
     auth = session.get("auth")
-    if not isinstance(auth, dict) or not auth.get("user"):
+    if not isinstance(auth, dict) or not all(isinstance(auth.get(k), str) and auth.get(k) for k in ("user", "sid")):
         return None
     if csrf is not None and not hmac.compare_digest(str(csrf), str(auth.get("csrf", ""))):
         return None
-    if auth.get("via") == "token":
-        ensure_tables(store)
+    if not USERNAME.match(auth["user"]):
+        return None
+    ensure_tables(store)
+    sessions = store.table("sessions")
+    key = _session_key(sessions, auth["user"], auth["sid"])
+    found = sessions.row(key)
+    if not found:
+        return None
+    if found.get("s:expires", 0) <= dt.datetime.now(dt.timezone.utc).timestamp():
+        writable(store, "sessions").delete(key)
+        return None
+    if found.get("s:via") == "token":
         table = store.table("tokens")
-        cells = table.row(table.keys.build(auth.get("token") or "-"))
-        if not cells or cells.get("t:revoked"):
+        cells = table.row(table.keys.build(found.get("s:token") or "-"))
+        if not cells or cells.get("t:revoked") or cells.get("t:user") != auth["user"]:
             return None
-        return Identity(auth["user"], frozenset(cells.get("t:scopes", [])), "token", auth["token"])
+        return Identity(auth["user"], frozenset(cells.get("t:scopes", [])), "token", found["s:token"])
     cells = get_user(store, auth["user"])
     if not cells:
         return None
@@ -330,7 +388,7 @@ def init_auth(app: Flask) -> None:
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["SESSION_COOKIE_SECURE"] = app.config["NOCTURNE"].api_url.startswith("https://")
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", dt.timedelta(days=7))
+    app.config["PERMANENT_SESSION_LIFETIME"] = SESSION_LIFETIME  # Flask's own default (31 days) is already set
 
     @app.errorhandler(AuthError)
     def _auth_error(exc: AuthError):

@@ -1,48 +1,48 @@
-"""What every response passes through: security headers, CORS on the API, and a rate
-limit per client on ``/api/`` (429 with Retry-After).
+"""What every response passes through: security headers (with a Content-Security-Policy),
+CORS on the API, and a rate limit per client on ``/api/`` (429 with Retry-After).
 
-The limit is a token bucket per client address, kept in each gunicorn worker: a client
-gets ``api_rate_limit`` requests per minute from each worker, and may spend a whole
-minute's worth in a burst. nginx's ``limit_req`` (deploy/nginx/nocturne.conf) adds the global limit in front.
+The limit is ``api_rate_limit`` requests in any 60 s per client address, counted across
+every worker and process of the server (:mod:`api.rate_limits`). nginx's ``limit_req``
+(deploy/nginx/nocturne.conf) adds a per-second limit in front.
 """
 from __future__ import annotations
 
 import ipaddress
-import threading
-import time
 
 from flask import Flask, request
 
 from .errors import error_response
+from .rate_limits import RateLimited, retry_after, shared_limits
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "SAMEORIGIN",
     "Referrer-Policy": "strict-origin-when-cross-origin",
 }
+# Everything is served from this origin (Dash's bundles and the assets too). Scripts: only our
+# own files, plus the inline scripts of Dash's page, allowed one by one by their hashes
+# (``script_hashes``), never ``'unsafe-inline'``. Dash's renderer, dcc, dash-table,
+# dash-ag-grid and Plotly need no ``eval`` for what the portal uses (their ``new Function``
+# sites are a fallback behind try/catch, ag-grid's string expressions and Plotly's WebGL
+# traces, neither used). Styles may be inline: Dash, Plotly and ag-grid set them at run time.
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self' 'unsafe-inline'",
+    "img-src": "'self' data: blob:",
+    "font-src": "'self' data:",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'self'",
+}
 
 
-class TokenBuckets:
-    def __init__(self, per_minute: int, max_clients: int = 100_000):
-        self.rate = per_minute / 60.0
-        self.burst = max(1.0, float(per_minute))
-        self.buckets: dict[str, tuple[float, float]] = {}
-        self.max_clients = max_clients
-        self.lock = threading.Lock()
-
-    def take(self, client: str) -> float:
-        """0 if the client may go on, else the seconds until it may."""
-        now = time.monotonic()
-        with self.lock:
-            tokens, last = self.buckets.get(client, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - last) * self.rate)
-            if tokens >= 1:
-                self.buckets[client] = (tokens - 1, now)
-                return 0.0
-            self.buckets[client] = (tokens, now)
-            if len(self.buckets) > self.max_clients:
-                self.buckets.clear()
-            return (1 - tokens) / self.rate
+def content_security_policy(script_hashes=()) -> str:
+    policy = dict(CONTENT_SECURITY_POLICY)
+    policy["script-src"] = " ".join([policy["script-src"], *script_hashes])
+    return "; ".join(f"{k} {v}" for k, v in policy.items())
 
 
 def client_address() -> str:
@@ -60,25 +60,36 @@ def client_address() -> str:
 
 def init_guard(app: Flask) -> None:
     config = app.config["NOCTURNE"]
-    buckets = TokenBuckets(config.api_rate_limit) if config.api_rate_limit else None
+    limits = shared_limits(config.data_dir)
     origins = {o.strip() for o in config.cors_origins.split(",") if o.strip()}
+    plain_policy = content_security_policy()
 
     @app.before_request
     def _rate_limit():
-        if buckets is None or not request.path.startswith("/api/") or request.method == "OPTIONS":
+        if not config.api_rate_limit or not request.path.startswith("/api/") or request.method == "OPTIONS":
             return None
-        wait = buckets.take(client_address())
+        wait = limits.take(f"api|{client_address()}", config.api_rate_limit)
         if wait:
             response = error_response(429, f"too many requests: at most {config.api_rate_limit} per minute; "
-                                           f"retry in {wait:.0f} s")
-            response.headers["Retry-After"] = str(max(1, int(wait + 0.999)))
+                                           f"retry in {retry_after(wait)} s")
+            response.headers["Retry-After"] = retry_after(wait)
             return response
         return None
+
+    @app.errorhandler(RateLimited)
+    def _limited(exc: RateLimited):
+        response = error_response(429, exc.message)
+        response.headers["Retry-After"] = retry_after(exc.wait)
+        return response
 
     @app.after_request
     def _headers(response):
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        hashes = app.config.get("NOCTURNE_SCRIPT_HASHES")  # set by the portal: Dash's csp_hashes
+        html = hashes is not None and response.mimetype == "text/html"
+        response.headers.setdefault("Content-Security-Policy",
+                                    content_security_policy(hashes()) if html else plain_policy)
         if request.path.startswith("/api/") and origins:
             origin = request.headers.get("Origin")
             if "*" in origins:

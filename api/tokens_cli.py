@@ -48,8 +48,8 @@ def run(args, store) -> str:
             auth.add_user(store, args.name, _password(args.password), ["admin"] if args.admin else [])
             return f"user {args.name} created" + (" (admin)" if args.admin else "")
         if args.verb == "passwd":
-            auth.set_password(store, args.name, _password(True))
-            return f"password of {args.name} changed"
+            ended = auth.set_password(store, args.name, _password(True))
+            return f"password of {args.name} changed; {ended} portal session(s) ended"
         return _table(auth.list_users(store), ["user", "roles", "password", "created"])
     if args.verb == "issue":
         token, token_id = auth.issue_token(store, args.name, args.scope or ["annotate"], args.note or "")

@@ -44,6 +44,8 @@ def init_portal(server: Flask) -> Dash:
     # request; with threaded workers a concurrent request could see it half done. Do it now.
     with server.test_request_context("/"):
         server.preprocess_request()
+    # the hashes of the page's inline scripts, for the Content-Security-Policy (api/guard.py)
+    server.config["NOCTURNE_SCRIPT_HASHES"] = app.csp_hashes
     return app
 
 

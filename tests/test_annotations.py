@@ -84,6 +84,21 @@ def test_a_name_designates_one_object(env):
     assert r.status_code == 409 and OBJ in r.get_json()["message"]
 
 
+def test_a_name_cannot_be_taken_over_by_another_user_in_another_case(env):
+    client, _, tokens = env
+    assert post(client, tokens["alice"], objectId=OTHER, text="mine", internal_name="Var 2099two").status_code == 201
+    for name in ("VAR 2099TWO", "var 2099two", "Var 2099two"):
+        r = post(client, tokens["carol"], objectId=OTHER, text="mine now", internal_name=name)
+        assert r.status_code == 409, (name, r.get_json())
+        assert "already given to" in r.get_json()["message"] and "alice" in r.get_json()["message"]
+    fink = client.post("/api/v1/metadata", json={"objectId": OTHER, "internal_name": "var 2099TWO"},
+                       headers=as_(tokens["carol"]))
+    assert fink.status_code == 409 and fink.get_json()["status"] == "error"
+    held = client.get("/api/v1/metadata", query_string={"internal_name": "VAR 2099two"}).get_json()
+    assert [(m["d:username"], m["d:internal_name"], m["d:comments"]) for m in held] == [("alice", "Var 2099two", "mine")]
+    assert post(client, tokens["alice"], objectId=OTHER, text="again", internal_name="VAR 2099TWO").status_code == 201
+
+
 def test_html_is_stored_and_returned_as_text(env):
     client, store, tokens = env
     r = post(client, tokens["alice"], objectId=OBJ, text=INJECTION)

@@ -1,8 +1,9 @@
 """The object page's annotations panel: what people wrote about the object, and, for a
 signed-in user, a form to add one.
 
-Sign-in takes a username and password or an API token and puts the user in Flask's signed
-session cookie (HttpOnly, SameSite=Lax) with a CSRF token; every write sends that token back
+Sign-in takes a username and password or an API token and begins a session
+(:func:`api.auth.sign_in`: a row in the store, its id in Flask's signed session cookie,
+HttpOnly, SameSite=Lax, with a CSRF token); every write sends that token back
 from the page (``ann-csrf``) and is refused unless it matches the session's. Text is shown
 as text: Dash renders strings as text nodes, never as HTML.
 """
@@ -11,18 +12,19 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+from flask import current_app
 
 from api import auth
 from api.annotations import MAX_TEXT, annotate, check_write_rate, delete_annotation, for_object, get_annotation
 from api.access import current_store
 from api.errors import ApiError
-from api.guard import TokenBuckets, client_address
+from api.guard import client_address
+from api.rate_limits import shared_limits
 
 HIDDEN = {"display": "none"}
 SHOWN: dict = {}
 ROW = {"display": "flex", "gap": ".5rem", "flexWrap": "wrap", "alignItems": "center", "margin": ".3rem 0"}
 INPUT = {"font": "inherit", "padding": ".35rem .5rem", "border": "1px solid #b9c3d0", "borderRadius": "6px"}
-SIGN_INS = TokenBuckets(10)  # attempts per minute per client address, in this process
 
 
 def panel(object_id: str) -> html.Div:
@@ -89,6 +91,15 @@ def _error(message: str) -> html.Span:
     return html.Span(message, style={"color": "#b3261e"})
 
 
+def too_many_sign_ins(user: str) -> bool:
+    """True when this client address, or the username tried, made ``sign_ins_per_minute``
+    attempts in the last minute (counted across every worker of the server)."""
+    config = current_app.config["NOCTURNE"]
+    limits = shared_limits(config.data_dir)
+    keys = [f"sign-in|{client_address()}"] + ([f"sign-in-user|{user.strip().lower()[:64]}"] if (user or "").strip() else [])
+    return any(limits.take(key, config.sign_ins_per_minute) for key in keys)
+
+
 @callback(Output("ann-signin-box", "style"), Output("ann-add-box", "style"), Output("ann-who", "children"),
           Output("ann-csrf", "data"), Output("ann-signin-msg", "children"), Output("ann-password", "value"),
           Output("ann-token", "value"),
@@ -96,9 +107,9 @@ def _error(message: str) -> html.Span:
           State("ann-password", "value"), State("ann-token", "value"), prevent_initial_call=True)
 def sign_in_or_out(_in, _out, user, password, token):
     if ctx.triggered_id == "ann-signout":
-        auth.sign_out()
+        auth.sign_out(current_store())
         return SHOWN, HIDDEN, "", "", "Signed out.", "", ""
-    if SIGN_INS.take(client_address()):
+    if too_many_sign_ins(user if not (token or "").strip() else ""):
         return no_update, no_update, no_update, no_update, _error("Too many attempts; wait a minute."), "", ""
     store = current_store()
     identity = auth.token_identity(store, (token or "").strip()) if (token or "").strip() else \
@@ -107,7 +118,7 @@ def sign_in_or_out(_in, _out, user, password, token):
         return no_update, no_update, no_update, no_update, _error("Wrong username, password or token."), "", ""
     if not identity.can("annotate"):
         return no_update, no_update, no_update, no_update, _error("This token may not annotate."), "", ""
-    csrf = auth.sign_in(identity)
+    csrf = auth.sign_in(store, identity)
     return HIDDEN, SHOWN, f"Signed in as {identity.user}", csrf, "", "", ""
 
 

@@ -60,3 +60,24 @@ def test_a_query_over_its_time_budget_gets_advice_not_a_busy_worker(tmp_path):
     small = short.get("/api/v1/conesearch", query_string={"ra": 150, "dec": 30, "radius": 5,
                                                           "columns": "i:objectId"})
     assert small.status_code == 200
+
+
+def test_the_window_slides_and_is_shared_by_every_holder_of_the_file(tmp_path):
+    from api.rate_limits import RateLimits
+    one, other = RateLimits(tmp_path / "limits.sqlite3"), RateLimits(tmp_path / "limits.sqlite3")
+    assert [one.take("k", 3, now=t) for t in (0.0, 1.0)] == [0, 0]
+    assert other.take("k", 3, now=2.0) == 0          # another connection to the file: the same count
+    assert one.take("k", 3, now=3.0) == 57.0          # until the hit of t=0 leaves the window
+    assert other.take("k", 3, now=59.9) > 0
+    assert other.take("k", 3, now=60.0) == 0 and one.take("k", 3, now=60.5) > 0
+    assert one.take("another key", 3, now=60.5) == 0
+    assert (tmp_path / "limits.sqlite3").stat().st_mode & 0o077 == 0  # private to the server's user
+
+
+def test_a_limits_file_that_cannot_be_written_falls_back_to_the_process(tmp_path):
+    from api.rate_limits import RateLimits
+    blocked = tmp_path / "a file"
+    blocked.write_text("not a directory")
+    limits = RateLimits(blocked / "limits.sqlite3")
+    assert [limits.take("k", 2, now=t) for t in (0.0, 1.0)] == [0, 0]
+    assert limits.take("k", 2, now=2.0) == 58.0

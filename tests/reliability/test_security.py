@@ -63,3 +63,54 @@ def test_no_secrets_in_the_repository():
         data = path.read_bytes()
         hits += [f"{name}: {p.pattern[:30]!r}" for p in SECRET_PATTERNS if p.search(data)]
     assert hits == []
+
+
+def test_sign_in_costs_the_same_scrypt_whether_the_user_exists_or_not(tmp_path, monkeypatch):
+    import hashlib
+
+    from api import auth
+    with open_store(make_config("embedded", tmp_path), create=True) as store:
+        auth.add_user(store, "ada", password="analytical engine")
+        auth.add_user(store, "tokenonly")
+        auth.password_identity(store, "warm-up", "a wrong password")  # a dummy hash may be made once per process
+        calls = []
+        real = hashlib.scrypt
+        monkeypatch.setattr(hashlib, "scrypt", lambda *a, **k: calls.append((k["n"], k["r"], k["p"])) or real(*a, **k))
+        for user in ("ada", "nobody", "tokenonly", "Not A Name!"):
+            calls.clear()
+            assert auth.password_identity(store, user, "a wrong password") is None
+            assert calls == [(auth.SCRYPT["n"], auth.SCRYPT["r"], auth.SCRYPT["p"])], user
+        assert auth.password_identity(store, "ada", "analytical engine").user == "ada"
+
+
+def inline_scripts(page: str) -> list[str]:
+    """The bodies of the inline scripts a browser runs (not JSON data, not in comments)."""
+    page = re.sub(r"<!--.*?-->", "", page, flags=re.S)
+    return [body for attrs, body in re.findall(r"<script([^>]*)>(.*?)</script>", page, flags=re.S)
+            if "src=" not in attrs and "application/json" not in attrs]
+
+
+def test_a_content_security_policy_that_allows_exactly_the_portals_scripts(tmp_path):
+    import base64
+    import hashlib
+
+    from index import create_app
+    cfg = make_config("embedded", tmp_path)
+    open_store(cfg, create=True).close()
+    client = create_app(cfg).test_client()
+    for path in ["/", "/statistics", "/ZTF23abjexnw"]:
+        r = client.get(path)
+        policy = dict(part.strip().split(" ", 1) for part in r.headers["Content-Security-Policy"].split(";"))
+        scripts = policy["script-src"].split()
+        assert "'unsafe-inline'" not in scripts and "'unsafe-eval'" not in scripts and "*" not in scripts
+        assert policy["object-src"] == "'none'" and policy["frame-ancestors"] == "'self'"
+        page = r.data.decode()
+        inline = inline_scripts(page)
+        assert inline, "Dash's page has its renderer inline"
+        for body in inline:
+            digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
+            assert f"'sha256-{digest}'" in scripts, (path, body[:80])
+        external = re.findall(r"<script[^>]*src=\"([^\"]+)\"", page)
+        assert external and all(src.startswith("/") and not src.startswith("//") for src in external), external
+    api = client.get("/api/v1/classes")
+    assert "default-src 'self'" in api.headers["Content-Security-Policy"]

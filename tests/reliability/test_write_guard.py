@@ -48,12 +48,11 @@ def test_alert_tables_are_not_writable_from_the_web_side(table, tmp_path):
 
 
 def test_writes_are_rate_limited_per_user(tmp_path):
-    cfg = make_config("embedded", tmp_path).replace(api_rate_limit=0)
+    cfg = make_config("embedded", tmp_path).replace(api_rate_limit=0, writes_per_minute=3)
     store = seeded(cfg)
     auth.add_user(store, "alice")
     token, _ = auth.issue_token(store, "alice", ["annotate"])
     app = create_api_app(cfg)
-    app.config["NOCTURNE_WRITES_PER_MINUTE"] = 3
     client = app.test_client()
     codes = [client.post("/api/v1/annotations", headers={"Authorization": f"token {token}"},
                          json={"objectId": OBJ, "text": f"n{i}"}).status_code for i in range(5)]
