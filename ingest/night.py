@@ -4,8 +4,9 @@ Workers (``ingest.prepare``) decode, validate and encode units of files in paral
 this process receives them in input order, writes, counts and quarantines. Idempotent:
 row keys are deterministic, so a second run writes the same cells. Resumable: killed at
 any point, the same command run again writes everything again and completes the night;
-the statistics row, written last, marks a complete night. Bad packets are quarantined
-with their reason and never stop the night.
+the statistics row, written last, marks a complete night, and is counted from the store
+(``ingest.statistics``), so a night ingested in parts, rerun or resumed ends with the
+same row. Bad packets are quarantined with their reason and never stop the night.
 """
 from __future__ import annotations
 
@@ -27,8 +28,9 @@ from . import prepare
 from .lock import IngestLock
 from .prepare import Prepared, night_of  # noqa: F401  (night_of is part of this module's API)
 from .progress import Progress
-from .quarantine import Quarantine
+from .quarantine import Quarantine, Repeats
 from .readers import input_files
+from .statistics import night_span, write_statistics
 
 log = logging.getLogger("nocturne.ingest")
 SEEN_LIMIT = 2_000_000
@@ -38,25 +40,17 @@ WRITE_TABLES = ("main", "jd", "pixel", "class", "ssnamenr", "upper", "uppervalid
 
 @dataclass
 class NightCounts:
-    raw: int = 0
-    sci: int = 0
+    """What one run read of a night (the statistics row counts the night from the store)."""
+    raw: int = 0          # packets read
+    sci: int = 0          # distinct alerts stored (a repeated candid counts once)
     quarantined: int = 0
-    duplicates: int = 0
+    duplicates: int = 0   # packets whose candid came earlier in the run
     upper: int = 0
     badquality: int = 0
     filters: dict = field(default_factory=lambda: {"n_g": 0, "n_r": 0, "n_i": 0})
     classes: dict = field(default_factory=dict)
     objects: set = field(default_factory=set)
-
-    def cells(self, night: str, duration: float) -> dict:
-        cells = {"basic:raw": self.raw, "basic:sci": self.sci, "basic:n_objects": len(self.objects),
-                 "basic:quarantined": self.quarantined, "basic:duplicates": self.duplicates,
-                 "basic:upper": self.upper, "basic:badquality": self.badquality, "basic:date": night,
-                 "basic:duration_s": round(duration, 3),
-                 "basic:finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
-        cells.update({f"basic:{k}": v for k, v in self.filters.items()})
-        cells.update({f"class:{k}": v for k, v in self.classes.items()})
-        return cells
+    dates: set = field(default_factory=set)  # UTC dates of the alerts filed under the night
 
 
 @dataclass
@@ -66,6 +60,7 @@ class Summary:
     duration: float
     bytes_read: int
     dry_run: bool = False
+    statistics: dict = field(default_factory=dict)  # night -> its statistics row, as written
 
     @property
     def alerts(self) -> int:
@@ -110,7 +105,8 @@ def ingest(path: Path, config: Config, night: str | None = None, dry_run: bool =
             store = stack.enter_context(open_store(config, create=True))
             writers = {t: stack.enter_context(store.table(t).batch(batch_size)) for t in WRITE_TABLES}
         progress = stack.enter_context(Progress(sum(f.stat().st_size for f in files), show_progress))
-        run = _Run(writers, counts, Path(quarantine_dir or Path(config.data_dir) / "quarantine"), night, dry_run)
+        run = _Run(writers, counts, Path(quarantine_dir or Path(config.data_dir) / "quarantine"), night, dry_run,
+                   Path(config.data_dir) / "repeats")
         for prepared in _prepared_units(pool, config, work, workers):
             progress.advance(prepared.nbytes)
             run.take(prepared)
@@ -119,11 +115,12 @@ def ingest(path: Path, config: Config, night: str | None = None, dry_run: bool =
         if not dry_run:
             for writer in writers.values():  # every alert is sent before the statistics
                 writer.send()
-            _write_statistics(store, counts, time.perf_counter() - started)
+            statistics = run.write_statistics(store, time.perf_counter() - started)
             if hasattr(store, "checkpoint"):
                 store.checkpoint()
     duration = time.perf_counter() - started
-    return Summary(counts, sum(c.quarantined for c in counts.values()), duration, progress.bytes_done, dry_run)
+    return Summary(counts, sum(c.quarantined for c in counts.values()), duration, progress.bytes_done, dry_run,
+                   statistics if not dry_run else {})
 
 
 def _pool(stack: ExitStack, config: Config, workers: int) -> ProcessPoolExecutor:
@@ -152,9 +149,11 @@ def _prepared_units(pool: ProcessPoolExecutor | None, config: Config, work: list
 class _Run:
     """What one run accumulates while it takes prepared units in order."""
 
-    def __init__(self, writers, counts, root, night, dry_run):
+    def __init__(self, writers, counts, root, night, dry_run, repeats_root):
         self.writers, self.counts, self.root, self.night, self.dry_run = writers, counts, root, night, dry_run
+        self.repeats_root = repeats_root
         self.quarantines: dict[str, Quarantine] = {}
+        self.repeats: dict[str, Repeats] = {}
         self.seen: set = set()
         self.pending: list = []
         self.total_sci = 0
@@ -173,13 +172,16 @@ class _Run:
             night = self.night or alert.night
             c = self._counts(night)
             c.raw += 1
-            c.sci += 1
-            self.total_sci += 1
-            c.objects.add(alert.object_id)
-            if not self._first(f"c{alert.candid}"):
+            if self._first(f"c{alert.candid}"):
+                c.sci += 1
+                self.total_sci += 1
+                c.dates.add(alert.night)
+                c.objects.add(alert.object_id)
+                c.filters[FILTERS[alert.fid]] += 1
+                c.classes[alert.classification] = c.classes.get(alert.classification, 0) + 1
+            else:  # written again under the same keys (stored once), counted apart
                 c.duplicates += 1
-            c.filters[FILTERS[alert.fid]] += 1
-            c.classes[alert.classification] = c.classes.get(alert.classification, 0) + 1
+                self._repeats(night).repeat(alert.source, alert.index, alert.candid, alert.object_id)
             w = self.writers
             if w is not None:
                 for table, key, payload in alert.writes:
@@ -201,13 +203,22 @@ class _Run:
         if night is None:  # unreadable: its night is known once some alert has been read
             self.pending.append((packet, reason))
             return
-        q = self.quarantines.get(night)
-        if q is None:
-            q = self.quarantines[night] = Quarantine(self.root, night, self.dry_run)
-        q.add(packet, reason)
+        self._quarantine(night).add(packet, reason)
         c = self._counts(night)
         c.raw += 1
         c.quarantined += 1
+
+    def _quarantine(self, night: str) -> Quarantine:
+        q = self.quarantines.get(night)
+        if q is None:
+            q = self.quarantines[night] = Quarantine(self.root, night, self.dry_run)
+        return q
+
+    def _repeats(self, night: str) -> Repeats:
+        r = self.repeats.get(night)
+        if r is None:
+            r = self.repeats[night] = Repeats(self.repeats_root, night, self.dry_run)
+        return r
 
     def flush_pending_quarantine(self) -> None:
         """File unreadable packets under the night most alerts belong to."""
@@ -229,19 +240,18 @@ class _Run:
         return True
 
 
-def _write_statistics(store, counts: dict[str, NightCounts], duration: float) -> None:
-    """One row per night, after everything else: a night with this row is complete.
+    def write_statistics(self, store, duration: float) -> dict:
+        """One row per night the run touched, after everything else: a night with this row
+        is complete. Counted from the store and the night's ledgers, not from this run."""
+        out = {}
+        for night, c in sorted(self.counts.items()):
+            out[night] = write_statistics(store, night, _span(night, c.dates), len(self._quarantine(night).ledger),
+                                          len(self._repeats(night)), duration)
+        return out
 
-    A rerun that found exactly the same counts leaves the existing row as it was, so
-    ingesting a night twice leaves every table as after one run.
-    """
-    table = store.table("statistics")
-    volatile = ("basic:duration_s", "basic:finished")
-    for night, c in sorted(counts.items()):
-        key = table.keys.build(store.prefix, night)
-        cells = c.cells(night, duration)
-        old = table.row(key)
-        if old and {k: v for k, v in old.items() if k not in volatile} == \
-                {k: v for k, v in cells.items() if k not in volatile}:
-            continue
-        table.put(key, cells)
+
+def _span(night: str, dates: set) -> tuple[float, float]:
+    """The JD range to count a night over: its UTC date, widened to the dates of the alerts
+    filed under it (``--night`` may file alerts of other dates under a night)."""
+    spans = [night_span(d) for d in {night, *dates}]
+    return min(s[0] for s in spans), max(s[1] for s in spans)
