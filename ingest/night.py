@@ -155,6 +155,7 @@ class _Run:
         self.quarantines: dict[str, Quarantine] = {}
         self.repeats: dict[str, Repeats] = {}
         self.seen: set = set()
+        self.written: dict = {}
         self.pending: list = []
         self.total_sci = 0
         self.total_quarantined = 0
@@ -187,15 +188,15 @@ class _Run:
                 for table, key, payload in alert.writes:
                     w[table].put_encoded(key, payload)
             for key, payload in alert.upper:
-                if self._first(key):
-                    c.upper += 1
-                    if w is not None:
-                        w["upper"].put_encoded(key, payload)
+                new, changed = self._history(key, payload)
+                c.upper += new
+                if changed and w is not None:
+                    w["upper"].put_encoded(key, payload)
             for key, payload in alert.badquality:
-                if self._first("b" + key):
-                    c.badquality += 1
-                    if w is not None:
-                        w["uppervalid"].put_encoded(key, payload)
+                new, changed = self._history("b" + key, payload)
+                c.badquality += new
+                if changed and w is not None:
+                    w["uppervalid"].put_encoded(key, payload)
 
     def reject(self, packet, reason: str, night: str | None) -> None:
         self.total_quarantined += 1
@@ -231,6 +232,22 @@ class _Run:
         for packet, reason in pending:
             self.reject(packet, reason, night)
 
+    def _history(self, key: str, payload) -> tuple[bool, bool]:
+        """(first time the run meets ``key``, ``payload`` differs from the last one written there).
+
+        A history row (upper limit, bad-quality detection) comes in every later packet of its
+        object; only a write that would change the row is sent. Two packets may carry different
+        rows under one key (same object and jd): each is written in input order, as separate
+        runs would write them, so a night ingested in parts ends as one run would leave it."""
+        fingerprint = _fingerprint(payload)
+        last = self.written.get(key)
+        if last == fingerprint:
+            return False, False
+        if len(self.written) >= SEEN_LIMIT:
+            self.written.clear()
+        self.written[key] = fingerprint
+        return last is None, True
+
     def _first(self, key: str) -> bool:
         if key in self.seen:
             return False
@@ -248,6 +265,14 @@ class _Run:
             out[night] = write_statistics(store, night, _span(night, c.dates), len(self._quarantine(night).ledger),
                                           len(self._repeats(night)), duration)
         return out
+
+
+def _fingerprint(payload) -> int:
+    """A hash of an encoded row (embedded: families and blobs; HBase: column -> bytes)."""
+    if isinstance(payload, dict):
+        return hash(frozenset(payload.items()))
+    families, blobs = payload
+    return hash((families, *blobs))
 
 
 def _span(night: str, dates: set) -> tuple[float, float]:
