@@ -1,7 +1,7 @@
 """Cost of counting a night's statistics from the store (issue 17: statistics of the night,
 not of the run), on a simulated night in a fresh embedded store.
 
-    python bench/bench_statistics.py [--alerts 20000] [--no-write-doc]
+    python bench/bench_statistics.py [--alerts 20000 60000] [--no-write-doc]
 
 The ingest writes the statistics row last by reading the night back: a column-wise scan
 of the time index (``i:objectId``, ``i:fid``, ``d:classification``) and one multi-range
@@ -26,16 +26,13 @@ sys.path.insert(0, str(ROOT))
 from bench.report import machine, publish, today  # noqa: E402
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--alerts", type=int, default=20_000)
-    p.add_argument("--no-write-doc", action="store_true")
-    args = p.parse_args(argv)
+def measure(alerts: int) -> str:
+    """One table row: simulate a night of about ``alerts``, ingest it, time the recount."""
     work = Path(tempfile.mkdtemp(prefix="nocturne-stats-bench-"))
     try:
         sim = work / "sim"
         subprocess.run([sys.executable, "-m", "ingest", "simulate", "--nights", "1", "--alerts-per-night",
-                        str(args.alerts), "--seed", "3", "--no-cutouts", "--quiet", str(sim)], cwd=ROOT, check=True)
+                        str(alerts), "--seed", "3", "--no-cutouts", "--quiet", str(sim)], cwd=ROOT, check=True)
         env = dict(os.environ, NOCTURNE_DATA_DIR=str(work / "store"), NOCTURNE_BACKEND="embedded")
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-m", "ingest", "night", str(sim), "--no-progress"], cwd=ROOT, env=env,
@@ -58,6 +55,16 @@ def main(argv=None) -> int:
         shutil.rmtree(work, ignore_errors=True)
     n = cells["basic:sci"]
     per_alert_us = best / n * 1e6
+    return (f"| {n:,} | {cells['basic:n_objects']:,} | {cells['basic:upper'] + cells['basic:badquality']:,} | "
+            f"{ingest_s:.1f} | {best:.2f} | {per_alert_us:.1f} | ≈ {per_alert_us:.0f} s |")
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--alerts", type=int, nargs="+", default=[20_000, 60_000])
+    p.add_argument("--no-write-doc", action="store_true")
+    args = p.parse_args(argv)
+    rows = [measure(n) for n in args.alerts]
     text = "\n".join([
         "## Statistics recount of a night from the store (`bench/bench_statistics.py`)", "",
         f"Run {today()} on {machine()}. One simulated night, no cutouts, embedded backend; the recount "
@@ -65,8 +72,7 @@ def main(argv=None) -> int:
         "| alerts | objects | upper limits + bad-quality rows counted | ingest s | recount s | µs per alert "
         "| projected for 1 M alerts |",
         "|---|---|---|---|---|---|---|",
-        f"| {n:,} | {cells['basic:n_objects']:,} | {cells['basic:upper'] + cells['basic:badquality']:,} | "
-        f"{ingest_s:.1f} | {best:.2f} | {per_alert_us:.1f} | ≈ {per_alert_us:.0f} s |", "",
+        *rows, "",
         "The recount is linear in the night's alerts and objects (one range of the time index, one key "
         "range per object in the history tables), so the projection is per alert × 1 M.",
     ])
