@@ -38,6 +38,7 @@ class Ledger:
         self.path = Path(path)
         self.dry_run = dry_run
         self._keys: set | None = None
+        self._torn = False  # the file ends inside a line (a crash while writing it)
 
     @property
     def keys(self) -> set:
@@ -46,10 +47,13 @@ class Ledger:
             if self.path.exists():
                 with open(self.path) as fh:
                     for line in fh:
+                        self._torn = not line.endswith("\n")
                         try:
-                            self._keys.add(json.loads(line).get("key"))
+                            key = json.loads(line).get("key")
                         except (ValueError, AttributeError):
                             continue  # a line cut by a crash: the rerun writes it again
+                        if key is not None:  # (lines of older versions have none: listed again, once)
+                            self._keys.add(key)
         return self._keys
 
     def __len__(self) -> int:
@@ -64,7 +68,8 @@ class Ledger:
             make_dir(self.path.parent)
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
             with os.fdopen(fd, "a") as fh:
-                fh.write(json.dumps(entry) + "\n")
+                fh.write(("\n" if self._torn else "") + json.dumps(entry) + "\n")
+            self._torn = False
         return True
 
 

@@ -214,3 +214,15 @@ def test_an_existing_store_open_to_others_is_tightened_on_open(tmp_path, open_um
         assert store.table("main").count() == 1
     assert mode(db) == 0o600
     assert any("readable by others" in r.getMessage() and "0644" in r.getMessage() for r in caplog.records)
+
+
+def test_a_ledger_line_torn_by_a_crash_does_not_swallow_the_next(tmp_path):
+    from ingest.quarantine import Ledger
+    path = tmp_path / "q" / "quarantine.jsonl"
+    path.parent.mkdir()
+    path.write_text(json.dumps({"key": "a"}) + "\n" + '{"key": "b", "reas')  # killed mid-line
+    ledger = Ledger(path)
+    assert len(ledger) == 1
+    assert not ledger.add({"key": "a"}) and ledger.add({"key": "b"})
+    lines = path.read_text().splitlines()
+    assert json.loads(lines[-1]) == {"key": "b"} and len(Ledger(path)) == 2
