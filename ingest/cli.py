@@ -82,18 +82,23 @@ def run_night(args) -> int:
 
 def render_summary(summary, config) -> str:
     rate = summary.alerts / summary.duration if summary.duration else 0
-    lines = ["", f"{'night':<10} {'packets':>9} {'stored':>9} {'objects':>8} {'quarant.':>8} "
-                 f"{'upper':>8} {'badqual':>8} {'g':>7} {'r':>7} {'i':>6}"]
+    lines = ["", "this run:", f"{'night':<10} {'packets':>9} {'stored':>9} {'repeats':>8} {'objects':>8} "
+                 f"{'quarant.':>8} {'upper':>8} {'badqual':>8} {'g':>7} {'r':>7} {'i':>6}"]
     for night, c in sorted(summary.nights.items()):
-        lines.append(f"{night:<10} {c.raw:>9,} {c.sci:>9,} {len(c.objects):>8,} {c.quarantined:>8,} "
-                     f"{c.upper:>8,} {c.badquality:>8,} {c.filters['n_g']:>7,} {c.filters['n_r']:>7,} "
-                     f"{c.filters['n_i']:>6,}")
+        lines.append(f"{night:<10} {c.raw:>9,} {c.sci:>9,} {c.duplicates:>8,} {len(c.objects):>8,} "
+                     f"{c.quarantined:>8,} {c.upper:>8,} {c.badquality:>8,} {c.filters['n_g']:>7,} "
+                     f"{c.filters['n_r']:>7,} {c.filters['n_i']:>6,}")
     lines.append("")
     verb = "validated (dry run, nothing written)" if summary.dry_run else "stored"
-    lines.append(f"{summary.alerts:,} alerts {verb} in {summary.duration:.1f} s ({rate:,.0f} alerts/s); "
-                 f"{summary.quarantined:,} quarantined, {summary.duplicates:,} repeated candid(s) stored once")
+    lines.append(f"{summary.alerts:,} distinct alerts {verb} in {summary.duration:.1f} s ({rate:,.0f} alerts/s); "
+                 f"{summary.duplicates:,} repeated packet(s) (a candid seen earlier in the run, stored once); "
+                 f"{summary.quarantined:,} quarantined")
     if summary.cutouts_dropped:
         lines.append(f"{summary.cutouts_dropped:,} damaged cutout(s) left out; their alerts are stored without them")
+    for night, cells in sorted(summary.statistics.items()):
+        lines.append(f"night {night} in the store (its statistics row): {cells['basic:sci']:,} alerts, "
+                     f"{cells['basic:n_objects']:,} objects, {cells['basic:quarantined']:,} quarantined, "
+                     f"{cells['basic:duplicates']:,} repeated")
     if (summary.quarantined or summary.cutouts_dropped) and not summary.dry_run:
         lines.append(f"quarantined packets and reasons: {Path(config.data_dir) / 'quarantine'}/<night>/quarantine.jsonl")
     classes = {}

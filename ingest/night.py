@@ -4,8 +4,9 @@ Workers (``ingest.prepare``) decode, validate and encode units of files in paral
 this process receives them in input order, writes, counts and quarantines. Idempotent:
 row keys are deterministic, so a second run writes the same cells. Resumable: killed at
 any point, the same command run again writes everything again and completes the night;
-the statistics row, written last, marks a complete night. Bad packets are quarantined
-with their reason and never stop the night.
+the statistics row, written last, marks a complete night, and is counted from the store
+(``ingest.statistics``), so a night ingested in parts, rerun or resumed ends with the
+same row. Bad packets are quarantined with their reason and never stop the night.
 """
 from __future__ import annotations
 
@@ -27,8 +28,9 @@ from . import prepare
 from .lock import IngestLock
 from .prepare import Prepared, night_of  # noqa: F401  (night_of is part of this module's API)
 from .progress import Progress
-from .quarantine import Quarantine
+from .quarantine import Quarantine, Repeats
 from .readers import input_files
+from .statistics import night_span, write_statistics
 
 log = logging.getLogger("nocturne.ingest")
 SEEN_LIMIT = 2_000_000
@@ -38,25 +40,17 @@ WRITE_TABLES = ("main", "jd", "pixel", "class", "tns", "anomaly", "ssnamenr", "u
 
 @dataclass
 class NightCounts:
-    raw: int = 0
-    sci: int = 0
+    """What one run read of a night (the statistics row counts the night from the store)."""
+    raw: int = 0          # packets read
+    sci: int = 0          # distinct alerts stored (a repeated candid counts once)
     quarantined: int = 0
-    duplicates: int = 0
+    duplicates: int = 0   # packets whose candid came earlier in the run
     upper: int = 0
     badquality: int = 0
     filters: dict = field(default_factory=lambda: {"n_g": 0, "n_r": 0, "n_i": 0})
     classes: dict = field(default_factory=dict)
     objects: set = field(default_factory=set)
-
-    def cells(self, night: str, duration: float) -> dict:
-        cells = {"basic:raw": self.raw, "basic:sci": self.sci, "basic:n_objects": len(self.objects),
-                 "basic:quarantined": self.quarantined, "basic:duplicates": self.duplicates,
-                 "basic:upper": self.upper, "basic:badquality": self.badquality, "basic:date": night,
-                 "basic:duration_s": round(duration, 3),
-                 "basic:finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
-        cells.update({f"basic:{k}": v for k, v in self.filters.items()})
-        cells.update({f"class:{k}": v for k, v in self.classes.items()})
-        return cells
+    dates: set = field(default_factory=set)  # UTC dates of the alerts filed under the night
 
 
 @dataclass
@@ -67,6 +61,7 @@ class Summary:
     bytes_read: int
     dry_run: bool = False
     cutouts_dropped: int = 0  # damaged cutouts left out of alerts that were stored
+    statistics: dict = field(default_factory=dict)  # night -> its statistics row, as written
 
     @property
     def alerts(self) -> int:
@@ -111,7 +106,8 @@ def ingest(path: Path, config: Config, night: str | None = None, dry_run: bool =
             store = stack.enter_context(open_store(config, create=True))
             writers = {t: stack.enter_context(store.table(t).batch(batch_size)) for t in WRITE_TABLES}
         progress = stack.enter_context(Progress(sum(f.stat().st_size for f in files), show_progress))
-        run = _Run(writers, counts, Path(quarantine_dir or Path(config.data_dir) / "quarantine"), night, dry_run)
+        run = _Run(writers, counts, Path(quarantine_dir or Path(config.data_dir) / "quarantine"), night, dry_run,
+                   Path(config.data_dir) / "repeats")
         for prepared in _prepared_units(pool, config, work, workers):
             progress.advance(prepared.nbytes)
             run.take(prepared)
@@ -120,12 +116,12 @@ def ingest(path: Path, config: Config, night: str | None = None, dry_run: bool =
         if not dry_run:
             for writer in writers.values():  # every alert is sent before the statistics
                 writer.send()
-            _write_statistics(store, counts, time.perf_counter() - started)
+            statistics = run.write_statistics(store, time.perf_counter() - started)
             if hasattr(store, "checkpoint"):
                 store.checkpoint()
     duration = time.perf_counter() - started
     return Summary(counts, sum(c.quarantined for c in counts.values()), duration, progress.bytes_done, dry_run,
-                   run.cutouts_dropped)
+                   run.cutouts_dropped, statistics if not dry_run else {})
 
 
 def _pool(stack: ExitStack, config: Config, workers: int) -> ProcessPoolExecutor:
@@ -154,10 +150,13 @@ def _prepared_units(pool: ProcessPoolExecutor | None, config: Config, work: list
 class _Run:
     """What one run accumulates while it takes prepared units in order."""
 
-    def __init__(self, writers, counts, root, night, dry_run):
+    def __init__(self, writers, counts, root, night, dry_run, repeats_root):
         self.writers, self.counts, self.root, self.night, self.dry_run = writers, counts, root, night, dry_run
+        self.repeats_root = repeats_root
         self.quarantines: dict[str, Quarantine] = {}
+        self.repeats: dict[str, Repeats] = {}
         self.seen: set = set()
+        self.written: dict = {}
         self.pending: list = []
         self.total_sci = 0
         self.total_quarantined = 0
@@ -178,27 +177,30 @@ class _Run:
             night = self.night or alert.night
             c = self._counts(night)
             c.raw += 1
-            c.sci += 1
-            self.total_sci += 1
-            c.objects.add(alert.object_id)
-            if not self._first(f"c{alert.candid}"):
+            if self._first(f"c{alert.candid}"):
+                c.sci += 1
+                self.total_sci += 1
+                c.dates.add(alert.night)
+                c.objects.add(alert.object_id)
+                c.filters[FILTERS[alert.fid]] += 1
+                c.classes[alert.classification] = c.classes.get(alert.classification, 0) + 1
+            else:  # written again under the same keys (stored once), counted apart
                 c.duplicates += 1
-            c.filters[FILTERS[alert.fid]] += 1
-            c.classes[alert.classification] = c.classes.get(alert.classification, 0) + 1
+                self._repeats(night).repeat(alert.source, alert.index, alert.candid, alert.object_id)
             w = self.writers
             if w is not None:
                 for table, key, payload in alert.writes:
                     w[table].put_encoded(key, payload)
             for key, payload in alert.upper:
-                if self._first(key):
-                    c.upper += 1
-                    if w is not None:
-                        w["upper"].put_encoded(key, payload)
+                new, changed = self._history(key, payload)
+                c.upper += new
+                if changed and w is not None:
+                    w["upper"].put_encoded(key, payload)
             for key, payload in alert.badquality:
-                if self._first("b" + key):
-                    c.badquality += 1
-                    if w is not None:
-                        w["uppervalid"].put_encoded(key, payload)
+                new, changed = self._history("b" + key, payload)
+                c.badquality += new
+                if changed and w is not None:
+                    w["uppervalid"].put_encoded(key, payload)
 
     def reject(self, packet, reason: str, night: str | None) -> None:
         self.total_quarantined += 1
@@ -206,10 +208,7 @@ class _Run:
         if night is None:  # unreadable: its night is known once some alert has been read
             self.pending.append((packet, reason))
             return
-        q = self.quarantines.get(night)
-        if q is None:
-            q = self.quarantines[night] = Quarantine(self.root, night, self.dry_run)
-        q.add(packet, reason)
+        self._quarantine(night).add(packet, reason)
         c = self._counts(night)
         c.raw += 1
         c.quarantined += 1
@@ -217,11 +216,19 @@ class _Run:
     def drop_cutout(self, packet, reason: str, night: str) -> None:
         """A quarantine line (and the packet as evidence) for a damaged cutout; the alert itself is stored."""
         self.cutouts_dropped += 1
-        night = self.night or night
+        self._quarantine(self.night or night).add(packet, reason, cutout=True)
+
+    def _quarantine(self, night: str) -> Quarantine:
         q = self.quarantines.get(night)
         if q is None:
             q = self.quarantines[night] = Quarantine(self.root, night, self.dry_run)
-        q.add(packet, reason)
+        return q
+
+    def _repeats(self, night: str) -> Repeats:
+        r = self.repeats.get(night)
+        if r is None:
+            r = self.repeats[night] = Repeats(self.repeats_root, night, self.dry_run)
+        return r
 
     def flush_pending_quarantine(self) -> None:
         """File unreadable packets under the night most alerts belong to."""
@@ -234,6 +241,22 @@ class _Run:
         for packet, reason in pending:
             self.reject(packet, reason, night)
 
+    def _history(self, key: str, payload) -> tuple[bool, bool]:
+        """(first time the run meets ``key``, ``payload`` differs from the last one written there).
+
+        A history row (upper limit, bad-quality detection) comes in every later packet of its
+        object; only a write that would change the row is sent. Two packets may carry different
+        rows under one key (same object and jd): each is written in input order, as separate
+        runs would write them, so a night ingested in parts ends as one run would leave it."""
+        fingerprint = _fingerprint(payload)
+        last = self.written.get(key)
+        if last == fingerprint:
+            return False, False
+        if len(self.written) >= SEEN_LIMIT:
+            self.written.clear()
+        self.written[key] = fingerprint
+        return last is None, True
+
     def _first(self, key: str) -> bool:
         if key in self.seen:
             return False
@@ -243,19 +266,26 @@ class _Run:
         return True
 
 
-def _write_statistics(store, counts: dict[str, NightCounts], duration: float) -> None:
-    """One row per night, after everything else: a night with this row is complete.
+    def write_statistics(self, store, duration: float) -> dict:
+        """One row per night the run touched, after everything else: a night with this row
+        is complete. Counted from the store and the night's ledgers, not from this run."""
+        out = {}
+        for night, c in sorted(self.counts.items()):
+            out[night] = write_statistics(store, night, _span(night, c.dates), self._quarantine(night).packets,
+                                          len(self._repeats(night)), duration)
+        return out
 
-    A rerun that found exactly the same counts leaves the existing row as it was, so
-    ingesting a night twice leaves every table as after one run.
-    """
-    table = store.table("statistics")
-    volatile = ("basic:duration_s", "basic:finished")
-    for night, c in sorted(counts.items()):
-        key = table.keys.build(store.prefix, night)
-        cells = c.cells(night, duration)
-        old = table.row(key)
-        if old and {k: v for k, v in old.items() if k not in volatile} == \
-                {k: v for k, v in cells.items() if k not in volatile}:
-            continue
-        table.put(key, cells)
+
+def _fingerprint(payload) -> int:
+    """A hash of an encoded row (embedded: families and blobs; HBase: column -> bytes)."""
+    if isinstance(payload, dict):
+        return hash(frozenset(payload.items()))
+    families, blobs = payload
+    return hash((families, *blobs))
+
+
+def _span(night: str, dates: set) -> tuple[float, float]:
+    """The JD range to count a night over: its UTC date, widened to the dates of the alerts
+    filed under it (``--night`` may file alerts of other dates under a night)."""
+    spans = [night_span(d) for d in {night, *dates}]
+    return min(s[0] for s in spans), max(s[1] for s in spans)

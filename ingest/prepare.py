@@ -59,6 +59,8 @@ class Alert:
     writes: list            # (table, key, payload) of main and the index tables
     upper: list             # (key, payload)
     badquality: list        # (key, payload)
+    source: str = ""        # the packet's file (and member) and position, for the repeats ledger
+    index: int = 0
 
 
 @dataclass
@@ -107,7 +109,9 @@ class Preparer:
         pix = pixels([r.ra for _, r in built], [r.dec for _, r in built], self.order).tolist()
         for (packet, rows), pixel in zip(built, pix):
             try:
-                out.alerts.append(self._encode(rows, pixel))
+                alert = self._encode(rows, pixel)
+                alert.source, alert.index = packet.source, packet.index
+                out.alerts.append(alert)
             except ColumnValueError as exc:
                 out.rejects.append((packet, f"value out of type: {exc}", night_of(rows.jd)))
         return out

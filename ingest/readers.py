@@ -9,13 +9,16 @@ Accepted inputs: a folder (searched recursively) or a single file of
 
 :func:`packets` yields :class:`Packet` objects in a stable order (sorted paths, then
 position in file). A file that cannot be read, or stops being readable part-way, yields
-one packet with ``error`` set (and ``raw`` holding the file's bytes when small enough to
-quarantine); the packets before the damage are still yielded.
+one packet with ``error`` set, and with ``raw`` holding the file's bytes when small enough
+to hold, else ``whole_file`` naming it, so the quarantine keeps it either way; the packets
+before the damage are still yielded. Files and archive members that cannot hold alerts
+(other suffixes) are skipped with one log line naming them.
 """
 from __future__ import annotations
 
 import logging
 import tarfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -39,6 +42,7 @@ class Packet:
     record: dict | None  # the alert, fields by name
     error: str | None = None
     raw: bytes | None = None  # the whole source file, kept only for unreadable single files
+    whole_file: Path | None = None  # an unreadable file too big for ``raw``, kept by copying it
     size: int = 0        # bytes of the source, for throughput figures
     typed: bool = True   # False for Parquet, whose writers may turn ints into doubles
     clean: bool = False  # its Avro writer schema guarantees the stored fields' types
@@ -51,8 +55,20 @@ def input_files(path: Path) -> list[Path]:
         return [path]
     if not path.is_dir():
         raise FileNotFoundError(f"no such file or folder: {path}")
-    found = [p for p in path.rglob("*") if p.is_file() and _kind(p.name)]
+    found, skipped = [], []
+    for p in path.rglob("*"):
+        if p.is_file():
+            (found if _kind(p.name) else skipped).append(p)
+    if skipped:
+        log_skipped(str(path), sorted(str(p.relative_to(path)) for p in skipped))
     return sorted(found)
+
+
+def log_skipped(where: str, names: list[str], shown: int = 20) -> None:
+    """One log line for the files of ``where`` that hold no alerts, with their names."""
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    log.warning("skipped %d file(s) in %s that are not alert files (.avro, .tar.gz, .tgz, .tar, .parquet): %s%s",
+                len(names), where, ", ".join(names[:shown]), more)
 
 
 def _kind(name: str) -> str | None:
@@ -83,12 +99,12 @@ def packets_of(files: list[Path]) -> Iterator[Packet]:
             try:
                 data = file.read_bytes()
             except OSError as exc:
-                yield Packet(str(file), 0, None, f"unreadable file: {exc.strerror}")
+                yield Packet(str(file), 0, None, f"unreadable file: {exc.strerror}", whole_file=file)
                 continue
-            yield from _avro_packets(str(file), data)
+            yield from _avro_packets(str(file), data, file)
 
 
-def _avro_packets(source: str, data: bytes) -> Iterator[Packet]:
+def _avro_packets(source: str, data: bytes, file: Path | None = None) -> Iterator[Packet]:
     n = 0
     clean = schema_is_clean(avro_files.schema_text(data))
     try:
@@ -99,7 +115,8 @@ def _avro_packets(source: str, data: bytes) -> Iterator[Packet]:
         reason = f"unreadable Avro ({type(exc).__name__}: {exc})"
         if n:
             reason = f"damaged Avro after {n} readable record(s) ({type(exc).__name__}: {exc})"
-        yield Packet(source, n, None, reason, raw=data if len(data) <= QUARANTINE_MAX_BYTES else None,
+        small = len(data) <= QUARANTINE_MAX_BYTES
+        yield Packet(source, n, None, reason, raw=data if small else None, whole_file=None if small else file,
                      size=len(data) if n == 0 else 0)
         return
     if n == 0:
@@ -107,16 +124,24 @@ def _avro_packets(source: str, data: bytes) -> Iterator[Packet]:
 
 
 def _tar_packets(file: Path) -> Iterator[Packet]:
+    skipped, n = [], 0
     try:
         with tarfile.open(file, "r:*") as tar:
             for member in tar:
-                if not member.isfile() or _kind(member.name) != "avro":
+                if not member.isfile():
+                    continue
+                if _kind(member.name) != "avro":
+                    skipped.append(member.name)
                     continue
                 fh = tar.extractfile(member)
                 data = fh.read() if fh else b""
+                n += 1
                 yield from _avro_packets(f"{file}!{member.name}", data)
-    except (tarfile.TarError, OSError, EOFError) as exc:
-        yield Packet(str(file), 0, None, f"damaged archive ({type(exc).__name__}: {exc})")
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+        where = f" after {n} member(s)" if n else ""
+        yield Packet(str(file), n, None, f"damaged archive{where} ({type(exc).__name__}: {exc})", whole_file=file)
+    if skipped:
+        log_skipped(str(file), skipped)
 
 
 def _parquet_packets(file: Path) -> Iterator[Packet]:
@@ -133,4 +158,5 @@ def _parquet_packets(file: Path) -> Iterator[Packet]:
                 yield Packet(str(file), n, record, size=size if n == 0 else 0, typed=False)
                 n += 1
     except Exception as exc:  # pyarrow raises ArrowInvalid, OSError...
-        yield Packet(str(file), n, None, f"unreadable Parquet after {n} record(s) ({type(exc).__name__}: {exc})")
+        yield Packet(str(file), n, None, f"unreadable Parquet after {n} record(s) ({type(exc).__name__}: {exc})",
+                     whole_file=file)

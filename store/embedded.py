@@ -8,11 +8,17 @@ processes (gunicorn workers) read while the one writer (the nightly ingest) writ
 
 A put into an existing row merges cell by cell, as HBase does, through an SQL function
 that runs only on key conflicts; new rows cost one ``INSERT``.
+
+The file holds password hashes and token digests: it is created readable and writable by
+its owner only (0600; SQLite gives its ``-wal`` and ``-shm`` files the same mode), and a
+store found open to others (an older version's 0644) is tightened on open, with a log line.
 """
 from __future__ import annotations
 
 import json
+import logging
 import os
+import stat
 import sqlite3
 import threading
 from pathlib import Path
@@ -24,6 +30,8 @@ from .keys import successor
 from .errors import DataDirError, StoreError, TableMissing
 
 DB_FILE = "nocturne.sqlite3"
+FILE_MODE = 0o600
+log = logging.getLogger("nocturne.store")
 
 
 def _q(name: str) -> str:
@@ -352,6 +360,7 @@ class EmbeddedStore(Store):
     def _conn(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
         if db is None or getattr(self._local, "pid", None) != os.getpid():
+            self._secure_files()
             try:
                 db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=60)
                 db.execute("PRAGMA journal_mode=WAL")
@@ -363,6 +372,27 @@ class EmbeddedStore(Store):
             db.create_function("nocturne_merge", 4, self._merge, deterministic=True)
             self._local.db, self._local.pid = db, os.getpid()
         return db
+
+    def _secure_files(self) -> None:
+        """Create the store file 0600; tighten it and its WAL files when others may read them."""
+        try:
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+        except FileExistsError:
+            pass
+        except OSError:
+            return  # sqlite3.connect reports what is wrong with the folder
+        for path in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
+            mode = 0
+            try:
+                mode = stat.S_IMODE(path.stat().st_mode)
+                if mode & 0o077:
+                    os.chmod(path, FILE_MODE)
+                    log.warning("store file %s was readable by others (mode %04o): now %04o", path, mode, FILE_MODE)
+            except FileNotFoundError:
+                continue
+            except OSError as exc:  # not its owner: say so, keep serving
+                log.warning("store file %s is readable by others (mode %04o) and cannot be tightened: %s",
+                            path, mode, exc.strerror)
 
     def _merge(self, table: str, family: str, old, new):
         codec = self._families.get((table, family))

@@ -219,7 +219,8 @@ def test_classes_schema_statistics_random_health(api):
     assert schema["Fink on-the-fly added values (v:)"]["classification"]["description"]
     assert rows(api.get("/api/v1/columns")) == schema
     stats = rows(api.get("/api/v1/statistics", query_string={"date": "20231018"}))
-    assert len(stats) == 1 and stats[0]["basic:sci"] == 561
+    assert len(stats) == 1 and stats[0]["basic:sci"] == 558  # distinct alerts (561 packets, 3 repeats)
+    assert stats[0]["basic:raw"] == 561 and stats[0]["basic:duplicates"] == 3
     assert len(rows(api.get("/api/v1/statistics", query_string={"date": "2024"}))) == 12
     assert len(rows(api.get("/api/v1/statistics"))) == 14
     a = rows(api.get("/api/v1/random", query_string={"n": 4, "seed": 7, "columns": "i:candid"}))

@@ -152,6 +152,8 @@ def test_kill_9_at_random_points_then_rerun_equals_a_clean_run(tmp_path):
         assert _run(crashed, night).wait(timeout=300) == 0
         with open_store(cfg) as s:
             assert _comparable(s) == expected, f"killed at {n} rows, the rerun differs from a clean run"
+        print(f"kill -9 at {n} of 558 main rows: rerun equals the clean run on {len(expected)} tables, "
+              f"{sum(len(rows) for rows in expected.values()):,} rows")
 
 
 def test_two_ingests_never_run_at_once(tmp_path, monkeypatch):

@@ -1,0 +1,95 @@
+"""The statistics row of a night, counted from the store, not from the run that wrote it.
+
+A night ingested in parts, rerun, or resumed after a crash must end with the same row as
+one clean run. So the row is derived from what the store holds for the night once every
+alert of the run is written:
+
+* alerts (``sci``), objects, alerts per filter and per class: one column-wise scan of the
+  time index (``jd``) over the night's range of dates, reading only ``i:objectId``,
+  ``i:fid`` and ``d:classification``;
+* ``upper`` / ``badquality``: the upper limits and bad-quality previous detections on record
+  for the night's objects, dated from 31 days before the night (the history a packet
+  carries is 30 days) to the day after it; one multi-range scan of each table, reading
+  ``i:jd`` only;
+* ``quarantined`` and ``duplicates``: the distinct entries of the night's quarantine and
+  repeats ledgers (``ingest.quarantine``), which are deduplicated across runs;
+* ``raw`` = ``sci`` + ``quarantined`` + ``duplicates``: the packets of the night.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from store.keys import format_jd
+
+log = logging.getLogger("nocturne.ingest")
+JD_UNIX_EPOCH = 2440587.5
+HISTORY_DAYS = 31
+VOLATILE = ("basic:duration_s", "basic:finished")
+FILTERS = {1: "basic:n_g", 2: "basic:n_r", 3: "basic:n_i"}
+
+
+def night_span(night: str) -> tuple[float, float]:
+    """``[start, end)`` of the UTC date ``night`` (YYYYMMDD) as Julian Dates."""
+    day = dt.datetime.strptime(night, "%Y%m%d").replace(tzinfo=dt.timezone.utc)
+    start = JD_UNIX_EPOCH + day.timestamp() / 86400.0
+    return start, start + 1.0
+
+
+def night_counts(store, night: str, span: tuple[float, float] | None = None) -> dict:
+    """The store's cells of the statistics row of ``night`` (without quarantine and repeats).
+
+    :param span: ``[start, end)`` in JD of the alerts filed under the night; default its UTC date.
+    """
+    lo, hi = span or night_span(night)
+    by_jd = store.table("jd")
+    rng = [(format_jd(lo), format_jd(hi))]
+    _, light = by_jd.scan_ranges_columns(["i:objectId", "i:fid"], rng, keys=False)
+    _, added = by_jd.scan_ranges_columns(["d:classification"], rng, keys=False)
+    objects = sorted(set(light["i:objectId"]))
+    cells = {"basic:sci": len(light["i:objectId"]), "basic:n_objects": len(objects)}
+    for column in FILTERS.values():
+        cells[column] = 0
+    for fid in light["i:fid"]:
+        column = FILTERS.get(int(fid)) if fid is not None else None
+        if column:
+            cells[column] += 1
+    for label in added["d:classification"]:
+        if label is not None:
+            cells[f"class:{label}"] = cells.get(f"class:{label}", 0) + 1
+    cells["basic:upper"] = _history_rows(store.table("upper"), objects, lo - HISTORY_DAYS, hi + 1)
+    cells["basic:badquality"] = _history_rows(store.table("uppervalid"), objects, lo - HISTORY_DAYS, hi + 1)
+    return cells
+
+
+def _history_rows(table, objects: list[str], lo: float, hi: float) -> int:
+    """Rows of ``table`` (keyed objectId, jd) of ``objects`` dated in ``[lo, hi)``."""
+    if not objects:
+        return 0
+    start, stop = format_jd(lo), format_jd(hi)
+    ranges = [(p + start, p + stop) for p in table.keys.first_prefixes(objects)]
+    _, data = table.scan_ranges_columns(["i:jd"], ranges, keys=False)
+    return len(data["i:jd"])
+
+
+def write_statistics(store, night: str, span, quarantined: int, duplicates: int, duration: float) -> dict:
+    """Write the statistics row of ``night`` (after every alert of the run): counted from the
+    store, the quarantined and repeated packets from the night's ledgers. A row equal to the
+    existing one but for its timings is left as it is, so a rerun changes nothing."""
+    table = store.table("statistics")
+    key = table.keys.build(store.prefix, night)
+    cells = night_counts(store, night, span)
+    cells.update({"basic:quarantined": quarantined, "basic:duplicates": duplicates, "basic:date": night,
+                  "basic:raw": cells["basic:sci"] + quarantined + duplicates})
+    old = table.row(key)
+    same = {k: v for k, v in old.items() if k not in VOLATILE} == cells
+    if not same:
+        stale = [k for k in old if k.startswith("class:") and k not in cells]
+        if stale:
+            table.delete(key, stale)
+        cells["basic:duration_s"] = round(duration, 3)
+        cells["basic:finished"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        table.put(key, cells)
+    else:
+        cells.update({k: old[k] for k in VOLATILE if k in old})
+    return cells
