@@ -75,7 +75,7 @@ LATESTS = Endpoint("latests", "The newest alerts of a class", (
                            "v:rate, v:sigma(rate), v:g-r, v:sigma(g-r), v:rate(g-r), v:sigma(rate(g-r))", False),
     Param("trend", "choice", "Only alerts getting brighter (rising: d:mag_rate < 0 and a negative linear trend "
                              "in the alert's band) or fainter (fading: both positive); low_state and "
-                             "new_low_state only with class (CTA) Blazar", choices=TRENDS),
+                             "new_low_state only with a class '(CTA) Blazar...' (e.g. '(CTA) Blazar low state')", choices=TRENDS),
     COLUMNS,
 ))
 

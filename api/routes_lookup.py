@@ -72,7 +72,7 @@ def tracklet(v):
     return tracklet_q.tracklet(current_store(), prefix, v["columns"])
 
 
-@route(E.SKYMAP)
+@route(E.SKYMAP, "bayestar")  # bayestar: the name in Fink's docs and older API
 def sky_map(v):
     upload = request.files.get("file") or request.files.get("bayestar") if request.files else None
     if upload is None and v["event_name"] and not v["bayestar"]:

@@ -14,15 +14,21 @@ STRETCHES = ("sigmoid", "linear", "sqrt", "power", "log")
 KERNELS = ("gauss", "box")
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    y = 1 / (1 + np.exp(-10 * (x - 0.5)))
-    lo, hi = 1 / (1 + np.exp(5)), 1 / (1 + np.exp(-5))
-    return (y - lo) / (hi - lo)
+def _sigmoid(img: np.ndarray) -> np.ndarray:
+    """The logistic function of the image's z-scores, as Fink's sigmoid: no percentile cut
+    (pmin and pmax play no part), and the result stays inside (0, 1) rather than spanning it."""
+    finite = img[np.isfinite(img)]
+    std = finite.std() if finite.size else 0.0
+    if std == 0:
+        return np.full_like(img, 0.5)
+    z = (np.nan_to_num(img, nan=finite.mean()) - finite.mean()) / std
+    return 1 / (1 + np.exp(-z))
 
 
 def normalise(data: np.ndarray, stretch: str = "sigmoid", pmin: float = 0.5, pmax: float = 99.5,
               kernel: str | None = None) -> np.ndarray:
-    """``data`` mapped to 0..1: clipped at the percentiles, smoothed, stretched."""
+    """``data`` mapped to 0..1: smoothed, then either Fink's sigmoid of the z-scores, or clipped
+    at the percentiles and stretched (linear, sqrt, power, log)."""
     img = np.array(data, dtype=float)
     if kernel == "gauss":
         img = convolve(img, Gaussian2DKernel(1))
@@ -31,11 +37,11 @@ def normalise(data: np.ndarray, stretch: str = "sigmoid", pmin: float = 0.5, pma
     finite = img[np.isfinite(img)]
     if finite.size == 0:
         return np.zeros_like(img)
+    if stretch == "sigmoid":
+        return _sigmoid(img)
     lo, hi = np.percentile(finite, [pmin, pmax])
     x = np.clip((img - lo) / (hi - lo), 0, 1) if hi > lo else np.zeros_like(img)
     x = np.nan_to_num(x, nan=0.0)
-    if stretch == "sigmoid":
-        return _sigmoid(x)
     fn = {"linear": LinearStretch(), "sqrt": SqrtStretch(), "power": PowerStretch(2.0), "log": LogStretch(1000)}
     return np.clip(fn[stretch](x, clip=True), 0, 1)
 

@@ -33,7 +33,6 @@ BAD = [
     ("latests", {}, 400, "class"),
     ("sso", {}, 400, "n_or_d"),
     ("cutouts", {}, 400, "objectId"),
-    ("cutouts", {"objectId": "ZTF00nothing"}, 404, "ZTF00nothing"),
     ("cutouts", {"objectId": "ZTF18acaxelp", "kind": "All"}, 400, "array"),
     ("cutouts", {"objectId": "ZTF18acaxelp", "stretch": "cubic"}, 400, "stretch"),
     ("cutouts", {"objectId": "ZTF18acaxelp", "colormap": "nosuchmap"}, 400, "colormap"),
