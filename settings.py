@@ -36,6 +36,8 @@ class Config:
     api_rate_limit: int = 600
     cors_origins: str = "*"
     query_time_budget_s: float = 10.0
+    compute_slots: int = 0
+    compute_slots_per_client: int = 2
 
     def replace(self, **changes) -> "Config":
         """A copy with some keys changed, validated like a loaded file."""
@@ -93,8 +95,10 @@ def _coerce(key: str, value, base_dir: Path):
         return _int(value, 1, 65535)
     if key in ("hbase_timeout_ms", "hbase_pool_size", "schema_version"):
         return _int(value, 1, 10**9)
-    if key == "api_rate_limit":
+    if key in ("api_rate_limit", "compute_slots"):
         return _int(value, 0, 10**9)
+    if key == "compute_slots_per_client":
+        return _int(value, 1, 10**6)
     if key == "query_time_budget_s":
         try:
             number = float(str(value))

@@ -4,6 +4,7 @@ Every route answers GET (query string) and POST (JSON body) with the same parame
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 
@@ -18,8 +19,10 @@ from . import endpoints as E
 from . import queries as q
 from .access import current_store
 from .errors import ApiError
+from .guard import client_address
 from .params import Endpoint, parse
 from .render import respond
+from .slots import slots_for
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -54,12 +57,37 @@ def _drain(at_most: int) -> None:
         left -= len(chunk)
 
 
-def route(endpoint: Endpoint, *aliases: str):
-    """Register ``fn(values) -> DataFrame | Response`` for ``endpoint`` (and its aliases)."""
+BIG_CONE_ARCSEC = 600
+
+
+def _always(values) -> bool:
+    return True
+
+
+def _big_cone(values) -> bool:
+    return (values.get("radius") or 0) > BIG_CONE_ARCSEC
+
+
+def _admission():
+    """The compute slots of this app (see api/slots.py), made on first use."""
+    ext = current_app.extensions
+    if "nocturne_slots" not in ext:
+        ext["nocturne_slots"] = slots_for(current_app.config["NOCTURNE"])
+    return ext["nocturne_slots"]
+
+
+def route(endpoint: Endpoint, *aliases: str, expensive=None):
+    """Register ``fn(values) -> DataFrame | Response`` for ``endpoint`` (and its aliases).
+
+    ``expensive(values)`` true: the request waits for no one, it takes a compute slot of its
+    client and of the server or is refused (429/503 with Retry-After, api/slots.py).
+    """
     def wrap(fn):
         def view():
             values = parse(endpoint, request_params())
-            with q.time_budget(current_app.config["NOCTURNE"].query_time_budget_s):
+            admitted = (_admission().admit(client_address()) if expensive is not None and expensive(values)
+                        else contextlib.nullcontext())
+            with admitted, q.time_budget(current_app.config["NOCTURNE"].query_time_budget_s):
                 result = fn(values)
             if isinstance(result, Response):
                 return result
@@ -96,13 +124,13 @@ def _window(v, days_key: str = "window", scale: float = 1.0):
     return start, stop
 
 
-@route(E.CONESEARCH)
+@route(E.CONESEARCH, expensive=_big_cone)
 def conesearch(v):
     start, stop = _window(v)
     return q.conesearch(current_store(), v["ra"], v["dec"], v["radius"], start, stop, v["n"], v["columns"])
 
 
-@route(E.EXPLORER)
+@route(E.EXPLORER, expensive=_big_cone)
 def explorer(v):
     given = [g for g in E.EXPLORER.groups if any(v.get(p) is not None for p in g)]
     if len(given) != 1:
@@ -139,7 +167,7 @@ def sso(v):
     return q.sso(current_store(), names, v["columns"])
 
 
-@route(E.XMATCH)
+@route(E.XMATCH, expensive=_always)
 def xmatch(v):
     try:
         catalog = pd.read_csv(io.StringIO(v["catalog"]))
@@ -236,7 +264,7 @@ def _fit(kind: str, v, **params):
         raise ApiError(422, f"cannot fit this light curve: {exc}") from None
 
 
-@route(E.FIT_VARSTAR)
+@route(E.FIT_VARSTAR, expensive=_always)
 def fit_varstar(v):
     if v["period_min"] >= v["period_max"]:
         raise ApiError(400, "'period_min' must be smaller than 'period_max'")
@@ -244,11 +272,11 @@ def fit_varstar(v):
                 nterms_base=v["nterms_base"], nterms_band=v["nterms_band"], period=v["period"])
 
 
-@route(E.FIT_MULENS)
+@route(E.FIT_MULENS, expensive=_always)
 def fit_mulens(v):
     return _fit("mulens", v)
 
 
-@route(E.FIT_SUPERNOVA)
+@route(E.FIT_SUPERNOVA, expensive=_always)
 def fit_supernova(v):
     return _fit("supernova", v)
