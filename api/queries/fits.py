@@ -17,6 +17,7 @@ the fit holds the baseline fixed and knows when the star was not magnified.
 """
 from __future__ import annotations
 
+import importlib
 from collections import OrderedDict
 from threading import Lock
 
@@ -84,6 +85,7 @@ def fit(store: Store, object_id: str, kind: str, **params) -> dict:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
+    _import_science(kind)  # here, once per process: not in every child, against its budget
     seconds = remaining()
     if seconds is None:
         result = _run(kind, lc, params)
@@ -94,6 +96,14 @@ def fit(store: Store, object_id: str, kind: str, **params) -> dict:
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
     return result
+
+
+SCIENCE = {"varstar": "science.varstar", "mulens": "science.mulens", "supernova": "science.supernova"}
+
+
+def _import_science(kind: str) -> None:
+    if kind in SCIENCE:
+        importlib.import_module(SCIENCE[kind])
 
 
 def _run(kind: str, lc: dict, params: dict) -> dict:
