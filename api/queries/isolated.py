@@ -16,6 +16,7 @@ import pickle
 import resource
 import select
 import signal
+import threading
 import time
 import warnings
 
@@ -46,7 +47,7 @@ def run_isolated(fn, args: tuple, seconds: float, advice: str):
                 payload = pickle.dumps(("error", kind, str(exc)))
             except BaseException as exc:  # noqa: BLE001 - reported to the parent, never raised here
                 payload = pickle.dumps(("error", "RuntimeError", f"{type(exc).__name__}: {exc}"))
-            view = memoryview(payload)
+            view = memoryview(len(payload).to_bytes(8, "big") + payload)
             while view:
                 view = view[os.write(write_fd, view):]
         except BaseException:  # noqa: BLE001
@@ -54,26 +55,33 @@ def run_isolated(fn, args: tuple, seconds: float, advice: str):
         finally:
             os._exit(status)
     os.close(write_fd)
-    chunks = []
+    data, size = bytearray(), None
     try:
-        while True:
+        while size is None or len(data) < size + 8:
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([read_fd], [], [], left)[0]:
                 _kill(pid)
-                raise QueryTooLarge(f"this computation needs more than its {seconds:g} s budget "
+                raise QueryTooLarge(f"this computation needs more than its {seconds:.3g} s budget "
                                     f"and was stopped: {advice}")
             chunk = os.read(read_fd, 1 << 20)
             if not chunk:
                 break
-            chunks.append(chunk)
+            data += chunk
+            if size is None and len(data) >= 8:
+                size = int.from_bytes(data[:8], "big")
     finally:
         os.close(read_fd)
-    _, status = os.waitpid(pid, 0)
-    if not chunks:
+    if size is not None and len(data) >= size + 8:
+        # the answer is complete: reap the child (tearing down its memory takes tens of ms) aside
+        threading.Thread(target=os.waitpid, args=(pid, 0), daemon=True).start()
+        result = pickle.loads(data[8:size + 8])
+    else:
+        result = None
+    if result is None:
+        _, status = os.waitpid(pid, 0)
         how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit status {os.WEXITSTATUS(status)}"
         raise QueryTooLarge(f"this computation's process was stopped ({how}) before it answered, "
                             f"over its CPU or memory limit: {advice}")
-    result = pickle.loads(b"".join(chunks))
     if result[0] == "ok":
         return result[1]
     kind, message = result[1], result[2]
