@@ -98,12 +98,18 @@ def fit(store: Store, object_id: str, kind: str, **params) -> dict:
     return result
 
 
-SCIENCE = {"varstar": "science.varstar", "mulens": "science.mulens", "supernova": "science.supernova"}
+SCIENCE = {"varstar": ("science.varstar",),
+           "mulens": ("science.mulens", "pyLIMA.fits.ML_fit", "pyLIMA.event", "pyLIMA.telescopes",
+                      "pyLIMA.fits.TRF_fit", "pyLIMA.models.PSPL_model",
+                      "pyLIMA.magnification.magnification_PSPL"),
+           "supernova": ("science.supernova",)}
 
 
 def _import_science(kind: str) -> None:
-    if kind in SCIENCE:
-        importlib.import_module(SCIENCE[kind])
+    """Import what the fit needs (including the science code's lazy imports) in this
+    process, so each child starts with it loaded."""
+    for module in SCIENCE.get(kind, ()):
+        importlib.import_module(module)
 
 
 def _run(kind: str, lc: dict, params: dict) -> dict:
