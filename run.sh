@@ -20,7 +20,7 @@ serve() {
   host="$(python -c 'from settings import get_config as g; print(g().server_host)')"
   port="$(python -c 'from settings import get_config as g; print(g().server_port)')"
   echo "==> Nocturne on http://$host:$port  (Ctrl-C to stop)"
-  exec gunicorn --bind "$host:$port" --workers 2 --timeout 120 --access-logfile - index:server
+  exec gunicorn --bind "$host:$port" --workers 2 --threads 4 --timeout 120 --access-logfile - index:server
 }
 
 DEMO_STORE="$PWD/demo/store"

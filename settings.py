@@ -38,6 +38,8 @@ class Config:
     sign_ins_per_minute: int = 10
     cors_origins: str = "*"
     query_time_budget_s: float = 10.0
+    compute_slots: int = 0
+    compute_slots_per_client: int = 2
 
     def replace(self, **changes) -> "Config":
         """A copy with some keys changed, validated like a loaded file."""
@@ -95,8 +97,10 @@ def _coerce(key: str, value, base_dir: Path):
         return _int(value, 1, 65535)
     if key in ("hbase_timeout_ms", "hbase_pool_size", "schema_version"):
         return _int(value, 1, 10**9)
-    if key in ("api_rate_limit", "writes_per_minute", "sign_ins_per_minute"):
+    if key in ("api_rate_limit", "writes_per_minute", "sign_ins_per_minute", "compute_slots"):
         return _int(value, 0, 10**9)
+    if key == "compute_slots_per_client":
+        return _int(value, 1, 10**6)
     if key == "query_time_budget_s":
         try:
             number = float(str(value))

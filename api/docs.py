@@ -63,9 +63,9 @@ def _operation(ep: Endpoint, method: str) -> dict:
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
         "422": {"description": "The query would exceed its time budget, or the data cannot be fitted",
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-        "429": {"description": "Too many requests from this client; see Retry-After",
+        "429": {"description": "Too many requests, or too many expensive ones at once, from this client; see Retry-After",
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-        "503": {"description": "The store is unavailable",
+        "503": {"description": "The store is unavailable, or the server runs all the expensive requests it can; see Retry-After",
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
     }
     if ep.name == "cutouts" or ep.name.startswith("fit/"):

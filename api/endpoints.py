@@ -189,7 +189,12 @@ RANDOM = Endpoint("random", "Alerts drawn at random, reproducible with a seed", 
 HEALTH = Endpoint("health", "Is the store reachable, and with which schema", (), formats=("json",))
 
 FIT_OBJECT = Param("objectId", "string", "ZTF objectId", required=True, example="ZTF23abjexnw")
-FIT_VARSTAR = Endpoint("fit/varstar", "Multiband period fit (gatspy) of an object's light curve", (
+FIT_LIMITS = ("; runs within the query time budget (422 when stopped), at most a few fits at a time per client "
+              "(429) and per server (503), with Retry-After")
+FIT_VARSTAR = Endpoint("fit/varstar", "Multiband period fit (gatspy) of an object's light curve. The model's "
+                       "parameters (2 per shared term, 1 + 2 per band term, per band) must be at most half the "
+                       "points, and the search's cost (trial periods from the range and the curve's time span, "
+                       "times points and terms) bounded, else 422 saying what to change" + FIT_LIMITS, (
     FIT_OBJECT,
     Param("period_min", "float", "Shortest period searched [days]", 0.1, minimum=0.01, maximum=100),
     Param("period_max", "float", "Longest period searched [days]", 1.2, minimum=0.02, maximum=1000),
@@ -197,9 +202,10 @@ FIT_VARSTAR = Endpoint("fit/varstar", "Multiband period fit (gatspy) of an objec
     Param("nterms_band", "int", "Fourier terms per band", 1, minimum=0, maximum=5),
     Param("period", "float", "Fit at this period instead of searching [days]", minimum=0.01, maximum=1000),
 ), formats=("json",))
-FIT_MULENS = Endpoint("fit/mulens", "Point-source point-lens microlensing fit (pyLIMA)", (FIT_OBJECT,),
+FIT_MULENS = Endpoint("fit/mulens", "Point-source point-lens microlensing fit (pyLIMA)" + FIT_LIMITS, (FIT_OBJECT,),
                       formats=("json",))
-FIT_SUPERNOVA = Endpoint("fit/supernova", "Bazin light-curve fit per band and g-r colour", (FIT_OBJECT,),
+FIT_SUPERNOVA = Endpoint("fit/supernova", "Bazin light-curve fit per band and g-r colour" + FIT_LIMITS,
+                         (FIT_OBJECT,),
                          formats=("json",))
 
 ALL = (OBJECTS, CONESEARCH, EXPLORER, LATESTS, SSO, RESOLVER, TRACKLET, SKYMAP, CUTOUTS, XMATCH, CLASSES, SCHEMA,

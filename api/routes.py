@@ -4,6 +4,7 @@ Every route answers GET (query string) and POST (JSON body) with the same parame
 """
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pandas as pd
@@ -16,8 +17,10 @@ from . import queries as q
 from .access import current_store
 from .catalog import read_catalog
 from .errors import ApiError, warning_header
+from .guard import client_address
 from .params import Endpoint, Values, parse
 from .render import respond
+from .slots import slots_for
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -57,15 +60,39 @@ def _drain(at_most: int) -> None:
         left -= len(chunk)
 
 
-def route(endpoint: Endpoint, *aliases: str):
+BIG_CONE_ARCSEC = 600
+
+
+def _always(values) -> bool:
+    return True
+
+
+def _big_cone(values) -> bool:
+    return (values.get("radius") or 0) > BIG_CONE_ARCSEC
+
+
+def _admission():
+    """The compute slots of this app (see api/slots.py), made on first use."""
+    ext = current_app.extensions
+    if "nocturne_slots" not in ext:
+        ext["nocturne_slots"] = slots_for(current_app.config["NOCTURNE"])
+    return ext["nocturne_slots"]
+
+
+def route(endpoint: Endpoint, *aliases: str, expensive=None):
     """Register ``fn(values) -> DataFrame | Response`` for ``endpoint`` (and its aliases).
 
+    ``expensive(values)`` true: the request waits for no one, it takes a compute slot of its
+    client and of the server or is refused (429/503 with Retry-After, api/slots.py).
     What the request asked that was ignored or changed (unknown parameters, a clamped
-    value, an empty date range) goes to the response's ``Warning`` header (``values.warn``)."""
+    value, an empty date range) goes to the response's ``Warning`` header (``values.warn``).
+    """
     def wrap(fn):
         def view():
             values = parse(endpoint, request_params())
-            with q.time_budget(current_app.config["NOCTURNE"].query_time_budget_s):
+            admitted = (_admission().admit(client_address()) if expensive is not None and expensive(values)
+                        else contextlib.nullcontext())
+            with admitted, q.time_budget(current_app.config["NOCTURNE"].query_time_budget_s):
                 result = fn(values)
             if not isinstance(result, Response):
                 result = respond(result, values["output-format"], endpoint.name)
@@ -117,7 +144,7 @@ def _empty(columns) -> pd.DataFrame:
 CONE_ALWAYS = ["i:ra", "i:dec", "v:separation_degree"]  # Fink's conesearch adds these to any columns
 
 
-@route(E.CONESEARCH)
+@route(E.CONESEARCH, expensive=_big_cone)
 def conesearch(v):
     columns = None if v["columns"] is None else list(dict.fromkeys(v["columns"] + CONE_ALWAYS))
     window = _window(v)
@@ -126,7 +153,7 @@ def conesearch(v):
     return q.conesearch(current_store(), v["ra"], v["dec"], v["radius"], *window, v["n"], columns)
 
 
-@route(E.EXPLORER)
+@route(E.EXPLORER, expensive=_big_cone)
 def explorer(v):
     given = [g for g in E.EXPLORER.groups if any(v.get(p) is not None for p in g)]
     if len(given) != 1:
@@ -164,7 +191,7 @@ def latests(v):
     return q.latests(current_store(), v["class"], v["n"], *window, v["columns"], trend=trend, color=v["color"])
 
 
-@route(E.XMATCH)
+@route(E.XMATCH, expensive=_always)
 def xmatch(v):
     catalog, sources = read_catalog(v["catalog"], v["header"])
     return q.xmatch_catalog(current_store(), catalog, sources, v["radius"], v["window"], v["columns"])
@@ -272,7 +299,7 @@ def _fit(kind: str, v, **params):
         raise ApiError(422, f"cannot fit this light curve: {exc}") from None
 
 
-@route(E.FIT_VARSTAR)
+@route(E.FIT_VARSTAR, expensive=_always)
 def fit_varstar(v):
     if v["period_min"] >= v["period_max"]:
         raise ApiError(400, "'period_min' must be smaller than 'period_max'")
@@ -280,11 +307,11 @@ def fit_varstar(v):
                 nterms_base=v["nterms_base"], nterms_band=v["nterms_band"], period=v["period"])
 
 
-@route(E.FIT_MULENS)
+@route(E.FIT_MULENS, expensive=_always)
 def fit_mulens(v):
     return _fit("mulens", v)
 
 
-@route(E.FIT_SUPERNOVA)
+@route(E.FIT_SUPERNOVA, expensive=_always)
 def fit_supernova(v):
     return _fit("supernova", v)

@@ -8,7 +8,10 @@ import os
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:24000")
 # Requests are mostly I/O on the store plus some CPU (rendering, fits): 2 per core + 1.
 workers = int(os.environ.get("GUNICORN_WORKERS", min(2 * multiprocessing.cpu_count() + 1, 12)))
-threads = int(os.environ.get("GUNICORN_THREADS", 1))
+# Threads (gthread workers): a worker waiting on a fit's child process (api/queries/isolated.py)
+# or on the store still answers other requests, so a health probe is answered while every
+# compute slot is busy (fits are admitted by compute_slots, below workers * threads).
+threads = int(os.environ.get("GUNICORN_THREADS", 4))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))          # a worker silent this long is restarted
 graceful_timeout = 30
 keepalive = 5

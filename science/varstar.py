@@ -14,6 +14,17 @@ few hundred points), so the search runs in two steps:
 2. The highest peaks of that grid are re-scored by gatspy on a fine grid around each, and
    the best of them is the period; gatspy's model fitted at that period gives the score
    (its power, 0..1) and the folded curves.
+
+The work is bounded before it starts, so no parameter choice ties up a CPU or returns a
+meaningless model (:func:`check_terms`, :func:`check_search`):
+
+- the model's parameters (2 per shared harmonic, an offset and 2 per harmonic of each band)
+  must be at most half the number of points: with fewer points the fit passes through every
+  point and swings by millions of magnitudes between them;
+- the grid's step is set by the light curve's time span (a peak is 1/span wide), and the
+  estimated cost of scoring it (trial frequencies times the cost of one, which grows with
+  the points and the Fourier terms; calibrated with bench/bench_fits.py) must stay under
+  ``MAX_SEARCH_SECONDS`` of one core.
 """
 from __future__ import annotations
 
@@ -28,6 +39,7 @@ MAX_PLOT_POINTS = 2000
 OVERSAMPLING = 10
 N_CANDIDATES = 6
 MODEL_POINTS = 200
+MAX_SEARCH_SECONDS = 4.0   # estimated CPU of one period search, on the reference machine
 
 
 def fit_period(jd, mag, err, band, period_range=(0.1, 1.2), nterms_base: int = 1,
@@ -64,12 +76,19 @@ def fit_period(jd, mag, err, band, period_range=(0.1, 1.2), nterms_base: int = 1
     Raises
     ------
     ValueError
-        Mismatched lengths, fewer than 10 usable points, a bad period range or period.
+        Mismatched lengths, fewer than 10 usable points, a bad period range or period, more
+        model parameters than half the points, a search over its CPU bound.
     """
     lc = clean_lightcurve(jd, mag, err, band, MIN_POINTS, "fit_period")
     require_variation(lc, "fit_period")
     if nterms_base < 0 or nterms_band < 0 or nterms_base + nterms_band < 1:
         raise ValueError("nterms_base and nterms_band must be >= 0, at least one of them > 0")
+    check_terms(len(lc.jd), len(lc.bands()), nterms_base, nterms_band)
+    if period is None:
+        pmin, pmax = (float(p) for p in period_range)
+        if not 0 < pmin < pmax:
+            raise ValueError(f"period_range must be 0 < min < max, got {period_range}")
+        check_search(lc, pmin, pmax, nterms_base, nterms_band)
     t_ref = float(np.floor(lc.jd.min()))
     t = lc.jd - t_ref
     model = LombScargleMultiband(Nterms_base=nterms_base, Nterms_band=nterms_band)
@@ -78,9 +97,6 @@ def fit_period(jd, mag, err, band, period_range=(0.1, 1.2), nterms_base: int = 1
     periods_plot, power_plot = [], []
     searched = period is None
     if searched:
-        pmin, pmax = (float(p) for p in period_range)
-        if not 0 < pmin < pmax:
-            raise ValueError(f"period_range must be 0 < min < max, got {period_range}")
         period, freqs, power = _search(model, t, lc, pmin, pmax, nterms_base, nterms_band)
         periods_plot, power_plot = _downsample(1.0 / freqs[::-1], power[::-1], MAX_PLOT_POINTS)
     elif not (np.isfinite(period) and period > 0):
@@ -124,13 +140,69 @@ def _method(searched: bool, nterms_base: int, nterms_band: int) -> str:
     return f"gatspy LombScargleMultiband (search: {grid}, refined by gatspy)"
 
 
+def n_parameters(n_bands: int, nterms_base: int, nterms_band: int) -> int:
+    """Free parameters of the multiband model: 2 per shared harmonic, and per band an
+    offset and 2 per harmonic of its own."""
+    return 2 * nterms_base + n_bands * (2 * nterms_band + 1)
+
+
+def check_terms(n_points: int, n_bands: int, nterms_base: int, nterms_band: int) -> None:
+    """ValueError unless the model has at most half as many parameters as there are points."""
+    p = n_parameters(n_bands, nterms_base, nterms_band)
+    if 2 * p > n_points:
+        raise ValueError(
+            f"{nterms_base} shared and {nterms_band} per-band Fourier terms over {n_bands} band(s) make "
+            f"{p} model parameters; that needs at least {2 * p} points (twice the parameters), "
+            f"this light curve has {n_points}: use fewer Fourier terms")
+
+
+def _grid(span: float, pmin: float, pmax: float, separable: bool) -> tuple[float, float, int]:
+    """(first frequency, step, count) of the coarse grid: the step is a fraction of a
+    peak's width, 1/span (the span floored at pmin for a curve within one night)."""
+    df = 1.0 / (max(span, pmin) * (OVERSAMPLING if separable else 5))
+    f0, f1 = 1.0 / pmax, 1.0 / pmin
+    return f0, df, int(np.ceil((f1 - f0) / df)) + 1
+
+
+def search_cost(lc, pmin: float, pmax: float, nterms_base: int, nterms_band: int) -> tuple[int, float]:
+    """(trial frequencies, estimated seconds of one core) of the period search.
+
+    Per trial frequency: astropy's fast Lomb-Scargle about 1 us per band (plus 3 ns per
+    point), its fastchi2 (several terms) about 10 us times the terms squared per band,
+    gatspy about 35 us plus 0.1 us per point and parameter; the gatspy refinement scores
+    ``N_CANDIDATES * 61`` more frequencies. Measured on the 2-core reference machine.
+    """
+    separable = nterms_band >= nterms_base
+    counts = [int(np.sum(lc.band == b)) for b in lc.bands()]
+    n, p = len(lc.jd), n_parameters(len(counts), nterms_base, nterms_band)
+    gatspy_us = 35.0 + 0.1 * n * p
+    _, _, n_freq = _grid(float(lc.jd.max() - lc.jd.min()), pmin, pmax, separable)
+    if not separable:
+        per_freq = gatspy_us
+    elif nterms_band == 1:
+        per_freq = sum(1.0 + 0.003 * c for c in counts)
+    else:
+        per_freq = sum(10.0 * nterms_band ** 2 * (1 + c / 1000) for c in counts)
+    return n_freq, (n_freq * per_freq + N_CANDIDATES * 61 * gatspy_us) * 1e-6
+
+
+def check_search(lc, pmin: float, pmax: float, nterms_base: int, nterms_band: int) -> None:
+    """ValueError, saying what to change, when the period search would cost too much."""
+    n_freq, seconds = search_cost(lc, pmin, pmax, nterms_base, nterms_band)
+    if seconds > MAX_SEARCH_SECONDS:
+        span = float(lc.jd.max() - lc.jd.min())
+        raise ValueError(
+            f"the period search from {pmin:g} to {pmax:g} d over this light curve's {span:.0f}-day span would "
+            f"score {n_freq:,} trial periods with {len(lc.jd)} points and {nterms_base}/{nterms_band} Fourier "
+            f"terms, about {seconds / MAX_SEARCH_SECONDS:.0f} times the work allowed per fit; raise period_min, "
+            f"lower period_max or use fewer Fourier terms (or give a known period)")
+
+
 def _search(model, t, lc, pmin, pmax, nterms_base, nterms_band):
     """Coarse periodogram on a regular frequency grid, then gatspy refinement of its peaks."""
-    baseline = max(float(t.max() - t.min()), pmax)
     separable = nterms_band >= nterms_base
-    df = 1.0 / (baseline * (OVERSAMPLING if separable else 5))
-    f0, f1 = 1.0 / pmax, 1.0 / pmin
-    n = int(np.ceil((f1 - f0) / df)) + 1
+    f0, df, n = _grid(float(t.max() - t.min()), pmin, pmax, separable)
+    f1 = 1.0 / pmin
     freqs = f0 + df * np.arange(n)
     if separable:
         power = _separable_power(t, lc, freqs, nterms_band)

@@ -27,3 +27,15 @@ def check(advice: str) -> None:
     budget = _deadline.get()
     if budget is not None and time.monotonic() > budget[0]:
         raise QueryTooLarge(f"this query needs more than its {budget[1]:g} s budget: {advice}")
+
+
+def remaining() -> float | None:
+    """Seconds left in the current budget (0 when spent), None outside any budget."""
+    budget = _deadline.get()
+    return None if budget is None else max(0.0, budget[0] - time.monotonic())
+
+
+def budget_seconds() -> float | None:
+    """The current budget's length in seconds, None outside any budget."""
+    budget = _deadline.get()
+    return None if budget is None else budget[1]

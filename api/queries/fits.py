@@ -4,6 +4,11 @@ The light curve is the object's valid detections: DC magnitudes where a source s
 behind the transient (variable stars, microlensing), difference magnitudes elsewhere.
 A fit is cached under the object's alert count and last jd, so a new night refits.
 
+Under a time budget (every API request, every portal fit) the fit itself runs in a forked
+child killed when the budget passes (:mod:`api.queries.isolated`): numpy cannot be
+interrupted from Python, and a fit's parameters are also bounded by the science code
+(:func:`science.varstar.check_search`), so the kill is the last line, not the first.
+
 The microlensing fit gets more: where the lensed star sits in the reference image
 (``distnr`` < 1.5") its reference magnitude is the baseline of the band, the DC magnitudes
 carry the difference-photometry error alone (``meas_err``: the reference's error is common
@@ -12,6 +17,7 @@ the fit holds the baseline fixed and knows when the star was not magnified.
 """
 from __future__ import annotations
 
+import importlib
 from collections import OrderedDict
 from threading import Lock
 
@@ -20,9 +26,14 @@ import numpy as np
 from science.photometry import apparent_or_difference, has_source_behind
 from store import Store
 
+from .budget import remaining
+from .isolated import run_isolated
 from .objects import _history, alert_rows
 
 CACHE_SIZE = 256
+ADVICE = {"varstar": "narrow the period range (raise period_min, lower period_max) or use fewer Fourier terms; "
+                     "if the server is busy, retry later",
+          "mulens": "the server may be busy; retry later", "supernova": "the server may be busy; retry later"}
 _cache: OrderedDict = OrderedDict()
 _lock = Lock()
 
@@ -74,12 +85,31 @@ def fit(store: Store, object_id: str, kind: str, **params) -> dict:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-    result = _run(kind, lc, params)
+    _import_science(kind)  # here, once per process: not in every child, against its budget
+    seconds = remaining()
+    if seconds is None:
+        result = _run(kind, lc, params)
+    else:
+        result = run_isolated(_run, (kind, lc, params), seconds, ADVICE.get(kind, "retry later"))
     with _lock:
         _cache[key] = result
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
     return result
+
+
+SCIENCE = {"varstar": ("science.varstar",),
+           "mulens": ("science.mulens", "pyLIMA.fits.ML_fit", "pyLIMA.event", "pyLIMA.telescopes",
+                      "pyLIMA.fits.TRF_fit", "pyLIMA.models.PSPL_model",
+                      "pyLIMA.magnification.magnification_PSPL"),
+           "supernova": ("science.supernova",)}
+
+
+def _import_science(kind: str) -> None:
+    """Import what the fit needs (including the science code's lazy imports) in this
+    process, so each child starts with it loaded."""
+    for module in SCIENCE.get(kind, ()):
+        importlib.import_module(module)
 
 
 def _run(kind: str, lc: dict, params: dict) -> dict:

@@ -1,7 +1,9 @@
 """What the science tabs share: running a fit, its messages, the background job manager.
 
 A fit goes through :func:`api.queries.fit`, which caches it per object, data and
-parameters in the process. Fits that can take more than half a second (variable star,
+parameters in the process, under the same time budget as an API request: the science
+code refuses parameters whose work is too large, and a fit still running when the budget
+passes is killed, so a job never hangs. Fits that can take more than half a second (variable star,
 microlensing) run as Dash background callbacks: each job is a forked process that writes
 its progress and result to a disk cache shared by every gunicorn worker, so a worker is
 never blocked and a result computed once is served to any worker from the disk cache
@@ -60,7 +62,10 @@ def data_version(store, object_id: str) -> dict:
 def run_fit(store, object_id: str, kind: str, **params) -> tuple[dict | None, str | None]:
     """(result, None), or (None, a message saying why this light curve cannot be fitted)."""
     try:
-        return q.fit(store, object_id, kind, **params), None
+        with q.time_budget(current_app.config["NOCTURNE"].query_time_budget_s):
+            return q.fit(store, object_id, kind, **params), None
+    except q.QueryTooLarge as exc:
+        return None, f"This fit was stopped: {exc}"
     except LookupError:
         return None, f"{object_id} has no detection stored here."
     except ValueError as exc:
