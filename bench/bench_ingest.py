@@ -34,8 +34,8 @@ def simulate(out: Path, alerts: int, nights: int) -> Path:
 
 
 def decode_only(path: Path) -> tuple[float, int]:
-    code = ("import sys,time; sys.path.insert(0, %r); from ingest.readers import packets; t=time.perf_counter();"
-            "n=sum(1 for p in packets(%r) if p.record is not None); print(n, time.perf_counter()-t)") % (str(ROOT), str(path))
+    code = ("import sys,time; sys.path.insert(0, %r); from ingest.plan import input_files; from ingest.readers import packets_of; t=time.perf_counter();"
+            "n=sum(1 for p in packets_of(input_files(%r)) if p.record is not None); print(n, time.perf_counter()-t)") % (str(ROOT), str(path))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     return float(out[1]), int(out[0])
 

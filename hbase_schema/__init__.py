@@ -1,6 +1,8 @@
-"""Nocturne's declarative table schema (``schema.yml``) and its admin CLI.
+"""Nocturne's declarative table schema (``schema.yml``).
 
-``get_schema()`` returns the schema loaded once per process.
+``get_schema()`` returns the schema loaded once per process. The table admin
+(``python -m hbase_schema create|describe|drop``) is ``store/admin.py``: it opens the store,
+and this package imports nothing above it.
 """
 from functools import lru_cache
 

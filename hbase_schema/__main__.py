@@ -1,83 +1,14 @@
-"""Table admin: ``python -m hbase_schema create|describe|drop [--yes] [--config FILE]``.
+"""``python -m hbase_schema create|describe|drop``: the table admin, under the schema's name.
 
-create    make the data directory (embedded) and every missing table; existing tables
-          and data are left as they are.
-describe  print the schema: tables, row keys, families, columns with type and description;
-          with a table name, only that table. Marks which tables exist in the store.
-drop      delete every table under the configured prefix; refuses without --yes.
+The admin opens the store, so its code is ``store/admin.py`` (also ``python -m store``). The
+schema package imports nothing above it: this entry hands the command to a fresh
+``python -m store`` process, with the same arguments, standard streams and exit code.
 """
-from __future__ import annotations
-
-import argparse
+import os
 import sys
+from pathlib import Path
 
-from hbase_schema import get_schema
-from settings import ConfigError, load_config
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m hbase_schema", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["create", "describe", "drop"])
-    parser.add_argument("table", nargs="?", help="describe: only this table (logical name, e.g. main, pixel)")
-    parser.add_argument("--config", help="configuration file (default: NOCTURNE_CONFIG or config.yml)")
-    parser.add_argument("--yes", action="store_true", help="drop: confirm deleting every table and its data")
-    parser.add_argument("--offline", action="store_true", help="describe: do not contact the store")
-    args = parser.parse_args(argv)
-
-    from store import StoreError, open_store
-
-    try:
-        config = load_config(args.config)
-        schema = get_schema()
-        if args.command == "describe":
-            existing = None
-            if not args.offline:
-                try:
-                    with open_store(config) as store:
-                        existing = set(store.existing_tables())
-                except StoreError as exc:
-                    print(f"(store not reachable: {exc})", file=sys.stderr)
-            print(describe(schema, config.table_prefix, args.table, existing))
-            return 0
-        if args.command == "create":
-            with open_store(config, create=True) as store:
-                where = getattr(store, "path", None) or store.where()
-                print(f"store {config.backend} at {where}: prefix {config.table_prefix!r}, "
-                      f"schema version {schema.version}")
-                for logical in schema.tables:
-                    print(f"  {schema.table(logical).physical_name(config.table_prefix):<20} ready")
-            return 0
-        if not args.yes:
-            print(f"refusing to drop every '{config.table_prefix}' table of the {config.backend} store "
-                  f"without --yes (this deletes their data)", file=sys.stderr)
-            return 2
-        with open_store(config) as store:
-            dropped = store.drop_tables()
-        print(f"dropped {len(dropped)} table(s): {', '.join(dropped) or 'none'}")
-        return 0
-    except (ConfigError, StoreError, KeyError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-
-
-def describe(schema, prefix: str, only: str | None = None, existing: set | None = None) -> str:
-    """The schema as text, one line per column."""
-    lines = [f"schema version {schema.version}; table prefix {prefix!r}; HEALPix order {schema.pixel_order}"]
-    tables = [schema.table(only)] if only else schema.tables.values()
-    for spec in tables:
-        state = "" if existing is None else ("  [exists]" if spec.logical in existing else "  [missing]")
-        key = schema.separator.join(f"<{p.name}:{p.kind}>" for p in spec.row_key)
-        lines += ["", f"{spec.physical_name(prefix)}  ({spec.logical}){state}", f"  {spec.description}",
-                  f"  row key: {key}"]
-        for family in spec.families.values():
-            lines.append(f"  family {family.name}: {family.description}")
-            for col in family.columns.values():
-                lines.append(f"    {col.name:<36} {col.type:<8} {col.description}")
-            if family.open_type:
-                lines.append(f"    {family.name}:<any>{'':<30} {family.open_type:<8} (one column per label)")
-    return "\n".join(lines)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+root = str(Path(__file__).resolve().parents[1])
+path = os.environ.get("PYTHONPATH")
+env = {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
+os.execve(sys.executable, [sys.executable, "-m", "store", *sys.argv[1:]], env)

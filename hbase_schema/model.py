@@ -42,6 +42,7 @@ class FamilySpec:
     columns: dict[str, ColumnSpec]
     open_type: str | None = None
     compression: str | None = None
+    borrowed_from: str | None = None  # the table whose columns it borrows (``from:``), if any
 
     def column(self, qualifier: str) -> ColumnSpec:
         """The spec of ``qualifier``; open families type any qualifier with ``open_type``."""
@@ -80,6 +81,10 @@ class TableSpec:
 
     def columns(self) -> list[ColumnSpec]:
         return [c for f in self.families.values() for c in f.columns.values()]
+
+    def borrows_from(self, logical: str) -> bool:
+        """True when the table's families borrow their columns from table ``logical``."""
+        return any(f.borrowed_from == logical for f in self.families.values())
 
 
 @dataclass(frozen=True)
@@ -150,13 +155,14 @@ def _family(table: str, fname: str, fraw: dict, declared: dict) -> FamilySpec:
             cols[q] = src_cols[q]
         description = fraw.get("description") or declared[source][fname].get("description", "")
     else:
+        source = None
         cols = fraw.get("columns") or {}
         description = fraw.get("description", "")
     columns = {q: _column(table, fname, q, c) for q, c in cols.items()}
     open_type = fraw.get("open_type")
     if open_type is not None and open_type not in ("int64", "float64", "string"):
         raise SchemaError(f"table {table}: family {fname} open_type must be int64, float64 or string")
-    return FamilySpec(fname, description, columns, open_type, fraw.get("compression"))
+    return FamilySpec(fname, description, columns, open_type, fraw.get("compression"), source)
 
 
 def _column(table: str, family: str, qualifier: str, c: dict) -> ColumnSpec:

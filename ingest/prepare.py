@@ -1,14 +1,19 @@
 """The CPU-heavy half of the ingest, run in worker processes: read and decode a unit of
-files, validate each packet, build its rows and encode them for the store.
+files (``readers``), validate each packet (``validate``), build its rows (``rows``) and
+encode them for the store.
 
-The writer (``ingest.night``) receives :class:`Prepared` units in input order and only
-sends bytes, counts, and quarantines; so the work spreads over the cores while the
-writes stay in one process, in a deterministic order.
+:class:`Workers` hands the :class:`Prepared` units back in input order; the writer
+(``ingest.write``) only sends bytes, counts and quarantines. So the work spreads over the
+cores while the writes stay in one process, in a deterministic order.
 """
 from __future__ import annotations
 
+import multiprocessing
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from hbase_schema import get_schema
 from settings import Config
@@ -18,34 +23,47 @@ from store.sky import pixels
 
 from science.stamps import stamp_problem
 
+from .nights import night_of
 from .readers import Packet, packets_of
-from .rows import CUTOUTS, RowBuilder
+from .rows import CUTOUTS, RowBuilder, alert_tables
 from .validate import candid_of, problem
 
-UNIT_BYTES = 8 * 1024 * 1024
-UNIT_FILES = 256
 
+class Workers:
+    """The prepared units of a plan, in input order: from a pool of ``plan.workers`` forked
+    processes (a bounded queue of twice as many units ahead), or in this process.
 
-def night_of(jd: float) -> str:
-    """The night (YYYYMMDD) of an observation: its UTC date, as ZTF's nightly archive names it
-    (ZTF observes between about 02:00 and 16:00 UTC, within one UTC date)."""
-    import datetime as dt
-    return (dt.datetime(2000, 1, 1, 12) + dt.timedelta(days=jd - 2451545.0)).strftime("%Y%m%d")
+    Enter it before taking the lock and opening the store, so that no worker holds a copy
+    of either (a killed ingest then frees its lock at once)."""
 
+    def __init__(self, config: Config, plan):
+        self.config, self.plan = config, plan
+        self.pool: ProcessPoolExecutor | None = None
 
-def units(files: list[Path]) -> list[list[Path]]:
-    """Files grouped into work units of about UNIT_BYTES (a big file is a unit alone)."""
-    out, current, size = [], [], 0
-    for f in files:
-        n = f.stat().st_size
-        if current and (size + n > UNIT_BYTES or len(current) >= UNIT_FILES):
-            out.append(current)
-            current, size = [], 0
-        current.append(f)
-        size += n
-    if current:
-        out.append(current)
-    return out
+    def __enter__(self) -> "Workers":
+        if self.plan.workers > 1:
+            self.pool = ProcessPoolExecutor(self.plan.workers, mp_context=multiprocessing.get_context("fork"),
+                                            initializer=init_worker, initargs=(self.config,))
+            self.pool.submit(int).result()  # with fork, the first task starts every worker now
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.__exit__(*exc)
+
+    def prepared(self) -> Iterator["Prepared"]:
+        if self.pool is None:
+            preparer = Preparer(self.config)
+            for unit in self.plan.units:
+                yield preparer.run(unit)
+            return
+        pending: deque = deque()
+        for unit in self.plan.units:
+            pending.append(self.pool.submit(run_unit, unit))
+            if len(pending) >= 2 * self.plan.workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 @dataclass
@@ -79,8 +97,7 @@ class Preparer:
         self.builder = RowBuilder(schema)
         self.order = schema.pixel_order
         store = encoder_store(config, schema)
-        self.tables = {name: store.table(name) for name in
-                       ("main", "jd", "pixel", "class", "tns", "anomaly", "ssnamenr", "upper", "uppervalid")}
+        self.tables = {name: store.table(name) for name in alert_tables(schema)}
 
     def run(self, files: list[Path]) -> Prepared:
         out = Prepared()

@@ -1,13 +1,13 @@
-"""Read alert packets from whatever a night arrives as, one packet at a time.
+"""Read alert packets from the files of a night, one packet at a time.
 
-Accepted inputs: a folder (searched recursively) or a single file of
+Accepted files (``ingest.plan`` lists them: a folder is searched recursively):
 - Avro: one alert per file or containers holding many, any codec fastavro reads
   (null, deflate, snappy); records are read by field name, so Spark's
   ``topLevelRecord`` naming does not matter;
 - ``.tar.gz`` / ``.tgz`` / ``.tar``: a night as the ZTF public archive ships it (Avro members);
 - Parquet in Fink's layout (``candidate`` struct, ``prv_candidates`` list, added values).
 
-:func:`packets` yields :class:`Packet` objects in a stable order (sorted paths, then
+:func:`packets_of` yields :class:`Packet` objects in a stable order (sorted paths, then
 position in file). A file that cannot be read, or stops being readable part-way, yields
 one packet with ``error`` set, and with ``raw`` holding the file's bytes when small enough
 to hold, else ``whole_file`` naming it, so the quarantine keeps it either way; the packets
@@ -48,22 +48,6 @@ class Packet:
     clean: bool = False  # its Avro writer schema guarantees the stored fields' types
 
 
-def input_files(path: Path) -> list[Path]:
-    """The files of ``path`` that hold alerts, sorted; a file is returned as is."""
-    path = Path(path)
-    if path.is_file():
-        return [path]
-    if not path.is_dir():
-        raise FileNotFoundError(f"no such file or folder: {path}")
-    found, skipped = [], []
-    for p in path.rglob("*"):
-        if p.is_file():
-            (found if _kind(p.name) else skipped).append(p)
-    if skipped:
-        log_skipped(str(path), sorted(str(p.relative_to(path)) for p in skipped))
-    return sorted(found)
-
-
 def log_skipped(where: str, names: list[str], shown: int = 20) -> None:
     """One log line for the files of ``where`` that hold no alerts, with their names."""
     more = f" and {len(names) - shown} more" if len(names) > shown else ""
@@ -71,7 +55,8 @@ def log_skipped(where: str, names: list[str], shown: int = 20) -> None:
                 len(names), where, ", ".join(names[:shown]), more)
 
 
-def _kind(name: str) -> str | None:
+def file_kind(name: str) -> str | None:
+    """The kind of alert file ``name`` is, by its suffix: avro, tar or parquet; None for other files."""
     lower = name.lower()
     if lower.endswith(AVRO_SUFFIXES):
         return "avro"
@@ -82,15 +67,10 @@ def _kind(name: str) -> str | None:
     return None
 
 
-def packets(path: Path) -> Iterator[Packet]:
-    """Every packet under ``path``, in order."""
-    return packets_of(input_files(Path(path)))
-
-
 def packets_of(files: list[Path]) -> Iterator[Packet]:
     """Every packet of ``files``, in order."""
     for file in files:
-        kind = _kind(file.name) or "avro"
+        kind = file_kind(file.name) or "avro"
         if kind == "tar":
             yield from _tar_packets(file)
         elif kind == "parquet":
@@ -130,7 +110,7 @@ def _tar_packets(file: Path) -> Iterator[Packet]:
             for member in tar:
                 if not member.isfile():
                     continue
-                if _kind(member.name) != "avro":
+                if file_kind(member.name) != "avro":
                     skipped.append(member.name)
                     continue
                 fh = tar.extractfile(member)

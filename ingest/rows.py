@@ -4,7 +4,8 @@ Column lists come from the schema: the ``i`` family takes the candidate's fields
 name, ``d`` the added values (with the schema's documented default when the packet
 lacks them: a raw ZTF alert gets ``d:cdsxmatch`` = "Unknown"...), ``b`` the cutouts.
 Index tables take the light columns the schema lists for them. Keys are deterministic,
-so writing the same packet twice writes the same cells.
+so writing the same packet twice writes the same cells. The tables an alert fills are
+read from the schema too (:func:`alert_tables`).
 """
 from __future__ import annotations
 
@@ -17,6 +18,12 @@ from store.keys import RowKey
 
 ROOT_FIELDS = ("objectId", "schemavsn", "publisher")
 CUTOUTS = ("cutoutScience", "cutoutTemplate", "cutoutDifference")
+
+
+def alert_tables(schema: Schema) -> tuple[str, ...]:
+    """The tables an alert adds rows to, in the schema's order: ``main`` and every table
+    whose families borrow main's columns (the indexes, upper limits, bad-quality detections)."""
+    return tuple(name for name, spec in schema.tables.items() if name == "main" or spec.borrows_from("main"))
 
 
 @dataclass

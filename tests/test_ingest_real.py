@@ -8,7 +8,8 @@ import pytest
 
 from conftest import dump, shared_data
 from realdata import source_alerts
-from ingest.night import ingest, night_of
+from ingest.night import ingest
+from ingest.nights import night_of
 from science.classification import classify
 from store import open_store
 from store.sky import cone_ranges

@@ -2,7 +2,7 @@
 import pytest
 
 from hbase_schema import COLUMN_TYPES, SchemaError, get_schema, load_schema
-from hbase_schema.__main__ import main as schema_cli
+from store.admin import main as schema_cli
 
 FINK_NAMES = ["i:objectId", "i:candid", "i:jd", "i:ra", "i:dec", "i:fid", "i:magpsf", "i:sigmapsf", "i:magnr",
               "i:sigmagnr", "i:isdiffpos", "i:distnr", "i:diffmaglim", "i:ssnamenr", "i:ndethist",
@@ -72,3 +72,28 @@ def test_cli_creates_describes_and_refuses_to_drop_without_yes(tmp_path, monkeyp
     assert "without --yes" in capsys.readouterr().err
     assert schema_cli(["drop", "--yes"]) == 0
     assert f"dropped {len(get_schema().tables)}" in capsys.readouterr().out
+
+
+def test_the_documented_command_runs_the_admin_from_any_folder(tmp_path):
+    """`python -m hbase_schema` (README) hands the command to the admin on the store's side."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "NOCTURNE_DATA_DIR": str(tmp_path / "store"), "NOCTURNE_BACKEND": "embedded",
+           "PYTHONPATH": str(root)}
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "hbase_schema", *args], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    created = run("create")
+    assert created.returncode == 0, created.stderr
+    assert "ztf.pixel" in created.stdout and "ready" in created.stdout
+    described = run("describe", "main")
+    assert described.returncode == 0 and "ztf  (main)  [exists]" in described.stdout
+    refused = run("drop")
+    assert refused.returncode == 2 and "without --yes" in refused.stderr
+    assert run("describe", "nosuchtable").returncode == 1

@@ -276,8 +276,7 @@ def ingest_night(dsn: str, path: Path, workers: int = 2) -> tuple[float, int]:
     then update the objects touched. Returns (seconds, alerts)."""
     import psycopg
     from concurrent.futures import ProcessPoolExecutor
-    from ingest.prepare import units
-    from ingest.readers import input_files
+    from ingest.plan import input_files, units
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(INDEXES)
     t0 = time.perf_counter()

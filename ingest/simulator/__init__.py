@@ -6,8 +6,9 @@ as tarballs, multi-alert containers or Parquet in Fink's layout -- from
 physically motivated populations (supernovae, RR Lyrae and other periodic
 variables, microlensing, AGN, asteroids, artefacts), with the model
 parameters of every object in a ground-truth table.  Modules, in the order
-the data flows: ``plan`` (options, cells, counts, work units), ``cadence``,
-``sky``, ``populations`` + ``lightcurves``, ``observe``, ``photometry``,
+the data flows: ``plan`` (options, cells, exposures), ``cadence``, ``sky``,
+``populations`` + ``lightcurves``, ``observe``, ``photometry``, ``allocate``
+(object counts from a pilot run of ``observe``, work units),
 ``packets``, ``fink``, ``cutouts``, ``encoding`` + ``assemble``, ``writer``,
 ``parquet``, ``truth``, ``engine``.
 """

@@ -28,10 +28,11 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from . import assemble, cutouts, fink, parquet, truth
+from .allocate import make_plan
 from .encoding import split
 from .observe import simulate_unit
 from .packets import build_alerts
-from .plan import Config, Plan, make_plan, seed_rng
+from .plan import Config, Plan, seed_rng
 from .populations import KINDS
 from .schema import alert_schema
 from .writer import NIGHT_PREFIX, ContainerLayout, DirTarget, FileLayout, TarTarget

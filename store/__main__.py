@@ -1,0 +1,5 @@
+import sys
+
+from store.admin import main
+
+sys.exit(main())
