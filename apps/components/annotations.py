@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from flask import current_app
 
 from api import auth
@@ -20,6 +20,7 @@ from api.access import current_store
 from api.errors import ApiError
 from api.guard import client_address
 from api.rate_limits import shared_limits
+from apps.callbacks import callback
 
 HIDDEN = {"display": "none"}
 SHOWN: dict = {}

@@ -4,18 +4,16 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import dash
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from flask import current_app
 
 from api import queries as q
 from api.access import current_store
 from api.render import RENDERERS, EXTENSIONS
+from apps.callbacks import callback
 from apps import search as S
 from apps.components import results as R
 from apps.components.shell import loading
-
-dash.register_page(__name__, path="/", name="Search", title="Nocturne — search alerts", order=0)
-
 
 def layout(q: str = "", **_):  # noqa: A002 - the URL's own parameter name
     return html.Div(className="home", children=[
@@ -44,6 +42,9 @@ def layout(q: str = "", **_):  # noqa: A002 - the URL's own parameter name
         dcc.Location(id="search-location", refresh="callback-nav"),
         loading(html.Div(id="search-results")),
     ])
+
+
+dash.register_page(__name__, path="/", name="Search", title="Nocturne — search alerts", order=0, layout=layout)
 
 
 @callback(Output("search-location", "href"), Input("search-go", "n_clicks"), Input("search-input", "n_submit"),

@@ -7,11 +7,12 @@ the cutouts and the alert table when the user changes units, options or the epoc
 from __future__ import annotations
 
 import dash
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import Input, Output, State, dcc, html, no_update
 from flask import current_app
 
 from api import queries as q
 from api.access import current_store
+from apps.callbacks import callback
 from apps.components import annotations as N
 from apps.components import cutouts as C
 from apps.components import lightcurve as LC
@@ -27,9 +28,6 @@ SCIENCE_TABS = {"supernova": ("Supernova", supernova), "varstar": ("Variable sta
 
 def title(object_id: str = "") -> str:
     return f"{object_id} · Nocturne"
-
-
-dash.register_page(__name__, path_template="/<object_id>", name="Object", title=title, order=99)
 
 
 def layout(object_id: str = "", **_):
@@ -82,6 +80,9 @@ def layout(object_id: str = "", **_):
         dcc.Tabs(id="object-tabs", value="summary", children=tabs, className="tabs"),
         N.panel(object_id),
     ])
+
+
+dash.register_page(__name__, path_template="/<object_id>", name="Object", title=title, order=99, layout=layout)
 
 
 def not_found_object(object_id: str, store):

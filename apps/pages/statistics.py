@@ -4,13 +4,12 @@ from __future__ import annotations
 import dash
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, dcc, html
 
 from api import queries as q
 from api.access import current_store
+from apps.callbacks import callback
 from apps.components.shell import loading
-
-dash.register_page(__name__, path="/statistics", name="Statistics", title="Statistics · Nocturne", order=1)
 
 FILTER_COLUMNS = {"basic:n_g": ("g", "#1b9e4b"), "basic:n_r": ("r", "#d1495b"), "basic:n_i": ("i", "#e0a100")}
 
@@ -21,6 +20,9 @@ def layout(**_):
         dcc.Store(id="stats-trigger", data=0),
         loading(html.Div(id="stats-body")),
     ])
+
+
+dash.register_page(__name__, path="/statistics", name="Statistics", title="Statistics · Nocturne", order=1, layout=layout)
 
 
 def nights(stats: pd.DataFrame) -> pd.Series:

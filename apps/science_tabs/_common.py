@@ -13,8 +13,7 @@ its own store (a forked SQLite or Thrift connection is not safe to reuse).
 from __future__ import annotations
 
 import contextlib
-import os
-import tempfile
+from pathlib import Path
 
 import numpy as np
 from dash import DiskcacheManager, html
@@ -24,18 +23,17 @@ from api import queries as q
 from api.access import current_store
 from store import open_store
 
-CACHE_DIR = os.environ.get("NOCTURNE_DASH_JOBS") or os.path.join(tempfile.gettempdir(), "nocturne-dash-jobs")
 CACHE_EXPIRE_S = 6 * 3600
-_manager = None
+_managers: dict[Path, DiskcacheManager] = {}
 
 
-def manager() -> DiskcacheManager:
-    """The background callback manager (one disk cache per machine, created on first use)."""
-    global _manager
-    if _manager is None:
+def manager(cache_dir: Path) -> DiskcacheManager:
+    """The background callback manager on the disk cache in ``cache_dir`` (the setting
+    ``dash_jobs_dir``), one per directory and process, created on first use."""
+    if cache_dir not in _managers:
         import diskcache
-        _manager = DiskcacheManager(diskcache.Cache(CACHE_DIR), expire=CACHE_EXPIRE_S)
-    return _manager
+        _managers[cache_dir] = DiskcacheManager(diskcache.Cache(str(cache_dir)), expire=CACHE_EXPIRE_S)
+    return _managers[cache_dir]
 
 
 @contextlib.contextmanager

@@ -8,12 +8,13 @@ behind the variable (the star itself in the reference image), difference otherwi
 """
 from __future__ import annotations
 
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, dcc, html
 
 from api import queries as q
 from api.access import current_store
+from apps.callbacks import callback
 from apps.science_tabs import _plots as P
-from apps.science_tabs._common import data_version, fmt, job_store, manager, message, param_table, run_fit
+from apps.science_tabs._common import data_version, fmt, job_store, message, param_table, run_fit
 
 DEFAULTS = {"period_min": 0.1, "period_max": 1.2, "nterms_base": 3, "nterms_band": 1}
 GRAPH = {"displaylogo": False, "responsive": True}
@@ -91,7 +92,7 @@ def results(store, object_id: str, params: dict) -> list:
 @callback(Output("vs-results", "children"), Input("vs-fit", "n_clicks"), Input("vs-key", "data"),
           State("vs-pmin", "value"), State("vs-pmax", "value"), State("vs-nbase", "value"),
           State("vs-nband", "value"), State("vs-period", "value"),
-          background=True, manager=manager(), progress=[Output("vs-status", "children")],
+          background=True, progress=[Output("vs-status", "children")],
           running=[(Output("vs-fit", "disabled"), True, False),
                    (Output("vs-status", "className"), "science-status running", "science-status")])
 def fit_varstar(set_progress, _clicks, key, pmin, pmax, nbase, nband, period):
