@@ -5,13 +5,10 @@ from urllib.parse import quote
 
 import dash
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
-from flask import current_app
-
+from api import portal_gateway as G
 from api import queries as q
-from api.access import current_store
-from api.render import RENDERERS, EXTENSIONS
-from apps.callbacks import callback
 from apps import search as S
+from apps.callbacks import callback
 from apps.components import results as R
 from apps.components.shell import loading
 
@@ -63,12 +60,12 @@ def suggest(text):
     if len(text) < 5 or not text.upper().startswith("ZTF") or S.OBJECT_ID.match(text):
         return []
     prefix = "ZTF" + text[3:]
-    return [html.Option(value=oid) for oid in q.object_ids_starting_with(current_store(), prefix, 10)]
+    return [html.Option(value=oid) for oid in q.object_ids_starting_with(G.store(), prefix, 10)]
 
 
 @callback(Output("class-picker", "options"), Input("search-query", "data"))
 def class_options(_):
-    groups = q.known_classes(current_store())
+    groups = q.known_classes(G.store())
     return [{"label": f"{label}  ·  {group}", "value": label} for group, labels in groups.items() for label in labels]
 
 
@@ -80,7 +77,7 @@ def show_results(text):
         search = S.parse(text)
     except S.SearchError as exc:
         return R.error(str(exc))
-    return R.results(search, S.run(current_store(), search), current_app.config["NOCTURNE"].api_url)
+    return R.results(search, S.run(G.store(), search), G.config().api_url)
 
 
 @callback(Output("results-download", "data"), Input({"type": "results-dl", "fmt": ALL}, "n_clicks"),
@@ -90,5 +87,5 @@ def download(clicks, text):
         return no_update
     fmt = ctx.triggered_id["fmt"]
     search = S.parse(text)
-    content = RENDERERS[fmt][1](S.run(current_store(), search))
-    return dcc.send_bytes(content, f"nocturne-{search.kind}.{EXTENSIONS[fmt]}")
+    content, extension = G.render(fmt, S.run(G.store(), search))
+    return dcc.send_bytes(content, f"nocturne-{search.kind}.{extension}")

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import dash
 from dash import Input, Output, State, dcc, html, no_update
-from flask import current_app
 
+from api import portal_gateway as G
 from api import queries as q
-from api.access import current_store
 from apps.callbacks import callback
 from apps.components import annotations as N
 from apps.components import cutouts as C
@@ -33,7 +32,7 @@ def title(object_id: str = "") -> str:
 def layout(object_id: str = "", **_):
     if not OBJECT_ID.match(object_id or ""):
         return not_found(f"/{object_id}")
-    store = current_store()
+    store = G.store()
     alerts = q.objects(store, [object_id])
     if alerts.empty:
         return not_found_object(object_id, store)
@@ -66,7 +65,7 @@ def layout(object_id: str = "", **_):
             html.Div(O.alert_table(last), id="alert-fields", className="card"),
             html.Div(className="card", children=[html.H3("Elsewhere"), O.external_links(object_id, last["i:ra"], last["i:dec"])]),
             html.Div(className="card", children=[html.H3("Data"),
-                                                 O.downloads(object_id, current_app.config["NOCTURNE"].api_url)]),
+                                                 O.downloads(object_id, G.config().api_url)]),
         ]),
     ])
     tabs = [dcc.Tab(label="Summary", value="summary", children=summary, className="tab", selected_className="tab-on")]
@@ -114,7 +113,7 @@ def show_cutouts(candid, stretch, colormap, object_id):
 @callback(Output("alert-fields", "children"), Input("object-candid", "data"), State("object-id", "data"),
           prevent_initial_call=True)
 def show_alert(candid, object_id):
-    alerts = q.objects(current_store(), [object_id])
+    alerts = q.objects(G.store(), [object_id])
     picked = alerts[alerts["i:candid"] == int(candid)]
     return O.alert_table(picked.iloc[0]) if len(picked) else no_update
 

@@ -6,8 +6,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, dcc, html
 
+from api import portal_gateway as G
 from api import queries as q
-from api.access import current_store
 from apps.callbacks import callback
 from apps.components.shell import loading
 
@@ -55,7 +55,7 @@ def summary(last: pd.Series) -> html.Div:
 
 @callback(Output("stats-body", "children"), Input("stats-trigger", "data"))
 def body(_):
-    stats = q.statistics(current_store())
+    stats = q.statistics(G.store())
     if stats.empty:
         return html.P("No night has been ingested yet.", className="empty")
     stats = stats.assign(night=nights(stats)).sort_values("night")

@@ -8,20 +8,17 @@ microlensing) run as Dash background callbacks: each job is a forked process tha
 its progress and result to a disk cache shared by every gunicorn worker, so a worker is
 never blocked and a result computed once is served to any worker from the disk cache
 (keyed by the callback's inputs, which carry the object's data version). The job opens
-its own store (a forked SQLite or Thrift connection is not safe to reuse).
+its own store (:func:`api.portal_gateway.job_store`).
 """
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import numpy as np
 from dash import DiskcacheManager, html
-from flask import current_app
 
+from api import portal_gateway as G
 from api import queries as q
-from api.access import current_store
-from store import open_store
 
 CACHE_EXPIRE_S = 6 * 3600
 _managers: dict[Path, DiskcacheManager] = {}
@@ -36,20 +33,6 @@ def manager(cache_dir: Path) -> DiskcacheManager:
     return _managers[cache_dir]
 
 
-@contextlib.contextmanager
-def job_store():
-    """A store for a background job: its own connection when running in a forked process."""
-    import multiprocess
-    if multiprocess.current_process().name == "MainProcess":  # a web worker: its own store
-        yield current_store()
-        return
-    store = open_store(current_app.config["NOCTURNE"])
-    try:
-        yield store
-    finally:
-        store.close()
-
-
 def data_version(store, object_id: str) -> dict:
     """Object id and what identifies its data (count, last jd): a new night changes it."""
     lc = q.lightcurve(store, object_id)
@@ -60,7 +43,7 @@ def data_version(store, object_id: str) -> dict:
 def run_fit(store, object_id: str, kind: str, **params) -> tuple[dict | None, str | None]:
     """(result, None), or (None, a message saying why this light curve cannot be fitted)."""
     try:
-        with q.time_budget(current_app.config["NOCTURNE"].query_time_budget_s):
+        with q.time_budget(G.config().query_time_budget_s):
             return q.fit(store, object_id, kind, **params), None
     except q.QueryTooLarge as exc:
         return None, f"This fit was stopped: {exc}"
@@ -89,7 +72,3 @@ def param_table(rows: list[tuple[str, str]], caption: str | None = None) -> html
     """A two-column table of named values."""
     body = [html.Tr([html.Th(name), html.Td(value)]) for name, value in rows]
     return html.Table(className="science-params", children=([html.Caption(caption)] if caption else []) + body)
-
-
-def band_name(band) -> str:
-    return {1: "g", 2: "r", 3: "i"}.get(band, str(band))

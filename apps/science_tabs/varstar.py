@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dash import Input, Output, State, dcc, html
 
+from api import portal_gateway as G
 from api import queries as q
-from api.access import current_store
 from apps.callbacks import callback
 from apps.science_tabs import _plots as P
-from apps.science_tabs._common import data_version, fmt, job_store, message, param_table, run_fit
+from apps.science_tabs._common import data_version, fmt, message, param_table, run_fit
 
 DEFAULTS = {"period_min": 0.1, "period_max": 1.2, "nterms_base": 3, "nterms_band": 1}
 GRAPH = {"displaylogo": False, "responsive": True}
@@ -26,7 +26,7 @@ def layout(object_id: str):
                                                                                 debounce=True, **kw)])
     return html.Div(className="science-tab", children=[
         html.H3("Variable star"),
-        dcc.Store(id="vs-key", data=data_version(current_store(), object_id)),
+        dcc.Store(id="vs-key", data=data_version(G.store(), object_id)),
         html.Div(className="science-controls", children=[
             number("vs-pmin", "shortest period [d]", DEFAULTS["period_min"], min=0.01, max=100, step="any"),
             number("vs-pmax", "longest period [d]", DEFAULTS["period_max"], min=0.02, max=1000, step="any"),
@@ -101,7 +101,7 @@ def fit_varstar(set_progress, _clicks, key, pmin, pmax, nbase, nband, period):
         set_progress("")
         return [message(why, "error")]
     set_progress("Searching the period…" if "period" not in params else "Fitting at the given period…")
-    with job_store() as store:
+    with G.job_store() as store:
         out = results(store, key["objectId"], params)
     set_progress("")
     return out
