@@ -18,8 +18,9 @@ import pandas as pd
 
 from api import portal_gateway as G
 from api import queries as q
+from science.bands import ZTF_FID
+from science.identifiers import OBJECT_ID
 
-OBJECT_ID = re.compile(r"^ZTF\d{2}[a-z]{7}$")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d*)?)?)?$")
 MAX_ROWS = 1000
 EXAMPLES = {
@@ -154,7 +155,6 @@ def run(store, search: Search) -> pd.DataFrame:
     return q.sso(store, [p["name"]])
 
 
-FILTERS = {1: "g", 2: "r", 3: "i"}
 TABLE_COLUMNS = ["objectId", "class", "first detection", "last detection", "detections", "last mag",
                  "filter", "ra", "dec"]
 
@@ -171,7 +171,7 @@ def summarise(alerts: pd.DataFrame) -> pd.DataFrame:
         "last detection": latest["v:lastdate"].str[:16],
         "detections": latest.get("i:ndethist", pd.Series(1, index=latest.index)).fillna(1).astype(int),
         "last mag": latest["i:magpsf"].round(2),
-        "filter": latest["i:fid"].map(FILTERS).fillna("?"),
+        "filter": latest["i:fid"].map(ZTF_FID).fillna("?"),
         "ra": latest["i:ra"].round(6),
         "dec": latest["i:dec"].round(6),
     })

@@ -21,6 +21,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from science.bands import ZTF_FID
 from settings import Config
 from store import open_store
 
@@ -34,7 +35,7 @@ from .statistics import night_span, write_statistics
 
 log = logging.getLogger("nocturne.ingest")
 SEEN_LIMIT = 2_000_000
-FILTERS = {1: "n_g", 2: "n_r", 3: "n_i"}
+FILTERS = {fid: f"n_{band}" for fid, band in ZTF_FID.items()}
 WRITE_TABLES = ("main", "jd", "pixel", "class", "tns", "anomaly", "ssnamenr", "upper", "uppervalid")
 
 
@@ -47,7 +48,7 @@ class NightCounts:
     duplicates: int = 0   # packets whose candid came earlier in the run
     upper: int = 0
     badquality: int = 0
-    filters: dict = field(default_factory=lambda: {"n_g": 0, "n_r": 0, "n_i": 0})
+    filters: dict = field(default_factory=lambda: dict.fromkeys(FILTERS.values(), 0))
     classes: dict = field(default_factory=dict)
     objects: set = field(default_factory=set)
     dates: set = field(default_factory=set)  # UTC dates of the alerts filed under the night

@@ -11,6 +11,7 @@ from apps import search as S
 from apps.callbacks import callback
 from apps.components import results as R
 from apps.components.shell import loading
+from science.identifiers import is_object_id
 
 def layout(q: str = "", **_):  # noqa: A002 - the URL's own parameter name
     return html.Div(className="home", children=[
@@ -57,7 +58,7 @@ def submit(_clicks, _submits, picked, text):
 @callback(Output("search-suggestions", "children"), Input("search-input", "value"), prevent_initial_call=True)
 def suggest(text):
     text = (text or "").strip()
-    if len(text) < 5 or not text.upper().startswith("ZTF") or S.OBJECT_ID.match(text):
+    if len(text) < 5 or not text.upper().startswith("ZTF") or is_object_id(text):
         return []
     prefix = "ZTF" + text[3:]
     return [html.Option(value=oid) for oid in q.object_ids_starting_with(G.store(), prefix, 10)]

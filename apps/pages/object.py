@@ -18,8 +18,8 @@ from apps.components import lightcurve as LC
 from apps.components import object_info as O
 from apps.components.shell import loading
 from apps.pages.not_found_404 import not_found
-from apps.search import OBJECT_ID
 from apps.science_tabs import microlensing, supernova, varstar
+from science.identifiers import OBJECT_ID
 
 SCIENCE_TABS = {"supernova": ("Supernova", supernova), "varstar": ("Variable star", varstar),
                 "microlensing": ("Microlensing", microlensing)}

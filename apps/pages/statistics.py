@@ -9,9 +9,11 @@ from dash import Input, Output, dcc, html
 from api import portal_gateway as G
 from api import queries as q
 from apps.callbacks import callback
+from apps.components.lightcurve import FILTER_COLOURS
 from apps.components.shell import loading
+from science.bands import ZTF_FID
 
-FILTER_COLUMNS = {"basic:n_g": ("g", "#1b9e4b"), "basic:n_r": ("r", "#d1495b"), "basic:n_i": ("i", "#e0a100")}
+FILTER_COLUMNS = {f"basic:n_{band}": (band, FILTER_COLOURS[fid]) for fid, band in ZTF_FID.items()}
 
 
 def layout(**_):
