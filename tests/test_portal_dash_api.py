@@ -90,3 +90,24 @@ def test_the_portal_imports_only_public_dash_and_its_one_api_layer(path):
     assert not api, f"{path.name} reaches past api.queries and api.portal_gateway: {api}"
     below = sorted(n for n in names if n.split(".")[0] in ("store", "ingest", "hbase_schema", "index", "settings"))
     assert not below, f"{path.name} imports {below}; pages go through api.queries / api.portal_gateway"
+
+
+def test_a_background_fit_runs_in_a_forked_job_on_the_configured_disk_cache(tmp_path):
+    """The microlensing tab's callback runs as a Dash background job (a forked process that
+    opens its own store) through the app's manager, on the cache in ``dash_jobs_dir``."""
+    import time
+    jobs = tmp_path / "jobs"
+    client = create_app(_store_with(tmp_path, ["ZTF23aaaaaaa"]).replace(dash_jobs_dir=jobs)).test_client()
+    body = {"output": "ml-results.children", "outputs": {"id": "ml-results", "property": "children"},
+            "inputs": [{"id": "ml-key", "property": "data", "value": {"objectId": "ZTF23zzzzzzz", "n": 0}}],
+            "state": [], "changedPropIds": ["ml-key.data"]}
+    started = client.post("/_dash-update-component", json=body).get_json()
+    assert set(started) >= {"cacheKey", "job"}  # a job, not an answer computed in the request
+    for _ in range(240):
+        r = client.post(f"/_dash-update-component?cacheKey={started['cacheKey']}&job={started['job']}", json=body)
+        if r.status_code == 200 and "response" in r.get_json():
+            break
+        time.sleep(0.25)
+    text = str(r.get_json()["response"]["ml-results"])
+    assert "ZTF23zzzzzzz has no detection stored here" in text
+    assert (jobs / "cache.db").exists()
