@@ -6,7 +6,8 @@ Load it once at start-up with :func:`get_config`; tests build their own with
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+import tempfile
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 
@@ -40,6 +41,8 @@ class Config:
     query_time_budget_s: float = 10.0
     compute_slots: int = 0
     compute_slots_per_client: int = 2
+    dash_jobs_dir: Path = Path(tempfile.gettempdir()) / "nocturne-dash-jobs"
+    secret_key: str = field(default="", repr=False)
 
     def replace(self, **changes) -> "Config":
         """A copy with some keys changed, validated like a loaded file."""
@@ -91,8 +94,14 @@ def _coerce(key: str, value, base_dir: Path):
     if key == "data_dir":
         if not str(value).strip():
             raise ValueError("must not be empty")
-        p = Path(str(value)).expanduser()
-        return p if p.is_absolute() else (base_dir / p).resolve()
+        return _path(value, base_dir)
+    if key == "dash_jobs_dir":  # empty: the system's temporary directory
+        return _path(value, base_dir) if str(value).strip() else Config.dash_jobs_dir
+    if key == "secret_key":  # empty: generated into <data_dir>/secret_key on first use
+        value = str(value).strip()
+        if value and len(value) < 16:
+            raise ValueError("must be at least 16 characters (or empty, to generate one)")
+        return value
     if key in ("hbase_port", "server_port"):
         return _int(value, 1, 65535)
     if key in ("hbase_timeout_ms", "hbase_pool_size", "schema_version"):
@@ -119,6 +128,11 @@ def _coerce(key: str, value, base_dir: Path):
     if not str(value).strip():
         raise ValueError("must not be empty")
     return str(value)
+
+
+def _path(value, base_dir: Path) -> Path:
+    p = Path(str(value)).expanduser()
+    return p if p.is_absolute() else (base_dir / p).resolve()
 
 
 def _int(value, lo: int, hi: int) -> int:

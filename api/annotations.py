@@ -28,6 +28,7 @@ import time
 
 from flask import Blueprint, current_app, jsonify, request
 
+from science.identifiers import OBJECT_ID
 from store import Store, TableMissing
 
 from . import auth
@@ -40,7 +41,6 @@ from .rate_limits import RateLimited, retry_after, shared_limits
 MAX_TEXT = 2000
 MAX_TAGS = 10
 MAX_LIST = 1000
-OBJECT_ID = re.compile(r"^ZTF\d{2}[a-z]{7}$")
 TAG = re.compile(r"^[a-z0-9][a-z0-9._+-]{0,39}$")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._+\-:/()#]{0,63}$")
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")

@@ -346,11 +346,11 @@ def session_csrf() -> str:
     return auth.get("csrf", "") if isinstance(auth, dict) else ""
 
 
-def secret_key(data_dir: Path) -> bytes:
-    """NOCTURNE_SECRET_KEY, else ``<data_dir>/secret_key`` (made on first use, mode 0600)."""
-    env = os.environ.get("NOCTURNE_SECRET_KEY")
-    if env:
-        return env.encode()
+def secret_key(data_dir: Path, configured: str = "") -> bytes:
+    """The setting ``secret_key`` (``NOCTURNE_SECRET_KEY``) when given, else
+    ``<data_dir>/secret_key`` (made on first use, mode 0600)."""
+    if configured:
+        return configured.encode()
     path = Path(data_dir) / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -372,7 +372,8 @@ class LazyKeySessions(SecureCookieSessionInterface):
 
     def get_signing_serializer(self, app):
         if not app.secret_key:
-            app.secret_key = secret_key(app.config["NOCTURNE"].data_dir)
+            config = app.config["NOCTURNE"]
+            app.secret_key = secret_key(config.data_dir, config.secret_key)
         return super().get_signing_serializer(app)
 
     def open_session(self, app, request_):

@@ -2,5 +2,7 @@
 
 :func:`apps.portal.init_portal` mounts it; pages live in :mod:`apps.pages` (one module per
 page), reusable pieces in :mod:`apps.components`, the search language in :mod:`apps.search`.
-Pages call :mod:`api.queries` and :mod:`science` in-process, never the API over HTTP.
+Pages call :mod:`api.queries` (reads), :mod:`api.portal_gateway` (store, configuration, rendering,
+annotations, sessions) and :mod:`science` in-process, never the API over HTTP, and use
+Dash's public API only (:mod:`apps.callbacks`).
 """

@@ -1,9 +1,11 @@
 """The Dash app on the Flask server: layout shell, pages, static assets (all served locally).
 
-Dash keeps its callbacks and page registry in module globals and hands them to the first
-app that serves a request. Page modules are imported once per process; their callbacks
-are kept here and given to every app built afterwards, so tests can build several
-servers (each with its own store) in one process.
+Only Dash's public API is used. Each page module calls ``dash.register_page`` with its
+``layout`` (Dash's documented alternative to a scanned ``pages`` folder), so
+``dash.page_registry`` holds every page once the modules are imported; the registry
+orders them by ``order``, the object page's catch-all ``/<object_id>`` last. Callbacks are
+declared with :func:`apps.callbacks.callback` and attached to each app with
+``app.callback``, so a process may build several servers (tests build one per store).
 """
 from __future__ import annotations
 
@@ -11,34 +13,29 @@ import importlib
 from pathlib import Path
 
 import dash
-from dash import Dash, _callback, html
+from dash import Dash
 from flask import Flask
 
+from apps import callbacks
 from apps.components.shell import shell
+from apps.science_tabs._common import manager
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
-# Exact paths first: the object page's "/<object_id>" matches any path, so it comes last.
 PAGES = ("home", "statistics", "api_docs", "not_found_404", "object")
-_callbacks: tuple[dict, list] | None = None
 
 
 def init_portal(server: Flask) -> Dash:
     """Mount the portal at "/" of ``server`` and return the Dash app."""
-    global _callbacks
+    config = server.config["NOCTURNE"]
     app = Dash(__name__, server=server, url_base_pathname="/", use_pages=True, pages_folder="",
                assets_folder=str(ASSETS), serve_locally=True, title="Nocturne",
                suppress_callback_exceptions=True, update_title=None,
+               background_callback_manager=manager(config.dash_jobs_dir),
                meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"},
                           {"name": "description", "content": "Nocturne: science portal for astronomical alert streams"}])
-    if _callbacks is None:
-        for name in PAGES:
-            module = importlib.import_module(f"apps.pages.{name}")
-            dash.page_registry[module.__name__]["layout"] = module.layout  # as Dash's own page loader does
-        _callbacks = (dict(_callback.GLOBAL_CALLBACK_MAP), list(_callback.GLOBAL_CALLBACK_LIST))
-        _callback.GLOBAL_CALLBACK_MAP.clear()
-        _callback.GLOBAL_CALLBACK_LIST.clear()
-    app.callback_map.update(_callbacks[0])
-    app._callback_list.extend(_callbacks[1])
+    for name in PAGES:  # register_page needs an app first: import the pages after it (once per process)
+        importlib.import_module(f"apps.pages.{name}")
+    callbacks.attach(app)
     app.layout = shell(dash.page_container)
     # Dash finishes its set-up (scripts, callbacks, the pages router) on a worker's first
     # request; with threaded workers a concurrent request could see it half done. Do it now.
@@ -47,5 +44,3 @@ def init_portal(server: Flask) -> Dash:
     # the hashes of the page's inline scripts, for the Content-Security-Policy (api/guard.py)
     server.config["NOCTURNE_SCRIPT_HASHES"] = app.csp_hashes
     return app
-
-

@@ -16,12 +16,11 @@ from urllib.parse import urlencode
 
 import pandas as pd
 
-from api.annotations import TAG, object_of_name, objects_with_tag
+from api import portal_gateway as G
 from api import queries as q
-from api.errors import ApiError
-from api.params import Param, parse_angle, parse_date
+from science.bands import ZTF_FID
+from science.identifiers import OBJECT_ID
 
-OBJECT_ID = re.compile(r"^ZTF\d{2}[a-z]{7}$")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d*)?)?)?$")
 MAX_ROWS = 1000
 EXAMPLES = {
@@ -33,9 +32,6 @@ EXAMPLES = {
     "An asteroid": "sso: 4712",
 }
 # Also: "tag: kilonova" (objects annotated with a tag) and "name: SN 2023abc" (an internal name).
-_RA = Param("ra", "ra", minimum=0, maximum=360)
-_DEC = Param("dec", "dec", minimum=-90, maximum=90)
-_DATE = Param("date", "date")
 
 
 class SearchError(ValueError):
@@ -88,10 +84,10 @@ def _cone(text: str) -> Search:
         raise SearchError(f"{text!r}: a cone is 'ra dec radius' (degrees or sexagesimal, radius in arcsec), "
                           f"e.g. 5.38 54.69 30; a class is 'class: SN candidate'")
     try:
-        params = {"ra": parse_angle(_RA, ra, hours=True), "dec": parse_angle(_DEC, dec, hours=False),
+        params = {"ra": G.angle("ra", ra, True, 0, 360), "dec": G.angle("dec", dec, False, -90, 90),
                   "radius": float(radius.rstrip("\"″"))}
-    except (ApiError, ValueError) as exc:
-        raise SearchError(getattr(exc, "message", str(exc))) from None
+    except ValueError as exc:  # G.Refused is a ValueError
+        raise SearchError(str(exc)) from None
     if not (0 <= params["ra"] <= 360 and -90 <= params["dec"] <= 90 and 0 < params["radius"] <= 18000):
         raise SearchError("ra must be in [0, 360], dec in [-90, 90] and the radius in (0, 18000] arcsec")
     return Search("cone", params)
@@ -107,10 +103,10 @@ def _class(text: str) -> Search:
 def _date(text: str) -> Search:
     parts = re.split(r"\s+(?=\d{4}-\d{2}-\d{2})|\s*/\s*", text.strip())
     try:
-        start = parse_date(_DATE, parts[0])
-        stop = parse_date(_DATE, parts[1]) if len(parts) > 1 else start + 1
-    except ApiError as exc:
-        raise SearchError(exc.message) from None
+        start = G.julian_date(parts[0])
+        stop = G.julian_date(parts[1]) if len(parts) > 1 else start + 1
+    except G.Refused as exc:
+        raise SearchError(str(exc)) from None
     if stop <= start:
         raise SearchError("the end of the date window must come after its start")
     return Search("date", {"start": start, "stop": stop})
@@ -125,7 +121,7 @@ def _sso(text: str) -> Search:
 
 def _tag(text: str) -> Search:
     tag = text.strip().lower().lstrip("#")
-    if not TAG.match(tag):
+    if not G.TAG.match(tag):
         raise SearchError("give a tag after 'tag:' (letters, digits, . _ + -), e.g. tag: kilonova")
     return Search("tag", {"tag": tag})
 
@@ -152,14 +148,13 @@ def run(store, search: Search) -> pd.DataFrame:
     if search.kind == "date":
         return q.time_window(store, p["start"], p["stop"], MAX_ROWS)
     if search.kind == "tag":
-        return q.objects(store, objects_with_tag(store, p["tag"], MAX_ROWS))
+        return q.objects(store, G.objects_with_tag(store, p["tag"], MAX_ROWS))
     if search.kind == "name":
-        found = object_of_name(store, p["name"])
+        found = G.object_of_name(store, p["name"])
         return q.objects(store, [found["objectId"]] if found else [])
     return q.sso(store, [p["name"]])
 
 
-FILTERS = {1: "g", 2: "r", 3: "i"}
 TABLE_COLUMNS = ["objectId", "class", "first detection", "last detection", "detections", "last mag",
                  "filter", "ra", "dec"]
 
@@ -176,7 +171,7 @@ def summarise(alerts: pd.DataFrame) -> pd.DataFrame:
         "last detection": latest["v:lastdate"].str[:16],
         "detections": latest.get("i:ndethist", pd.Series(1, index=latest.index)).fillna(1).astype(int),
         "last mag": latest["i:magpsf"].round(2),
-        "filter": latest["i:fid"].map(FILTERS).fillna("?"),
+        "filter": latest["i:fid"].map(ZTF_FID).fillna("?"),
         "ra": latest["i:ra"].round(6),
         "dec": latest["i:dec"].round(6),
     })

@@ -20,13 +20,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from science.bands import ZTF_FID
 from store.keys import format_jd
 
 log = logging.getLogger("nocturne.ingest")
 JD_UNIX_EPOCH = 2440587.5
 HISTORY_DAYS = 31
 VOLATILE = ("basic:duration_s", "basic:finished")
-FILTERS = {1: "basic:n_g", 2: "basic:n_r", 3: "basic:n_i"}
+FILTERS = {fid: f"basic:n_{band}" for fid, band in ZTF_FID.items()}  # fid -> column of the count
 
 
 def night_span(night: str) -> tuple[float, float]:

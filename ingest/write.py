@@ -13,10 +13,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from science.bands import ZTF_FID
+
 from .quarantine import Quarantine, Repeats
 
 SEEN_LIMIT = 2_000_000
-FILTERS = {1: "n_g", 2: "n_r", 3: "n_i"}
+FILTERS = {fid: f"n_{band}" for fid, band in ZTF_FID.items()}
 
 
 @dataclass

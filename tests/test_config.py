@@ -52,3 +52,40 @@ def test_unknown_keys_and_unreadable_files_are_reported(tmp_path):
     (tmp_path / "broken.yml").write_text("backend: [unclosed\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_config(tmp_path / "broken.yml", environ={})
+
+
+def test_every_key_is_in_config_yml_and_in_the_readme_table():
+    import re
+    from dataclasses import fields
+
+    import yaml
+
+    from settings import Config
+    keys = {f.name for f in fields(Config)}
+    assert keys == set(yaml.safe_load(DEFAULT_FILE.read_text()))
+    readme = (DEFAULT_FILE.parent / "README.md").read_text()
+    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    listed = {k for line in table.splitlines() if line.startswith("| `")
+              for k in re.findall(r"`([a-z_]+)`", line.split("|")[1])}
+    assert keys <= listed, f"missing from README's configuration table: {sorted(keys - listed)}"
+
+
+def test_the_secret_key_comes_through_settings_and_is_never_shown(tmp_path):
+    from api.auth import secret_key
+    c = load_config(DEFAULT_FILE, environ={"NOCTURNE_SECRET_KEY": "k" * 20})
+    assert c.secret_key == "k" * 20 and "k" * 20 not in repr(c)
+    assert secret_key(tmp_path, c.secret_key) == b"k" * 20 and not (tmp_path / "secret_key").exists()
+    generated = secret_key(tmp_path, load_config(DEFAULT_FILE, environ={}).secret_key)
+    assert len(generated) == 64 and (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+    with pytest.raises(ConfigError, match="'secret_key'") as err:
+        load_config(DEFAULT_FILE, environ={"NOCTURNE_SECRET_KEY": "short"})
+    assert "short" not in str(err.value)
+
+
+def test_the_dash_jobs_dir_defaults_to_the_temporary_directory(tmp_path):
+    import tempfile
+    assert load_config(DEFAULT_FILE, environ={}).dash_jobs_dir == Path(tempfile.gettempdir()) / "nocturne-dash-jobs"
+    other = tmp_path / "other.yml"
+    other.write_text("dash_jobs_dir: jobs\n")
+    assert load_config(other, environ={}).dash_jobs_dir == tmp_path / "jobs"
+    assert load_config(other, environ={"NOCTURNE_DASH_JOBS_DIR": str(tmp_path / "x")}).dash_jobs_dir == tmp_path / "x"

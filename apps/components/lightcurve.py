@@ -12,9 +12,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from science.bands import ZTF_FID
 from science.photometry import apparent_or_difference, mag_to_flux_jy
 
-FILTER_NAMES = {1: "g", 2: "r", 3: "i"}
 FILTER_COLOURS = {1: "#1b9e4b", 2: "#d1495b", 3: "#e0a100"}
 UNITS = {"diff": "Difference magnitude", "dc": "DC magnitude", "flux": "DC flux [mJy]"}
 
@@ -65,7 +65,7 @@ def figure(phot: dict, unit: str = "diff", show: tuple = ("upperlim", "badqualit
     if df.empty:
         return _empty(fig)
     ycol, ecol = (unit, f"{unit}_err")
-    for fid, name in FILTER_NAMES.items():
+    for fid, name in ZTF_FID.items():
         colour = FILTER_COLOURS[fid]
         band = df[df["fid"] == fid]
         valid = band[band["tag"] == "valid"]

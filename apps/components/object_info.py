@@ -7,7 +7,8 @@ from urllib.parse import quote, urlencode
 import pandas as pd
 from dash import html
 
-from apps.search import FILTERS, curl_snippet, python_snippet
+from apps.search import curl_snippet, python_snippet
+from science.bands import ZTF_FID
 
 from .shell import code_block
 
@@ -45,7 +46,7 @@ def alert_table(alert: pd.Series) -> html.Div:
     rows = [html.Tr([html.Th(name), html.Td(_text(value))]) for name, value in alert.items()
             if name[:2] in ("i:", "d:", "v:") and _text(value) not in ("", "[]", "{}")]
     title = f"Alert {int(alert['i:candid'])} · {_text(alert.get('v:lastdate'))} · " \
-            f"{FILTERS.get(int(alert['i:fid']), '?')} band"
+            f"{ZTF_FID.get(int(alert['i:fid']), '?')} band"
     return html.Div(className="alert-fields", children=[html.H3(title, id="alert-title"),
                                                         html.Div(html.Table(html.Tbody(rows)), className="scroll")])
 

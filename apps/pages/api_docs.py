@@ -4,9 +4,6 @@ from __future__ import annotations
 import dash
 from dash import html
 
-dash.register_page(__name__, path="/api-docs", name="API", title="API · Nocturne", order=2)
-
-
 def layout(**_):
     return html.Div(className="api-docs", children=[
         html.Div(className="api-docs-head", children=[
@@ -17,3 +14,6 @@ def layout(**_):
         ]),
         html.Iframe(src="/api", className="api-frame", title="Nocturne API documentation"),
     ])
+
+
+dash.register_page(__name__, path="/api-docs", name="API", title="API · Nocturne", order=2, layout=layout)

@@ -4,18 +4,14 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import dash
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
-from flask import current_app
-
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
+from api import portal_gateway as G
 from api import queries as q
-from api.access import current_store
-from api.render import RENDERERS, EXTENSIONS
 from apps import search as S
+from apps.callbacks import callback
 from apps.components import results as R
 from apps.components.shell import loading
-
-dash.register_page(__name__, path="/", name="Search", title="Nocturne — search alerts", order=0)
-
+from science.identifiers import is_object_id
 
 def layout(q: str = "", **_):  # noqa: A002 - the URL's own parameter name
     return html.Div(className="home", children=[
@@ -46,6 +42,9 @@ def layout(q: str = "", **_):  # noqa: A002 - the URL's own parameter name
     ])
 
 
+dash.register_page(__name__, path="/", name="Search", title="Nocturne — search alerts", order=0, layout=layout)
+
+
 @callback(Output("search-location", "href"), Input("search-go", "n_clicks"), Input("search-input", "n_submit"),
           Input("class-picker", "value"), State("search-input", "value"), prevent_initial_call=True)
 def submit(_clicks, _submits, picked, text):
@@ -59,15 +58,15 @@ def submit(_clicks, _submits, picked, text):
 @callback(Output("search-suggestions", "children"), Input("search-input", "value"), prevent_initial_call=True)
 def suggest(text):
     text = (text or "").strip()
-    if len(text) < 5 or not text.upper().startswith("ZTF") or S.OBJECT_ID.match(text):
+    if len(text) < 5 or not text.upper().startswith("ZTF") or is_object_id(text):
         return []
     prefix = "ZTF" + text[3:]
-    return [html.Option(value=oid) for oid in q.object_ids_starting_with(current_store(), prefix, 10)]
+    return [html.Option(value=oid) for oid in q.object_ids_starting_with(G.store(), prefix, 10)]
 
 
 @callback(Output("class-picker", "options"), Input("search-query", "data"))
 def class_options(_):
-    groups = q.known_classes(current_store())
+    groups = q.known_classes(G.store())
     return [{"label": f"{label}  ·  {group}", "value": label} for group, labels in groups.items() for label in labels]
 
 
@@ -79,7 +78,7 @@ def show_results(text):
         search = S.parse(text)
     except S.SearchError as exc:
         return R.error(str(exc))
-    return R.results(search, S.run(current_store(), search), current_app.config["NOCTURNE"].api_url)
+    return R.results(search, S.run(G.store(), search), G.config().api_url)
 
 
 @callback(Output("results-download", "data"), Input({"type": "results-dl", "fmt": ALL}, "n_clicks"),
@@ -89,5 +88,5 @@ def download(clicks, text):
         return no_update
     fmt = ctx.triggered_id["fmt"]
     search = S.parse(text)
-    content = RENDERERS[fmt][1](S.run(current_store(), search))
-    return dcc.send_bytes(content, f"nocturne-{search.kind}.{EXTENSIONS[fmt]}")
+    content, extension = G.render(fmt, S.run(G.store(), search))
+    return dcc.send_bytes(content, f"nocturne-{search.kind}.{extension}")

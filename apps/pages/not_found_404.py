@@ -8,9 +8,6 @@ from dash import dcc, html
 
 from apps.search import EXAMPLES
 
-dash.register_page(__name__, path="/404", name="Not found", title="Not found · Nocturne", order=98)
-
-
 def not_found(path: str = "", message: str = "", extra: list | None = None) -> html.Div:
     return html.Div(className="not-found card", id="not-found", children=[
         html.H1("Not found"),
@@ -24,3 +21,6 @@ def not_found(path: str = "", message: str = "", extra: list | None = None) -> h
 
 def layout(**_):
     return not_found()
+
+
+dash.register_page(__name__, path="/404", name="Not found", title="Not found · Nocturne", order=98, layout=layout)

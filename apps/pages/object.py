@@ -7,19 +7,19 @@ the cutouts and the alert table when the user changes units, options or the epoc
 from __future__ import annotations
 
 import dash
-from dash import Input, Output, State, callback, dcc, html, no_update
-from flask import current_app
+from dash import Input, Output, State, dcc, html, no_update
 
+from api import portal_gateway as G
 from api import queries as q
-from api.access import current_store
+from apps.callbacks import callback
 from apps.components import annotations as N
 from apps.components import cutouts as C
 from apps.components import lightcurve as LC
 from apps.components import object_info as O
 from apps.components.shell import loading
 from apps.pages.not_found_404 import not_found
-from apps.search import OBJECT_ID
 from apps.science_tabs import microlensing, supernova, varstar
+from science.identifiers import OBJECT_ID
 
 SCIENCE_TABS = {"supernova": ("Supernova", supernova), "varstar": ("Variable star", varstar),
                 "microlensing": ("Microlensing", microlensing)}
@@ -29,13 +29,10 @@ def title(object_id: str = "") -> str:
     return f"{object_id} · Nocturne"
 
 
-dash.register_page(__name__, path_template="/<object_id>", name="Object", title=title, order=99)
-
-
 def layout(object_id: str = "", **_):
     if not OBJECT_ID.match(object_id or ""):
         return not_found(f"/{object_id}")
-    store = current_store()
+    store = G.store()
     alerts = q.objects(store, [object_id])
     if alerts.empty:
         return not_found_object(object_id, store)
@@ -68,7 +65,7 @@ def layout(object_id: str = "", **_):
             html.Div(O.alert_table(last), id="alert-fields", className="card"),
             html.Div(className="card", children=[html.H3("Elsewhere"), O.external_links(object_id, last["i:ra"], last["i:dec"])]),
             html.Div(className="card", children=[html.H3("Data"),
-                                                 O.downloads(object_id, current_app.config["NOCTURNE"].api_url)]),
+                                                 O.downloads(object_id, G.config().api_url)]),
         ]),
     ])
     tabs = [dcc.Tab(label="Summary", value="summary", children=summary, className="tab", selected_className="tab-on")]
@@ -82,6 +79,9 @@ def layout(object_id: str = "", **_):
         dcc.Tabs(id="object-tabs", value="summary", children=tabs, className="tabs"),
         N.panel(object_id),
     ])
+
+
+dash.register_page(__name__, path_template="/<object_id>", name="Object", title=title, order=99, layout=layout)
 
 
 def not_found_object(object_id: str, store):
@@ -113,7 +113,7 @@ def show_cutouts(candid, stretch, colormap, object_id):
 @callback(Output("alert-fields", "children"), Input("object-candid", "data"), State("object-id", "data"),
           prevent_initial_call=True)
 def show_alert(candid, object_id):
-    alerts = q.objects(current_store(), [object_id])
+    alerts = q.objects(G.store(), [object_id])
     picked = alerts[alerts["i:candid"] == int(candid)]
     return O.alert_table(picked.iloc[0]) if len(picked) else no_update
 

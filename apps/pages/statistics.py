@@ -4,15 +4,16 @@ from __future__ import annotations
 import dash
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, dcc, html
 
+from api import portal_gateway as G
 from api import queries as q
-from api.access import current_store
+from apps.callbacks import callback
+from apps.components.lightcurve import FILTER_COLOURS
 from apps.components.shell import loading
+from science.bands import ZTF_FID
 
-dash.register_page(__name__, path="/statistics", name="Statistics", title="Statistics · Nocturne", order=1)
-
-FILTER_COLUMNS = {"basic:n_g": ("g", "#1b9e4b"), "basic:n_r": ("r", "#d1495b"), "basic:n_i": ("i", "#e0a100")}
+FILTER_COLUMNS = {f"basic:n_{band}": (band, FILTER_COLOURS[fid]) for fid, band in ZTF_FID.items()}
 
 
 def layout(**_):
@@ -21,6 +22,9 @@ def layout(**_):
         dcc.Store(id="stats-trigger", data=0),
         loading(html.Div(id="stats-body")),
     ])
+
+
+dash.register_page(__name__, path="/statistics", name="Statistics", title="Statistics · Nocturne", order=1, layout=layout)
 
 
 def nights(stats: pd.DataFrame) -> pd.Series:
@@ -53,7 +57,7 @@ def summary(last: pd.Series) -> html.Div:
 
 @callback(Output("stats-body", "children"), Input("stats-trigger", "data"))
 def body(_):
-    stats = q.statistics(current_store())
+    stats = q.statistics(G.store())
     if stats.empty:
         return html.P("No night has been ingested yet.", className="empty")
     stats = stats.assign(night=nights(stats)).sort_values("night")

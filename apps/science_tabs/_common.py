@@ -8,48 +8,29 @@ microlensing) run as Dash background callbacks: each job is a forked process tha
 its progress and result to a disk cache shared by every gunicorn worker, so a worker is
 never blocked and a result computed once is served to any worker from the disk cache
 (keyed by the callback's inputs, which carry the object's data version). The job opens
-its own store (a forked SQLite or Thrift connection is not safe to reuse).
+its own store (:func:`api.portal_gateway.job_store`).
 """
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
+from pathlib import Path
 
 import numpy as np
 from dash import DiskcacheManager, html
-from flask import current_app
 
+from api import portal_gateway as G
 from api import queries as q
-from api.access import current_store
-from store import open_store
 
-CACHE_DIR = os.environ.get("NOCTURNE_DASH_JOBS") or os.path.join(tempfile.gettempdir(), "nocturne-dash-jobs")
 CACHE_EXPIRE_S = 6 * 3600
-_manager = None
+_managers: dict[Path, DiskcacheManager] = {}
 
 
-def manager() -> DiskcacheManager:
-    """The background callback manager (one disk cache per machine, created on first use)."""
-    global _manager
-    if _manager is None:
+def manager(cache_dir: Path) -> DiskcacheManager:
+    """The background callback manager on the disk cache in ``cache_dir`` (the setting
+    ``dash_jobs_dir``), one per directory and process, created on first use."""
+    if cache_dir not in _managers:
         import diskcache
-        _manager = DiskcacheManager(diskcache.Cache(CACHE_DIR), expire=CACHE_EXPIRE_S)
-    return _manager
-
-
-@contextlib.contextmanager
-def job_store():
-    """A store for a background job: its own connection when running in a forked process."""
-    import multiprocess
-    if multiprocess.current_process().name == "MainProcess":  # a web worker: its own store
-        yield current_store()
-        return
-    store = open_store(current_app.config["NOCTURNE"])
-    try:
-        yield store
-    finally:
-        store.close()
+        _managers[cache_dir] = DiskcacheManager(diskcache.Cache(str(cache_dir)), expire=CACHE_EXPIRE_S)
+    return _managers[cache_dir]
 
 
 def data_version(store, object_id: str) -> dict:
@@ -62,7 +43,7 @@ def data_version(store, object_id: str) -> dict:
 def run_fit(store, object_id: str, kind: str, **params) -> tuple[dict | None, str | None]:
     """(result, None), or (None, a message saying why this light curve cannot be fitted)."""
     try:
-        with q.time_budget(current_app.config["NOCTURNE"].query_time_budget_s):
+        with q.time_budget(G.config().query_time_budget_s):
             return q.fit(store, object_id, kind, **params), None
     except q.QueryTooLarge as exc:
         return None, f"This fit was stopped: {exc}"
@@ -91,7 +72,3 @@ def param_table(rows: list[tuple[str, str]], caption: str | None = None) -> html
     """A two-column table of named values."""
     body = [html.Tr([html.Th(name), html.Td(value)]) for name, value in rows]
     return html.Table(className="science-params", children=([html.Caption(caption)] if caption else []) + body)
-
-
-def band_name(band) -> str:
-    return {1: "g", 2: "r", 3: "i"}.get(band, str(band))

@@ -10,9 +10,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from apps.components.lightcurve import FILTER_COLOURS
+from science.bands import ZTF_FID
 
-BANDS = {1: "g", 2: "r", 3: "i"}
-FID = {v: k for k, v in BANDS.items()}
+FID = {band: fid for fid, band in ZTF_FID.items()}
 SCORES = {"d:snn_snia_vs_nonia": ("SuperNNova Ia vs non-Ia", "#3f6ad8"),
           "d:snn_sn_vs_all": ("SuperNNova SN vs all", "#7b4fd0"),
           "d:rf_snia_vs_nonia": ("Random forest early Ia", "#d1495b"),
@@ -67,7 +67,7 @@ def rates(jd, mag, band) -> dict:
         dt = np.diff(t)
         keep = dt > 0.1  # exposures of one night do not make a rate
         if keep.any():
-            out[BANDS.get(int(b), str(b))] = {"jd": ((t[1:] + t[:-1]) / 2)[keep], "rate": (np.diff(y) / np.where(
+            out[ZTF_FID.get(int(b), str(b))] = {"jd": ((t[1:] + t[:-1]) / 2)[keep], "rate": (np.diff(y) / np.where(
                 dt > 0, dt, 1))[keep]}
     return out
 
@@ -95,7 +95,7 @@ def fit_figure(lc: dict, mag, err, model: dict, model_at, title: str, ytitle: st
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.04)
     jd, mag, err = np.asarray(lc["jd"], float), np.asarray(mag, float), np.asarray(err, float)
     for fid in sorted(set(np.asarray(lc["band"]).tolist())):
-        b = BANDS.get(int(fid), str(fid))
+        b = ZTF_FID.get(int(fid), str(fid))
         m = (np.asarray(lc["band"]) == fid) & np.isfinite(mag)
         colour = _colour(b)
         fig.add_trace(go.Scatter(x=_mjd(jd[m]), y=mag[m], error_y={"array": err[m], "thickness": 1},
@@ -136,7 +136,7 @@ def folded_figure(lc: dict, result: dict) -> go.Figure:
     mag, err = np.asarray(lc["mag"], float), np.asarray(lc["err"], float)
     is_dc = np.asarray(lc.get("is_dc", [False] * len(mag)), dtype=bool)
     for fid in sorted(set(np.asarray(lc["band"]).tolist())):
-        b = BANDS.get(int(fid), str(fid))
+        b = ZTF_FID.get(int(fid), str(fid))
         colour = _colour(b)
         for dc in (True, False):
             m = (np.asarray(lc["band"]) == fid) & np.isfinite(phase) & (is_dc == dc)

@@ -8,12 +8,13 @@ callback with a progress line, started when the tab opens. The data are DC magni
 from __future__ import annotations
 
 import numpy as np
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, dcc, html
 
+from api import portal_gateway as G
 from api import queries as q
-from api.access import current_store
+from apps.callbacks import callback
 from apps.science_tabs import _plots as P
-from apps.science_tabs._common import data_version, fmt, job_store, manager, message, param_table, run_fit
+from apps.science_tabs._common import data_version, fmt, message, param_table, run_fit
 from science.mulens import ZERO_POINT, magnification
 
 GRAPH = {"displaylogo": False, "responsive": True}
@@ -22,7 +23,7 @@ GRAPH = {"displaylogo": False, "responsive": True}
 def layout(object_id: str):
     return html.Div(className="science-tab", children=[
         html.H3("Microlensing"),
-        dcc.Store(id="ml-key", data=data_version(current_store(), object_id)),
+        dcc.Store(id="ml-key", data=data_version(G.store(), object_id)),
         html.Div(id="ml-status", className="science-status", role="status"),
         html.Div(id="ml-results"),
     ])
@@ -64,11 +65,11 @@ def _model_at(result):
 
 
 @callback(Output("ml-results", "children"), Input("ml-key", "data"),
-          background=True, manager=manager(), progress=[Output("ml-status", "children")],
+          background=True, progress=[Output("ml-status", "children")],
           running=[(Output("ml-status", "className"), "science-status running", "science-status")])
 def fit_microlensing(set_progress, key):
     set_progress("Fitting a point-source point-lens model…")
-    with job_store() as store:
+    with G.job_store() as store:
         out = results(store, key["objectId"])
     set_progress("")
     return out

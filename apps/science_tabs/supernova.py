@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 from dash import dcc, html
 
+from api import portal_gateway as G
 from api import queries as q
-from api.access import current_store
 from apps.science_tabs import _plots as P
 from apps.science_tabs._common import fmt, message, param_table, run_fit
 from science.supernova import PARAMS, bazin
@@ -19,7 +19,7 @@ GRAPH = {"displaylogo": False, "responsive": True}
 
 
 def layout(object_id: str):
-    return html.Div(className="science-tab", id="sn-tab", children=content(current_store(), object_id))
+    return html.Div(className="science-tab", id="sn-tab", children=content(G.store(), object_id))
 
 
 def content(store, object_id: str) -> list:

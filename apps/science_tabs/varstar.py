@@ -8,12 +8,13 @@ behind the variable (the star itself in the reference image), difference otherwi
 """
 from __future__ import annotations
 
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, dcc, html
 
+from api import portal_gateway as G
 from api import queries as q
-from api.access import current_store
+from apps.callbacks import callback
 from apps.science_tabs import _plots as P
-from apps.science_tabs._common import data_version, fmt, job_store, manager, message, param_table, run_fit
+from apps.science_tabs._common import data_version, fmt, message, param_table, run_fit
 
 DEFAULTS = {"period_min": 0.1, "period_max": 1.2, "nterms_base": 3, "nterms_band": 1}
 GRAPH = {"displaylogo": False, "responsive": True}
@@ -25,7 +26,7 @@ def layout(object_id: str):
                                                                                 debounce=True, **kw)])
     return html.Div(className="science-tab", children=[
         html.H3("Variable star"),
-        dcc.Store(id="vs-key", data=data_version(current_store(), object_id)),
+        dcc.Store(id="vs-key", data=data_version(G.store(), object_id)),
         html.Div(className="science-controls", children=[
             number("vs-pmin", "shortest period [d]", DEFAULTS["period_min"], min=0.01, max=100, step="any"),
             number("vs-pmax", "longest period [d]", DEFAULTS["period_max"], min=0.02, max=1000, step="any"),
@@ -91,7 +92,7 @@ def results(store, object_id: str, params: dict) -> list:
 @callback(Output("vs-results", "children"), Input("vs-fit", "n_clicks"), Input("vs-key", "data"),
           State("vs-pmin", "value"), State("vs-pmax", "value"), State("vs-nbase", "value"),
           State("vs-nband", "value"), State("vs-period", "value"),
-          background=True, manager=manager(), progress=[Output("vs-status", "children")],
+          background=True, progress=[Output("vs-status", "children")],
           running=[(Output("vs-fit", "disabled"), True, False),
                    (Output("vs-status", "className"), "science-status running", "science-status")])
 def fit_varstar(set_progress, _clicks, key, pmin, pmax, nbase, nband, period):
@@ -100,7 +101,7 @@ def fit_varstar(set_progress, _clicks, key, pmin, pmax, nbase, nband, period):
         set_progress("")
         return [message(why, "error")]
     set_progress("Searching the period…" if "period" not in params else "Fitting at the given period…")
-    with job_store() as store:
+    with G.job_store() as store:
         out = results(store, key["objectId"], params)
     set_progress("")
     return out
