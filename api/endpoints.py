@@ -73,9 +73,10 @@ LATESTS = Endpoint("latests", "The newest alerts of a class", (
     Param("stopdate", "date", "Newest date, exclusive (UTC, JD or MJD); default now"),
     Param("color", "bool", "Add Fink's rate and colour columns, computed per object on the alerts returned: "
                            "v:rate, v:sigma(rate), v:g-r, v:sigma(g-r), v:rate(g-r), v:sigma(rate(g-r))", False),
-    Param("trend", "choice", "Only alerts getting brighter (rising: d:mag_rate < 0 and a negative linear trend "
-                             "in the alert's band) or fainter (fading: both positive); low_state and "
-                             "new_low_state only with a class '(CTA) Blazar...' (e.g. '(CTA) Blazar low state')", choices=TRENDS),
+    Param("trend", "choice", "Of the n alerts, only those getting brighter (rising: d:mag_rate < 0) or fainter "
+                             "(fading: d:mag_rate > 0), as Fink filters them: an alert without d:mag_rate is "
+                             "neither; low_state and new_low_state only with a class '(CTA) Blazar...' "
+                             "(e.g. '(CTA) Blazar low state')", choices=TRENDS),
     COLUMNS,
 ))
 
