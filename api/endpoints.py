@@ -48,6 +48,8 @@ CONESEARCH = Endpoint("conesearch", "The latest alert of each object in a cone, 
                                 "always added), or * for all", example="i:objectId,i:jd,i:magpsf"),
 ))
 
+EXPLORER_WINDOW_MINUTES = 10.0  # the date group's default window, as Fink's old explorer
+EXPLORER_MAX_MINUTES = 180
 EXPLORER = Endpoint("explorer", "Fink's legacy search: by objectId, by cone, or by date", (
     Param("objectId", "list", "Group 1: objectId(s)"),
     Param("ra", "ra", "Group 2: right ascension", minimum=0, maximum=360),
@@ -56,8 +58,11 @@ EXPLORER = Endpoint("explorer", "Fink's legacy search: by objectId, by cone, or 
     Param("startdate_conesearch", "date", "Group 2, optional: only alerts from this date (UTC, JD or MJD)"),
     Param("window_days_conesearch", "float", "Group 2, optional: days after startdate_conesearch", 1.0, minimum=0,
           maximum=36500),
-    Param("startdate", "date", "Group 3: start date (UTC, JD or MJD); with window, the time index"),
-    Param("window", "float", "Group 3: minutes after startdate (at most 180)", 10.0, minimum=0, maximum=180),
+    Param("startdate", "date", "Group 3: start date (UTC, JD or MJD), searched in the time index. With group 2 "
+                               "(as Fink's conesearch): only objects first detected at or after this date"),
+    Param("stopdate", "date", "With group 2: only objects first detected before this date (instead of window)"),
+    Param("window", "float", f"Group 3: minutes after startdate (default {EXPLORER_WINDOW_MINUTES:g}, at most "
+                             f"{EXPLORER_MAX_MINUTES}); with group 2: days after startdate", minimum=0, maximum=36500),
     Param("n", "int", f"Maximum number of rows (larger values: {MAX_N})", 1000, minimum=1, maximum=MAX_N,
           clamp=True),
     COLUMNS,

@@ -92,3 +92,56 @@ def test_fink_compat_latests_blazar_low_state_label(api, trend):
 def test_fink_compat_latests_blazar_trend_on_another_class_is_refused(api):
     r = api.post(Q + "latests", json={"class": "SN candidate", "trend": "low_state"})
     assert r.status_code == 400 and "(CTA) Blazar" in r.get_json()["text"]
+
+
+# --- conesearch and explorer dates ------------------------------------------------------------
+
+CONE_OID = "ZTF18acvqmmq"  # alone within 60" of its position on the real night
+
+
+def _cone_object():
+    """Position and first detection (i:jdstarthist) of CONE_OID, from the alert files."""
+    from realdata import by_object
+    c = next(iter(by_object()[CONE_OID].values()))["candidate"]
+    return c["ra"], c["dec"], c["jdstarthist"]
+
+
+def _iso(jd: float) -> str:
+    from astropy.time import Time
+    return Time(jd, format="jd").iso[:19]
+
+
+def test_fink_compat_conesearch_dates_select_the_first_detection(api):
+    """Fink's test_conesearch_with_dates: a one-day window from before the object's first
+    detection finds it; the same window two days earlier does not. (2458429.85 is
+    2018-11-07 08:28 UTC: a replay that took it for 2018-11-10 asked the wrong days.)"""
+    ra, dec, first = _cone_object()
+    cone = {"ra": ra, "dec": dec, "radius": "5", "window": "1"}
+    found = api.post(Q + "conesearch", json={**cone, "startdate": _iso(first - 0.3)})
+    assert [row["i:objectId"] for row in found.get_json()] == [CONE_OID]
+    assert api.post(Q + "conesearch", json={**cone, "startdate": _iso(first - 2.3)}).get_json() == []
+    assert api.post(Q + "conesearch", json={**cone, "startdate": _iso(first + 0.01)}).get_json() == []
+
+
+def test_fink_compat_explorer_cone_with_startdate_and_window_in_days(api):
+    """Fink's documentation: explorer?ra=&dec=&radius=&startdate=&window=7 (days) is a cone
+    search restricted to objects first detected in the window, as conesearch answers it."""
+    ra, dec, first = _cone_object()
+    for start, expected in ((first - 3, [CONE_OID]), (first + 0.01, [])):
+        query = {"ra": ra, "dec": dec, "radius": 5, "startdate": _iso(start), "window": 7, "output-format": "json"}
+        r = api.get(Q + "explorer", query_string=query)
+        assert r.status_code == 200, r.data[:300]
+        assert [row["i:objectId"] for row in r.get_json()] == expected
+        cone = api.post(Q + "conesearch", json={k: v for k, v in query.items()})
+        assert r.get_json() == cone.get_json()
+    stop = api.post(Q + "explorer", json={"ra": ra, "dec": dec, "radius": 5, "startdate": _iso(first - 1),
+                                          "stopdate": _iso(first + 1), "columns": "i:objectId"})
+    assert [row["i:objectId"] for row in stop.get_json()] == [CONE_OID]
+
+
+def test_fink_compat_explorer_date_group_keeps_minutes(api):
+    """Without a cone, startdate + window is Fink's older time search: minutes, at most 180."""
+    r = api.post(Q + "explorer", json={"startdate": "2023-10-18 05:00:00", "window": 200})
+    assert r.status_code == 400 and "'window'" in r.get_json()["text"]
+    r = api.post(Q + "explorer", json={"objectId": "ZTF18acvqmmq", "ra": 1, "dec": 1, "radius": 2})
+    assert r.status_code == 400
