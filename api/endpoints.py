@@ -170,7 +170,12 @@ CLASSES = Endpoint("classes", "Known class labels, grouped", (), formats=("json"
 SCHEMA = Endpoint("schema", "Every column with its type and description, by family", (), formats=("json",),
                   description=("Fink's keys ('ZTF original fields (i:)', 'ZTF original cutouts (b:)', 'Fink science "
                                "module outputs (d:)', 'Fink on-the-fly added values (v:)'), each mapping a column "
-                               "name without its family prefix to {type, doc, description}."))
+                               "name without its family prefix to {type, doc, description}: what objects answers "
+                               "with columns=*. 'Columns added by some routes only' describes, by full name, the "
+                               "computed columns other routes add (v:separation_degree of conesearch...)."))
+COLUMNS_OLD = Endpoint("columns", "The schema as Fink's older science portal answered it", (), formats=("json",),
+                       description=("{\"fields\": {...}}: the schema's groups under 'fields', the v: group named "
+                                    "'Fink added values (v:)', as the older /api/v1/columns."))
 STATISTICS = Endpoint("statistics", "One row per ingested night", description=(
     "With schema=true, one row per column of the statistics table: {\"schema\": \"basic:sci\"}..."), params=(
     Param("date", "string", "YYYY, YYYYMM or YYYYMMDD; empty for every night", "", example="2023"),
@@ -214,6 +219,6 @@ FIT_SUPERNOVA = Endpoint("fit/supernova", "Bazin light-curve fit per band and g-
                          (FIT_OBJECT,),
                          formats=("json",))
 
-ALL = (OBJECTS, CONESEARCH, EXPLORER, LATESTS, SSO, RESOLVER, TRACKLET, SKYMAP, CUTOUTS, XMATCH, CLASSES, SCHEMA,
+ALL = (OBJECTS, CONESEARCH, EXPLORER, LATESTS, SSO, RESOLVER, TRACKLET, SKYMAP, CUTOUTS, XMATCH, CLASSES, SCHEMA, COLUMNS_OLD,
        STATISTICS, ANOMALY, RANDOM, HEALTH, FIT_VARSTAR, FIT_MULENS,
        FIT_SUPERNOVA)

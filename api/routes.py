@@ -115,7 +115,7 @@ def _ids(values: list[str]) -> list[str]:
 def objects(v):
     ids = _ids(v["objectId"])
     df = q.objects(current_store(), ids, v["columns"], v["withupperlim"], v["withcutouts"], v["cutout-kind"],
-                   newest_first=True)
+                   newest_first=True, as_fink=True)
     if df.empty:  # Fink answers an unknown object with an empty list, not an error
         v.warn(f"no alert for objectId {ids[0]!r}" if len(ids) == 1 else "no alert for any of these objectIds")
     return df
@@ -171,7 +171,7 @@ def explorer(v):
         raise ApiError(400, f"missing parameter(s) {', '.join(missing)} of the group {', '.join(group)}")
     store = current_store()
     if group == ("objectId",):
-        return q.objects(store, _ids(v["objectId"]), v["columns"], newest_first=True)
+        return q.objects(store, _ids(v["objectId"]), v["columns"], newest_first=True, as_fink=True)
     if group == ("startdate",):
         minutes = E.EXPLORER_WINDOW_MINUTES if v["window"] is None else v["window"]
         if minutes > E.EXPLORER_MAX_MINUTES:
@@ -269,9 +269,14 @@ def classes(v):
     return jsonify(q.known_classes(current_store()))
 
 
-@route(E.SCHEMA, "columns")
+@route(E.SCHEMA)
 def schema(v):
     return jsonify(q.schema_columns())
+
+
+@route(E.COLUMNS_OLD)
+def columns_old(v):
+    return jsonify(q.old_columns())
 
 
 @route(E.STATISTICS)

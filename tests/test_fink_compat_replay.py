@@ -145,3 +145,76 @@ def test_fink_compat_explorer_date_group_keeps_minutes(api):
     assert r.status_code == 400 and "'window'" in r.get_json()["text"]
     r = api.post(Q + "explorer", json={"objectId": "ZTF18acvqmmq", "ra": 1, "dec": 1, "radius": 2})
     assert r.status_code == 400
+
+
+# --- schema and objects agree, as Fink's schema test checks -----------------------------------
+
+FAMILIES = ("i:", "d:", "b:", "v:")
+STAMPS = {"cutoutScience_stampData", "cutoutTemplate_stampData", "cutoutDifference_stampData"}
+
+
+def _families(schema: dict) -> dict:
+    """Fink's get_fields_per_family: per family, the names of the category naming it."""
+    return {f: list(schema[c]) for f in FAMILIES for c in schema if f in c}
+
+
+def _disagreements(columns, schema: dict) -> list:
+    """Listed but not answered (cutouts aside), or answered but not listed: per family."""
+    out = []
+    for family, listed in _families(schema).items():
+        got = [c.split(family, 1)[1] for c in columns if c.startswith(family)]
+        out += [("listed, absent", family, n) for n in listed if n not in got and n not in STAMPS]
+        out += [("answered, unlisted", family, n) for n in got if n not in listed]
+    return out
+
+
+def test_fink_compat_schema_lists_what_objects_answers(api):
+    """Fink's test_recent_object and test_old_object: every column listed in a family of
+    /api/v1/schema is in objects' answer (columns=*, withupperlim), and every answered
+    column is listed, for a recent object (a SN candidate) and for a raw ZTF one."""
+    schema = api.get(Q + "schema").get_json()
+    recent = api.post(Q + "latests", json={"class": "SN candidate", "n": 1, "columns": "i:objectId"})
+    for oid, cutouts in ((recent.get_json()[0]["i:objectId"], False), (OID, True)):
+        r = api.post(Q + "objects", json={"objectId": oid, "columns": "*", "output-format": "json",
+                                          "withupperlim": True, "withcutouts": cutouts})
+        assert r.status_code == 200
+        columns = list(r.get_json()[0])
+        assert _disagreements(columns, schema) == [], oid
+
+
+def test_fink_compat_route_columns_are_documented_apart(api):
+    """v:separation_degree (conesearch) is described, with its routes, outside the v: family."""
+    schema = api.get(Q + "schema").get_json()
+    assert "separation_degree" not in _families(schema)["v:"]
+    apart = [group for name, group in schema.items() if not any(f in name for f in FAMILIES)]
+    described = {name: spec for group in apart for name, spec in group.items()}
+    assert "conesearch" in described["v:separation_degree"]["doc"]
+
+
+def test_fink_compat_objects_rates_as_fink(api):
+    """objects gives Fink's v:rate: the magnitude change per day since the previous alert
+    of the object in the same band (from the alert files)."""
+    from realdata import by_object
+    alerts = sorted((a["candidate"] for a in by_object()[OID].values()), key=lambda c: c["jd"])
+    r = api.post(Q + "objects", json={"objectId": OID, "columns": "*"})
+    rate = {row["i:candid"]: row["v:rate"] for row in r.get_json()}
+    checked = 0
+    for band in (1, 2):
+        same = [c for c in alerts if c["fid"] == band]
+        assert rate[same[0]["candid"]] is None if same else True
+        for before, c in zip(same, same[1:]):
+            assert rate[c["candid"]] == pytest.approx((c["magpsf"] - before["magpsf"]) / (c["jd"] - before["jd"]),
+                                                      rel=1e-3)  # magnitudes are float32
+            checked += 1
+    assert checked
+
+
+def test_fink_compat_old_columns_route_has_the_fields_wrapper(api):
+    """The science portal's test reads /api/v1/columns as {"fields": {...}}, its v: group
+    named 'Fink added values (v:)'; /api/v1/schema answers the groups themselves."""
+    old = api.get(Q + "columns").get_json()
+    assert set(old) == {"fields"}
+    assert "Fink added values (v:)" in old["fields"] and "ZTF original fields (i:)" in old["fields"]
+    schema = api.get(Q + "schema").get_json()
+    assert "fields" not in schema
+    assert old["fields"]["Fink added values (v:)"] == schema["Fink on-the-fly added values (v:)"]
