@@ -8,6 +8,7 @@ over the real night.
 import io
 
 import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image
 
@@ -218,3 +219,22 @@ def test_fink_compat_old_columns_route_has_the_fields_wrapper(api):
     schema = api.get(Q + "schema").get_json()
     assert "fields" not in schema
     assert old["fields"]["Fink added values (v:)"] == schema["Fink on-the-fly added values (v:)"]
+
+
+# --- statistics with columns ------------------------------------------------------------------
+
+def test_fink_compat_statistics_columns_keep_the_row_key_and_time(api):
+    """Fink's test_cols asks two columns and counts 2 + 2: its rows always carry key:key and
+    key:time (the row's write time, ms since 1970). We have no basic:exposures (ZTF's
+    exposure count is not in the alert packets), so that one is absent."""
+    r = api.post(Q + "statistics", json={"date": "2023", "columns": "basic:exposures,class:Solar System MPC",
+                                         "output-format": "json"})
+    assert r.status_code == 200
+    rows = r.get_json()
+    assert rows and [set(row) for row in rows] == [{"key:key", "key:time", "class:Solar System MPC"}] * len(rows)
+    full = {row["key:key"]: row for row in api.post(Q + "statistics", json={"date": "2023"}).get_json()}
+    for row in rows:
+        finished = pd.Timestamp(full[row["key:key"]]["basic:finished"])
+        assert row["key:time"] == int(finished.timestamp() * 1000) == full[row["key:key"]]["key:time"]
+    names = {x["schema"] for x in api.post(Q + "statistics", json={"schema": True}).get_json()}
+    assert {"key:key", "key:time"} <= names

@@ -22,20 +22,35 @@ OLD_V_GROUP = "Fink added values (v:)"
 ROUTE_GROUP = "Columns added by some routes only"
 
 
+#: what Fink's statistics rows always carry, whatever columns were asked: the row key and
+#: its write time (HBase's cell time, ms since 1970; ours is when the night's ingest finished)
+KEY_COLUMNS = ["key:key", "key:time"]
+
+
 def statistics(store: Store, date: str = "", columns: list[str] | None = None) -> pd.DataFrame:
-    """One row per ingested night whose YYYYMMDD starts with ``date`` (all when empty)."""
+    """One row per ingested night whose YYYYMMDD starts with ``date`` (all when empty);
+    ``columns``: those of them the rows have, plus :data:`KEY_COLUMNS`, as Fink answers."""
     table = store.table("statistics")
     rows = []
     for key, cells in table.scan(row_prefix=f"{table.keys.prefix(store.prefix)}{date}"):
         cells["key:key"] = key
+        cells["key:time"] = _unix_ms(cells.get("basic:finished"))
         rows.append(cells)
-    df = pd.DataFrame.from_records(rows) if rows else pd.DataFrame(columns=["key:key"])
+    df = pd.DataFrame.from_records(rows) if rows else pd.DataFrame(columns=KEY_COLUMNS)
     class_cols = sorted(c for c in df.columns if c.startswith("class:"))
     if class_cols:
         df[class_cols] = df[class_cols].fillna(0).astype("int64")
     if columns is not None:
-        df = df[[c for c in columns if c in df.columns]]
+        df = df[[c for c in dict.fromkeys(KEY_COLUMNS + columns) if c in df.columns]]
     return df
+
+
+def _unix_ms(iso: str | None) -> int | None:
+    """Milliseconds since 1970 of an ISO 8601 UTC time; None when absent or unreadable."""
+    try:
+        return int(pd.Timestamp(iso).timestamp() * 1000) if iso else None
+    except ValueError:
+        return None
 
 
 def statistics_schema(store: Store) -> pd.DataFrame:
@@ -46,7 +61,7 @@ def statistics_schema(store: Store) -> pd.DataFrame:
     seen: set[str] = set()
     for _, cells in table.scan(columns=["class"]):
         seen.update(cells)
-    return pd.DataFrame({"schema": ["key:key", *basic, *sorted(seen)]})
+    return pd.DataFrame({"schema": [*KEY_COLUMNS, *basic, *sorted(seen)]})
 
 
 def known_classes(store: Store) -> dict[str, list[str]]:
