@@ -95,7 +95,7 @@ def route(endpoint: Endpoint, *aliases: str, expensive=None):
             with admitted, q.time_budget(current_app.config["NOCTURNE"].query_time_budget_s):
                 result = fn(values)
             if not isinstance(result, Response):
-                result = respond(result, values["output-format"], endpoint.name)
+                result = respond(q.as_fink_text_columns(result), values["output-format"], endpoint.name)
             if values.warnings:
                 result.headers["Warning"] = warning_header(values.warnings)
             return result

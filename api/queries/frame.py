@@ -10,6 +10,7 @@ import pandas as pd
 from astropy.time import Time
 
 from hbase_schema import get_schema
+from science.lc_features import as_fink_text
 from store.base import pivot
 
 V_COLUMNS = {
@@ -172,6 +173,22 @@ def _nearest(t: np.ndarray, m: np.ndarray, at: np.ndarray, within: float = 1.0) 
     left = np.maximum(i - 1, 0)
     pick = np.where(np.abs(t[left] - at) <= np.abs(t[i] - at), left, i)
     return np.where(np.abs(t[pick] - at) <= within, m[pick], np.nan)
+
+
+#: columns Fink's API serves as text (JSON) though they hold structures
+FINK_TEXT_COLUMNS = ("d:lc_features_g", "d:lc_features_r")
+
+
+def as_fink_text_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with the light-curve features as Fink's API gives them: the text of a JSON
+    array, ``"[]"`` where an alert has none (science/lc_features.py)."""
+    present = [c for c in FINK_TEXT_COLUMNS if c in df.columns]
+    if not present or df.empty:
+        return df
+    out = df.copy()
+    for name in present:
+        out[name] = [as_fink_text(v) for v in out[name].tolist()]
+    return out
 
 
 def select(df: pd.DataFrame, columns: list[str] | None) -> pd.DataFrame:
