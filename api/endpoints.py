@@ -22,7 +22,11 @@ START = Param("startdate", "date", "Start date, UTC (2023-10-18, 2023-10-18 05:0
               example="2023-10-18")
 STOP = Param("stopdate", "date", "Stop date (exclusive), UTC, Julian Date or MJD", example="2023-10-19")
 
-OBJECTS = Endpoint("objects", "Every alert of one or several objects", (
+OBJECTS = Endpoint("objects", "Every alert of one or several objects", description=(
+    "Newest first. With every column (columns=* or none), each i: and d: column of /api/v1/schema is in the "
+    "answer (null where an alert lacks it), with Fink's v:rate, v:sigma(rate), v:g-r, v:sigma(g-r), "
+    "v:rate(g-r) and v:sigma(rate(g-r)); d:lc_features_g/r are the text of a JSON array, as Fink serves them."),
+    params=(
     Param("objectId", "list", f"ZTF objectId, or a comma-separated list of up to {MAX_OBJECTS}", required=True,
           example="ZTF23abjexnw", max_length=MAX_OBJECTS * 40),
     Param("withupperlim", "bool", "Add upper limits and bad-quality detections, tagged in d:tag", False),
