@@ -14,8 +14,11 @@ Endpoints (under /api/v1):
 * ``GET annotations?objectId=`` or ``?tag=``: newest first; anyone may read.
 * ``POST annotations`` (objectId, text, tags, internal_name): a token with scope ``annotate``.
 * ``DELETE annotations?id=``: its author (scope ``annotate``) or a token with scope ``admin``.
-* ``GET|POST metadata`` with ``objectId`` or ``internal_name``: the names of an object, or
-  the object of a name; a POST with both (and ``comments``) gives a name, with a token.
+* ``GET|POST metadata`` with ``objectId`` (or ``all``), ``internal_name`` or
+  ``internal_name_encoded`` (the name without spaces): Fink's rows (``i:objectId``,
+  ``d:internal_name``, ``d:internal_name_encoded``, ``d:comments``, ``d:username``) of an
+  object, of the object of a name, or of every named object; a POST with ``objectId`` and
+  ``internal_name`` (and ``comments``) gives a name, with a token.
 
 Text is stored as typed and is never HTML: the JSON API returns it as a string and the
 portal renders it as a text node.
@@ -224,17 +227,49 @@ def object_of_name(store: Store, name: str) -> dict | None:
     return {k.split(":", 1)[1]: v for k, v in cells.items()} if cells.get("n:objectId") else None
 
 
-def metadata_rows(store: Store, object_id: str | None = None, internal_name: str | None = None) -> list[dict]:
-    """Fink's metadata rows (``d:objectId``, ``d:internal_name``, ``d:comments``, ``d:username``)."""
+def encoded_name(name: str) -> str:
+    """Fink's ``internal_name_encoded``: the name without its spaces (usable in a URL path)."""
+    return "".join(name.split())
+
+
+def _metadata_row(object_id: str, name: str, comments: str, username: str, when: str | None) -> dict:
+    return {"i:objectId": object_id, "d:internal_name": name, "d:internal_name_encoded": encoded_name(name),
+            "d:comments": comments, "d:username": username, "d:time": when}
+
+
+def _names(store: Store) -> list[dict]:
+    """Every row of the internal_name table (one per name), as ``{"name", "objectId", ...}``."""
+    try:
+        names = store.table("internal_name")
+        return [{k.split(":", 1)[1]: v for k, v in cells.items()} for _, cells in names.scan()
+                if cells.get("n:objectId")]
+    except TableMissing:
+        return []
+
+
+def metadata_rows(store: Store, object_id: str | None = None, internal_name: str | None = None,
+                  internal_name_encoded: str | None = None) -> list[dict]:
+    """Fink's metadata rows (``i:objectId``, ``d:internal_name``, ``d:internal_name_encoded``,
+    ``d:comments``, ``d:username``; and ``d:time``, when the name was given): of an object,
+    of the object a name designates (names compared without case; the encoded name is the
+    name without spaces), or of every named object (``object_id="all"``, as Fink)."""
     if internal_name is not None:
         found = object_of_name(store, internal_name)
-        if not found:
-            return []
-        annotation = get_annotation(store, found["annotation"]) or {}
-        return [{"d:objectId": found["objectId"], "d:internal_name": found["name"],
-                 "d:comments": annotation.get("text", ""), "d:username": found["author"], "d:time": found["time"]}]
-    return [{"d:objectId": a["objectId"], "d:internal_name": a["internal_name"], "d:comments": a["text"],
-             "d:username": a["author"], "d:time": a["time"]} for a in for_object(store, object_id) if a["internal_name"]]
+        held = [found] if found else []
+    elif internal_name_encoded is not None:
+        wanted = encoded_name(internal_name_encoded).lower()
+        held = [n for n in _names(store) if encoded_name(n["name"]).lower() == wanted]
+    elif object_id == "all":
+        held = sorted(_names(store), key=lambda n: (n["objectId"], n["name"].lower()))
+    else:
+        return [_metadata_row(a["objectId"], a["internal_name"], a["text"], a["author"], a["time"])
+                for a in for_object(store, object_id) if a["internal_name"]]
+    rows = []
+    for found in held:
+        annotation = (get_annotation(store, found["annotation"]) or {}) if found.get("annotation") else {}
+        rows.append(_metadata_row(found["objectId"], found["name"], annotation.get("text", ""), found.get("author"),
+                                  found.get("time")))
+    return rows
 
 
 # -- the API ---------------------------------------------------------------------------------
@@ -257,8 +292,10 @@ REMOVE = Endpoint("annotations", "Delete an annotation: its author, or a token w
     Param("id", "string", "The annotation's id, as GET annotations gives it", required=True, max_length=200),
 ), formats=("json",))
 METADATA = Endpoint("metadata", "Internal names (Fink's metadata): of an object, or the object of a name", (
-    Param("objectId", "string", "ZTF objectId", example="ZTF23abjexnw", max_length=40),
+    Param("objectId", "string", "ZTF objectId, or all (every named object)", example="ZTF23abjexnw", max_length=40),
     Param("internal_name", "string", "An internal name; with objectId on POST, gives it (token with scope annotate)",
+          max_length=100),
+    Param("internal_name_encoded", "string", "An internal name without its spaces (Fink's d:internal_name_encoded)",
           max_length=100),
     Param("comments", "string", "POST with objectId and internal_name: a comment", max_length=MAX_TEXT + 100),
     Param("username", "string", "Accepted for Fink compatibility; the author is the token's user", max_length=100),
@@ -348,11 +385,16 @@ def metadata():
         auth.require(identity, "annotate")
         record = annotate(store, identity.user, v["objectId"], v["comments"], (), v["internal_name"])
         return jsonify(metadata_rows(store, internal_name=record["internal_name"])), 201
-    if bool(v["objectId"]) == bool(v["internal_name"]):
-        raise ApiError(400, "give either 'objectId' or 'internal_name' (POST both to give a name, with a token)")
+    asked = [name for name in ("objectId", "internal_name", "internal_name_encoded") if v[name]]
+    if len(asked) != 1:
+        raise ApiError(400, "give one of 'objectId' (or all), 'internal_name' or 'internal_name_encoded' "
+                            "(POST objectId and internal_name to give a name, with a token)")
     if v["internal_name"]:
         return jsonify(metadata_rows(store, internal_name=v["internal_name"]))
-    return jsonify(metadata_rows(store, object_id=check_object_id(v["objectId"])))
+    if v["internal_name_encoded"]:
+        return jsonify(metadata_rows(store, internal_name_encoded=v["internal_name_encoded"]))
+    object_id = v["objectId"] if v["objectId"] == "all" else check_object_id(v["objectId"])
+    return jsonify(metadata_rows(store, object_id=object_id))
 
 
 @bp.after_request

@@ -89,7 +89,7 @@ def _operation(ep: Endpoint, method: str) -> dict:
 def openapi_spec() -> dict:
     paths = {}
     for ep in E.ALL:
-        names = [ep.name] + {"schema": ["columns"], "skymap": ["bayestar"]}.get(ep.name, [])
+        names = [ep.name] + {"skymap": ["bayestar"]}.get(ep.name, [])
         for name in names:
             paths[f"/api/v1/{name}"] = {"get": _operation(ep, "get"), "post": _operation(ep, "post")}
             if name != ep.name:

@@ -22,7 +22,11 @@ START = Param("startdate", "date", "Start date, UTC (2023-10-18, 2023-10-18 05:0
               example="2023-10-18")
 STOP = Param("stopdate", "date", "Stop date (exclusive), UTC, Julian Date or MJD", example="2023-10-19")
 
-OBJECTS = Endpoint("objects", "Every alert of one or several objects", (
+OBJECTS = Endpoint("objects", "Every alert of one or several objects", description=(
+    "Newest first. With every column (columns=* or none), each i: and d: column of /api/v1/schema is in the "
+    "answer (null where an alert lacks it), with Fink's v:rate, v:sigma(rate), v:g-r, v:sigma(g-r), "
+    "v:rate(g-r) and v:sigma(rate(g-r)); d:lc_features_g/r are the text of a JSON array, as Fink serves them."),
+    params=(
     Param("objectId", "list", f"ZTF objectId, or a comma-separated list of up to {MAX_OBJECTS}", required=True,
           example="ZTF23abjexnw", max_length=MAX_OBJECTS * 40),
     Param("withupperlim", "bool", "Add upper limits and bad-quality detections, tagged in d:tag", False),
@@ -48,6 +52,8 @@ CONESEARCH = Endpoint("conesearch", "The latest alert of each object in a cone, 
                                 "always added), or * for all", example="i:objectId,i:jd,i:magpsf"),
 ))
 
+EXPLORER_WINDOW_MINUTES = 10.0  # the date group's default window, as Fink's old explorer
+EXPLORER_MAX_MINUTES = 180
 EXPLORER = Endpoint("explorer", "Fink's legacy search: by objectId, by cone, or by date", (
     Param("objectId", "list", "Group 1: objectId(s)"),
     Param("ra", "ra", "Group 2: right ascension", minimum=0, maximum=360),
@@ -56,8 +62,11 @@ EXPLORER = Endpoint("explorer", "Fink's legacy search: by objectId, by cone, or 
     Param("startdate_conesearch", "date", "Group 2, optional: only alerts from this date (UTC, JD or MJD)"),
     Param("window_days_conesearch", "float", "Group 2, optional: days after startdate_conesearch", 1.0, minimum=0,
           maximum=36500),
-    Param("startdate", "date", "Group 3: start date (UTC, JD or MJD); with window, the time index"),
-    Param("window", "float", "Group 3: minutes after startdate (at most 180)", 10.0, minimum=0, maximum=180),
+    Param("startdate", "date", "Group 3: start date (UTC, JD or MJD), searched in the time index. With group 2 "
+                               "(as Fink's conesearch): only objects first detected at or after this date"),
+    Param("stopdate", "date", "With group 2: only objects first detected before this date (instead of window)"),
+    Param("window", "float", f"Group 3: minutes after startdate (default {EXPLORER_WINDOW_MINUTES:g}, at most "
+                             f"{EXPLORER_MAX_MINUTES}); with group 2: days after startdate", minimum=0, maximum=36500),
     Param("n", "int", f"Maximum number of rows (larger values: {MAX_N})", 1000, minimum=1, maximum=MAX_N,
           clamp=True),
     COLUMNS,
@@ -73,9 +82,10 @@ LATESTS = Endpoint("latests", "The newest alerts of a class", (
     Param("stopdate", "date", "Newest date, exclusive (UTC, JD or MJD); default now"),
     Param("color", "bool", "Add Fink's rate and colour columns, computed per object on the alerts returned: "
                            "v:rate, v:sigma(rate), v:g-r, v:sigma(g-r), v:rate(g-r), v:sigma(rate(g-r))", False),
-    Param("trend", "choice", "Only alerts getting brighter (rising: d:mag_rate < 0 and a negative linear trend "
-                             "in the alert's band) or fainter (fading: both positive); low_state and "
-                             "new_low_state only with a class '(CTA) Blazar...' (e.g. '(CTA) Blazar low state')", choices=TRENDS),
+    Param("trend", "choice", "Of the n alerts, only those getting brighter (rising: d:mag_rate < 0) or fainter "
+                             "(fading: d:mag_rate > 0), as Fink filters them: an alert without d:mag_rate is "
+                             "neither; low_state and new_low_state only with a class '(CTA) Blazar...' "
+                             "(e.g. '(CTA) Blazar low state')", choices=TRENDS),
     COLUMNS,
 ))
 
@@ -164,7 +174,12 @@ CLASSES = Endpoint("classes", "Known class labels, grouped", (), formats=("json"
 SCHEMA = Endpoint("schema", "Every column with its type and description, by family", (), formats=("json",),
                   description=("Fink's keys ('ZTF original fields (i:)', 'ZTF original cutouts (b:)', 'Fink science "
                                "module outputs (d:)', 'Fink on-the-fly added values (v:)'), each mapping a column "
-                               "name without its family prefix to {type, doc, description}."))
+                               "name without its family prefix to {type, doc, description}: what objects answers "
+                               "with columns=*. 'Columns added by some routes only' describes, by full name, the "
+                               "computed columns other routes add (v:separation_degree of conesearch...)."))
+COLUMNS_OLD = Endpoint("columns", "The schema as Fink's older science portal answered it", (), formats=("json",),
+                       description=("{\"fields\": {...}}: the schema's groups under 'fields', the v: group named "
+                                    "'Fink added values (v:)', as the older /api/v1/columns."))
 STATISTICS = Endpoint("statistics", "One row per ingested night", description=(
     "With schema=true, one row per column of the statistics table: {\"schema\": \"basic:sci\"}..."), params=(
     Param("date", "string", "YYYY, YYYYMM or YYYYMMDD; empty for every night", "", example="2023"),
@@ -209,5 +224,5 @@ FIT_SUPERNOVA = Endpoint("fit/supernova", "Bazin light-curve fit per band and g-
                          formats=("json",))
 
 ALL = (OBJECTS, CONESEARCH, EXPLORER, LATESTS, SSO, RESOLVER, TRACKLET, SKYMAP, CUTOUTS, XMATCH, CLASSES, SCHEMA,
-       STATISTICS, ANOMALY, RANDOM, HEALTH, FIT_VARSTAR, FIT_MULENS,
+       COLUMNS_OLD, STATISTICS, ANOMALY, RANDOM, HEALTH, FIT_VARSTAR, FIT_MULENS,
        FIT_SUPERNOVA)

@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 from astropy.io.votable import from_table
-from astropy.table import Table
+from astropy.table import MaskedColumn, Table
 from flask import Response
 
 
@@ -58,9 +58,14 @@ def render_parquet(df: pd.DataFrame) -> bytes:
 
 
 def render_votable(df: pd.DataFrame) -> bytes:
+    """A VOTable; a column without any value (every cell null) is written as masked text,
+    as astropy cannot infer a VOTable type from nulls alone."""
     flat = _strings_for_objects(_nested_to_text(df))
     flat.columns = [c.replace(":", "_").replace("-", "_") for c in flat.columns]
     table = Table.from_pandas(flat) if len(flat.columns) else Table()
+    for name in table.colnames:
+        if table[name].dtype == object and all(v is None or v is np.ma.masked for v in table[name].tolist()):
+            table[name] = MaskedColumn(np.full(len(table), ""), mask=np.ones(len(table), dtype=bool))
     buf = io.BytesIO()
     from_table(table).to_xml(buf)
     return buf.getvalue()

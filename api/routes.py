@@ -95,7 +95,7 @@ def route(endpoint: Endpoint, *aliases: str, expensive=None):
             with admitted, q.time_budget(current_app.config["NOCTURNE"].query_time_budget_s):
                 result = fn(values)
             if not isinstance(result, Response):
-                result = respond(result, values["output-format"], endpoint.name)
+                result = respond(q.as_fink_text_columns(result), values["output-format"], endpoint.name)
             if values.warnings:
                 result.headers["Warning"] = warning_header(values.warnings)
             return result
@@ -115,7 +115,7 @@ def _ids(values: list[str]) -> list[str]:
 def objects(v):
     ids = _ids(v["objectId"])
     df = q.objects(current_store(), ids, v["columns"], v["withupperlim"], v["withcutouts"], v["cutout-kind"],
-                   newest_first=True)
+                   newest_first=True, as_fink=True)
     if df.empty:  # Fink answers an unknown object with an empty list, not an error
         v.warn(f"no alert for objectId {ids[0]!r}" if len(ids) == 1 else "no alert for any of these objectIds")
     return df
@@ -155,24 +155,42 @@ def conesearch(v):
 
 @route(E.EXPLORER, expensive=_big_cone)
 def explorer(v):
-    given = [g for g in E.EXPLORER.groups if any(v.get(p) is not None for p in g)]
+    """Fink's explorer: group 1 objectId, group 2 a cone (its dates as the conesearch's, on
+    the first detection; or the legacy startdate_conesearch on the alerts' dates), group 3
+    a date and a window in minutes. Dates only modify the cone when a cone is given."""
+    cone = ("ra", "dec", "radius")
+    given = [g for g in (("objectId",), cone) if any(v.get(p) is not None for p in g)]
+    if not given and v.get("startdate") is not None:
+        given = [("startdate",)]
     if len(given) != 1:
-        raise ApiError(400, "give exactly one group of parameters: objectId | ra, dec, radius | startdate (+ window)")
+        raise ApiError(400, "give exactly one group of parameters: objectId | ra, dec, radius (+ startdate, "
+                            "stopdate or window in days) | startdate (+ window in minutes)")
     group = given[0]
     missing = [p for p in group if v.get(p) is None]
     if missing:
         raise ApiError(400, f"missing parameter(s) {', '.join(missing)} of the group {', '.join(group)}")
     store = current_store()
     if group == ("objectId",):
-        return q.objects(store, _ids(v["objectId"]), v["columns"], newest_first=True)
+        return q.objects(store, _ids(v["objectId"]), v["columns"], newest_first=True, as_fink=True)
     if group == ("startdate",):
-        start = v["startdate"]  # window in minutes, as in Fink's explorer
-        return q.time_window(store, start, start + v["window"] / 1440, v["n"], v["columns"])
+        minutes = E.EXPLORER_WINDOW_MINUTES if v["window"] is None else v["window"]
+        if minutes > E.EXPLORER_MAX_MINUTES:
+            raise ApiError(400, f"parameter 'window' = {minutes:g} is invalid: at most {E.EXPLORER_MAX_MINUTES} "
+                                f"minutes after startdate (without a cone, window is in minutes)")
+        start = v["startdate"]
+        return q.time_window(store, start, start + minutes / 1440, v["n"], v["columns"])
     columns = None if v["columns"] is None else list(dict.fromkeys(v["columns"] + CONE_ALWAYS))
+    if v.get("startdate") is not None or v.get("stopdate") is not None:
+        if v.get("startdate_conesearch") is not None:
+            v.warn("'startdate_conesearch' ignored: 'startdate' given")
+        window = _window(v)  # days, on the first detection, as Fink's conesearch
+        if window is None:
+            return _empty(columns)
+        return q.conesearch(store, v["ra"], v["dec"], v["radius"], *window, v["n"], columns)
     start = v["startdate_conesearch"]
     if start is None:
         return q.conesearch(store, v["ra"], v["dec"], v["radius"], n=v["n"], columns=columns)
-    # Fink's explorer: the latest alert of each object seen in [start, start + window days)
+    # Fink's older explorer: the latest alert of each object seen in [start, start + window days)
     return q.conesearch(store, v["ra"], v["dec"], v["radius"], start, start + v["window_days_conesearch"], v["n"],
                         columns, by_alert_date=True)
 
@@ -251,9 +269,14 @@ def classes(v):
     return jsonify(q.known_classes(current_store()))
 
 
-@route(E.SCHEMA, "columns")
+@route(E.SCHEMA)
 def schema(v):
     return jsonify(q.schema_columns())
+
+
+@route(E.COLUMNS_OLD)
+def columns_old(v):
+    return jsonify(q.old_columns())
 
 
 @route(E.STATISTICS)

@@ -61,7 +61,7 @@ def test_round_trip(env):
     assert objects_with_tag(store, "kilonova") == [OBJ]
 
     by_name = client.get("/api/v1/metadata", query_string={"internal_name": "at 2023XYZ"}).get_json()
-    assert by_name[0]["d:objectId"] == OBJ and by_name[0]["d:username"] == "alice"
+    assert by_name[0]["i:objectId"] == OBJ and by_name[0]["d:username"] == "alice"
     of_object = client.post("/api/v1/metadata", json={"objectId": OBJ}).get_json()
     assert [m["d:internal_name"] for m in of_object] == ["AT 2023xyz"]
 
@@ -72,9 +72,38 @@ def test_fink_metadata_post_gives_a_name(env):
                                              "username": "whoever"}, headers=as_(tokens["carol"]))
     assert r.status_code == 201
     assert r.get_json()[0]["d:username"] == "carol"
-    assert client.get("/api/v1/metadata?internal_name=my-var-1").get_json()[0]["d:objectId"] == OTHER
+    assert client.get("/api/v1/metadata?internal_name=my-var-1").get_json()[0]["i:objectId"] == OTHER
     anonymous = client.post("/api/v1/metadata", json={"objectId": OTHER, "internal_name": "x1"})
     assert anonymous.status_code == 401
+
+
+def test_fink_compat_metadata_as_fink_test_reads_it(env):
+    """Fink's metadata test: a name looked up (quote_plus in the URL) gives i:objectId; the
+    object's rows carry d:username and d:internal_name_encoded (the name without spaces); the
+    encoded name finds the object too (without regard to case, as our names); 'all' lists
+    every named object. Writing still needs a token."""
+    from urllib.parse import quote_plus
+    client, _, tokens = env
+    name = "Fink J061603.51+080222.8"
+    r = client.post("/api/v1/metadata", json={"objectId": OTHER, "internal_name": name, "comments": "Candidate to CV",
+                                             "username": "carol"}, headers=as_(tokens["carol"]))
+    assert r.status_code == 201, r.get_json()
+    assert client.post("/api/v1/metadata", json={"objectId": OBJ, "internal_name": "Fink J0"}).status_code == 401
+    by_name = client.get(f"/api/v1/metadata?internal_name={quote_plus(name)}").get_json()
+    assert [row["i:objectId"] for row in by_name] == [OTHER] and "d:objectId" not in by_name[0]
+    rows = client.get(f"/api/v1/metadata?objectId={OTHER}").get_json()
+    mine = [row for row in rows if row["d:internal_name"] == name]
+    assert mine and mine[0]["d:internal_name_encoded"] == "FinkJ061603.51+080222.8"
+    assert mine[0]["d:username"] == "carol" and mine[0]["d:comments"] == "Candidate to CV"
+    for encoded in ("FinkJ061603.51+080222.8", "finkj061603.51+080222.8"):
+        found = client.get(f"/api/v1/metadata?internal_name_encoded={quote_plus(encoded)}").get_json()
+        assert [(row["i:objectId"], row["d:internal_name"]) for row in found] == [(OTHER, name)], encoded
+    assert client.get("/api/v1/metadata?internal_name_encoded=NoSuchName").get_json() == []
+    every = client.get("/api/v1/metadata?objectId=all").get_json()
+    assert (OTHER, name) in {(row["i:objectId"], row["d:internal_name"]) for row in every}
+    assert len({row["i:objectId"] for row in every}) >= 1 and all(row["d:internal_name"] for row in every)
+    both = client.get("/api/v1/metadata", query_string={"objectId": OTHER, "internal_name_encoded": "x"})
+    assert both.status_code == 400
 
 
 def test_a_name_designates_one_object(env):

@@ -64,11 +64,16 @@ def position(oid):
 
 # --- objects ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("fmt", ["json", "csv", "parquet"])
+@pytest.mark.parametrize("fmt", ["json", "csv", "parquet", "votable"])
 def test_fink_compat_objects_all_columns_in_every_format(api, fmt):
+    """Every format, with the columns this raw ZTF object has no value for (null in
+    every row: Fink's added values) and with upper limits."""
     pdf = get_an_object(api, output_format=fmt)
     assert len(pdf) == len(by_object()[OID])
-    assert {"i:objectId", "i:jd", "i:magpsf", "i:fid", "v:classification"} <= set(pdf.columns)
+    names = {c.replace(":", "_").replace("-", "_") if fmt == "votable" else c
+             for c in ("i:objectId", "i:jd", "i:magpsf", "i:fid", "v:classification", "d:mag_rate", "v:rate")}
+    assert names <= set(pdf.columns)
+    assert len(get_an_object(api, output_format=fmt, withupperlim=True)) > len(pdf)
 
 
 def test_fink_compat_objects_dtypes_fink_scripts_cast(api):

@@ -10,6 +10,7 @@ import pandas as pd
 from astropy.time import Time
 
 from hbase_schema import get_schema
+from science.lc_features import as_fink_text
 from store.base import pivot
 
 V_COLUMNS = {
@@ -17,15 +18,21 @@ V_COLUMNS = {
     "v:firstdate": ("string", "Date of the first detection at this position (from i:jdstarthist), UTC"),
     "v:lastdate": ("string", "Date of this alert (from i:jd), UTC"),
     "v:lapse": ("float64", "Days between the first detection and this alert"),
-    "v:g-r": ("float64", "g - r colour of the object at this alert, from its nearest g and r detections within 1 day"),
+    "v:g-r": ("float64", "g - r colour of the object at this alert: in objects (and latests with color) as Fink, "
+                         "from a g and an r alert at most 0.3 day apart; elsewhere from its nearest g and r "
+                         "detections within 1 day"),
     "v:separation_degree": ("float64", "Angular distance to the cone's centre [deg] (conesearch, xmatch)"),
-    "v:rate": ("float64", "latests with color: magnitude change per day since the previous returned alert in the same band"),
-    "v:sigma(rate)": ("float64", "latests with color: error of v:rate"),
-    "v:sigma(g-r)": ("float64", "latests with color: error of v:g-r"),
-    "v:rate(g-r)": ("float64", "latests with color: g - r change per day since the previous colour measurement"),
-    "v:sigma(rate(g-r))": ("float64", "latests with color: error of v:rate(g-r)"),
+    "v:rate": ("float64", "Magnitude change per day since the previous alert in the same band (objects; latests "
+                          "with color: among the alerts returned)"),
+    "v:sigma(rate)": ("float64", "Error of v:rate (objects; latests with color)"),
+    "v:sigma(g-r)": ("float64", "Error of v:g-r (objects; latests with color)"),
+    "v:rate(g-r)": ("float64", "g - r change per day since the previous colour measurement (objects; latests with "
+                               "color)"),
+    "v:sigma(rate(g-r))": ("float64", "Error of v:rate(g-r) (objects; latests with color)"),
     "d:tag": ("string", "valid (an alert), upperlim (a non-detection) or badquality (objects with withupperlim)"),
 }
+#: computed columns that only some routes give (not objects): the schema lists them apart.
+ROUTE_COLUMNS = {"v:separation_degree": "conesearch, explorer with a cone, xmatch"}
 
 
 def column_types() -> dict[str, str]:
@@ -166,6 +173,22 @@ def _nearest(t: np.ndarray, m: np.ndarray, at: np.ndarray, within: float = 1.0) 
     left = np.maximum(i - 1, 0)
     pick = np.where(np.abs(t[left] - at) <= np.abs(t[i] - at), left, i)
     return np.where(np.abs(t[pick] - at) <= within, m[pick], np.nan)
+
+
+#: columns Fink's API serves as text (JSON) though they hold structures
+FINK_TEXT_COLUMNS = ("d:lc_features_g", "d:lc_features_r")
+
+
+def as_fink_text_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with the light-curve features as Fink's API gives them: the text of a JSON
+    array, ``"[]"`` where an alert has none (science/lc_features.py)."""
+    present = [c for c in FINK_TEXT_COLUMNS if c in df.columns]
+    if not present or df.empty:
+        return df
+    out = df.copy()
+    for name in present:
+        out[name] = [as_fink_text(v) for v in out[name].tolist()]
+    return out
 
 
 def select(df: pd.DataFrame, columns: list[str] | None) -> pd.DataFrame:

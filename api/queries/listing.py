@@ -60,8 +60,8 @@ def latests(store: Store, label: str, n: int = 10, start_jd: float | None = None
             columns: list[str] | None = None, trend: str | None = None, color: bool = False) -> pd.DataFrame:
     """The ``n`` newest alerts of class ``label`` with jd in [start_jd, stop_jd), newest first.
 
-    :param trend: keep only ``rising`` or ``fading`` alerts (see :func:`trends.trend_mask`);
-        the index is read page by page until ``n`` alerts pass.
+    :param trend: of those ``n`` alerts, keep the ``rising`` or ``fading`` ones (see
+        :func:`trends.trend_mask`), as Fink does: fewer than ``n`` may remain.
     :param color: add Fink's rate and colour columns (:func:`trends.add_rates_and_colour`).
     """
     name, part, grouped = class_index(label)
@@ -69,32 +69,24 @@ def latests(store: Store, label: str, n: int = 10, start_jd: float | None = None
     prefix = table.keys.prefix(part)
     start = table.keys.prefix(part, start_jd) if start_jd is not None else prefix
     stop = table.keys.prefix(part, stop_jd) if stop_jd is not None else prefix[:-1] + chr(ord(table.keys.sep) + 1)
-    page = n if trend is None else max(n, 100)
-    exact = trend is None and not grouped  # the first n index rows are the answer
-    scan = table.scan(row_start=start, row_stop=stop, reverse=True, limit=n if exact else None,
-                      batch_size=min(page, 1000))
+    scan = table.scan(row_start=start, row_stop=stop, reverse=True, limit=None if grouped else n,
+                      batch_size=min(n, 1000))
+    advice = "narrow the date window (startdate, stopdate) or ask for fewer alerts"
     seen: set[str] = set()
-    frames, kept = [], 0
-    while kept < n:
-        light = []
-        for _, cells in scan:
-            if grouped and cells["i:objectId"] in seen:
-                continue
-            seen.add(cells["i:objectId"])
-            light.append(cells)
-            if len(light) == page:
-                break
-        if not light:
+    light = []
+    for read, (_, cells) in enumerate(scan, 1):
+        if read % 1000 == 0:
+            check(advice)
+        if grouped and cells["i:objectId"] in seen:
+            continue
+        seen.add(cells["i:objectId"])
+        light.append(cells)
+        if len(light) == n:
             break
-        check("narrow the date window (startdate, stopdate) or ask for fewer alerts")
-        df = full_frame(store, light)
-        if trend is not None:
-            df = df[trend_mask(df, trend)]
-        frames.append(df.iloc[:n - kept])
-        kept += len(frames[-1])
-        if len(light) < page:
-            break
-    df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else (frames[0].reset_index(drop=True) if frames else to_frame([]))
+    check(advice)
+    df = full_frame(store, light)
+    if trend is not None and not df.empty:
+        df = df[trend_mask(df, trend)].reset_index(drop=True)
     if color:
         df = add_rates_and_colour(df)
     return select(df, columns)

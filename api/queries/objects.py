@@ -4,12 +4,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from hbase_schema import get_schema
 from store import Store
 from store.base import pivot
 
 from .budget import check
 from .cutouts import decode_or_none
 from .frame import columns_frame, concat_columns, select
+from .trends import COLOUR_COLUMNS, add_rates_and_colour
 
 CUTOUT_KINDS = ("Science", "Template", "Difference")
 
@@ -22,7 +24,7 @@ def alert_rows(store: Store, object_id: str, families=("i", "d")) -> list[dict]:
 
 def objects(store: Store, object_ids: list[str], columns: list[str] | None = None,
             withupperlim: bool = False, withcutouts: bool = False,
-            cutout_kind: str = "Science", newest_first: bool = False) -> pd.DataFrame:
+            cutout_kind: str = "Science", newest_first: bool = False, as_fink: bool = False) -> pd.DataFrame:
     """Every alert of each object (in the order asked), sorted by time within an object;
     ``newest_first``: all rows newest first, whatever their object, as Fink's API answers
     (its clients take ``[-1]`` as the first detection).
@@ -30,6 +32,10 @@ def objects(store: Store, object_ids: list[str], columns: list[str] | None = Non
     :param withupperlim: add the object's upper limits (``d:tag`` = upperlim, ``i:candid``
         = -1) and bad-quality detections (``d:tag`` = badquality) not also stored as alerts.
     :param withcutouts: add ``b:cutout<Kind>_stampData`` as 2-D arrays (``All``: the three).
+    :param as_fink: the answer of Fink's objects route: Fink's rate and colour columns
+        (:func:`trends.add_rates_and_colour`, on the valid alerts) and, when every column is
+        asked for, every stored column of the i: and d: families (null where an alert lacks
+        it), so that /api/v1/schema lists exactly what the answer holds.
     """
     parts = []  # column-wise pieces, one or two per object
     kinds = CUTOUT_KINDS if cutout_kind == "All" else (cutout_kind,)
@@ -57,6 +63,8 @@ def objects(store: Store, object_ids: list[str], columns: list[str] | None = Non
                                set(candids.tolist() if isinstance(candids, np.ndarray) else candids))
             parts.append((len(history), pivot(history)))
     df = columns_frame(concat_columns(parts))
+    if as_fink and not df.empty:
+        df = fink_columns(df, every_column=columns is None)
     if not df.empty and newest_first:
         df = df.sort_values(["i:jd"], ascending=False, kind="stable").reset_index(drop=True)
     elif not df.empty:
@@ -68,6 +76,26 @@ def objects(store: Store, object_ids: list[str], columns: list[str] | None = Non
     if columns is not None:  # as in Fink, what was asked for is added to the columns chosen
         columns = columns + [f"b:cutout{k}_stampData" for k in kinds if withcutouts] + (["d:tag"] if withupperlim else [])
     return select(df, columns)
+
+
+def fink_columns(df: pd.DataFrame, every_column: bool) -> pd.DataFrame:
+    """``df`` with Fink's rate and colour columns computed on its valid alerts (NaN on
+    upper limits and bad-quality rows) and, ``every_column``, each i: and d: column of the
+    main table it lacks, null."""
+    valid = (df["d:tag"] == "valid").to_numpy() if "d:tag" in df else np.ones(len(df), dtype=bool)
+    coloured = add_rates_and_colour(df[valid])
+    out = df.copy()
+    for name in COLOUR_COLUMNS:
+        values = np.full(len(df), np.nan)
+        values[valid] = coloured[name].to_numpy(float)
+        out[name] = values
+    if every_column:
+        missing = [c.name for c in get_schema().table("main").columns()
+                   if c.family in ("i", "d") and c.name not in out.columns]
+        if missing:
+            out = pd.concat([out, pd.DataFrame({name: [None] * len(out) for name in missing}, index=out.index)],
+                            axis=1)
+    return out
 
 
 def _history(store: Store, object_id: str, alert_jds: set, alert_candids: set) -> list[dict]:

@@ -7,7 +7,7 @@ from hbase_schema import get_schema
 from science.classification import FINK_CLASSES, TNS_TYPES, simbad_type
 from store import Store
 
-from .frame import V_COLUMNS
+from .frame import ROUTE_COLUMNS, V_COLUMNS
 
 # Fink's top-level keys (/api/v1/classes and /api/v1/schema): scripts index the answers by them.
 FINK_GROUP = "Fink classifiers"
@@ -15,22 +15,42 @@ TNS_GROUP = "Cross-match with TNS"
 SIMBAD_GROUP = "Cross-match with SIMBAD (see http://simbad.u-strasbg.fr/simbad/sim-display?data=otypes)"
 SCHEMA_GROUPS = {"i": "ZTF original fields (i:)", "b": "ZTF original cutouts (b:)",
                  "d": "Fink science module outputs (d:)", "v": "Fink on-the-fly added values (v:)"}
+#: the older science portal's name of the v: group (/api/v1/columns, under "fields")
+OLD_V_GROUP = "Fink added values (v:)"
+#: computed columns of some routes only (full names): apart, so that each family group
+#: lists what objects answers, as Fink's schema test checks (no family marker in this name)
+ROUTE_GROUP = "Columns added by some routes only"
+
+
+#: what Fink's statistics rows always carry, whatever columns were asked: the row key and
+#: its write time (HBase's cell time, ms since 1970; ours is when the night's ingest finished)
+KEY_COLUMNS = ["key:key", "key:time"]
 
 
 def statistics(store: Store, date: str = "", columns: list[str] | None = None) -> pd.DataFrame:
-    """One row per ingested night whose YYYYMMDD starts with ``date`` (all when empty)."""
+    """One row per ingested night whose YYYYMMDD starts with ``date`` (all when empty);
+    ``columns``: those of them the rows have, plus :data:`KEY_COLUMNS`, as Fink answers."""
     table = store.table("statistics")
     rows = []
     for key, cells in table.scan(row_prefix=f"{table.keys.prefix(store.prefix)}{date}"):
         cells["key:key"] = key
+        cells["key:time"] = _unix_ms(cells.get("basic:finished"))
         rows.append(cells)
-    df = pd.DataFrame.from_records(rows) if rows else pd.DataFrame(columns=["key:key"])
+    df = pd.DataFrame.from_records(rows) if rows else pd.DataFrame(columns=KEY_COLUMNS)
     class_cols = sorted(c for c in df.columns if c.startswith("class:"))
     if class_cols:
         df[class_cols] = df[class_cols].fillna(0).astype("int64")
     if columns is not None:
-        df = df[[c for c in columns if c in df.columns]]
+        df = df[[c for c in dict.fromkeys(KEY_COLUMNS + columns) if c in df.columns]]
     return df
+
+
+def _unix_ms(iso: str | None) -> int | None:
+    """Milliseconds since 1970 of an ISO 8601 UTC time; None when absent or unreadable."""
+    try:
+        return int(pd.Timestamp(iso).timestamp() * 1000) if iso else None
+    except ValueError:
+        return None
 
 
 def statistics_schema(store: Store) -> pd.DataFrame:
@@ -41,7 +61,7 @@ def statistics_schema(store: Store) -> pd.DataFrame:
     seen: set[str] = set()
     for _, cells in table.scan(columns=["class"]):
         seen.update(cells)
-    return pd.DataFrame({"schema": ["key:key", *basic, *sorted(seen)]})
+    return pd.DataFrame({"schema": [*KEY_COLUMNS, *basic, *sorted(seen)]})
 
 
 def known_classes(store: Store) -> dict[str, list[str]]:
@@ -62,17 +82,32 @@ def known_classes(store: Store) -> dict[str, list[str]]:
 def schema_columns() -> dict[str, dict[str, dict]]:
     """Every column, grouped under Fink's keys (``"ZTF original fields (i:)"``...) and named
     without the family prefix, as Fink's /api/v1/schema: ``{"type", "doc"}`` per column
-    (plus ``description``, the same text, for older Nocturne clients)."""
+    (plus ``description``, the same text, for older Nocturne clients). Each family group
+    lists the columns objects answers; the columns only other routes add (such as
+    ``v:separation_degree``) are under ``ROUTE_GROUP``, by full name, with their routes."""
     main = get_schema().table("main")
     groups: dict[str, dict[str, dict]] = {label: {} for label in SCHEMA_GROUPS.values()}
     for family in main.families.values():
         group = groups[SCHEMA_GROUPS[family.name]]
         for c in family.columns.values():
             group[c.qualifier] = _entry(c.type, c.description)
+    routes: dict[str, dict] = {}
     for name, (type_, text) in V_COLUMNS.items():
         family, bare = name.split(":", 1)
-        groups[SCHEMA_GROUPS[family]][bare] = _entry(type_, text)
+        if name in ROUTE_COLUMNS:
+            routes[name] = _entry(type_, f"{text}. Given by: {ROUTE_COLUMNS[name]}")
+        else:
+            groups[SCHEMA_GROUPS[family]][bare] = _entry(type_, text)
+    groups[ROUTE_GROUP] = routes
     return groups
+
+
+def old_columns() -> dict:
+    """The older science portal's /api/v1/columns answer: the schema under ``"fields"``,
+    its v: group under that portal's name."""
+    groups = schema_columns()
+    return {"fields": {OLD_V_GROUP if label == SCHEMA_GROUPS["v"] else label: group
+                       for label, group in groups.items()}}
 
 
 def _entry(type_: str, text: str) -> dict:

@@ -38,19 +38,14 @@ def linear_trend(features) -> float:
 
 
 def trend_mask(df: pd.DataFrame, trend: str) -> np.ndarray:
-    """Alerts whose magnitude rate and linear trend (in the alert's own band) both say
-    ``rising`` (negative: brighter) or ``fading`` (positive); NaN in either fails."""
+    """Alerts whose magnitude rate (``d:mag_rate``, Fink's added value) says ``rising``
+    (negative: brighter) or ``fading`` (positive), as Fink's latests filters them; an alert
+    without a rate is neither."""
     if df.empty:
         return np.zeros(0, dtype=bool)
     rate = pd.to_numeric(df.get("d:mag_rate", pd.Series(np.nan, index=df.index)), errors="coerce").to_numpy(float)
-    fid = pd.to_numeric(df.get("i:fid", pd.Series(0, index=df.index)), errors="coerce").to_numpy()
-    g = df.get("d:lc_features_g", pd.Series([None] * len(df), index=df.index)).tolist()
-    r = df.get("d:lc_features_r", pd.Series([None] * len(df), index=df.index)).tolist()
-    slope = np.array([linear_trend(g[i] if fid[i] == 1 else r[i]) for i in range(len(df))], dtype=float)
     with np.errstate(invalid="ignore"):
-        if trend == "rising":
-            return (rate < 0) & (slope < 0)
-        return (rate > 0) & (slope > 0)
+        return rate < 0 if trend == "rising" else rate > 0
 
 
 def add_rates_and_colour(df: pd.DataFrame, tolerance: float = 0.3) -> pd.DataFrame:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from science.lc_features import LC_FEATURES  # the features Fink computes per band (lc_features_g / _r)
+
 SCHEMA_VERSION = "4.02"
 RECORD = "topLevelRecord"
 
@@ -66,16 +68,6 @@ TOP_FIELDS: list[tuple[str, str]] = [
     ("candid", "long"), ("schemavsn", "string"), ("publisher", "string"), ("objectId", "string"),
 ]
 CUTOUTS = ("cutoutScience", "cutoutTemplate", "cutoutDifference")
-
-#: light-curve features Fink computes per band (record lc_features_g / lc_features_r).
-LC_FEATURES: list[str] = """
-    mean weighted_mean standard_deviation median amplitude beyond_1_std cusum
-    inter_percentile_range_10 kurtosis linear_trend linear_trend_sigma linear_trend_noise
-    linear_fit_slope linear_fit_slope_sigma linear_fit_reduced_chi2
-    magnitude_percentage_ratio_40_5 magnitude_percentage_ratio_20_10 maximum_slope
-    median_absolute_deviation median_buffer_range_percentage_10 percent_amplitude
-    mean_variance anderson_darling_normal chi2 skew stetson_K
-    """.split()
 
 #: Fink 4.1 added values, in packet order. Types: avro primitive, or "map:<type>"
 #: (nullable map of nullable values), or "lc_features" (non-null record of doubles).
