@@ -1,0 +1,75 @@
+"""What the store's one read primitive returns: rows column-wise.
+
+A :class:`ColumnBatch` holds the keys of the rows read and one sequence per column, each as
+long as the keys: a numpy array for a fixed-width column (float columns: NaN where a row has
+no cell, with a presence mask beside it), else a list with ``None`` where a row has no cell.
+Queries that turn many rows into a table use the columns as they are; :meth:`ColumnBatch.rows`
+gives the dict per row (``{full name: value}``, only the cells the row has) of the views
+``row``/``rows``/``scan``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+class ColumnBatch:
+    """Rows read from one table, column-wise (see the module's docstring).
+
+    :param raw_keys: the row keys as stored (bytes), decoded on first use of :attr:`keys`.
+    :param columns: full column name -> values, in the order a row's cells are given.
+    :param present: for a numpy float column some rows lack, True where a row has the cell
+        (NaN alone cannot tell a stored NaN from no cell).
+    """
+
+    __slots__ = ("raw_keys", "columns", "present", "_keys")
+
+    def __init__(self, raw_keys: list[bytes], columns: dict, present: dict | None = None):
+        self.raw_keys = raw_keys
+        self.columns = columns
+        self.present = present or {}
+        self._keys = None
+
+    @property
+    def keys(self) -> list[str]:
+        """The row keys, in the order read."""
+        if self._keys is None:
+            self._keys = [k.decode("utf-8") for k in self.raw_keys]
+        return self._keys
+
+    def __len__(self) -> int:
+        return len(self.raw_keys)
+
+    def __getitem__(self, name: str):
+        """The values of column ``name``; a column no row has reads as all None."""
+        values = self.columns.get(name)
+        return [None] * len(self.raw_keys) if values is None else values
+
+    def rows(self) -> list[tuple[str, dict]]:
+        """``(key, cells)`` per row, ``cells`` holding only the cells the row has."""
+        names = list(self.columns)
+        lists = []
+        for name in names:
+            values = self.columns[name]
+            if isinstance(values, np.ndarray):
+                mask = self.present.get(name)
+                values = values.tolist()
+                if mask is not None:
+                    for i in np.flatnonzero(~mask).tolist():
+                        values[i] = None
+            lists.append(values)
+        out = []
+        for key, values in zip(self.keys, zip(*lists) if lists else ((),) * len(self.raw_keys)):
+            if None in values:
+                out.append((key, {n: v for n, v in zip(names, values) if v is not None}))
+            else:
+                out.append((key, dict(zip(names, values))))
+        return out
+
+
+def pivot_rows(raw_keys: list[bytes], rows: list[dict], order=None) -> ColumnBatch:
+    """A batch from row dicts (a backend that reads row by row): None where a row lacks a
+    column; ``order`` sorts the column names (default: first seen)."""
+    names = list(dict.fromkeys(name for cells in rows for name in cells))
+    if order is not None:
+        names.sort(key=order)
+    return ColumnBatch(raw_keys, {name: [cells.get(name) for cells in rows] for name in names})
