@@ -212,7 +212,7 @@ class Table:
             if reverse:
                 stop = last
             else:
-                start = successor(last)
+                start = last + b"\x00"  # the smallest key after it
             page = min(size, limit - n) if limit is not None else size
             batch = self.read(ranges=[(start, stop)], columns=columns, limit=page, reverse=reverse)
 

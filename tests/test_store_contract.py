@@ -350,3 +350,15 @@ def test_read_over_many_ranges_with_limit_reverse_and_progress(store):
     assert t.read(ranges=[(None, "k008")], columns=["i:magpsf"], limit=2).keys == ["k001", "k002"]
     assert [k for k, _ in t.scan(row_start="k005", columns=["i:magpsf"], limit=4, batch_size=2)] == \
         ["k005", "k008", "k010", "k011"]
+
+
+def test_scans_read_page_by_page_see_every_row(store):
+    """A scan resumes after the last key of each page: a key that extends it comes next."""
+    t = store.table("main")
+    names = ["a", "a\x00", "a0", "a00", "a1", "b", "b\xff", "c"]
+    fill(t, names)
+    for batch_size in (1, 2, 3, 1000):
+        assert keys(t.scan(batch_size=batch_size)) == names
+        assert keys(t.scan(reverse=True, batch_size=batch_size)) == names[::-1]
+        assert keys(t.scan(row_prefix="a", batch_size=batch_size, columns=["i:ndethist"])) == names[:5]
+        assert keys(t.scan(row_start="a0", limit=4, batch_size=batch_size)) == names[2:6]
