@@ -69,7 +69,7 @@ class HBaseTable(Table):
         else:
             for start, stop in ranges:  # one scanner per range (Thrift has no multi-range scan)
                 found.extend(self._range(start, stop, columns, keys_only, limit and limit - len(found), reverse,
-                                         on_batch, batch_size))
+                                         on_batch, batch_size, len(found)))
                 if limit is not None and len(found) >= limit:
                     break
         raw = [k for k, _ in found]
@@ -77,8 +77,9 @@ class HBaseTable(Table):
             return ColumnBatch(raw, {})
         return pivot_rows(raw, [self._decode(data) for _, data in found], order=str.encode)
 
-    def _range(self, start, stop, columns, keys_only, limit, reverse, on_batch, batch_size):
-        """``(key, cells)`` of one range, as HBase returns them."""
+    def _range(self, start, stop, columns, keys_only, limit, reverse, on_batch, batch_size, before):
+        """``(key, cells)`` of one range, as HBase returns them (``before``: rows read already,
+        for ``on_batch``)."""
         kwargs = dict(columns=columns, batch_size=max(1, min(batch_size, limit or batch_size)))
         if keys_only:
             kwargs["filter"] = b"FirstKeyOnlyFilter() AND KeyOnlyFilter()"
@@ -98,7 +99,7 @@ class HBaseTable(Table):
                         if start is not None and key < start:
                             break
                     out.append((key, data))
-                    if on_batch is not None and len(out) % batch_size == 0:
+                    if on_batch is not None and (before + len(out)) % batch_size == 0:
                         on_batch()
                     if limit is not None and len(out) >= limit:
                         break
