@@ -193,19 +193,19 @@ class Table:
                 raise TypeError("row_prefix cannot be combined with row_start or row_stop")
             row_start = _key(row_prefix)
             row_stop = successor(row_start)
-        if columns is not None and not isinstance(columns, str) and len(columns) == 0:
-            self.layout.projection(columns)  # the error for an empty list
+        self.layout.projection(columns)  # errors now, not at the first row
         _check_limit(limit)
-        batch = self.read(ranges=[(row_start, row_stop)], columns=columns, limit=1, reverse=reverse)  # checks
-        return self._pages(batch, row_start, row_stop, columns, limit, bool(reverse), batch_size)
+        return self._pages(row_start, row_stop, columns, limit, bool(reverse), max(1, int(batch_size)))
 
-    def _pages(self, first: ColumnBatch, start, stop, columns, limit, reverse, size):
-        """The rows of ``first`` (a one-row read), then page after page after it."""
-        batch, n, page = first, 0, 1
+    def _pages(self, start, stop, columns, limit, reverse, size):
+        """The rows over ``[start, stop)``, read page after page, each after the last."""
+        n = 0
         while True:
+            page = size if limit is None else min(size, limit - n)
+            batch = self.read(ranges=[(start, stop)], columns=columns, limit=page, reverse=reverse)
             for item in batch.rows():
                 yield item
-                n += 1
+            n += len(batch)
             if len(batch) < page or (limit is not None and n >= limit):
                 return
             last = batch.raw_keys[-1]
@@ -213,8 +213,6 @@ class Table:
                 stop = last
             else:
                 start = last + b"\x00"  # the smallest key after it
-            page = min(size, limit - n) if limit is not None else size
-            batch = self.read(ranges=[(start, stop)], columns=columns, limit=page, reverse=reverse)
 
     def count(self) -> int:
         """The number of rows (a full key scan)."""
