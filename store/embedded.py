@@ -27,7 +27,7 @@ from hbase_schema import Schema, TableSpec
 
 import numpy as np
 
-from .base import Store, Table
+from .base import Store, Table, as_bytes
 from .batch import ColumnBatch
 from .errors import DataDirError, StoreError, TableMissing
 
@@ -96,7 +96,7 @@ class EmbeddedTable(Table):
             out = []
             for lo, hi in ranges:
                 where = [f"({present})"] + (["k >= ?"] if lo is not None else []) + (["k < ?"] if hi is not None else [])
-                args = tuple(b for b in (lo, hi) if b is not None)
+                args = tuple(as_bytes(b) for b in (lo, hi) if b is not None)
                 out.append((f"SELECT {select} FROM {self.sql_name} WHERE {' AND '.join(where)}{tail}", args))
             return out
         select = ", ".join(["t.k"] + ([] if keys_only else [f"t.{c}" for c in fcols]))
@@ -104,7 +104,8 @@ class EmbeddedTable(Table):
         sql = (f"SELECT {select} FROM json_each(?) r JOIN {self.sql_name} t "
                f"ON t.k >= CAST(json_extract(r.value, '$[0]') AS BLOB) "
                f"AND t.k < CAST(json_extract(r.value, '$[1]') AS BLOB) WHERE ({present})")
-        text = [(lo.decode("utf-8"), hi.decode("utf-8")) for lo, hi in ranges]
+        text = [(lo if lo.__class__ is str else lo.decode("utf-8"), hi if hi.__class__ is str else hi.decode("utf-8"))
+                for lo, hi in ranges]
         return [(sql, (json.dumps(text, ensure_ascii=False),))]
 
     def _fill(self, parts, sql, args, named_families, wanted, limit, on_batch, batch_size) -> bool:

@@ -23,7 +23,7 @@ from thriftpy2.transport import TTransportException
 
 from hbase_schema import Schema, TableSpec
 
-from .base import Store, Table
+from .base import Store, Table, as_bytes
 from .batch import ColumnBatch, pivot_rows
 from .codec import ColumnValueError, check_value, decode_cell, encode_cell
 from .errors import StoreError, StoreUnavailable, TableMissing
@@ -80,6 +80,7 @@ class HBaseTable(Table):
     def _range(self, start, stop, columns, keys_only, limit, reverse, on_batch, batch_size, before):
         """``(key, cells)`` of one range, as HBase returns them (``before``: rows read already,
         for ``on_batch``)."""
+        start, stop = as_bytes(start), as_bytes(stop)
         kwargs = dict(columns=columns, batch_size=max(1, min(batch_size, limit or batch_size)))
         if keys_only:
             kwargs["filter"] = b"FirstKeyOnlyFilter() AND KeyOnlyFilter()"
