@@ -49,8 +49,7 @@ class EmbeddedTable(Table):
 
     # -- the read primitive ----------------------------------------------------------------
     def _read(self, keys, ranges, wanted, limit, reverse, on_batch, batch_size):
-        families = [f for f in self.layout.family_names if wanted is None or f in wanted] if wanted != {} \
-            else list(self.layout.family_names)
+        families = [f for f in self.layout.family_names if not wanted or f in wanted]  # None, {}: all
         keys_only = wanted == {}
         named = not keys_only and wanted is not None and any(n is not None for n in wanted.values())
         parts = [[] for _ in range(1 if keys_only else 1 + len(families))]  # keys, then blobs per family
