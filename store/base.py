@@ -17,6 +17,7 @@ Semantics every backend honours (pinned by ``tests/test_store_contract.py``):
 """
 from __future__ import annotations
 
+from itertools import chain
 from typing import Iterator
 
 from hbase_schema import Schema, TableSpec
@@ -160,7 +161,7 @@ class Table:
             return self._read([_key(k) for k in keys], None, wanted, None, False, on_batch, batch_size)
         # bounds stay str or bytes (UTF-8 keeps code point order, so str bounds compare as their
         # bytes do): a cross-match passes tens of thousands of ranges, converted once, by the backend
-        if not {lo.__class__ for r in ranges for lo in r} <= _BOUNDS:
+        if not set(map(type, chain.from_iterable(ranges))) <= _BOUNDS:
             raise TypeError("range bounds are strings, bytes or None")
         spans = [(lo, hi) for lo, hi in ranges
                  if lo is None or hi is None or (lo < hi if lo.__class__ is hi.__class__ else _key(lo) < _key(hi))]

@@ -19,14 +19,19 @@ class ColumnBatch:
     :param columns: full column name -> values, in the order a row's cells are given.
     :param present: for a numpy float column some rows lack, True where a row has the cell
         (NaN alone cannot tell a stored NaN from no cell).
+    :param source: instead of ``columns``, what the backend read, decoded on first use:
+        ``source.columns()`` gives ``(columns, present)``, ``source.rows()`` the cells per row
+        (a backend decodes a few wide rows faster one by one than column by column).
     """
 
-    __slots__ = ("raw_keys", "columns", "present", "_keys")
+    __slots__ = ("raw_keys", "_columns", "_present", "_keys", "_source")
 
-    def __init__(self, raw_keys: list[bytes], columns: dict, present: dict | None = None):
+    def __init__(self, raw_keys: list[bytes], columns: dict | None = None, present: dict | None = None,
+                 source=None):
         self.raw_keys = raw_keys
-        self.columns = columns
-        self.present = present or {}
+        self._columns = columns if source is None else None
+        self._present = present or {}
+        self._source = source
         self._keys = None
 
     @property
@@ -35,6 +40,18 @@ class ColumnBatch:
         if self._keys is None:
             self._keys = [k.decode("utf-8") for k in self.raw_keys]
         return self._keys
+
+    @property
+    def columns(self) -> dict:
+        """Full column name -> values (only the columns some row has)."""
+        if self._columns is None:
+            self._columns, self._present = self._source.columns()
+        return self._columns
+
+    @property
+    def present(self) -> dict:
+        self.columns
+        return self._present
 
     def __len__(self) -> int:
         return len(self.raw_keys)
@@ -46,12 +63,14 @@ class ColumnBatch:
 
     def rows(self) -> list[tuple[str, dict]]:
         """``(key, cells)`` per row, ``cells`` holding only the cells the row has."""
-        names = list(self.columns)
+        if self._columns is None:
+            return list(zip(self.keys, self._source.rows()))
+        names = list(self._columns)
         lists = []
         for name in names:
-            values = self.columns[name]
+            values = self._columns[name]
             if isinstance(values, np.ndarray):
-                mask = self.present.get(name)
+                mask = self._present.get(name)
                 values = values.tolist()
                 if mask is not None:
                     for i in np.flatnonzero(~mask).tolist():
@@ -66,10 +85,18 @@ class ColumnBatch:
         return out
 
 
-def pivot_rows(raw_keys: list[bytes], rows: list[dict], order=None) -> ColumnBatch:
-    """A batch from row dicts (a backend that reads row by row): None where a row lacks a
-    column; ``order`` sorts the column names (default: first seen)."""
-    names = list(dict.fromkeys(name for cells in rows for name in cells))
-    if order is not None:
-        names.sort(key=order)
-    return ColumnBatch(raw_keys, {name: [cells.get(name) for cells in rows] for name in names})
+class RowSource:
+    """Rows decoded one by one (a backend that reads row by row), pivoted on demand."""
+
+    def __init__(self, rows: list[dict], order=None):
+        self._rows, self._order = rows, order
+
+    def rows(self) -> list[dict]:
+        return self._rows
+
+    def columns(self) -> tuple[dict, dict]:
+        """None where a row lacks a column; names sorted by ``order`` (default: first seen)."""
+        names = list(dict.fromkeys(name for cells in self._rows for name in cells))
+        if self._order is not None:
+            names.sort(key=self._order)
+        return {name: [cells.get(name) for cells in self._rows] for name in names}, {}

@@ -88,7 +88,7 @@ class EmbeddedTable(Table):
         seeks each range in C, instead of one query per range from Python, and without
         filling a temporary table row by row."""
         fcols = [self.fcols[f] for f in families]
-        if len(ranges) < 8 or limit is not None or any(lo is None or hi is None for lo, hi in ranges):
+        if len(ranges) < 8 or limit is not None or any(None in r for r in ranges):
             select = ", ".join(["k"] + ([] if keys_only else fcols))
             present = " OR ".join(f"{c} IS NOT NULL" for c in fcols)
             tail = f" ORDER BY k {'DESC' if reverse else 'ASC'}" + (f" LIMIT {int(limit)}" if limit else "")
@@ -103,9 +103,12 @@ class EmbeddedTable(Table):
         sql = (f"SELECT {select} FROM json_each(?) r JOIN {self.sql_name} t "
                f"ON t.k >= CAST(json_extract(r.value, '$[0]') AS BLOB) "
                f"AND t.k < CAST(json_extract(r.value, '$[1]') AS BLOB) WHERE ({present})")
-        text = [(lo if lo.__class__ is str else lo.decode("utf-8"), hi if hi.__class__ is str else hi.decode("utf-8"))
-                for lo, hi in ranges]
-        return [(sql, (json.dumps(text, ensure_ascii=False),))]
+        try:
+            text = json.dumps(ranges, ensure_ascii=False)
+        except TypeError:  # bytes bounds
+            text = json.dumps([[b if b.__class__ is str else b.decode("utf-8") for b in r] for r in ranges],
+                              ensure_ascii=False)
+        return [(sql, (text,))]
 
     def _fill(self, parts, sql, args, named_families, wanted, limit, on_batch, batch_size) -> bool:
         """Append the rows of ``sql`` to ``parts`` (keys, then blobs per family; bytes only:
@@ -164,12 +167,7 @@ class EmbeddedTable(Table):
                 keys, blobs, groups = [keys[i] for i in kept], [[b[i] for i in kept] for b in blobs], {}
         if limit is not None and len(keys) > limit:
             keys, blobs, groups = keys[:limit], [b[:limit] for b in blobs], {}
-        columns, present = {}, {}
-        for family, column in zip(families, blobs):
-            names = None if wanted is None else wanted[family]
-            columns.update(self.layout.codecs[family].decode_columns(column, names, groups.get(family), present))
-        order = self.layout.cell_order
-        return ColumnBatch(keys, {name: columns[name] for name in sorted(columns, key=order)}, present)
+        return ColumnBatch(keys, source=_Blobs(self.layout, families, wanted, blobs, groups))
 
     # -- writes --------------------------------------------------------------------------
     def _upsert_sql(self, families: tuple) -> str:
@@ -241,6 +239,34 @@ class EmbeddedTable(Table):
         else:
             sets = ", ".join(f"{self.fcols[f]} = ?" for f in families)
             db.execute(f"UPDATE {self.sql_name} SET {sets} WHERE k = ?", (*blobs.values(), key))
+
+
+class _Blobs:
+    """The family blobs of the rows read, decoded when the batch is used: column-wise (one
+    ``numpy.frombuffer`` per shape of row) or row by row (``struct``, for the dict views)."""
+
+    def __init__(self, layout, families, wanted, blobs, groups):
+        self.layout, self.families, self.wanted, self.blobs, self.groups = layout, families, wanted, blobs, groups
+
+    def columns(self) -> tuple[dict, dict]:
+        columns, present = {}, {}
+        for family, column in zip(self.families, self.blobs):
+            names = None if self.wanted is None else self.wanted[family]
+            columns.update(self.layout.codecs[family].decode_columns(column, names, self.groups.get(family), present))
+        order = self.layout.cell_order
+        return {name: columns[name] for name in sorted(columns, key=order)}, present
+
+    def rows(self) -> list[dict]:
+        decoders = [(self.layout.codecs[f].decode, None if self.wanted is None else self.wanted[f])
+                    for f in self.families]
+        out = []
+        for blobs in zip(*self.blobs):
+            cells = {}
+            for (decode, names), blob in zip(decoders, blobs):
+                if blob is not None:
+                    cells.update(decode(blob, names))
+            out.append(cells)
+        return out
 
 
 class _WriteTxn:

@@ -24,7 +24,7 @@ from thriftpy2.transport import TTransportException
 from hbase_schema import Schema, TableSpec
 
 from .base import Store, Table, as_bytes
-from .batch import ColumnBatch, pivot_rows
+from .batch import ColumnBatch, RowSource
 from .codec import ColumnValueError, check_value, decode_cell, encode_cell
 from .errors import StoreError, StoreUnavailable, TableMissing
 
@@ -75,7 +75,7 @@ class HBaseTable(Table):
         raw = [k for k, _ in found]
         if keys_only:
             return ColumnBatch(raw, {})
-        return pivot_rows(raw, [self._decode(data) for _, data in found], order=str.encode)
+        return ColumnBatch(raw, source=RowSource([self._decode(data) for _, data in found], order=str.encode))
 
     def _range(self, start, stop, columns, keys_only, limit, reverse, on_batch, batch_size, before):
         """``(key, cells)`` of one range, as HBase returns them (``before``: rows read already,

@@ -345,6 +345,8 @@ def test_read_over_many_ranges_with_limit_reverse_and_progress(store):
         assert batch.rows() == want
         assert len(calls) >= len(want) // 4
         assert t.read(ranges=ranges, columns=names, limit=5).rows() == want[:5]
+        as_bytes = [(lo.encode(), hi if i % 2 else hi.encode()) for i, (lo, hi) in enumerate(ranges)]
+        assert t.read(ranges=as_bytes, columns=names).rows() == want  # bounds as bytes, or mixed
     want = expected([("k000", "k999")])
     assert t.read(ranges=[("k000", None)], columns=names, limit=3, reverse=True).rows() == want[::-1][:3]
     assert t.read(ranges=[(None, "k008")], columns=["i:magpsf"], limit=2).keys == ["k001", "k002"]
