@@ -16,12 +16,13 @@ class ColumnBatch:
     """Rows read from one table, column-wise (see the module's docstring).
 
     :param raw_keys: the row keys as stored (bytes), decoded on first use of :attr:`keys`.
-    :param columns: full column name -> values, in the order a row's cells are given.
+    :param columns: full column name -> values.
     :param present: for a numpy float column some rows lack, True where a row has the cell
         (NaN alone cannot tell a stored NaN from no cell).
     :param source: instead of ``columns``, what the backend read, decoded on first use:
         ``source.columns()`` gives ``(columns, present)``, ``source.rows()`` the cells per row
-        (a backend decodes a few wide rows faster one by one than column by column).
+        (a backend decodes a few wide rows faster one by one than column by column);
+        ``source.order``, if set, sorts a row's cells when dicts are made from the columns.
     """
 
     __slots__ = ("raw_keys", "_columns", "_present", "_keys", "_source")
@@ -65,7 +66,8 @@ class ColumnBatch:
         """``(key, cells)`` per row, ``cells`` holding only the cells the row has."""
         if self._columns is None:
             return list(zip(self.keys, self._source.rows()))
-        names = list(self._columns)
+        order = getattr(self._source, "order", None)
+        names = sorted(self._columns, key=order) if order is not None else list(self._columns)
         lists = []
         for name in names:
             values = self._columns[name]
@@ -89,7 +91,7 @@ class RowSource:
     """Rows decoded one by one (a backend that reads row by row), pivoted on demand."""
 
     def __init__(self, rows: list[dict], order=None):
-        self._rows, self._order = rows, order
+        self._rows, self._order, self.order = rows, order, order
 
     def rows(self) -> list[dict]:
         return self._rows

@@ -247,14 +247,14 @@ class _Blobs:
 
     def __init__(self, layout, families, wanted, blobs, groups):
         self.layout, self.families, self.wanted, self.blobs, self.groups = layout, families, wanted, blobs, groups
+        self.order = layout.cell_order  # of a row's cells, for dicts made from the columns
 
     def columns(self) -> tuple[dict, dict]:
         columns, present = {}, {}
         for family, column in zip(self.families, self.blobs):
             names = None if self.wanted is None else self.wanted[family]
             columns.update(self.layout.codecs[family].decode_columns(column, names, self.groups.get(family), present))
-        order = self.layout.cell_order
-        return {name: columns[name] for name in sorted(columns, key=order)}, present
+        return columns, present
 
     def rows(self) -> list[dict]:
         decoders = [(self.layout.codecs[f].decode, None if self.wanted is None else self.wanted[f])
