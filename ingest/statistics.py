@@ -45,8 +45,8 @@ def night_counts(store, night: str, span: tuple[float, float] | None = None) -> 
     lo, hi = span or night_span(night)
     by_jd = store.table("jd")
     rng = [(format_jd(lo), format_jd(hi))]
-    _, light = by_jd.scan_ranges_columns(["i:objectId", "i:fid"], rng, keys=False)
-    _, added = by_jd.scan_ranges_columns(["d:classification"], rng, keys=False)
+    light = by_jd.read(ranges=rng, columns=["i:objectId", "i:fid"])
+    added = by_jd.read(ranges=rng, columns=["d:classification"])
     objects = sorted(set(light["i:objectId"]))
     cells = {"basic:sci": len(light["i:objectId"]), "basic:n_objects": len(objects)}
     for column in FILTERS.values():
@@ -69,8 +69,7 @@ def _history_rows(table, objects: list[str], lo: float, hi: float) -> int:
         return 0
     start, stop = format_jd(lo), format_jd(hi)
     ranges = [(p + start, p + stop) for p in table.keys.first_prefixes(objects)]
-    _, data = table.scan_ranges_columns(["i:jd"], ranges, keys=False)
-    return len(data["i:jd"])
+    return len(table.read(ranges=ranges, columns=["i:jd"]))
 
 
 def write_statistics(store, night: str, span, quarantined: int, duplicates: int, duration: float) -> dict:

@@ -1,8 +1,14 @@
-"""Nocturne's storage: one interface (happybase's verbs), two backends.
+"""Nocturne's storage: one interface, two backends. Each backend implements one read
+primitive (``Table.read`` -> a column-wise :class:`~store.batch.ColumnBatch`) and one write
+primitive (``Table.apply``); ``row``, ``rows``, ``scan``, ``put``, ``delete``, ``batch`` are
+views on them.
 
 >>> from store import open_store
 >>> with open_store() as s:                      # the configured backend
-...     for key, cells in s.table("main").scan(row_prefix="ZTF23abcdefg_", columns=["i:magpsf"]):
+...     main = s.table("main")
+...     batch = main.read(ranges=[main.keys.span("ZTF23abcdefg")], columns=["i:jd", "i:magpsf"])
+...     batch["i:magpsf"]                         # one array for every row read
+...     for key, cells in main.scan(row_prefix="ZTF23abcdefg_", columns=["i:magpsf"]):
 ...         ...
 
 ``open_store(create=True)`` makes the data directory and any missing table (never
@@ -18,9 +24,10 @@ from hbase_schema import Schema, get_schema
 from settings import Config, get_config
 
 from .base import Batch, Store, Table
+from .batch import ColumnBatch
 from .errors import DataDirError, SchemaVersionError, StoreError, StoreUnavailable, TableMissing
 
-__all__ = ["open_store", "encoder_store", "Store", "Table", "Batch", "StoreError", "DataDirError",
+__all__ = ["open_store", "encoder_store", "Store", "Table", "Batch", "ColumnBatch", "StoreError", "DataDirError",
            "SchemaVersionError", "StoreUnavailable", "TableMissing"]
 
 META_ROW = "store"

@@ -1,4 +1,4 @@
-"""The storage interface every backend implements, with happybase's verbs.
+"""The storage interface: one read and one write primitive per backend, and views on them.
 
 A :class:`Store` opens tables by their logical schema name (``main``, ``jd``, ``pixel``...).
 A :class:`Table` reads and writes rows: keys are ``str``; values are dicts of full column
@@ -17,11 +17,13 @@ Semantics every backend honours (pinned by ``tests/test_store_contract.py``):
 """
 from __future__ import annotations
 
+from itertools import chain
 from typing import Iterator
 
 from hbase_schema import Schema, TableSpec
 
-from .codec import FamilyCodec, check_value
+from .batch import ColumnBatch
+from .codec import FIXED as FIXED_TYPES, FamilyCodec, check_value
 from .keys import RowKey, successor
 
 DEFAULT_BATCH_SIZE = 1000
@@ -35,6 +37,15 @@ class Layout:
         self.family_names = tuple(spec.families)
         self.codecs = {name: FamilyCodec(f) for name, f in spec.families.items()}
         self._split_cache: dict[tuple, list] = {}
+        fixed = FIXED_TYPES
+        self.rank = {f"{f}:{c.qualifier}": (i, c.type not in fixed, j)
+                     for i, (f, fam) in enumerate(spec.families.items()) for j, c in enumerate(fam.columns.values())}
+        self.family_rank = {f: (i, False, -1) for i, f in enumerate(spec.families)}
+
+    def cell_order(self, name: str) -> tuple:
+        """Where column ``name`` goes in a row's cells: by family, then the fixed-width columns
+        before the others, each in schema order (an open family's names keep their order)."""
+        return self.rank.get(name) or self.family_rank[name.partition(":")[0]]
 
     def split(self, data: dict) -> tuple[dict, list[tuple[str, tuple, int]]]:
         """``data`` without its ``None`` values, and its columns grouped per family as
@@ -112,7 +123,12 @@ def pivot(rows: list[dict]) -> dict:
 
 
 class Table:
-    """One table of a store. Backends implement ``_get``, ``_scan`` and ``_apply``."""
+    """One table of a store.
+
+    Backends implement one read primitive, :meth:`_read` (behind :meth:`read`), and one write
+    primitive, :meth:`apply` (with :meth:`_prepare`, the encoding of a put). Everything else
+    here is a view built on them, the same for every backend.
+    """
 
     def __init__(self, store: "Store", spec: TableSpec):
         self.store = store
@@ -121,7 +137,41 @@ class Table:
         self.layout = Layout(spec)
         self.keys = RowKey(spec, store.schema.separator)
 
-    # -- reads ---------------------------------------------------------------------------
+    # -- the read primitive ----------------------------------------------------------------
+    def read(self, keys=None, ranges=None, columns=None, limit: int | None = None, reverse: bool = False,
+             on_batch=None, batch_size: int = 5000) -> ColumnBatch:
+        """Rows column-wise: by ``keys`` (those that exist, in the order asked), or over
+        ``ranges`` (``[start, stop)`` each, ``None`` for an open end; range by range, each in
+        key order, or from its end with ``reverse``, which takes one range).
+
+        :param columns: families (``"i"``) and/or columns (``"i:ra"``); None: every family;
+            ``[]``: no column, the keys of the rows that exist. A row without any selected cell
+            is not returned.
+        :param limit: at most this many rows (range reads).
+        :param on_batch: called after every ``batch_size`` rows read (e.g. a time budget's check).
+        """
+        if (keys is None) == (ranges is None):
+            raise TypeError("read takes keys or ranges (one of them)")
+        _check_limit(limit)
+        wanted = {} if columns is not None and not isinstance(columns, str) and len(columns) == 0 \
+            else self.layout.projection(columns)
+        if keys is not None:
+            if limit is not None or reverse:
+                raise TypeError("limit and reverse apply to range reads, not to reads by key")
+            return self._read([_key(k) for k in keys], None, wanted, None, False, on_batch, batch_size)
+        # bounds stay str or bytes (UTF-8 keeps code point order, so str bounds compare as their
+        # bytes do): a cross-match passes tens of thousands of ranges, converted once, by the backend
+        if not set(map(type, chain.from_iterable(ranges))) <= _BOUNDS:
+            raise TypeError("range bounds are strings, bytes or None")
+        spans = [(lo, hi) for lo, hi in ranges
+                 if lo is None or hi is None or (lo < hi if lo.__class__ is hi.__class__ else _key(lo) < _key(hi))]
+        if reverse and len(spans) > 1:
+            raise ValueError("reverse reads take one range")
+        if not spans:
+            return ColumnBatch([], {})
+        return self._read(None, spans, wanted, limit, bool(reverse), on_batch, batch_size)
+
+    # -- views: rows as dicts ---------------------------------------------------------------
     def row(self, row: str, columns=None) -> dict:
         """The cells of one row (an empty dict when it does not exist)."""
         found = self.rows([row], columns)
@@ -129,71 +179,45 @@ class Table:
 
     def rows(self, rows, columns=None) -> list[tuple[str, dict]]:
         """``(key, cells)`` for each of ``rows`` that exists, in the order asked."""
-        keys = [_key(r) for r in rows]
-        return self._get(keys, self.layout.projection(columns))
+        return self.read(keys=rows, columns=columns).rows()
 
     def scan(self, row_start=None, row_stop=None, row_prefix=None, columns=None,
              limit=None, reverse=False, batch_size=1000) -> Iterator[tuple[str, dict]]:
-        """Rows in key order over ``[row_start, row_stop)`` or with ``row_prefix``.
+        """Rows in key order over ``[row_start, row_stop)`` or with ``row_prefix``, read
+        ``batch_size`` rows at a time.
 
         :param limit: at most this many rows.
         :param reverse: walk the same range from its end.
-        :param batch_size: rows fetched per round trip (HBase caching).
         """
         if row_prefix is not None:
             if row_start is not None or row_stop is not None:
                 raise TypeError("row_prefix cannot be combined with row_start or row_stop")
-            start = _key(row_prefix)
-            stop = successor(start)
-        else:
-            start = _key(row_start) if row_start is not None else None
-            stop = _key(row_stop) if row_stop is not None else None
-        if limit is not None and (not isinstance(limit, int) or limit < 1):
-            raise ValueError(f"limit must be a positive integer, got {limit!r}")
-        if start is not None and stop is not None and start >= stop:
-            return iter(())
-        return self._scan(start, stop, self.layout.projection(columns), limit, bool(reverse), batch_size)
+            row_start = _key(row_prefix)
+            row_stop = successor(row_start)
+        self.layout.projection(columns)  # errors now, not at the first row
+        _check_limit(limit)
+        return self._pages(row_start, row_stop, columns, limit, bool(reverse), max(1, int(batch_size)))
 
-    def rows_columns(self, rows, columns=None) -> tuple[list[str], dict]:
-        """``rows`` that exist, column-wise: ``(keys in the order asked, {name: values})``,
-        each value sequence as long as the keys (None, or NaN in a numpy float array, where a
-        row lacks the cell). For queries that turn many rows into one table."""
-        found = self.rows(rows, columns)
-        return [k for k, _ in found], pivot([cells for _, cells in found])
+    def _pages(self, start, stop, columns, limit, reverse, size):
+        """The rows over ``[start, stop)``, read page after page, each after the last."""
+        n = 0
+        while True:
+            page = size if limit is None else min(size, limit - n)
+            batch = self.read(ranges=[(start, stop)], columns=columns, limit=page, reverse=reverse)
+            for item in batch.rows():
+                yield item
+            n += len(batch)
+            if len(batch) < page or (limit is not None and n >= limit):
+                return
+            last = batch.raw_keys[-1]
+            if reverse:
+                stop = last
+            else:
+                start = last + b"\x00"  # the smallest key after it
 
-    def scan_columns(self, row_prefix: str, columns=None) -> tuple[list[str], dict]:
-        """The rows with ``row_prefix``, column-wise as in :meth:`rows_columns`."""
-        found = list(self.scan(row_prefix=row_prefix, columns=columns))
-        return [k for k, _ in found], pivot([cells for _, cells in found])
-
-    def scan_values(self, columns: list[str], row_start=None, row_stop=None, batch_size=1000):
-        """``(key, tuple of values)`` over ``[row_start, row_stop)`` for full column names
-        ``columns`` of one family (None where a row lacks one): a lean scan for queries that
-        read many rows. Rows without any of the columns are skipped, as in ``scan``."""
-        names = tuple(columns)
-        for key, cells in self.scan(row_start=row_start, row_stop=row_stop, columns=list(names),
-                                    batch_size=batch_size):
-            yield key, tuple(cells.get(n) for n in names)
-
-    def scan_values_ranges(self, columns: list[str], ranges: list[tuple[str, str]], batch_size=1000):
-        """``scan_values`` over many ``[start, stop)`` ranges at once (e.g. the pixels around
-        thousands of catalogue sources); rows come range by range."""
-        for start, stop in ranges:
-            yield from self.scan_values(columns, start, stop, batch_size)
-
-    def scan_ranges_columns(self, columns: list[str], ranges: list[tuple[str, str]], batch_size=5000,
-                            on_batch=None, keys: bool = True) -> tuple[list[str] | None, dict]:
-        """``scan_values_ranges`` column-wise: ``(keys, {name: values})`` for every name in
-        ``columns`` (None, or NaN in a numpy float array, where a row lacks it). ``on_batch``,
-        if given, is called after every ``batch_size`` rows read (e.g. to enforce a time budget);
-        ``keys=False`` leaves the keys out (None), for callers that need only the values."""
-        found, rows = [], []
-        for key, values in self.scan_values_ranges(columns, ranges, batch_size):
-            found.append(key)
-            rows.append(values)
-            if on_batch is not None and len(rows) % batch_size == 0:
-                on_batch()
-        return (found if keys else None), {name: [r[i] for r in rows] for i, name in enumerate(columns)}
+    def count(self) -> int:
+        """The number of rows (a full key scan)."""
+        return len(self.read(ranges=[(None, None)], columns=[]))
 
     # -- writes --------------------------------------------------------------------------
     def put(self, row: str, data: dict) -> None:
@@ -217,16 +241,12 @@ class Table:
         """A context manager that buffers puts and deletes and sends them every ``batch_size``."""
         return Batch(self, batch_size)
 
-    def count(self) -> int:
-        """The number of rows (a full key scan)."""
-        return sum(1 for _ in self._scan(None, None, {self.layout.family_names[0]: None}, None, False, 5000,
-                                          keys_only=True))
-
     # -- backend hooks -------------------------------------------------------------------
-    def _get(self, keys: list[bytes], wanted) -> list[tuple[str, dict]]:
-        raise NotImplementedError
-
-    def _scan(self, start, stop, wanted, limit, reverse, batch_size, keys_only=False):
+    def _read(self, keys: list[bytes] | None, ranges: list[tuple] | None, wanted, limit, reverse,
+              on_batch, batch_size) -> ColumnBatch:
+        """The read primitive, its arguments checked: ``keys`` (bytes) or ``ranges`` (non-empty
+        ``(start, stop)``, each bound str, bytes or None: see :func:`as_bytes`), ``wanted`` as :meth:`Layout.projection` gives it
+        (``{}``: keys only)."""
         raise NotImplementedError
 
     def _prepare(self, data: dict, groups: list) -> object:
@@ -234,8 +254,9 @@ class Table:
         raise, naming the column, on a value that does not fit its type."""
         raise NotImplementedError
 
-    def _apply(self, ops: list) -> None:
-        """Apply ``("put", key, prepared)`` / ``("delete", key, projection)`` in order."""
+    def apply(self, ops: list) -> None:
+        """The write primitive: apply ``("put", key, prepared)`` / ``("delete", key,
+        projection)`` in order (what :class:`Batch` sends)."""
         raise NotImplementedError
 
 
@@ -271,7 +292,7 @@ class Batch:
         """Apply what is buffered now."""
         ops, self._ops = self._ops, []
         if ops:
-            self.table._apply(ops)
+            self.table.apply(ops)
 
     def __enter__(self) -> "Batch":
         return self
@@ -323,6 +344,19 @@ class Store:
 
     def __exit__(self, *exc):
         self.close()
+
+
+_BOUNDS = {str, bytes, type(None)}
+
+
+def as_bytes(bound):
+    """A range bound (str, bytes or None) as bytes or None."""
+    return bound.encode("utf-8") if bound.__class__ is str else bound
+
+
+def _check_limit(limit) -> None:
+    if limit is not None and (not isinstance(limit, int) or limit < 1):
+        raise ValueError(f"limit must be a positive integer, got {limit!r}")
 
 
 def _key(row) -> bytes:

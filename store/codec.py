@@ -201,15 +201,18 @@ class FamilyCodec:
         """Whether rows of ``group`` (a key of :meth:`group_rows`) hold any of ``names``."""
         return bool(int.from_bytes(group[1:], "little") & sum(self.bit[n] for n in names))
 
-    def decode_columns(self, blobs: list, wanted: set | None = None, groups: dict | None = None) -> dict:
+    def decode_columns(self, blobs: list, wanted: set | None = None, groups: dict | None = None,
+                       present: dict | None = None) -> dict:
         """Many blobs (None for a row without this family) decoded column-wise: full name ->
         a numpy array for a fixed-width column present in every row (float columns: NaN
         where absent), else a list with None where absent; only ``wanted`` names if given.
         One ``numpy.frombuffer`` per set of present columns instead of one ``struct.unpack``
-        and one dict per row. ``groups``: :meth:`group_rows` of ``blobs``, if already known."""
+        and one dict per row. ``groups``: :meth:`group_rows` of ``blobs``, if already known;
+        ``present``, if given, receives for each float array with absent cells a boolean mask
+        of the rows that have it (a stored NaN is a value)."""
         n = len(blobs)
         if self.spec.open_type is not None:
-            rows = [self._decode_open(b, None) if b is not None else {} for b in blobs]
+            rows = [self._decode_open(b, wanted) if b is not None else {} for b in blobs]
             return {name: [r.get(name) for r in rows] for name in dict.fromkeys(k for r in rows for k in r)}
         nb = self.nbytes
         if groups is None:
@@ -250,8 +253,12 @@ class FamilyCodec:
                 col = out.get(name)
                 if col is None:
                     col = out[name] = (np.full(n, np.nan) if values.dtype.kind == "f" else [None] * n)
+                    if present is not None and isinstance(col, np.ndarray):
+                        present[name] = np.zeros(n, dtype=bool)
                 if isinstance(col, np.ndarray):
                     col[idx] = values
+                    if present is not None:
+                        present[name][idx] = True
                 else:
                     for i, v in zip(idx, values.tolist()):
                         col[i] = v

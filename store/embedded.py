@@ -25,8 +25,10 @@ from pathlib import Path
 
 from hbase_schema import Schema, TableSpec
 
-from .base import Store, Table, _key
-from .keys import successor
+import numpy as np
+
+from .base import Store, Table, as_bytes
+from .batch import ColumnBatch
 from .errors import DataDirError, StoreError, TableMissing
 
 DB_FILE = "nocturne.sqlite3"
@@ -45,173 +47,127 @@ class EmbeddedTable(Table):
         self.fcols = {f: _q("f_" + f) for f in self.layout.family_names}
         self._upserts: dict[tuple, str] = {}
 
-    # -- reads ---------------------------------------------------------------------------
-    def _select(self, wanted) -> tuple[list[str], str]:
-        families = list(self.layout.family_names) if wanted is None else [f for f in self.layout.family_names if f in wanted]
-        return families, ", ".join(self.fcols[f] for f in families)
+    # -- the read primitive ----------------------------------------------------------------
+    def _read(self, keys, ranges, wanted, limit, reverse, on_batch, batch_size):
+        families = [f for f in self.layout.family_names if not wanted or f in wanted]  # None, {}: all
+        keys_only = wanted == {}
+        named = not keys_only and wanted is not None and any(n is not None for n in wanted.values())
+        parts = [[] for _ in range(1 if keys_only else 1 + len(families))]  # keys, then blobs per family
+        if keys is not None:
+            select = ", ".join(["k"] + ([] if keys_only else [self.fcols[f] for f in families]))
+            present = " OR ".join(f"{self.fcols[f]} IS NOT NULL" for f in families)
+            found = {}
+            for i in range(0, len(keys), 500):
+                chunk = keys[i:i + 500]
+                sql = (f"SELECT {select} FROM {self.sql_name} WHERE k IN ({','.join('?' * len(chunk))}) "
+                       f"AND ({present})")
+                found.update((row[0], row) for row in self._fetch(sql, chunk))
+            rows = [found[k] for k in keys if k in found]
+            for j, column in enumerate(zip(*rows) if rows else ()):
+                parts[j] = list(column)
+        else:
+            # a limit counts the rows kept: SQL can apply it unless single columns filter rows out
+            sql_limit = limit if not named else None
+            for sql, args in self._range_sql(families, keys_only, ranges, reverse, sql_limit):
+                if self._fill(parts, sql, args, families if named else None, wanted, limit, on_batch, batch_size):
+                    break
+        if keys_only:
+            return ColumnBatch(parts[0], {})
+        return self._decoded(parts, families, wanted, limit)
 
-    def _decode(self, families, blobs, wanted) -> dict:
-        out = {}
-        for family, blob in zip(families, blobs):
-            if blob is not None:
-                out.update(self.layout.codecs[family].decode(blob, None if wanted is None else wanted[family]))
-        return out
-
-    def _by_keys(self, keys: list[bytes], cols: str):
-        """``(key, *family blobs)`` of the rows of ``keys`` that exist, 500 keys per query."""
-        for i in range(0, len(keys), 500):
-            chunk = keys[i:i + 500]
-            sql = f"SELECT k, {cols} FROM {self.sql_name} WHERE k IN ({','.join('?' * len(chunk))})"
-            yield from self.store._execute(self, sql, chunk)
-
-    def _get(self, keys, wanted):
-        families, cols = self._select(wanted)
-        found = {}
-        for k, *blobs in self._by_keys(keys, cols):
-            cells = self._decode(families, blobs, wanted)
-            if cells:
-                found[k] = cells
-        return [(k.decode("utf-8"), found[k]) for k in keys if k in found]
-
-    def rows_columns(self, rows, columns=None):
-        wanted = self.layout.projection(columns)
-        if wanted is not None and any(names is not None for names in wanted.values()):
-            return super().rows_columns(rows, columns)  # single columns: the row path's semantics
-        keys = [_key(r) for r in rows]
-        families, cols = self._select(wanted)
-        blobs = {k: rest for k, *rest in self._by_keys(keys, cols)}
-        found = [k for k in keys if any(b is not None for b in blobs.get(k, ()))]
-        return self._columns(found, [blobs[k] for k in found], families)
-
-    def scan_columns(self, row_prefix: str, columns=None):
-        wanted = self.layout.projection(columns)
-        if wanted is not None and any(names is not None for names in wanted.values()):
-            return super().scan_columns(row_prefix, columns)
-        families, cols = self._select(wanted)
-        start = _key(row_prefix)
-        present = " OR ".join(f"{self.fcols[f]} IS NOT NULL" for f in families)
-        sql = f"SELECT k, {cols} FROM {self.sql_name} WHERE k >= ? AND k < ? AND ({present}) ORDER BY k"
-        cursor = self.store._execute(self, sql, [start, successor(start)])
-        try:
-            rows = cursor.fetchall()
-        finally:
-            cursor.close()
-        return self._columns([r[0] for r in rows], [r[1:] for r in rows], families)
-
-    def _columns(self, keys, rows, families):
-        out = {}
-        for j, family in enumerate(families):
-            out.update(self.layout.codecs[family].decode_columns([r[j] for r in rows]))
-        return [k.decode("utf-8") for k in keys], out
-
-    def _scan(self, start, stop, wanted, limit, reverse, batch_size, keys_only=False):
-        families, cols = self._select(wanted)
-        where, args = [], []
-        if start is not None:
-            where.append("k >= ?")
-            args.append(start)
-        if stop is not None:
-            where.append("k < ?")
-            args.append(stop)
-        where.append("(" + " OR ".join(f"{self.fcols[f]} IS NOT NULL" for f in families) + ")")
-        order = "DESC" if reverse else "ASC"
-        select = "k" if keys_only else f"k, {cols}"
-        sql = f"SELECT {select} FROM {self.sql_name} WHERE {' AND '.join(where)} ORDER BY k {order}"
-        cursor = self.store._execute(self, sql, args)
-        return self._rows(cursor, families, wanted, limit, keys_only)
-
-    def _rows(self, cursor, families, wanted, limit, keys_only):
-        n = 0
-        try:
-            for k, *blobs in cursor:
-                cells = {} if keys_only else self._decode(families, blobs, wanted)
-                if cells or keys_only:
-                    yield k.decode("utf-8"), cells
-                    n += 1
-                    if limit is not None and n >= limit:
-                        return
-        finally:
-            cursor.close()
-
-    def _one_family(self, names: tuple) -> str:
-        """The family of ``names`` (which must share one); unknown columns raise, naming them."""
-        families = {n.partition(":")[0] for n in names}
-        if len(families) != 1:
-            raise ValueError("scan_values reads columns of one family")
-        self.layout.projection(list(names))
-        return families.pop()
-
-    def _value_rows(self, sql: str, args, family: str, names: tuple):
-        codec = self.layout.codecs[family]
+    def _fetch(self, sql: str, args):
         cursor = self.store._execute(self, sql, args)
         try:
-            for k, blob in cursor:
-                values = codec.values(blob, names)
-                if any(v is not None for v in values):
-                    yield k.decode("utf-8"), values
+            return cursor.fetchall()
         finally:
             cursor.close()
 
-    def scan_values(self, columns: list[str], row_start=None, row_stop=None, batch_size=1000):
-        names = tuple(columns)
-        family = self._one_family(names)
-        where, args = [f"{self.fcols[family]} IS NOT NULL"], []
-        if row_start is not None:
-            where.append("k >= ?")
-            args.append(row_start.encode("utf-8") if isinstance(row_start, str) else row_start)
-        if row_stop is not None:
-            where.append("k < ?")
-            args.append(row_stop.encode("utf-8") if isinstance(row_stop, str) else row_stop)
-        sql = f"SELECT k, {self.fcols[family]} FROM {self.sql_name} WHERE {' AND '.join(where)} ORDER BY k"
-        yield from self._value_rows(sql, args, family, names)
-
-    def _ranges_sql(self, family: str, ranges: list[tuple[str, str]]) -> list[tuple[str, tuple]]:
-        """Statements reading ``family`` over ``ranges``, range by range: one per range for a
-        few, else one SQL join of the ranges, passed as one JSON array (``json_each``), with
-        this table's key index: SQLite seeks each range in C, instead of one query per range
-        from Python, and without filling a temporary table row by row."""
-        col = self.fcols[family]
-        if len(ranges) < 8:
-            sql = f"SELECT k, {col} FROM {self.sql_name} WHERE {col} IS NOT NULL AND k >= ? AND k < ? ORDER BY k"
-            return [(sql, (lo.encode("utf-8"), hi.encode("utf-8"))) for lo, hi in ranges]
-        sql = (f"SELECT t.k, t.{col} FROM json_each(?) r JOIN {self.sql_name} t "
+    def _range_sql(self, families, keys_only, ranges, reverse, limit) -> list[tuple[str, tuple]]:
+        """Statements reading ``ranges``: one per range for a few, else one SQL join of the
+        ranges, passed as one JSON array (``json_each``), with this table's key index: SQLite
+        seeks each range in C, instead of one query per range from Python, and without
+        filling a temporary table row by row."""
+        fcols = [self.fcols[f] for f in families]
+        if len(ranges) < 8 or limit is not None or any(None in r for r in ranges):
+            select = ", ".join(["k"] + ([] if keys_only else fcols))
+            present = " OR ".join(f"{c} IS NOT NULL" for c in fcols)
+            tail = f" ORDER BY k {'DESC' if reverse else 'ASC'}" + (f" LIMIT {int(limit)}" if limit else "")
+            out = []
+            for lo, hi in ranges:
+                where = [f"({present})"] + (["k >= ?"] if lo is not None else []) + (["k < ?"] if hi is not None else [])
+                args = tuple(as_bytes(b) for b in (lo, hi) if b is not None)
+                out.append((f"SELECT {select} FROM {self.sql_name} WHERE {' AND '.join(where)}{tail}", args))
+            return out
+        select = ", ".join(["t.k"] + ([] if keys_only else [f"t.{c}" for c in fcols]))
+        present = " OR ".join(f"t.{c} IS NOT NULL" for c in fcols)
+        sql = (f"SELECT {select} FROM json_each(?) r JOIN {self.sql_name} t "
                f"ON t.k >= CAST(json_extract(r.value, '$[0]') AS BLOB) "
-               f"AND t.k < CAST(json_extract(r.value, '$[1]') AS BLOB) WHERE t.{col} IS NOT NULL")
-        return [(sql, (json.dumps(ranges, ensure_ascii=False),))]
+               f"AND t.k < CAST(json_extract(r.value, '$[1]') AS BLOB) WHERE ({present})")
+        try:
+            text = json.dumps(ranges, ensure_ascii=False)
+        except TypeError:  # bytes bounds
+            text = json.dumps([[b if b.__class__ is str else b.decode("utf-8") for b in r] for r in ranges],
+                              ensure_ascii=False)
+        return [(sql, (text,))]
 
-    def scan_values_ranges(self, columns: list[str], ranges: list[tuple[str, str]], batch_size=1000):
-        names = tuple(columns)
-        family = self._one_family(names)
-        for sql, args in self._ranges_sql(family, ranges):
-            yield from self._value_rows(sql, args, family, names)
+    def _fill(self, parts, sql, args, named_families, wanted, limit, on_batch, batch_size) -> bool:
+        """Append the rows of ``sql`` to ``parts`` (keys, then blobs per family; bytes only:
+        keeping the row tuples alive would make the GC walk them). With ``named_families``
+        (single columns asked, so a row may hold none of them) and a ``limit``, rows are
+        kept as they come until the limit; return whether it was reached."""
+        cursor = self.store._execute(self, sql, args)
+        size = batch_size if limit is None else max(64, min(batch_size, limit))
+        try:
+            while batch := cursor.fetchmany(size):
+                columns = list(zip(*batch))
+                if named_families is not None and limit is not None:
+                    kept = self._kept(columns[1:], named_families, wanted)
+                    if kept is not None:
+                        columns = [[c[i] for i in kept] for c in columns]
+                for part, column in zip(parts, columns):
+                    part.extend(column)
+                if on_batch is not None:
+                    on_batch()
+                if limit is not None and len(parts[0]) >= limit:
+                    return True
+        finally:
+            cursor.close()
+        return False
 
-    def scan_ranges_columns(self, columns: list[str], ranges: list[tuple[str, str]], batch_size=5000,
-                            on_batch=None, keys=True):
-        names = tuple(columns)
-        family = self._one_family(names)
-        found, blobs = [], []  # (bytes only: keeping the row tuples alive would make the GC walk them)
-        for sql, args in self._ranges_sql(family, ranges):
-            cursor = self.store._execute(self, sql, args)
-            try:
-                while batch := cursor.fetchmany(batch_size):
-                    batch_keys, batch_blobs = zip(*batch)
-                    found.extend(batch_keys)
-                    blobs.extend(batch_blobs)
-                    if on_batch is not None:
-                        on_batch()
-            finally:
-                cursor.close()
-        codec = self.layout.codecs[family]
-        groups = codec.group_rows(blobs) if codec.spec.open_type is None else None
-        if groups and not all(codec.has_any(g, names) for g in groups):
-            # rows holding none of the columns are skipped, as by scan_values
-            kept = sorted(i for g, idx in groups.items() if codec.has_any(g, names) for i in idx)
-            found, blobs = [found[i] for i in kept], [blobs[i] for i in kept]
-            groups = None
-        data = codec.decode_columns(blobs, set(names), groups)
-        n = len(blobs)
-        return ([k.decode("utf-8") for k in found] if keys else None,
-                {name: data.get(name, [None] * n) for name in names})
+    def _kept(self, blobs: list, families: list[str], wanted, groups: dict | None = None) -> list[int] | None:
+        """Indices of the rows holding any selected cell (None: every row does). ``blobs``
+        per family; ``groups``, if given, receives each family's :meth:`FamilyCodec.group_rows`."""
+        n = len(blobs[0]) if blobs else 0
+        keep = np.zeros(n, dtype=bool)
+        for family, column in zip(families, blobs):
+            names = wanted[family]
+            codec = self.layout.codecs[family]
+            if names is None or codec.spec.open_type is not None:
+                if names is None:
+                    keep |= np.fromiter((b is not None for b in column), dtype=bool, count=n)
+                    continue
+                for i, b in enumerate(column):  # an open family: decode to know its names
+                    if b is not None and not keep[i] and codec.decode(b, names):
+                        keep[i] = True
+                continue
+            found = codec.group_rows(column)
+            if groups is not None:
+                groups[family] = found
+            for head, idx in found.items():
+                if codec.has_any(head, names):
+                    keep[idx] = True
+        return None if keep.all() else np.flatnonzero(keep).tolist()
+
+    def _decoded(self, parts, families, wanted, limit) -> ColumnBatch:
+        keys, blobs = parts[0], parts[1:]
+        groups: dict = {}
+        if wanted is not None and any(n is not None for n in wanted.values()):
+            kept = self._kept(blobs, families, wanted, groups)
+            if kept is not None:
+                keys, blobs, groups = [keys[i] for i in kept], [[b[i] for i in kept] for b in blobs], {}
+        if limit is not None and len(keys) > limit:
+            keys, blobs, groups = keys[:limit], [b[:limit] for b in blobs], {}
+        return ColumnBatch(keys, source=_Blobs(self.layout, families, wanted, blobs, groups))
 
     # -- writes --------------------------------------------------------------------------
     def _upsert_sql(self, families: tuple) -> str:
@@ -231,7 +187,7 @@ class EmbeddedTable(Table):
         codecs = self.layout.codecs
         return (tuple(f for f, _, _ in groups), [codecs[f].encode(data, mask) for f, _, mask in groups])
 
-    def _apply(self, ops):
+    def apply(self, ops):
         try:
             self._apply_in_txn(ops)
         except sqlite3.Error as exc:
@@ -283,6 +239,34 @@ class EmbeddedTable(Table):
         else:
             sets = ", ".join(f"{self.fcols[f]} = ?" for f in families)
             db.execute(f"UPDATE {self.sql_name} SET {sets} WHERE k = ?", (*blobs.values(), key))
+
+
+class _Blobs:
+    """The family blobs of the rows read, decoded when the batch is used: column-wise (one
+    ``numpy.frombuffer`` per shape of row) or row by row (``struct``, for the dict views)."""
+
+    def __init__(self, layout, families, wanted, blobs, groups):
+        self.layout, self.families, self.wanted, self.blobs, self.groups = layout, families, wanted, blobs, groups
+        self.order = layout.cell_order  # of a row's cells, for dicts made from the columns
+
+    def columns(self) -> tuple[dict, dict]:
+        columns, present = {}, {}
+        for family, column in zip(self.families, self.blobs):
+            names = None if self.wanted is None else self.wanted[family]
+            columns.update(self.layout.codecs[family].decode_columns(column, names, self.groups.get(family), present))
+        return columns, present
+
+    def rows(self) -> list[dict]:
+        decoders = [(self.layout.codecs[f].decode, None if self.wanted is None else self.wanted[f])
+                    for f in self.families]
+        out = []
+        for blobs in zip(*self.blobs):
+            cells = {}
+            for (decode, names), blob in zip(decoders, blobs):
+                if blob is not None:
+                    cells.update(decode(blob, names))
+            out.append(cells)
+        return out
 
 
 class _WriteTxn:

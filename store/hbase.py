@@ -23,7 +23,8 @@ from thriftpy2.transport import TTransportException
 
 from hbase_schema import Schema, TableSpec
 
-from .base import Store, Table
+from .base import Store, Table, as_bytes
+from .batch import ColumnBatch, RowSource
 from .codec import ColumnValueError, check_value, decode_cell, encode_cell
 from .errors import StoreError, StoreUnavailable, TableMissing
 
@@ -55,17 +56,31 @@ class HBaseTable(Table):
             cols.extend([family.encode()] if names is None else [n.encode() for n in sorted(names)])
         return cols
 
-    def _get(self, keys, wanted):
-        columns = self._columns(wanted)
+    def _read(self, keys, ranges, wanted, limit, reverse, on_batch, batch_size):
+        keys_only = wanted == {}
+        columns = self._columns(wanted or None)
+        found: list[tuple[bytes, dict]] = []
+        if keys is not None:
+            def get(conn):
+                return conn.table(self.bname).rows(keys, columns=columns)
 
-        def get(conn):
-            return conn.table(self.bname).rows(keys, columns=columns)
+            got = dict(self.store._call(get, self.name))
+            found = [(k, got[k]) for k in keys if got.get(k)]
+        else:
+            for start, stop in ranges:  # one scanner per range (Thrift has no multi-range scan)
+                found.extend(self._range(start, stop, columns, keys_only, limit and limit - len(found), reverse,
+                                         on_batch, batch_size, len(found)))
+                if limit is not None and len(found) >= limit:
+                    break
+        raw = [k for k, _ in found]
+        if keys_only:
+            return ColumnBatch(raw, {})
+        return ColumnBatch(raw, source=RowSource([self._decode(data) for _, data in found], order=str.encode))
 
-        found = dict(self.store._call(get, self.name))
-        return [(k.decode("utf-8"), self._decode(found[k])) for k in keys if k in found and found[k]]
-
-    def _scan(self, start, stop, wanted, limit, reverse, batch_size, keys_only=False):
-        columns = self._columns(wanted)
+    def _range(self, start, stop, columns, keys_only, limit, reverse, on_batch, batch_size, before):
+        """``(key, cells)`` of one range, as HBase returns them (``before``: rows read already,
+        for ``on_batch``)."""
+        start, stop = as_bytes(start), as_bytes(stop)
         kwargs = dict(columns=columns, batch_size=max(1, min(batch_size, limit or batch_size)))
         if keys_only:
             kwargs["filter"] = b"FirstKeyOnlyFilter() AND KeyOnlyFilter()"
@@ -75,10 +90,7 @@ class HBaseTable(Table):
             kwargs.update(row_start=stop, reverse=True)
         else:
             kwargs.update(row_start=start, row_stop=stop)
-        return self._iterate(kwargs, start, stop, limit, reverse, keys_only)
-
-    def _iterate(self, kwargs, start, stop, limit, reverse, keys_only):
-        n = 0
+        out = []
         try:
             with self.store._connection(self.name) as conn:
                 for key, data in conn.table(self.bname).scan(**kwargs):
@@ -86,15 +98,17 @@ class HBaseTable(Table):
                         if stop is not None and key >= stop:
                             continue
                         if start is not None and key < start:
-                            return
-                    yield key.decode("utf-8"), ({} if keys_only else self._decode(data))
-                    n += 1
-                    if limit is not None and n >= limit:
-                        return
+                            break
+                    out.append((key, data))
+                    if on_batch is not None and (before + len(out)) % batch_size == 0:
+                        on_batch()
+                    if limit is not None and len(out) >= limit:
+                        break
         except TRANSIENT as exc:
             raise self.store._unavailable(exc) from None
         except TException as exc:
             raise self.store._error(exc, self.name) from None
+        return out
 
     def _prepare(self, data, groups):
         cells = {}
@@ -109,7 +123,7 @@ class HBaseTable(Table):
                     raise ColumnValueError(f"column {name}: cannot store {value!r}") from None
         return cells
 
-    def _apply(self, ops):
+    def apply(self, ops):
         encoded = [(op, key, payload if op == "put" else self._columns(payload))
                    for op, key, payload in ops if op != "put" or payload]
         for segment in _segments(encoded):

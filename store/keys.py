@@ -92,6 +92,12 @@ class RowKey:
             raise ValueError(f"{self.spec.logical} prefix takes 1..{len(self.parts)} parts")
         return self.sep.join(self._part(p.kind, v) for p, v in zip(self.parts, values)) + self.sep
 
+    def span(self, *values) -> tuple[str, bytes | None]:
+        """The key range ``[start, stop)`` of the keys starting with ``prefix(*values)``, for
+        :meth:`Table.read`."""
+        start = self.prefix(*values)
+        return start, successor(start.encode("utf-8"))
+
     def first_prefixes(self, values) -> list[str]:
         """``prefix(v)`` for many values of the first part at once (pixels: checked as a
         whole, then formatted without a call per value)."""

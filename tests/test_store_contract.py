@@ -248,52 +248,119 @@ def _same_columns(got: dict, want: dict) -> None:
                 assert a == b, (name, a, b)
 
 
-def test_rows_and_prefix_scans_read_column_wise_as_row_wise(store):
+def _clean(rows):
+    """Row dicts with NaN made comparable."""
+    return [(k, {n: "NaN" if isinstance(v, float) and math.isnan(v) else v for n, v in c.items()}) for k, c in rows]
+
+
+SHAPES = {  # three shapes of the main table: every row lacks something another has
+    "A_0": {"i:objectId": "A", "i:jd": 2460236.6632523, "i:candid": 2**62 + 1, "i:magpsf": 18.25, "i:fid": 1,
+            "d:from_upper": True, "d:cdsxmatch": "RRLyr", "d:lc_features_g": {"a": [1, 2]}},
+    "A_1": {"i:objectId": "A", "i:jd": 2460237.5, "i:magpsf": float("nan"), "i:fid": 2, "d:mulens": 0.5},
+    "A_2": {"i:objectId": "A", "i:jd": 2460238.5, "i:candid": 7, "i:magpsf": 19.5, "i:fid": 2,
+            "d:cdsxmatch": "Unknown"},
+    "B_0": {"i:objectId": "B", "i:jd": 1.0},
+}
+
+
+def test_read_by_keys_and_by_range_column_wise(store):
+    """The read primitive: rows by key (in the order asked, the missing left out) or over a
+    range, column-wise, equal to the cells put; the dict view of the same batch equal too."""
     from store.base import pivot
     t = store.table("main")
-    cells = [  # three shapes: every row lacks something another has
-        {"i:objectId": "A", "i:jd": 2460236.6632523, "i:candid": 2**62 + 1, "i:magpsf": 18.25, "i:fid": 1,
-         "d:from_upper": True, "d:cdsxmatch": "RRLyr", "d:lc_features_g": {"a": [1, 2]}},
-        {"i:objectId": "A", "i:jd": 2460237.5, "i:magpsf": float("nan"), "i:fid": 2, "d:mulens": 0.5},
-        {"i:objectId": "A", "i:jd": 2460238.5, "i:candid": 7, "i:magpsf": 19.5, "i:fid": 2,
-         "d:cdsxmatch": "Unknown"},
-    ]
     with t.batch() as b:
-        for i, c in enumerate(cells):
-            b.put(f"A_{i}", c)
-        b.put("B_0", {"i:objectId": "B", "i:jd": 1.0})
-    for columns in (["i", "d"], None):
-        want = t.rows(["A_2", "missing", "A_0", "A_1"], columns=columns)
-        keys_got, got = t.rows_columns(["A_2", "missing", "A_0", "A_1"], columns=columns)
-        assert keys_got == ["A_2", "A_0", "A_1"]
-        _same_columns(got, pivot([c for _, c in want]))
-        keys_got, got = t.scan_columns("A_", columns=columns)
-        assert keys_got == ["A_0", "A_1", "A_2"]
-        _same_columns(got, pivot([c for _, c in t.scan(row_prefix="A_", columns=columns)]))
-    assert t.rows_columns(["missing"]) == ([], {})
-    assert t.scan_columns("C_") == ([], {})
+        for key, cells in SHAPES.items():
+            b.put(key, cells)
+    for columns in (["i", "d"], None, ["i:magpsf", "d:cdsxmatch", "d:mulens"], ["d"]):
+        def cut(cells):
+            if columns is None:
+                return cells
+            return {n: v for n, v in cells.items() if n.partition(":")[0] in columns or n in columns}
+
+        asked = ["A_2", "missing", "A_0", "A_1", "B_0"]
+        want = [(k, cut(SHAPES[k])) for k in asked if k in SHAPES and cut(SHAPES[k])]
+        batch = t.read(keys=asked, columns=columns)
+        assert batch.keys == [k for k, _ in want] and len(batch) == len(want)
+        _same_columns(batch.columns, pivot([c for _, c in want]))
+        assert _clean(batch.rows()) == _clean(want)
+        assert _clean(t.rows(asked, columns=columns)) == _clean(want)
+        batch = t.read(ranges=[t.keys.span("A")], columns=columns)
+        want = [(k, cut(SHAPES[k])) for k in sorted(SHAPES) if k.startswith("A_") and cut(SHAPES[k])]
+        assert batch.keys == [k for k, _ in want]
+        _same_columns(batch.columns, pivot([c for _, c in want]))
+        assert _clean(batch.rows()) == _clean(want)
+    # a stored NaN is a cell, an absent float is none: the batch tells them apart
+    rows = dict(t.read(keys=["A_1", "B_0"], columns=["i"]).rows())
+    assert math.isnan(rows["A_1"]["i:magpsf"]) and "i:magpsf" not in rows["B_0"]
+    assert t.read(keys=["missing"]).columns == {} and len(t.read(keys=["missing"])) == 0
+    assert len(t.read(ranges=[("C_", "D_")])) == 0
+    assert t.read(ranges=[(None, None)], columns=[]).keys == sorted(SHAPES)  # keys only
+    assert t.read(keys=["B_0"], columns=["d"]).keys == []  # a row without a selected cell
+    batch = t.read(keys=["A_0", "B_0"], columns=["i:candid", "i:jd"])
+    assert batch["i:candid"][1] is None and batch["d:mulens"] == [None, None]
 
 
-def test_range_scans_read_column_wise_as_value_scans(store):
+def test_read_refuses_what_it_cannot_do(store):
     t = store.table("main")
+    with pytest.raises(TypeError, match="keys or ranges"):
+        t.read()
+    with pytest.raises(TypeError, match="keys or ranges"):
+        t.read(keys=["a"], ranges=[("a", "b")])
+    with pytest.raises(TypeError, match="range reads"):
+        t.read(keys=["a"], limit=2)
+    with pytest.raises(ValueError, match="one range"):
+        t.read(ranges=[("a", "b"), ("c", "d")], reverse=True)
+    with pytest.raises(ValueError, match="limit"):
+        t.read(ranges=[("a", "b")], limit=0)
+    with pytest.raises(ValueError, match="x:ra"):
+        t.read(keys=["a"], columns=["x:ra"])
+
+
+def test_read_over_many_ranges_with_limit_reverse_and_progress(store):
+    t = store.table("main")
+    stored = {}
     with t.batch() as b:
         for i in range(30):
             cells = {"i:objectId": f"O{i % 4}", "i:jd": 2460000.5 + i, "i:fid": 1 + i % 2}
             if i % 3:
                 cells["i:magpsf"] = 18.0 + i / 4
             if i % 7 == 0:
-                cells = {"i:rb": 0.5}  # a row with none of the columns asked: skipped by both
+                cells = {"i:rb": 0.5}  # a row with none of the columns asked: not returned
             b.put(f"k{i:03d}", cells)
+            stored[f"k{i:03d}"] = cells
     names = ["i:objectId", "i:jd", "i:magpsf", "i:candid"]
+
+    def expected(ranges):
+        return [(k, {n: v for n, v in stored[k].items() if n in names}) for lo, hi in ranges
+                for k in sorted(stored) if lo <= k < hi and any(n in stored[k] for n in names)]
+
     for ranges in ([("k000", "k005"), ("k010", "k020")],
                    [(f"k{i:03d}", f"k{i + 2:03d}") for i in range(0, 30, 3)]):  # few ranges and many
-        want = list(t.scan_values_ranges(names, ranges))
+        want = expected(ranges)
         calls = []
-        keys, got = t.scan_ranges_columns(names, ranges, batch_size=4, on_batch=lambda: calls.append(1))
-        assert keys == [k for k, _ in want] and len(keys) > 8
-        assert set(got) == set(names)
-        _same_columns(got, {n: [v[i] for _, v in want] for i, n in enumerate(names)})
-        assert len(calls) >= len(keys) // 4
-        no_keys, same = t.scan_ranges_columns(names, ranges, keys=False)
-        assert no_keys is None
-        _same_columns(same, {n: [v[i] for _, v in want] for i, n in enumerate(names)})
+        batch = t.read(ranges=ranges, columns=names, batch_size=4, on_batch=lambda: calls.append(1))
+        assert batch.keys == [k for k, _ in want] and len(want) > 8
+        assert set(batch.columns) == set(names) - {"i:candid"} and batch["i:candid"] == [None] * len(want)
+        _same_columns({n: batch[n] for n in names}, {n: [c.get(n) for _, c in want] for n in names})
+        assert batch.rows() == want
+        assert len(calls) >= len(want) // 4
+        assert t.read(ranges=ranges, columns=names, limit=5).rows() == want[:5]
+        as_bytes = [(lo.encode(), hi if i % 2 else hi.encode()) for i, (lo, hi) in enumerate(ranges)]
+        assert t.read(ranges=as_bytes, columns=names).rows() == want  # bounds as bytes, or mixed
+    want = expected([("k000", "k999")])
+    assert t.read(ranges=[("k000", None)], columns=names, limit=3, reverse=True).rows() == want[::-1][:3]
+    assert t.read(ranges=[(None, "k008")], columns=["i:magpsf"], limit=2).keys == ["k001", "k002"]
+    assert [k for k, _ in t.scan(row_start="k005", columns=["i:magpsf"], limit=4, batch_size=2)] == \
+        ["k005", "k008", "k010", "k011"]
+
+
+def test_scans_read_page_by_page_see_every_row(store):
+    """A scan resumes after the last key of each page: a key that extends it comes next."""
+    t = store.table("main")
+    names = ["a", "a\x00", "a0", "a00", "a1", "b", "b\xff", "c"]
+    fill(t, names)
+    for batch_size in (1, 2, 3, 1000):
+        assert keys(t.scan(batch_size=batch_size)) == names
+        assert keys(t.scan(reverse=True, batch_size=batch_size)) == names[::-1]
+        assert keys(t.scan(row_prefix="a", batch_size=batch_size, columns=["i:ndethist"])) == names[:5]
+        assert keys(t.scan(row_start="a0", limit=4, batch_size=batch_size)) == names[2:6]

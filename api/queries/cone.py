@@ -40,8 +40,8 @@ def cone_columns(store: Store, ra: float, dec: float, radius_deg: float, names: 
     ranges = [(pixel.keys.prefix(lo), pixel.keys.prefix(hi))
               for lo, hi in cone_ranges(ra, dec, radius_deg, store.schema.pixel_order)]
     check(advice)
-    keys, data = pixel.scan_ranges_columns(sorted(set(names) | {"i:ra", "i:dec"}), ranges,
-                                           on_batch=lambda: check(advice), keys=with_keys)
+    data = pixel.read(ranges=ranges, columns=sorted(set(names) | {"i:ra", "i:dec"}), on_batch=lambda: check(advice))
+    keys = data.keys if with_keys else None
     if not len(data["i:ra"]):
         return ([] if with_keys else None), {name: np.array([]) for name in names}, np.array([])
     sep = angular_distance(ra, dec, np.asarray(data["i:ra"], dtype=float), np.asarray(data["i:dec"], dtype=float))
@@ -173,8 +173,8 @@ def _xmatch_by_pixels(store: Store, sources: pd.DataFrame, radius_deg: float, wi
     lo, hi = uniq[np.r_[0, cut]], uniq[np.r_[cut - 1, len(uniq) - 1]] + 1
     ranges = list(zip(pixel.keys.first_prefixes(lo.tolist()), pixel.keys.first_prefixes(hi.tolist())))
     advice = "send fewer sources per request, or a smaller radius"
-    keys, data = pixel.scan_ranges_columns(["i:objectId", "i:ra", "i:dec", "i:jd"], ranges,
-                                           on_batch=lambda: check(advice))
+    data = pixel.read(ranges=ranges, columns=["i:objectId", "i:ra", "i:dec", "i:jd"], on_batch=lambda: check(advice))
+    keys = data.keys
     if not keys:
         return []
     width = len(pixel.keys.prefix(0)) - 1

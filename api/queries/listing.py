@@ -36,7 +36,8 @@ def full_frame(store: Store, light: list[dict], keep=()) -> pd.DataFrame:
         return to_frame([])
     main = store.table("main")
     keys = [main.keys.build(c["i:objectId"], c["i:jd"], c["i:candid"]) for c in light]
-    found, data = main.rows_columns(keys, columns=["i", "d"])
+    batch = main.read(keys=keys, columns=["i", "d"])
+    found, data = batch.keys, batch.columns
     if found != keys:
         return to_frame(full_rows(store, light, keep))
     for name in keep:
@@ -104,7 +105,8 @@ def anomalies(store: Store, n: int = 10, start_jd: float | None = None, stop_jd:
     hi = table.keys.prefix(9_999_999.0 if stop_jd is None else stop_jd)
     advice = "narrow the date window (start_date, stop_date)"
     check(advice)
-    keys, data = table.scan_ranges_columns(["d:anomaly_score"], [(lo, hi)], on_batch=lambda: check(advice))
+    data = table.read(ranges=[(lo, hi)], columns=["d:anomaly_score"], on_batch=lambda: check(advice))
+    keys = data.keys
     if not keys:
         return select(to_frame([]), columns)
     score = pd.to_numeric(pd.Series(data["d:anomaly_score"], dtype=object), errors="coerce").to_numpy(float)

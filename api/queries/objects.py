@@ -53,8 +53,8 @@ def objects(store: Store, object_ids: list[str], columns: list[str] | None = Non
                         cells[name] = None if image is None else image.tolist()
             n, data = len(alerts), pivot(alerts)
         else:
-            keys, data = main.scan_columns(main.keys.prefix(oid), ["i", "d"])
-            n = len(keys)
+            batch = main.read(ranges=[main.keys.span(oid)], columns=["i", "d"])
+            n, data = len(batch), batch.columns
         data["d:tag"] = ["valid"] * n
         parts.append((n, data))
         if withupperlim:

@@ -35,12 +35,12 @@ def skymap_alerts(store: Store, skymap: Skymap, credible_level: float, event_jd:
         pixel = store.table("pixel")
         ranges = [(pixel.keys.prefix(int(lo)), pixel.keys.prefix(int(hi))) for lo, hi in cell_ranges(depth, ipix, order)]
         check(ADVICE)
-        _, data = pixel.scan_ranges_columns(LIGHT, ranges, on_batch=lambda: check(ADVICE), keys=False)
+        data = pixel.read(ranges=ranges, columns=LIGHT, on_batch=lambda: check(ADVICE))
     else:
         table = store.table("jd")
         check(ADVICE)
-        _, data = table.scan_ranges_columns(LIGHT, [(table.keys.prefix(start), table.keys.prefix(stop + 2e-7))],
-                                            on_batch=lambda: check(ADVICE), keys=False)
+        data = table.read(ranges=[(table.keys.prefix(start), table.keys.prefix(stop + 2e-7))], columns=LIGHT,
+                          on_batch=lambda: check(ADVICE))
     jd = np.asarray(data["i:jd"], dtype=float)
     if not len(jd):
         return pd.DataFrame()
