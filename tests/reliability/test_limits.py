@@ -41,8 +41,9 @@ class RowClock:
 
 
 class MeteredTable:
-    """A table whose column scans advance the clock by the rows they read, then call
-    ``on_batch`` (the query's budget check) as the store does after each batch."""
+    """A table whose reads (the store's one read primitive) advance the clock by the rows
+    they read, then call ``on_batch`` (the query's budget check) as the store does after
+    each batch."""
 
     def __init__(self, table, clock: RowClock):
         self._table, self._clock = table, clock
@@ -50,12 +51,12 @@ class MeteredTable:
     def __getattr__(self, name):
         return getattr(self._table, name)
 
-    def scan_ranges_columns(self, columns, ranges, batch_size=5000, on_batch=None, keys=True):
-        found, data = self._table.scan_ranges_columns(columns, ranges, batch_size)
-        self._clock.now += self._clock.per_row * len(found)
+    def read(self, *args, on_batch=None, **kwargs):
+        batch = self._table.read(*args, **kwargs)
+        self._clock.now += self._clock.per_row * len(batch.raw_keys)
         if on_batch is not None:
             on_batch()
-        return (found if keys else None), data
+        return batch
 
 
 class MeteredStore:
