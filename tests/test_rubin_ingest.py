@@ -190,3 +190,74 @@ def test_bad_packets_and_damaged_cutouts_are_quarantined_with_reasons(tmp_path, 
         cut = s.table("cutouts").row(s.table("cutouts").keys.build(src["diaObjectId"] or src["ssObjectId"],
                                                                    src["midpointMjdTai"], src["diaSourceId"]))
         assert "b:cutoutScience" not in cut and "b:cutoutTemplate" in cut
+
+
+def test_the_objects_table_keeps_the_newest_diaobject_whatever_the_order(tmp_path):
+    """Packets of one object in reverse order, one run per file: the same objects table."""
+    _data()
+    recs = records(parquet_files())
+    by_object = {}
+    for r in recs:
+        if r["diaSource"]["diaObjectId"]:
+            by_object.setdefault(r["diaSource"]["diaObjectId"], []).append(r)
+    oid, packets = max(by_object.items(), key=lambda kv: len(kv[1]))
+    assert len(packets) >= 2
+    packets.sort(key=lambda r: r["diaSource"]["midpointMjdTai"])
+    forward = write_containers(tmp_path / "fwd", packets, per_file=len(packets))
+    cfg_a, _ = _ingest(forward, tmp_path, "a")
+    cfg_b = make_config("embedded", tmp_path / "b")
+    for i, r in enumerate(reversed(packets)):  # newest first, each a run of its own
+        ingest(write_containers(tmp_path / f"rev{i}", [r]), cfg_b, workers=1, show_progress=False)
+    a, b = _tables(cfg_a), _tables(cfg_b)
+    assert a["objects"] == b["objects"] and a["sources"] == b["sources"] and a["fp"] == b["fp"]
+    newest = packets[-1]
+    (key, row), = a["objects"]
+    assert row["r:diaSourceId"] == newest["diaSource"]["diaSourceId"]
+    assert row["r:nDiaSources"] == newest["diaObject"]["nDiaSources"]
+
+
+def test_kill_9_mid_night_then_rerun_equals_a_clean_run(tmp_path):
+    _data()
+    import os
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+    from conftest import ROOT
+
+    night = tmp_path / "night"
+    night.mkdir()
+    for f in parquet_files(12):
+        shutil.copy(f, night / f.name)
+    clean = _tables(_ingest(night, tmp_path, "clean")[0])
+    crashed = tmp_path / "crashed"
+    cfg = make_config("embedded", crashed)
+    env = dict(os.environ, NOCTURNE_DATA_DIR=str(cfg.data_dir), PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "ingest", "night", str(night), "--no-progress", "--workers", "1",
+                             "--batch-size", "50"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def rows() -> int:
+        try:
+            db = sqlite3.connect(f"file:{cfg.data_dir / 'nocturne.sqlite3'}?mode=ro", uri=True, timeout=1)
+            try:
+                return db.execute('SELECT count(*) FROM "rubin.fp"').fetchone()[0]
+            finally:
+                db.close()
+        except sqlite3.Error:
+            return 0
+
+    deadline, killed = time.monotonic() + 120, None
+    while proc.poll() is None and time.monotonic() < deadline:
+        if rows() >= 500:
+            proc.kill()
+            killed = rows()
+            break
+        time.sleep(0.005)
+    proc.wait(timeout=60)
+    assert killed is not None, "the ingest finished before the kill: nothing was tested"
+    with open_store(cfg, schema=RUBIN) as s:
+        assert not s.table("statistics").row(NIGHT), "a killed night must not look complete"
+    summary = ingest(night, cfg, workers=1, show_progress=False)  # the same command again
+    assert summary.quarantined == 0
+    assert _tables(cfg) == clean, f"killed at {killed} forced-source rows, the rerun differs from a clean run"
