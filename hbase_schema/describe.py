@@ -15,7 +15,8 @@ def describe(schema: Schema, prefix: str, only: str | None = None, existing: set
     tables = [schema.table(only)] if only else schema.tables.values()
     for spec in tables:
         state = "" if existing is None else ("  [exists]" if spec.logical in existing else "  [missing]")
-        key = schema.separator.join(f"<{p.name}:{p.kind}>" for p in spec.row_key)
+        key = schema.separator.join(f"<{p.name}:{p.kind}>" if p.kind != "salt" else "[<salt>, HBase only]"
+                                    for p in spec.row_key)
         lines += ["", f"{spec.physical_name(prefix)}  ({spec.logical}){state}", f"  {spec.description}",
                   f"  row key: {key}"]
         for family in spec.families.values():

@@ -13,8 +13,9 @@ from pathlib import Path
 import yaml
 
 COLUMN_TYPES = ("float32", "float64", "int32", "int64", "bool", "string", "bytes", "json")
-KEY_PART_KINDS = ("string", "jd", "pixel", "night", "id")
+KEY_PART_KINDS = ("string", "jd", "pixel", "night", "id", "uid", "mjd", "salt")
 SCHEMA_FILE = Path(__file__).with_name("schema.yml")
+RUBIN_SCHEMA_FILE = Path(__file__).with_name("rubin.yml")
 
 
 class SchemaError(ValueError):
@@ -93,6 +94,8 @@ class Schema:
     pixel_order: int
     separator: str
     tables: dict[str, TableSpec] = field(default_factory=dict)
+    survey: str = "ztf"          # the survey whose alerts the schema holds
+    prefix: str | None = None    # its fixed table prefix (None: the configured one, ZTF's)
 
     def table(self, logical: str) -> TableSpec:
         try:
@@ -131,7 +134,13 @@ def load_schema(path: str | Path = SCHEMA_FILE) -> Schema:
         )
         if not tables[logical].row_key:
             raise SchemaError(f"table {logical}: empty row_key")
-    return Schema(version, int(raw.get("pixel_order", 14)), str(raw.get("key_separator", "_")), tables)
+    for spec in tables.values():
+        kinds = [p.kind for p in spec.row_key]
+        if "salt" in kinds and (kinds[0] != "salt" or kinds.count("salt") > 1 or kinds[1:2] != ["uid"]):
+            raise SchemaError(f"table {spec.logical}: a salt part must be the first part, before a uid part (it salts it)")
+    prefix = raw.get("prefix")
+    return Schema(version, int(raw.get("pixel_order", 14)), str(raw.get("key_separator", "_")), tables,
+                  str(raw.get("survey", "ztf")), None if prefix is None else str(prefix))
 
 
 def _key_part(table: str, text: str) -> KeyPart:
@@ -149,7 +158,8 @@ def _family(table: str, fname: str, fraw: dict, declared: dict) -> FamilySpec:
         except (KeyError, TypeError):
             raise SchemaError(f"table {table}: family {fname} borrows from {source}:{fname}, which does not exist") from None
         cols = {}
-        for q in fraw.get("columns", []):
+        wanted = fraw.get("columns", [])
+        for q in (list(src_cols) if wanted == "*" else wanted):  # "*": every column of the source family
             if q not in src_cols:
                 raise SchemaError(f"table {table}: column {fname}:{q} is not in {source}")
             cols[q] = src_cols[q]

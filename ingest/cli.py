@@ -1,7 +1,9 @@
 """Command line of the ingest: ``python -m ingest night|simulate ...``.
 
 night PATH     ingest a folder of Avro packets, an Avro container, a .tar.gz of a night or
-               Fink Parquet. Exit code: 0 all stored; 3 done, some packets quarantined
+               Fink Parquet; ZTF or Rubin/LSST, told from the data (or --survey). Rubin alerts
+               may also be Confluent wire-format messages (.avro files starting with byte 0),
+               whose writer schema --schema gives. Exit code: 0 all stored; 3 done, some packets quarantined
                (see the summary and <data_dir>/quarantine/<night>/quarantine.jsonl);
                75 another ingest holds the lock; 1 the night could not be ingested
                (nothing half-done: run the same command again).
@@ -39,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     night.add_argument("--batch-size", type=int, default=500, help="rows per write batch (default 500)")
     night.add_argument("--workers", type=int, help="processes that decode and encode (default: CPU count, max 4)")
     night.add_argument("--no-progress", action="store_true", help="plain log lines even on a terminal")
+    night.add_argument("--survey", choices=["ztf", "rubin"], help="the alerts' survey (default: told from the data)")
+    night.add_argument("--schema", type=Path, help="Rubin: writer schema of Confluent wire-format messages, "
+                                                  "an .avsc file or a folder of them (picked by schema id)")
     args = parser.parse_args(argv)
     return run_night(args)
 
@@ -64,7 +69,8 @@ def run_night(args) -> int:
     try:
         summary = ingest(args.path, config, night=args.night, dry_run=args.dry_run,
                          quarantine_dir=args.quarantine, batch_size=args.batch_size, workers=args.workers,
-                         show_progress=False if args.no_progress else None)
+                         show_progress=False if args.no_progress else None,
+                         survey=getattr(args, "survey", None), schema_path=getattr(args, "schema", None))
     except IngestLocked as exc:
         log.error("%s", exc)
         return EXIT_LOCKED
@@ -81,6 +87,8 @@ def run_night(args) -> int:
 
 
 def render_summary(summary, config) -> str:
+    if summary.survey == "rubin":
+        return render_rubin_summary(summary, config)
     rate = summary.alerts / summary.duration if summary.duration else 0
     lines = ["", "this run:", f"{'night':<10} {'packets':>9} {'stored':>9} {'repeats':>8} {'objects':>8} "
                  f"{'quarant.':>8} {'upper':>8} {'badqual':>8} {'g':>7} {'r':>7} {'i':>6}"]
@@ -108,6 +116,31 @@ def render_summary(summary, config) -> str:
     if classes:
         top = sorted(classes.items(), key=lambda kv: -kv[1])[:10]
         lines.append("classes: " + ", ".join(f"{k} {v:,}" for k, v in top))
+    return "\n".join(lines)
+
+
+def render_rubin_summary(summary, config) -> str:
+    rate = summary.alerts / summary.duration if summary.duration else 0
+    bands = "ugrizy"
+    lines = ["", "this run (Rubin):", f"{'night':<10} {'packets':>9} {'stored':>9} {'repeats':>8} {'objects':>8} "
+             f"{'quarant.':>8} {'prv src':>8} {'forced':>8} " + " ".join(f"{b:>6}" for b in bands)]
+    for night, c in sorted(summary.nights.items()):
+        lines.append(f"{night:<10} {c.raw:>9,} {c.sci:>9,} {c.duplicates:>8,} {len(c.objects):>8,} "
+                     f"{c.quarantined:>8,} {c.sources:>8,} {c.forced:>8,} "
+                     + " ".join(f"{c.filters[f'n_{b}']:>6,}" for b in bands))
+    lines.append("")
+    verb = "validated (dry run, nothing written)" if summary.dry_run else "stored"
+    lines.append(f"{summary.alerts:,} distinct alerts {verb} in {summary.duration:.1f} s ({rate:,.0f} alerts/s); "
+                 f"{summary.duplicates:,} repeated packet(s) (a diaSourceId seen earlier in the run, stored once); "
+                 f"{summary.quarantined:,} quarantined")
+    if summary.cutouts_dropped:
+        lines.append(f"{summary.cutouts_dropped:,} damaged cutout(s) left out; their alerts are stored without them")
+    for night, cells in sorted(summary.statistics.items()):
+        lines.append(f"night {night} in the store (its statistics row): {cells['f:alerts']:,} alerts, "
+                     f"{cells['f:objects']:,} objects, {cells['f:quarantined']:,} quarantined, "
+                     f"{cells['f:duplicates']:,} repeated")
+    if (summary.quarantined or summary.cutouts_dropped) and not summary.dry_run:
+        lines.append(f"quarantined packets and reasons: {Path(config.data_dir) / 'quarantine'}/<night>/quarantine.jsonl")
     return "\n".join(lines)
 
 

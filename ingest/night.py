@@ -28,33 +28,36 @@ from .lock import IngestLock
 from .plan import plan as plan_night
 from .prepare import Workers
 from .progress import Progress
-from .rows import alert_tables
-from .statistics import night_span, write_statistics
+from .surveys import Survey, detect, survey as survey_named
 from .write import NightCounts, Writer
 
 
 def ingest(path: Path, config: Config, night: str | None = None, dry_run: bool = False,
            quarantine_dir: Path | None = None, show_progress: bool | None = None,
-           batch_size: int = 500, workers: int | None = None) -> Summary:
+           batch_size: int = 500, workers: int | None = None, survey: str | None = None,
+           schema_path: Path | None = None) -> Summary:
     """Ingest every packet under ``path`` into the store ``config`` names.
 
     :param night: YYYYMMDD to file every alert under (default: each alert's UTC date).
     :param workers: processes that decode and encode (default: the CPU count, at most 4;
         1 does everything in this process).
+    :param survey: ``ztf`` or ``rubin`` (default: told from the files, ``ingest.surveys.detect``).
+    :param schema_path: Rubin's writer schema (.avsc file or folder) for Confluent wire messages.
     """
     started = time.perf_counter()
     plan = plan_night(Path(path), night, workers)
+    chosen = survey_named(survey or detect(plan.files), schema_path)
     data_dir = Path(config.data_dir)
     with ExitStack() as stack:
-        prepared = stack.enter_context(Workers(config, plan))  # forked before the lock and the store
+        prepared = stack.enter_context(Workers(config, plan, chosen.preparer))  # forked before the lock and the store
         store, batches = None, None
         if not dry_run:
             data_dir.mkdir(parents=True, exist_ok=True)
             stack.enter_context(IngestLock(data_dir / "ingest.lock"))
-            store = stack.enter_context(open_store(config, create=True))
-            batches = {t: stack.enter_context(store.table(t).batch(batch_size)) for t in alert_tables(store.schema)}
-        writer = Writer(batches, plan.night, Path(quarantine_dir or data_dir / "quarantine"), data_dir / "repeats",
-                        dry_run)
+            store = stack.enter_context(open_store(config, create=True, schema=chosen.schema))
+            batches = {t: stack.enter_context(store.table(t).batch(batch_size)) for t in chosen.tables(store.schema)}
+        writer = chosen.writer(batches, plan.night, Path(quarantine_dir or data_dir / "quarantine"),
+                               data_dir / "repeats", dry_run, store)
         progress = stack.enter_context(Progress(plan.nbytes, show_progress))
         for unit in prepared.prepared():
             progress.advance(unit.nbytes)
@@ -64,19 +67,19 @@ def ingest(path: Path, config: Config, night: str | None = None, dry_run: bool =
         statistics = {}
         if not dry_run:
             writer.send()  # every alert is sent before the statistics
-            statistics = _write_statistics(store, writer, time.perf_counter() - started)
+            statistics = _write_statistics(chosen, store, writer, time.perf_counter() - started)
             if hasattr(store, "checkpoint"):
                 store.checkpoint()
     counts = writer.counts
     return Summary(counts, sum(c.quarantined for c in counts.values()), time.perf_counter() - started,
-                   progress.bytes_done, dry_run, writer.cutouts_dropped, statistics)
+                   progress.bytes_done, dry_run, writer.cutouts_dropped, statistics, chosen.name)
 
 
-def _write_statistics(store, writer: Writer, duration: float) -> dict:
+def _write_statistics(survey: Survey, store, writer: Writer, duration: float) -> dict:
     """One row per night the run touched, after everything else: a night with this row is
     complete. Counted from the store and the night's ledgers, not from this run."""
-    return {night: write_statistics(store, night, _span(night, c.dates), writer.quarantine(night).packets,
-                                    len(writer.repeats_of(night)), duration)
+    return {night: survey.write_statistics(store, night, _span(survey, night, c.dates),
+                                           writer.quarantine(night).packets, len(writer.repeats_of(night)), duration)
             for night, c in sorted(writer.counts.items())}
 
 
@@ -89,6 +92,7 @@ class Summary:
     dry_run: bool = False
     cutouts_dropped: int = 0  # damaged cutouts left out of alerts that were stored
     statistics: dict = field(default_factory=dict)  # night -> its statistics row, as written
+    survey: str = "ztf"
 
     @property
     def alerts(self) -> int:
@@ -103,8 +107,8 @@ class Summary:
         return sum(c.duplicates for c in self.nights.values())
 
 
-def _span(night: str, dates: set) -> tuple[float, float]:
-    """The JD range to count a night over: its UTC date, widened to the dates of the alerts
-    filed under it (``--night`` may file alerts of other dates under a night)."""
-    spans = [night_span(d) for d in {night, *dates}]
+def _span(survey: Survey, night: str, dates: set) -> tuple[float, float]:
+    """The range (JD for ZTF, MJD for Rubin) to count a night over: its UTC date, widened to the
+    dates of the alerts filed under it (``--night`` may file alerts of other dates under a night)."""
+    spans = [survey.night_span(d) for d in {night, *dates}]
     return min(s[0] for s in spans), max(s[1] for s in spans)

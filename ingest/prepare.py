@@ -36,14 +36,15 @@ class Workers:
     Enter it before taking the lock and opening the store, so that no worker holds a copy
     of either (a killed ingest then frees its lock at once)."""
 
-    def __init__(self, config: Config, plan):
+    def __init__(self, config: Config, plan, make_preparer=None):
         self.config, self.plan = config, plan
+        self.make = make_preparer or Preparer  # (config) -> the survey's preparer (ingest.surveys)
         self.pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> "Workers":
         if self.plan.workers > 1:
             self.pool = ProcessPoolExecutor(self.plan.workers, mp_context=multiprocessing.get_context("fork"),
-                                            initializer=init_worker, initargs=(self.config,))
+                                            initializer=init_worker, initargs=(self.config, self.make))
             self.pool.submit(int).result()  # with fork, the first task starts every worker now
         return self
 
@@ -53,7 +54,7 @@ class Workers:
 
     def prepared(self) -> Iterator["Prepared"]:
         if self.pool is None:
-            preparer = Preparer(self.config)
+            preparer = self.make(self.config)
             for unit in self.plan.units:
                 yield preparer.run(unit)
             return
@@ -167,13 +168,13 @@ def damaged_cutouts(record: dict) -> list[tuple[str, str]]:
     return out
 
 
-_worker: Preparer | None = None
+_worker = None  # this worker's preparer (ZTF's Preparer, or another survey's)
 
 
-def init_worker(config: Config) -> None:
+def init_worker(config: Config, make_preparer=None) -> None:
     global _worker
     _die_with_parent()
-    _worker = Preparer(config)
+    _worker = (make_preparer or Preparer)(config)
 
 
 def _die_with_parent() -> None:

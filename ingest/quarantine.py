@@ -98,6 +98,7 @@ class Quarantine:
             "time": _now(), "source": packet.source, "index": packet.index,
             "candid": record.get("candid"), "objectId": record.get("objectId"),
             "reason": reason, "sha256": digest,
+            **_rubin_ids(record),
             "key": f"{CUTOUT_KEY if cutout else ''}{_absolute(packet.source)}#{packet.index}#{digest}",
         }
         if payload is not None:
@@ -110,6 +111,14 @@ class Quarantine:
             entry["saved_as"] = None
         self.ledger.add(entry)
 
+
+
+def _rubin_ids(record: dict) -> dict:
+    """A Rubin packet's diaSourceId and diaObjectId, for its quarantine line (none for ZTF's)."""
+    source = record.get("diaSource")
+    if not isinstance(source, dict):
+        return {}
+    return {"diaSourceId": source.get("diaSourceId"), "diaObjectId": source.get("diaObjectId")}
 
 
 class Repeats(Ledger):

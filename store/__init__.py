@@ -27,7 +27,7 @@ from .base import Batch, Store, Table
 from .batch import ColumnBatch
 from .errors import DataDirError, SchemaVersionError, StoreError, StoreUnavailable, TableMissing
 
-__all__ = ["open_store", "encoder_store", "Store", "Table", "Batch", "ColumnBatch", "StoreError", "DataDirError",
+__all__ = ["open_store", "encoder_store", "table_prefix", "Store", "Table", "Batch", "ColumnBatch", "StoreError", "DataDirError",
            "SchemaVersionError", "StoreUnavailable", "TableMissing"]
 
 META_ROW = "store"
@@ -37,16 +37,17 @@ def open_store(config: Config | None = None, create: bool = False, schema: Schem
     """Open the store ``config`` describes (default: the process configuration)."""
     config = config or get_config()
     schema = schema or get_schema()
-    if config.schema_version != schema.version:
+    prefix = table_prefix(config, schema)
+    if schema.prefix is None and config.schema_version != schema.version:
         raise SchemaVersionError(
             f"config expects schema version {config.schema_version} but hbase_schema/schema.yml is version "
             f"{schema.version}; update schema_version in the configuration or the code")
     if config.backend == "embedded":
         from .embedded import EmbeddedStore
-        store = EmbeddedStore(schema, config.table_prefix, config.data_dir, create=create)
+        store = EmbeddedStore(schema, prefix, config.data_dir, create=create)
     else:
         from .hbase import HBaseStore
-        store = HBaseStore(schema, config.table_prefix, config.hbase_host, config.hbase_port,
+        store = HBaseStore(schema, prefix, config.hbase_host, config.hbase_port,
                            config.hbase_timeout_ms, config.hbase_pool_size)
     try:
         if create:
@@ -63,11 +64,21 @@ def encoder_store(config: Config, schema: Schema | None = None) -> Store:
     """A store object of the configured backend that never connects: its tables only
     ``encode`` rows (for ingest workers; the writer sends what they encoded)."""
     schema = schema or get_schema()
+    prefix = table_prefix(config, schema)
     if config.backend == "embedded":
         from .embedded import EmbeddedStore
-        return EmbeddedStore.encoder(schema, config.table_prefix)
+        return EmbeddedStore.encoder(schema, prefix)
     from .hbase import HBaseStore
-    return HBaseStore(schema, config.table_prefix, config.hbase_host, config.hbase_port)
+    return HBaseStore(schema, prefix, config.hbase_host, config.hbase_port)
+
+
+def table_prefix(config: Config, schema: Schema) -> str:
+    """The prefix of ``schema``'s tables: the configured one for ZTF's schema; a second survey's
+    schema names its own (``rubin``), under the configured prefix when that is not the default
+    (``<table_prefix>_rubin``), so two stores sharing an HBase keep their Rubin tables apart."""
+    if schema.prefix is None:
+        return config.table_prefix
+    return schema.prefix if config.table_prefix == "ztf" else f"{config.table_prefix}_{schema.prefix}"
 
 
 def _stamp(store: Store) -> None:

@@ -1,4 +1,7 @@
-"""Table admin: ``python -m hbase_schema create|describe|drop [--yes] [--config FILE]``.
+"""Table admin: ``python -m hbase_schema create|describe|drop [--survey ztf|rubin] [--yes] [--config FILE]``.
+
+Each command acts on both surveys' tables (ZTF's ``schema.yml``, Rubin's ``rubin.yml``) unless
+``--survey`` names one.
 
 create    make the data directory (embedded) and every missing table; existing tables
           and data are left as they are.
@@ -15,11 +18,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from hbase_schema import get_schema
+from hbase_schema import SURVEYS, get_schema
 from hbase_schema.describe import describe
 from settings import ConfigError, load_config
 
-from . import StoreError, open_store
+from . import StoreError, open_store, table_prefix
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,39 +33,58 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", help="configuration file (default: NOCTURNE_CONFIG or config.yml)")
     parser.add_argument("--yes", action="store_true", help="drop: confirm deleting every table and its data")
     parser.add_argument("--offline", action="store_true", help="describe: do not contact the store")
+    parser.add_argument("--survey", choices=list(SURVEYS), help="only this survey's tables (default: every survey)")
     args = parser.parse_args(argv)
+    surveys = [args.survey] if args.survey else list(SURVEYS)
     try:
         config = load_config(args.config)
-        schema = get_schema()
-        if args.command == "describe":
-            existing = None
-            if not args.offline:
-                try:
-                    with open_store(config) as store:
-                        existing = set(store.existing_tables())
-                except StoreError as exc:
-                    print(f"(store not reachable: {exc})", file=sys.stderr)
-            print(describe(schema, config.table_prefix, args.table, existing))
-            return 0
-        if args.command == "create":
-            with open_store(config, create=True) as store:
-                where = getattr(store, "path", None) or store.where()
-                print(f"store {config.backend} at {where}: prefix {config.table_prefix!r}, "
-                      f"schema version {schema.version}")
-                for logical in schema.tables:
-                    print(f"  {schema.table(logical).physical_name(config.table_prefix):<20} ready")
-            return 0
-        if not args.yes:
+        if args.command == "drop" and not args.yes:
             print(f"refusing to drop every '{config.table_prefix}' table of the {config.backend} store "
                   f"without --yes (this deletes their data)", file=sys.stderr)
             return 2
-        with open_store(config) as store:
-            dropped = store.drop_tables()
-        print(f"dropped {len(dropped)} table(s): {', '.join(dropped) or 'none'}")
+        if args.table and len(surveys) > 1:  # a table name: the survey whose schema has it
+            surveys = [s for s in surveys if args.table in get_schema(s).tables] or surveys[:1]
+        for n, survey in enumerate(surveys):
+            if n:
+                print()
+            code = _run(args, config, get_schema(survey))
+            if code:
+                return code
         return 0
     except (ConfigError, StoreError, KeyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+
+
+def _run(args, config, schema) -> int:
+    prefix = table_prefix(config, schema)
+    if args.command == "describe":
+        existing = None
+        if not args.offline:
+            try:
+                with open_store(config, schema=schema) as store:
+                    existing = set(store.existing_tables())
+            except StoreError as exc:
+                print(f"(store not reachable: {exc})", file=sys.stderr)
+        print(f"[{schema.survey}]")
+        print(describe(schema, prefix, args.table, existing))
+        return 0
+    if args.command == "create":
+        with open_store(config, create=True, schema=schema) as store:
+            where = getattr(store, "path", None) or store.where()
+            print(f"store {config.backend} at {where}: {schema.survey} tables, prefix {prefix!r}, "
+                  f"schema version {schema.version}")
+            for logical in schema.tables:
+                print(f"  {schema.table(logical).physical_name(prefix):<20} ready")
+        return 0
+    try:
+        with open_store(config, schema=schema) as store:
+            dropped = store.drop_tables()
+    except StoreError as exc:  # no tables of this survey: nothing to drop
+        print(f"{schema.survey}: {exc}")
+        return 0
+    print(f"dropped {len(dropped)} {schema.survey} table(s): {', '.join(dropped) or 'none'}")
+    return 0
 
 
 if __name__ == "__main__":

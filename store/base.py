@@ -135,7 +135,7 @@ class Table:
         self.spec = spec
         self.name = spec.physical_name(store.prefix)
         self.layout = Layout(spec)
-        self.keys = RowKey(spec, store.schema.separator)
+        self.keys = RowKey(spec, store.schema.separator, salted=store.salted)
 
     # -- the read primitive ----------------------------------------------------------------
     def read(self, keys=None, ranges=None, columns=None, limit: int | None = None, reverse: bool = False,
@@ -308,6 +308,7 @@ class Store:
     """A set of tables under one prefix; see :func:`store.open_store`."""
 
     backend = "base"
+    salted = False  # row keys carry their schema's salt parts (see store.keys)
 
     def __init__(self, schema: Schema, prefix: str):
         self.schema = schema

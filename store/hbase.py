@@ -134,6 +134,7 @@ class HBaseStore(Store):
     """Tables on an HBase cluster (or a local standalone) reached through Thrift."""
 
     backend = "hbase"
+    salted = True  # salt parts spread a night's writes over the regions (ARCHITECTURE.md)
 
     def __init__(self, schema: Schema, prefix: str, host: str, port: int, timeout_ms: int = 5000,
                  pool_size: int = 4):

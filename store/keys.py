@@ -4,6 +4,13 @@ Parts are joined by the separator (``_``). Variable-width strings escape ``%`` a
 separator, so no part ever contains it and ``prefix(...)`` scans never match a longer
 value (pixel ``12`` cannot match ``123``). jd and pixel are fixed width, so text order
 is numeric order.
+
+Rubin tables add three kinds: ``uid`` (a 64-bit id zero-padded to 20 digits, so text order
+is numeric order), ``mjd`` (``%013.7f``, fixed width until MJD 99999) and ``salt`` (the last
+three digits of the ``uid`` part that follows it). A salt part is written only when the
+table's store is *salted* (HBase: it spreads one night's writes over the regions, as Fink's
+``{last 3 digits}_{diaObjectId}`` keys do); the embedded store leaves it out. Either way one
+object's rows stay one contiguous range, so callers build keys from the id alone.
 """
 from __future__ import annotations
 
@@ -13,6 +20,9 @@ from hbase_schema import TableSpec
 
 JD_WIDTH = 15
 PIXEL_WIDTH = 10
+UID_WIDTH = 20
+MJD_WIDTH = 13
+SALT_DIGITS = 3
 
 
 def escape(text: str, sep: str = "_") -> str:
@@ -54,18 +64,42 @@ def format_id(value) -> str:
     return str(number)
 
 
-_FORMATTERS = {"jd": format_jd, "pixel": format_pixel, "night": format_night, "id": format_id}
-_PARSERS = {"jd": float, "pixel": int, "night": str, "id": int}
+def format_uid(value) -> str:
+    number = int(value)
+    if not 0 <= number < 2**64:
+        raise ValueError(f"id {value!r} must be an integer in 0..2**64-1")
+    return f"{number:0{UID_WIDTH}d}"
+
+
+def format_mjd(mjd) -> str:
+    value = float(mjd)
+    if not (math.isfinite(value) and 0 <= value < 1e5):
+        raise ValueError(f"MJD {mjd!r} is outside 0..1e5 and cannot be a row key")
+    return f"{value:0{MJD_WIDTH}.7f}"
+
+
+def salt_of(value) -> str:
+    """The salt of an id: its last three decimal digits (Fink's)."""
+    return f"{int(value) % 10**SALT_DIGITS:0{SALT_DIGITS}d}"
+
+
+_FORMATTERS = {"jd": format_jd, "pixel": format_pixel, "night": format_night, "id": format_id,
+               "uid": format_uid, "mjd": format_mjd}
+_PARSERS = {"jd": float, "pixel": int, "night": str, "id": int, "uid": int, "mjd": float}
 
 
 class RowKey:
     """Builds and parses the row keys of one table."""
 
-    def __init__(self, spec: TableSpec, sep: str = "_"):
+    def __init__(self, spec: TableSpec, sep: str = "_", salted: bool = False):
         self.spec = spec
         self.sep = sep
-        self.parts = spec.row_key
+        self.salted = salted and any(p.kind == "salt" for p in spec.row_key)
+        self.parts = tuple(p for p in spec.row_key if p.kind != "salt")  # the parts callers give
         self._formatters = [self._formatter(p.kind) for p in self.parts]
+        if self.salted:  # the salt goes before the first part, computed from it
+            first = self._formatters[0]
+            self._formatters[0] = lambda v: salt_of(v) + self.sep + first(v)
 
     def _formatter(self, kind: str):
         if kind == "string":
@@ -90,7 +124,9 @@ class RowKey:
         """A scan prefix for the first ``len(values)`` parts, ending with the separator."""
         if not 0 < len(values) <= len(self.parts):
             raise ValueError(f"{self.spec.logical} prefix takes 1..{len(self.parts)} parts")
-        return self.sep.join(self._part(p.kind, v) for p, v in zip(self.parts, values)) + self.sep
+        if None in values:
+            raise ValueError("a row-key part cannot be None")
+        return self.sep.join(f(v) for f, v in zip(self._formatters, values)) + self.sep
 
     def span(self, *values) -> tuple[str, bytes | None]:
         """The key range ``[start, stop)`` of the keys starting with ``prefix(*values)``, for
@@ -111,8 +147,10 @@ class RowKey:
         return [fmt(v) + sep for v in values]
 
     def parse(self, key: str) -> dict:
-        """The parts of ``key`` as a dict of typed values."""
+        """The parts of ``key`` as a dict of typed values (a salt is dropped)."""
         pieces = key.split(self.sep)
+        if self.salted:
+            pieces = pieces[1:]
         if len(pieces) != len(self.parts):
             raise ValueError(f"{key!r} is not a {self.spec.logical} row key")
         return {

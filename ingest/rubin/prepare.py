@@ -1,0 +1,116 @@
+"""The Rubin preparer, run in the ingest's worker processes (``ingest.prepare.Workers``): read a
+unit of files, validate each packet, build its rows and encode them for the store. The
+writer (``ingest.rubin.write``) only sends, counts and quarantines."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hbase_schema import get_schema
+from science.stamps import stamp_problem
+from settings import Config
+from store import encoder_store
+from store.codec import ColumnValueError
+from store.sky import pixels
+
+from ..nights import night_of_mjd
+from ..prepare import Prepared
+from ..readers import Packet
+from .readers import packets_of
+from .rows import CUTOUTS, RubinRowBuilder
+from .validate import problem, source_id
+
+TABLES = ("sources", "fp", "objects", "time", "pixel", "tag", "sso", "ssoname", "cutouts")
+
+
+@dataclass
+class RubinAlert:
+    """What the writer needs of one valid alert: its encoded rows and its counts."""
+    night: str
+    object_id: int
+    source_id: int
+    band: str
+    writes: list                 # (table, key, payload): the alert's source, its index rows, its cutouts
+    prv: list = field(default_factory=list)   # (key, payload) of previous sources
+    fp: list = field(default_factory=list)    # (key, payload) of forced sources
+    obj: tuple | None = None     # (key, order, payload) of its diaObject
+    source: str = ""
+    index: int = 0
+
+
+class RubinPreparer:
+    """Worker-side state: the Rubin schema, the row builder and a connection-less encoder."""
+
+    def __init__(self, config: Config, schema_path: Path | None = None):
+        schema = get_schema("rubin")
+        self.builder = RubinRowBuilder(schema)
+        self.order = schema.pixel_order
+        self.schema_path = schema_path
+        store = encoder_store(config, schema)
+        self.tables = {name: store.table(name) for name in TABLES}
+
+    def run(self, files: list[Path]) -> Prepared:
+        out = Prepared()
+        built = []
+        for packet in packets_of(files, self.schema_path):
+            out.nbytes += packet.size
+            reason = packet.error or problem(packet.record)
+            if reason:
+                out.rejects.append((packet, reason, _night(packet)))
+                continue
+            record = packet.record
+            damaged = [(n, stamp_problem(record[n])) for n in CUTOUTS if record.get(n) is not None]
+            damaged = [(n, why) for n, why in damaged if why]
+            if damaged:
+                record = {**record, **{n: None for n, _ in damaged}}  # the alert is kept without them
+                for name, why in damaged:
+                    out.cutouts.append((packet, f"{name} of diaSource {source_id(record)} is damaged, "
+                                                f"stored without it: {why}", _night(packet)))
+            try:
+                built.append((packet, self.builder.build(record)))
+            except (TypeError, ValueError, KeyError, AttributeError) as exc:
+                out.rejects.append((packet, f"malformed packet: {type(exc).__name__}: {exc}", _night(packet)))
+        if not built:
+            return out
+        pix = pixels([r.ra for _, r in built], [r.dec for _, r in built], self.order).tolist()
+        for (packet, rows), pixel in zip(built, pix):
+            try:
+                alert = self._encode(rows, pixel)
+            except (ColumnValueError, ValueError, TypeError) as exc:
+                out.rejects.append((packet, f"value out of type: {exc}", night_of_mjd(rows.mjd)))
+                continue
+            alert.source, alert.index = packet.source, packet.index
+            out.alerts.append(alert)
+        return out
+
+    def _encode(self, rows, pixel: int) -> RubinAlert:
+        t = self.tables
+        sid, oid, mjd = rows.source_id, rows.object_id, rows.mjd
+        if rows.alert_table == "sources":
+            writes = [("sources", t["sources"].keys.build(oid, mjd, sid), t["sources"].encode(rows.alert_cells))]
+        else:
+            writes = [("sso", t["sso"].keys.build(rows.ss_id, mjd, sid), t["sso"].encode(rows.alert_cells))]
+        light = t["time"].encode(rows.light)
+        writes.append(("time", t["time"].keys.build(mjd, oid, sid), light))
+        writes.append(("pixel", t["pixel"].keys.build(pixel, mjd, oid, sid), light))
+        writes += [("tag", t["tag"].keys.build(tag, mjd, oid, sid), light) for tag in rows.tags]
+        writes += [("ssoname", t["ssoname"].keys.build(name, mjd, sid), light) for name in rows.names]
+        if rows.cutouts:
+            owner = oid if oid > 0 else rows.ss_id
+            writes.append(("cutouts", t["cutouts"].keys.build(owner, mjd, sid), t["cutouts"].encode(rows.cutouts)))
+        alert = RubinAlert(night_of_mjd(mjd), oid, sid, rows.band, writes)
+        alert.prv = [(t["sources"].keys.build(o, m, s), t["sources"].encode(c)) for o, m, s, c in rows.prv]
+        alert.fp = [(t["fp"].keys.build(o, m, s), t["fp"].encode(c)) for o, m, s, c in rows.fp]
+        if rows.obj is not None:
+            order, cells = rows.obj
+            alert.obj = (t["objects"].keys.build(oid), order, t["objects"].encode(cells))
+        return alert
+
+
+def _night(packet: Packet) -> str | None:
+    """The night of a packet that may be malformed; None when its time cannot be read."""
+    try:
+        mjd = packet.record["diaSource"]["midpointMjdTai"]
+        return night_of_mjd(mjd) if isinstance(mjd, float) and 15020 < mjd < 88069 else None
+    except Exception:
+        return None

@@ -1,0 +1,157 @@
+"""Read Rubin alert packets: Avro object-container files, Confluent wire-format messages, Fink Parquet.
+
+- Avro container (``Obj\\x01`` magic, one alert or many, any codec fastavro reads): the writer
+  schema is the file's own header (``ingest.avro_files``).
+- A single Confluent wire-format message (magic byte 0, a 4-byte big-endian schema id, then
+  the Avro body), saved as a ``.avro`` file: the writer schema comes from ``schema``, a
+  ``.avsc`` file or a folder of them, picked by id (``<id>.avsc``, or a file whose name holds
+  ``<id>``) or, when the folder holds one schema, that one. Nocturne ships no Rubin schema
+  (Rubin's schema package is GPL-3): the operator gives the one the stream was written with.
+- Fink's Parquet (what its data-transfer service delivers): columns ``diaSource``, ``diaObject``...
+
+Records are read by field name; fields a schema version adds are ignored, fields it lacks are
+absent. Every packet comes back as :class:`ingest.readers.Packet`; a file that cannot be read
+is one packet with ``error`` set (quarantined with its bytes), as for ZTF.
+"""
+from __future__ import annotations
+
+import io
+import json
+import logging
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterator
+
+import fastavro
+import pyarrow.parquet as pq
+
+from .. import avro_files
+from ..readers import QUARANTINE_MAX_BYTES, Packet, file_kind
+
+log = logging.getLogger("nocturne.ingest")
+OCF_MAGIC = b"Obj\x01"
+WIRE_MAGIC = b"\x00"
+ALERT_FIELDS = {"diaSource"}  # what makes a record (or a Parquet file) a Rubin alert
+
+
+def packets_of(files: list[Path], schema: Path | None = None) -> Iterator[Packet]:
+    """Every packet of ``files``, in order (sorted paths, then position in file)."""
+    for file in files:
+        if file_kind(file.name) == "parquet":
+            yield from _parquet_packets(file)
+            continue
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            yield Packet(str(file), 0, None, f"unreadable file: {exc.strerror}", whole_file=file)
+            continue
+        if data[:1] == WIRE_MAGIC:
+            yield _wire_packet(str(file), data, schema)
+        else:
+            yield from _container_packets(str(file), data, file)
+
+
+def is_rubin_file(file: Path) -> bool | None:
+    """True for a Rubin alert file, False for another survey's, None when it cannot tell."""
+    try:
+        if file_kind(file.name) == "parquet":
+            return bool(ALERT_FIELDS & set(pq.ParquetFile(file).schema_arrow.names))
+        if file_kind(file.name) != "avro":
+            return False
+        with open(file, "rb") as fh:
+            head = fh.read(64 * 1024)
+    except Exception:
+        return None
+    if head[:1] == WIRE_MAGIC:
+        return True  # ZTF publishes no wire-format files
+    text = avro_files.schema_text(head)
+    if text is None:
+        return None
+    return b'"diaSource"' in text
+
+
+def _container_packets(source: str, data: bytes, file: Path | None) -> Iterator[Packet]:
+    n = 0
+    try:
+        for record in avro_files.records(data):
+            yield Packet(source, n, record, size=len(data) if n == 0 else 0)
+            n += 1
+    except Exception as exc:  # fastavro raises many kinds on damaged input
+        reason = (f"damaged Avro after {n} readable record(s)" if n else "unreadable Avro") + \
+            f" ({type(exc).__name__}: {exc})"
+        small = len(data) <= QUARANTINE_MAX_BYTES
+        yield Packet(source, n, None, reason, raw=data if small else None, whole_file=None if small else file,
+                     size=len(data) if n == 0 else 0)
+        return
+    if n == 0:
+        yield Packet(source, 0, None, "Avro file holds no record", raw=data, size=len(data))
+
+
+def _wire_packet(source: str, data: bytes, schema: Path | None) -> Packet:
+    if len(data) < 5:
+        return Packet(source, 0, None, "Confluent wire message shorter than its 5-byte header", raw=data,
+                      size=len(data))
+    schema_id = int.from_bytes(data[1:5], "big")
+    try:
+        parsed = writer_schema(schema, schema_id)
+    except LookupError as exc:
+        return Packet(source, 0, None, str(exc), raw=data, size=len(data))
+    try:
+        body = io.BytesIO(data[5:])
+        record = fastavro.schemaless_reader(body, parsed)
+        if body.tell() != len(data) - 5:
+            raise ValueError(f"{len(data) - 5 - body.tell()} byte(s) left after the record")
+    except Exception as exc:
+        return Packet(source, 0, None, f"unreadable Confluent wire message (schema id {schema_id}): "
+                                       f"{type(exc).__name__}: {exc}", raw=data, size=len(data))
+    return Packet(source, 0, record, size=len(data))
+
+
+def writer_schema(schema: Path | None, schema_id: int):
+    """The parsed writer schema of id ``schema_id`` from ``schema`` (a .avsc file or a folder);
+    LookupError saying what is missing."""
+    if schema is None:
+        raise LookupError(f"a Confluent wire message (schema id {schema_id}) needs its writer schema: "
+                          f"give --schema FILE.avsc or a folder of .avsc files")
+    return _load(str(_schema_file(Path(schema), schema_id)))
+
+
+def _schema_file(schema: Path, schema_id: int) -> Path:
+    if schema.is_file():
+        return schema
+    found = sorted(schema.glob("*.avsc")) if schema.is_dir() else []
+    if not found:
+        raise LookupError(f"no .avsc schema in {schema} for schema id {schema_id}")
+    exact = [p for p in found if p.stem == str(schema_id)] or \
+            [p for p in found if str(schema_id) in p.stem.replace("-", "_").split("_")]
+    if len(exact) == 1:
+        return exact[0]
+    if len(found) == 1:
+        return found[0]
+    raise LookupError(f"schema id {schema_id}: none of the {len(found)} .avsc files in {schema} is named for it "
+                      f"(<id>.avsc)")
+
+
+@lru_cache(maxsize=32)
+def _load(path: str):
+    try:
+        return fastavro.parse_schema(json.loads(Path(path).read_text()))
+    except (OSError, ValueError, fastavro.schema.SchemaParseException) as exc:
+        raise LookupError(f"cannot read the writer schema {path}: {exc}") from None
+
+
+def _parquet_packets(file: Path) -> Iterator[Packet]:
+    n = 0
+    try:
+        pf = pq.ParquetFile(file)
+        if not ALERT_FIELDS <= set(pf.schema_arrow.names):
+            log.warning("skipping %s: a Parquet file without Rubin alert columns (diaSource)", file)
+            return
+        size = file.stat().st_size
+        for batch in pf.iter_batches(batch_size=64):
+            for record in batch.to_pylist():
+                yield Packet(str(file), n, record, size=size if n == 0 else 0, typed=False)
+                n += 1
+    except Exception as exc:  # pyarrow raises ArrowInvalid, OSError...
+        yield Packet(str(file), n, None, f"unreadable Parquet after {n} record(s) ({type(exc).__name__}: {exc})",
+                     whole_file=file)

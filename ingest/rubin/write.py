@@ -1,0 +1,112 @@
+"""Write a night's prepared Rubin units in input order: the only step that writes Rubin alerts.
+
+:class:`RubinWriter` keeps :class:`ingest.write.Writer`'s bookkeeping (counts per night,
+quarantine, repeats ledger, unreadable packets filed under the busiest night) and sends:
+
+- each alert's rows (its source, index rows, cutouts); a diaSourceId met earlier in the run
+  is counted as a repeat and written again under the same keys (stored once);
+- previous sources and forced sources, each key once per run (a source or forced source
+  repeated by every later packet of its object is sent once; keys are deterministic, so a
+  rerun writes the same cells);
+- the ``objects`` row of each object only when the packet's diaObject is newer than the one
+  stored (by the alert source's ``midpointMjdTai``, then ``diaSourceId``): the stored row is
+  the newest packet's whatever order packets, units or runs come in, and a rerun writes none.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..write import SEEN_LIMIT, NightCounts, Writer
+from .validate import BANDS
+
+ORDER_COLUMNS = ["r:midpointMjdTai", "r:diaSourceId"]
+
+
+class RubinCounts(NightCounts):
+    """A night's counts with Rubin's six bands."""
+
+    def __init__(self):
+        super().__init__(filters={f"n_{b}": 0 for b in BANDS})
+        self.sources = 0   # previous sources sent (first time in the run)
+        self.forced = 0    # forced sources sent (first time in the run)
+
+
+class RubinWriter(Writer):
+    """``batches``: table -> the store's batch (None for a dry run); ``objects``: the store's
+    objects table, read to compare diaObjects with the stored ones."""
+
+    def __init__(self, batches: dict | None, night: str | None, quarantine_root: Path, repeats_root: Path,
+                 dry_run: bool = False, objects=None):
+        super().__init__(batches, night, quarantine_root, repeats_root, dry_run)
+        self.objects = objects
+        self.newest: dict = {}  # object key -> the newest (mjd, diaSourceId) stored or sent by this run
+
+    def _counts(self, night: str) -> NightCounts:
+        c = self.counts.get(night)
+        if c is None:
+            c = self.counts[night] = RubinCounts()
+        return c
+
+    def take(self, prepared) -> None:
+        """Take one :class:`ingest.prepare.Prepared` unit of Rubin alerts, the next in input order."""
+        for packet, reason, night in prepared.rejects:
+            self.reject(packet, reason, night)
+        for packet, reason, night in prepared.cutouts:
+            self.drop_cutout(packet, reason, night)
+        w = self.batches
+        for alert in prepared.alerts:
+            night = self.night or alert.night
+            c = self._counts(night)
+            c.raw += 1
+            if self._first(f"s{alert.source_id}"):
+                c.sci += 1
+                self.total_sci += 1
+                c.dates.add(alert.night)
+                if alert.object_id:  # (0: a solar-system source)
+                    c.objects.add(alert.object_id)
+                c.filters[f"n_{alert.band}"] += 1
+            else:
+                c.duplicates += 1
+                self.repeats_of(night).repeat(alert.source, alert.index, alert.source_id, str(alert.object_id))
+            if w is not None:
+                for table, key, payload in alert.writes:
+                    w[table].put_encoded(key, payload)
+            self._first(f"k{alert.writes[0][1]}")  # its source row: a previous-source copy is not sent again
+            for key, payload in alert.prv:
+                if self._first(f"k{key}"):
+                    c.sources += 1
+                    if w is not None:
+                        w["sources"].put_encoded(key, payload)
+            for key, payload in alert.fp:
+                if self._first(f"f{key}"):
+                    c.forced += 1
+                    if w is not None:
+                        w["fp"].put_encoded(key, payload)
+        self._objects([a.obj for a in prepared.alerts if a.obj is not None])
+
+    def _objects(self, candidates: list) -> None:
+        """Send each object's diaObject of this unit when newer than what is stored or sent."""
+        best: dict = {}
+        for key, order, payload in candidates:
+            if key not in best or order > best[key][0]:
+                best[key] = (order, payload)
+        unknown = [k for k in best if k not in self.newest]
+        if unknown and self.objects is not None:
+            keys, stored = self.objects.rows_columns(unknown, ORDER_COLUMNS)
+            for k, mjd, sid in zip(keys, stored.get(ORDER_COLUMNS[0], ()), stored.get(ORDER_COLUMNS[1], ())):
+                if mjd is not None and sid is not None and mjd == mjd:  # (NaN: no cell)
+                    self.newest[k] = (float(mjd), int(sid))
+        if len(self.newest) >= SEEN_LIMIT:
+            if self.batches is not None:
+                self.batches["objects"].send()  # what is forgotten here is then read back from the store
+            self.newest.clear()
+        for key, (order, payload) in best.items():
+            current = self.newest.get(key)
+            if current is not None and order <= current:
+                continue
+            self.newest[key] = order
+            if self.batches is not None:
+                batch = self.batches["objects"]
+                if current is not None:
+                    batch.delete(key)  # the newer diaObject replaces the row: no cell of the older one stays
+                batch.put_encoded(key, payload)

@@ -1,0 +1,69 @@
+"""The surveys the ingest knows, and what differs between them: the schema, the preparer run
+in the workers (read, validate, rows), the writer, the tables it writes and the statistics row.
+``ingest.night`` runs the same steps for each (plan → prepare → write → statistics).
+
+:func:`detect` tells a night's survey from its first alert files (Rubin: a ``diaSource``
+field or a Confluent wire-format message; ZTF otherwise).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Callable
+
+from hbase_schema import Schema, get_schema
+
+from . import statistics as ztf_statistics
+from .prepare import Preparer
+from .rows import alert_tables
+from .rubin import statistics as rubin_statistics
+from .rubin.prepare import TABLES as RUBIN_TABLES, RubinPreparer
+from .rubin.readers import is_rubin_file
+from .rubin.write import RubinWriter
+from .write import Writer
+
+NAMES = ("ztf", "rubin")
+SNIFF_FILES = 8
+
+
+@dataclass(frozen=True)
+class Survey:
+    name: str
+    preparer: Callable          # (config) -> a preparer with run(files) -> Prepared; picklable
+    tables: Callable            # (schema) -> the tables the writer batches
+    night_span: Callable        # (night) -> [start, end) in the time index's unit
+
+    @property
+    def schema(self) -> Schema:
+        return get_schema(self.name)
+
+    def writer(self, batches, night, quarantine_root: Path, repeats_root: Path, dry_run: bool, store):
+        if self.name == "rubin":
+            objects = store.table("objects") if store is not None else None
+            return RubinWriter(batches, night, quarantine_root, repeats_root, dry_run, objects)
+        return Writer(batches, night, quarantine_root, repeats_root, dry_run)
+
+    def write_statistics(self, store, night: str, span, quarantined: int, duplicates: int, duration: float):
+        module = rubin_statistics if self.name == "rubin" else ztf_statistics
+        return module.write_statistics(store, night, span, quarantined, duplicates, duration)
+
+
+def survey(name: str, schema_path: Path | None = None) -> Survey:
+    """The survey called ``name`` (``ztf`` or ``rubin``); ``schema_path``: Rubin's writer schema
+    (.avsc file or folder) for Confluent wire-format messages."""
+    if name == "rubin":
+        return Survey("rubin", partial(RubinPreparer, schema_path=schema_path), lambda schema: RUBIN_TABLES,
+                      rubin_statistics.night_span)
+    if name == "ztf":
+        return Survey("ztf", Preparer, alert_tables, ztf_statistics.night_span)
+    raise ValueError(f"unknown survey {name!r} (known: {', '.join(NAMES)})")
+
+
+def detect(files: list[Path]) -> str:
+    """``rubin`` when the first readable of ``files`` is a Rubin alert file, else ``ztf``."""
+    for file in files[:SNIFF_FILES]:
+        found = is_rubin_file(file)
+        if found is not None:
+            return "rubin" if found else "ztf"
+    return "ztf"
