@@ -78,13 +78,14 @@ def test_the_real_alerts_are_stored_whole_each_source_once(real):
     sources, sso, forced, newest = _expected(recs)
     assert (summary.alerts, summary.quarantined, summary.cutouts_dropped) == (107, 0, 0)
     with open_store(cfg, schema=RUBIN) as s:
-        keys, stored = s.table("sources").scan_ranges_columns(["r:diaSourceId"], [("0", "9")])
-        assert len(keys) == len(sources) == len(set(stored["r:diaSourceId"]))  # each once, none lost
-        assert set(stored["r:diaSourceId"]) == sources
-        _, got = s.table("sso").scan_ranges_columns(["r:diaSourceId"], [("0", "9")])
-        assert sorted(got["r:diaSourceId"]) == sorted(sso)
-        _, got = s.table("fp").scan_ranges_columns(["r:diaForcedSourceId"], [("0", "9")])
-        assert sorted(got["r:diaForcedSourceId"]) == sorted(forced)
+        stored = s.table("sources").read(ranges=[("0", "9")], columns=["r:diaSourceId"])
+        ids = list(stored["r:diaSourceId"])
+        assert len(stored) == len(sources) == len(set(ids))  # each once, none lost
+        assert set(ids) == sources
+        got = s.table("sso").read(ranges=[("0", "9")], columns=["r:diaSourceId"])
+        assert sorted(list(got["r:diaSourceId"])) == sorted(sso)
+        got = s.table("fp").read(ranges=[("0", "9")], columns=["r:diaForcedSourceId"])
+        assert sorted(list(got["r:diaForcedSourceId"])) == sorted(forced)
         assert s.table("time").count() == s.table("pixel").count() == s.table("cutouts").count() == 107
         objects = dict(s.table("objects").scan())
         assert len(objects) == len(newest) == 72

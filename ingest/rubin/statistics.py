@@ -30,10 +30,11 @@ def night_span(night: str) -> tuple[float, float]:
 def night_counts(store, span: tuple[float, float]) -> dict:
     """The store's cells of the statistics row for the alerts in ``span`` (MJD)."""
     by_time, rng = store.table("time"), [(format_mjd(span[0]), format_mjd(span[1]))]
-    _, data = by_time.scan_ranges_columns(["r:diaObjectId", "r:band", "r:visit", *(f"r:{f}" for f in SOURCE_FLAGS)],
-                                          rng, keys=False)  # one family per scan
-    _, added = by_time.scan_ranges_columns(["f:xm_tns_type", *(f"f:{f}" for f in FLAGS)], rng, keys=False)
-    data.update(added)
+    source = by_time.read(ranges=rng, columns=["r:diaObjectId", "r:band", "r:visit", *(f"r:{f}" for f in SOURCE_FLAGS)])
+    added = by_time.read(ranges=rng, columns=["f:xm_tns_type", *(f"f:{f}" for f in FLAGS)])  # one family per read
+    data = {name: (added if name.startswith("f:") else source)[name]
+            for name in ("r:diaObjectId", "r:band", "r:visit", "f:xm_tns_type",
+                         *(f"r:{f}" for f in SOURCE_FLAGS), *(f"f:{f}" for f in FLAGS))}
     cells = {"f:alerts": len(data["r:band"]),
              "f:objects": len({o for o in data["r:diaObjectId"] if o}),
              "f:visits": len({v for v in data["r:visit"] if v is not None})}

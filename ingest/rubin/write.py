@@ -92,8 +92,9 @@ class RubinWriter(Writer):
                 best[key] = (order, payload)
         unknown = [k for k in best if k not in self.newest]
         if unknown and self.objects is not None:
-            keys, stored = self.objects.rows_columns(unknown, ORDER_COLUMNS)
-            for k, mjd, sid in zip(keys, stored.get(ORDER_COLUMNS[0], ()), stored.get(ORDER_COLUMNS[1], ())):
+            stored = self.objects.read(keys=unknown, columns=list(ORDER_COLUMNS))
+            for k, (_, cells) in zip(stored.keys, stored.rows()):
+                mjd, sid = cells.get(ORDER_COLUMNS[0]), cells.get(ORDER_COLUMNS[1])
                 if mjd is not None and sid is not None and mjd == mjd:  # (NaN: no cell)
                     self.newest[k] = (float(mjd), int(sid))
         if len(self.newest) >= SEEN_LIMIT:
