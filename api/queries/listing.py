@@ -3,7 +3,6 @@ object, random draws. Index rows carry light columns; ``full_rows`` completes th
 the main table when a caller wants every column."""
 from __future__ import annotations
 
-import random as _random
 
 import numpy as np
 import pandas as pd
@@ -134,48 +133,4 @@ def sso(store: Store, names: list[str], columns: list[str] | None = None) -> pd.
     rows = []
     for name in names:
         rows.extend(cells for _, cells in table.scan(row_prefix=table.keys.prefix(name)))
-    return select(full_frame(store, rows), columns)
-
-
-def random_alerts(store: Store, n: int, seed: int | None = None, label: str | None = None,
-                  columns: list[str] | None = None) -> pd.DataFrame:
-    """``n`` distinct alerts drawn at random: the same ones for the same seed and store,
-    others at each call without a seed.
-
-    Each draw picks a time uniformly between the first and last alert (of the class, if
-    given), moves to the first alert at or after it, then picks a second time uniformly in
-    the day that follows that alert and takes the first alert not yet drawn at or after it.
-    The second step spreads the draws over whole nights (a single step would nearly always
-    land on the first alert after a long gap between nights); nights after long gaps are
-    still likelier: this is a sample, not a census. A few short scans per draw, whatever
-    the store's size.
-    """
-    if label is not None:
-        name, part, _ = class_index(label)
-        table, parts = store.table(name), (part,)
-    else:
-        table, parts = store.table("jd"), ()
-    lo = table.keys.prefix(*parts) if parts else None
-    hi = lo[:-1] + chr(ord(table.keys.sep) + 1) if lo else None
-    first = next(table.scan(row_start=lo, row_stop=hi, columns=["i:jd"], limit=1), None)
-    last = next(table.scan(row_start=lo, row_stop=hi, columns=["i:jd"], limit=1, reverse=True), None)
-    if first is None:
-        return to_frame([])
-    rng = _random.Random(seed) if seed is not None else _random.SystemRandom()
-    jd_first, jd_last = first[1]["i:jd"], last[1]["i:jd"]
-    picked: dict[str, dict] = {}
-    for _ in range(n):
-        start = table.keys.prefix(*parts, rng.uniform(jd_first, jd_last))
-        landed = next(table.scan(row_start=start, row_stop=hi, columns=["i:jd"], limit=1), None)
-        if landed is not None:
-            jd = landed[1]["i:jd"]
-            start = table.keys.prefix(*parts, rng.uniform(jd, min(jd + 1.0, jd_last)))
-        # the first alert at or after the drawn time that is not picked yet, wrapping round
-        candidates = list(table.scan(row_start=start, row_stop=hi, limit=n + 1))
-        candidates += list(table.scan(row_start=lo, row_stop=hi, limit=n + 1))
-        row = next((r for r in candidates if r[0] not in picked), None)
-        if row is None:
-            break
-        picked[row[0]] = row[1]
-    rows = [picked[k] for k in sorted(picked)]
     return select(full_frame(store, rows), columns)
