@@ -14,7 +14,7 @@ from flask import Response, jsonify, request
 
 from . import endpoints as E
 from .params import READ_METHODS, Endpoint, Param
-from .routes import DECLARED, bp, root, route
+from .routes import api_rules, route
 
 _SCHEMA = {
     "string": {"type": "string"}, "int": {"type": "integer"}, "float": {"type": "number"},
@@ -85,14 +85,9 @@ def _operation(ep: Endpoint, method: str) -> dict:
     return op
 
 
-def _api_rules() -> list:
-    """The rules of the API's blueprints (not those another blueprint declared for itself)."""
-    return [d for d in DECLARED if d.rule.split(".", 1)[0] in (bp.name, root.name)]
-
-
 def openapi_spec() -> dict:
     paths, schemes = {}, {"token": TOKEN}
-    for d in _api_rules():
+    for d in api_rules():
         for method in (m.lower() for m in d.endpoint.methods):
             op = _declared_operation(d.endpoint, method)
             op["operationId"] = f"{d.name.strip('/')}_{method}"
@@ -172,7 +167,7 @@ def docs_page(v):
              "<code>Authorization: token &lt;token&gt;</code> (401 without a valid token, 403 without the "
              "scope, 429 past the write limit) and refuse a parameter they do not know (400).</p>"]
     shown = []
-    for d in _api_rules():
+    for d in api_rules():
         if d.endpoint not in shown:
             shown.append(d.endpoint)
     for ep in shown:

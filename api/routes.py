@@ -155,6 +155,12 @@ def _rule_name(name: str, endpoint: Endpoint) -> str:
     return base
 
 
+def api_rules() -> list[Declared]:
+    """The rules of the API's own blueprints (``bp`` and ``root``), not those another
+    blueprint declared through :func:`route` for itself."""
+    return [d for d in DECLARED if d.rule.split(".", 1)[0] in (bp.name, root.name)]
+
+
 def methods_at(path: str) -> list[str]:
     """Every method declared at the URL ``path``, in the usual order."""
     declared = {m for d in DECLARED if d.path == path for m in d.endpoint.methods}
