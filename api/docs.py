@@ -166,17 +166,16 @@ def docs_page(v):
              "<p>Annotations and internal names: reads are open; writes need "
              "<code>Authorization: token &lt;token&gt;</code> (401 without a valid token, 403 without the "
              "scope, 429 past the write limit) and refuse a parameter they do not know (400).</p>"]
-    shown = []
-    for d in api_rules():
-        if d.endpoint not in shown:
-            shown.append(d.endpoint)
+    shown = list(dict.fromkeys(d.endpoint for d in api_rules()))  # once each, aliases aside
+    shown.sort(key=lambda ep: E.ALL.index(ep) if ep in E.ALL else len(E.ALL))
     for ep in shown:
         methods = "" if tuple(ep.methods) == READ_METHODS else " ".join(ep.methods) + " "
         anchor = ep.name.replace("/", "-") + ("" if not methods else "-" + "-".join(ep.methods).lower())
         access = _access_text(ep).replace("`", "")
-        parts.append(f"<h2 id='{html.escape(anchor)}'>{methods}/api/v1/{ep.name}</h2><p>{html.escape(ep.summary)}. "
-                     f"{html.escape(ep.description)} {html.escape(access[:1].upper() + access[1:])}"
-                     f"{'.' if access else ''} Formats: {', '.join(ep.formats)}.</p>"
+        about = [f"{ep.summary}.", ep.description, f"{access[:1].upper()}{access[1:]}." if access else "",
+                 f"Formats: {', '.join(ep.formats)}."]
+        parts.append(f"<h2 id='{html.escape(anchor)}'>{methods}/api/v1/{ep.name}</h2>"
+                     f"<p>{html.escape(' '.join(t for t in about if t))}</p>"
                      f"<table><tr><th>parameter</th><th>kind</th><th>default</th><th>description</th></tr>")
         for p in ep.params:
             req = " <b>(required)</b>" if p.required else ""
