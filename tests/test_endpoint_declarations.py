@@ -146,3 +146,15 @@ def test_a_portal_session_access(app):
     # not an API rule: neither in the spec nor among the API's declarations
     assert "/test/whisper" not in flask_app.test_client().get("/api/v1/openapi.json").get_json()["paths"]
     assert all(d.endpoint not in (WHISPER, SHOUT) for d in api_rules())
+
+
+def test_the_whole_server_adds_only_the_unknown_path_answer(tmp_path):
+    """The server with the portal (index.py): under /api, only the declared rules and the
+    catch-all that answers an undeclared /api path with the API's JSON 404 (not a portal page)."""
+    from index import create_app
+    cfg = make_config("embedded", tmp_path).replace(api_rate_limit=0)
+    open_store(cfg, create=True).close()
+    server = create_app(cfg)
+    assert undeclared(server) == ["/api/<path:rest> (unknown_api_path) is not declared"]
+    r = server.test_client().get("/api/v1/nowhere")
+    assert r.status_code == 404 and r.get_json()["status"] == "error"
