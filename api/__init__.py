@@ -10,20 +10,17 @@ MAX_BODY_BYTES = 16 * 1024 * 1024
 
 
 def init_api(app: Flask) -> None:
-    """Mount the API blueprint, the docs and the error handlers on ``app``."""
+    """Mount the API blueprint (every declared route, the docs included) and the error handlers on ``app``."""
     from . import errors
-    from .annotations import bp as annotations_bp
     from .auth import init_auth
-    from .docs import docs_bp
     from .guard import init_guard
-    from . import routes_lookup  # noqa: F401  (registers sso, resolver, tracklet, skymap on bp)
-    from .routes import bp
+    from . import docs, routes_annotations, routes_lookup  # noqa: F401  (their routes join bp and root)
+    from .routes import bp, root
 
     if not app.config.get("MAX_CONTENT_LENGTH"):
         app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.register_blueprint(bp)
-    app.register_blueprint(annotations_bp)
-    app.register_blueprint(docs_bp)
+    app.register_blueprint(root)
     errors.register(app)
     init_auth(app)
     init_guard(app)

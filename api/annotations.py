@@ -1,5 +1,6 @@
 """Annotations: what people record about an object (text, tags, an internal name), beside
-the alert tables, and the API that reads and writes them.
+the alert tables: their validation and their rows. The API's routes are in
+:mod:`api.routes_annotations`, declared in :mod:`api.endpoints`.
 
 Table ``annotations`` is keyed ``objectId_time_id`` (time as a Julian Date, so an object's
 annotations sort by time; ``id`` is random), ``annotation_tag`` indexes them by
@@ -9,7 +10,7 @@ object and is credited to the user who gave it first; another object, or another
 to the same object (in any case), gets a 409. (Fink keeps one metadata row per object, which
 its last writer replaces, and finds a name by exact match; it checks no uniqueness.)
 
-Endpoints (under /api/v1):
+Endpoints (under /api/v1, see :mod:`api.routes_annotations`):
 
 * ``GET annotations?objectId=`` or ``?tag=``: newest first; anyone may read.
 * ``POST annotations`` (objectId, text, tags, internal_name): a token with scope ``annotate``.
@@ -29,17 +30,12 @@ import re
 import secrets
 import time
 
-from flask import Blueprint, current_app, jsonify, request
-
 from science.identifiers import OBJECT_ID
 from store import Store, TableMissing
 
 from . import auth
-from .access import current_store
 from .errors import ApiError
-from .guard import client_address
-from .params import Endpoint, Param, parse
-from .rate_limits import RateLimited, retry_after, shared_limits
+from .permits import check_write_rate  # noqa: F401  (the portal's writes, through api.portal_gateway)
 
 MAX_TEXT = 2000
 MAX_TAGS = 10
@@ -270,134 +266,3 @@ def metadata_rows(store: Store, object_id: str | None = None, internal_name: str
         rows.append(_metadata_row(found["objectId"], found["name"], annotation.get("text", ""), found.get("author"),
                                   found.get("time")))
     return rows
-
-
-# -- the API ---------------------------------------------------------------------------------
-OBJECT = Param("objectId", "string", "ZTF objectId", example="ZTF23abjexnw", max_length=40)
-LIST = Endpoint("annotations", "Annotations of an object, or with a tag, newest first", (
-    OBJECT,
-    Param("tag", "string", "A tag (instead of objectId)", example="kilonova", max_length=41),
-    Param("n", "int", f"At most this many (at most {MAX_LIST})", 100, minimum=1, maximum=MAX_LIST),
-), formats=("json",))
-ADD = Endpoint("annotations", "Annotate an object (token with scope annotate)", (
-    Param("objectId", "string", "ZTF objectId of a stored object", required=True, example="ZTF23abjexnw", max_length=40),
-    Param("text", "string", f"Free text, at most {MAX_TEXT} characters, shown as text", example="Rising fast",
-          max_length=MAX_TEXT + 100),
-    Param("tags", "list", f"Tags, at most {MAX_TAGS}: letters, digits, . _ + -", example="kilonova,followup",
-          max_length=1000),
-    Param("internal_name", "string", "An internal name for the object (at most 64 characters)", example="SN 2023abc",
-          max_length=100),
-), formats=("json",))
-REMOVE = Endpoint("annotations", "Delete an annotation: its author, or a token with scope admin", (
-    Param("id", "string", "The annotation's id, as GET annotations gives it", required=True, max_length=200),
-), formats=("json",))
-METADATA = Endpoint("metadata", "Internal names (Fink's metadata): of an object, or the object of a name", (
-    Param("objectId", "string", "ZTF objectId, or all (every named object)", example="ZTF23abjexnw", max_length=40),
-    Param("internal_name", "string", "An internal name; with objectId on POST, gives it (token with scope annotate)",
-          max_length=100),
-    Param("internal_name_encoded", "string", "An internal name without its spaces (Fink's d:internal_name_encoded)",
-          max_length=100),
-    Param("comments", "string", "POST with objectId and internal_name: a comment", max_length=MAX_TEXT + 100),
-    Param("username", "string", "Accepted for Fink compatibility; the author is the token's user", max_length=100),
-), formats=("json",))
-
-ERRORS = {"400": "A parameter is missing or invalid", "401": "No token, or an invalid or revoked one",
-          "403": "The token lacks the scope, or is not the author's", "404": "No such object or annotation",
-          "409": "The internal name already designates another object, or was given by another user"}
-#: (path, method, endpoint, scopes it needs ("optional": only some requests), its status codes); read by api.docs.
-OPERATIONS = (
-    ("annotations", "get", LIST, (), {"200": "The annotations", "400": ERRORS["400"]}),
-    ("annotations", "post", ADD, ("annotate",), {"201": "The annotation, created", **ERRORS}),
-    ("annotations", "delete", REMOVE, ("annotate", "admin"),
-     {"200": "Deleted", **{k: v for k, v in ERRORS.items() if k != "409"}}),
-    ("metadata", "get", METADATA, (), {"200": "Metadata rows", "400": ERRORS["400"]}),
-    ("metadata", "post", METADATA, ("optional",), {"200": "Metadata rows", "201": "The name, given", **ERRORS}),
-)
-
-bp = Blueprint("annotations", __name__, url_prefix="/api/v1")
-
-
-def _params(endpoint: Endpoint) -> dict:
-    from .routes import request_params
-    return parse(endpoint, request_params(), strict=True)
-
-
-def check_write_rate(user: str) -> None:
-    """:class:`RateLimited` (429) when ``user``, or the request's client address, made
-    ``writes_per_minute`` writes in the last minute, counted across every worker."""
-    config = current_app.config["NOCTURNE"]
-    limit, limits = config.writes_per_minute, shared_limits(config.data_dir)
-    for key, who in ((f"write|{user}", f"by {user}"), (f"write-from|{client_address()}", "from this address")):
-        wait = limits.take(key, limit)
-        if wait:
-            raise RateLimited(f"too many writes {who}: at most {limit} per minute; retry in {retry_after(wait)} s",
-                              wait)
-
-
-def _writer() -> auth.Identity:
-    """The token's identity, held to the per-user write rate."""
-    identity = auth.request_identity(current_store())
-    check_write_rate(identity.user)
-    return identity
-
-
-@bp.get("/annotations")
-def list_annotations():
-    v = _params(LIST)
-    if bool(v["objectId"]) == bool(v["tag"]):
-        raise ApiError(400, "give either 'objectId' or 'tag'")
-    store = current_store()
-    if v["tag"]:
-        return jsonify(with_tag(store, v["tag"], v["n"]))
-    return jsonify(for_object(store, check_object_id(v["objectId"]), v["n"]))
-
-
-@bp.post("/annotations")
-def add_annotation():
-    identity = _writer()
-    auth.require(identity, "annotate")
-    v = _params(ADD)
-    record = annotate(current_store(), identity.user, v["objectId"], v["text"], v["tags"], v["internal_name"])
-    return jsonify(record), 201
-
-
-@bp.delete("/annotations")
-def remove_annotation():
-    identity = _writer()
-    auth.require(identity, "annotate", "admin")
-    v = _params(REMOVE)
-    store = current_store()
-    record = get_annotation(store, v["id"])
-    if record is None:
-        raise ApiError(404, f"no annotation {v['id'][:60]!r}")
-    if record["author"] != identity.user and not identity.can("admin"):
-        raise auth.AuthError(403, "only the author of an annotation, or an admin, may delete it")
-    delete_annotation(store, v["id"])
-    return jsonify(status="deleted", id=v["id"])
-
-
-@bp.route("/metadata", methods=["GET", "POST"])
-def metadata():
-    v = _params(METADATA)
-    store = current_store()
-    if request.method == "POST" and v["objectId"] and v["internal_name"]:
-        identity = _writer()
-        auth.require(identity, "annotate")
-        record = annotate(store, identity.user, v["objectId"], v["comments"], (), v["internal_name"])
-        return jsonify(metadata_rows(store, internal_name=record["internal_name"])), 201
-    asked = [name for name in ("objectId", "internal_name", "internal_name_encoded") if v[name]]
-    if len(asked) != 1:
-        raise ApiError(400, "give one of 'objectId' (or all), 'internal_name' or 'internal_name_encoded' "
-                            "(POST objectId and internal_name to give a name, with a token)")
-    if v["internal_name"]:
-        return jsonify(metadata_rows(store, internal_name=v["internal_name"]))
-    if v["internal_name_encoded"]:
-        return jsonify(metadata_rows(store, internal_name_encoded=v["internal_name_encoded"]))
-    object_id = v["objectId"] if v["objectId"] == "all" else check_object_id(v["objectId"])
-    return jsonify(metadata_rows(store, object_id=object_id))
-
-
-@bp.after_request
-def _cors_methods(response):
-    response.headers["Access-Control-Allow-Methods"] = "GET, POST, DELETE, OPTIONS"
-    return response

@@ -1,20 +1,20 @@
 """The OpenAPI 3 spec, generated from the endpoint declarations, and a docs page.
 
 ``/api/v1/openapi.json`` is the machine-readable spec; ``/api`` a readable page with every
-endpoint, its parameters and runnable example links, served without any CDN asset.
+endpoint, its parameters and runnable example links, served without any CDN asset. Both list
+exactly the rules :func:`api.routes.route` registered (``routes.DECLARED``), each from its
+declaration: methods, parameters, formats, access (the token's security scheme) and status codes.
 """
 from __future__ import annotations
 
 import html
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Response, jsonify, request
 
 from . import endpoints as E
-from .annotations import OPERATIONS
-from .params import Endpoint, Param
-
-docs_bp = Blueprint("api_docs", __name__)
+from .params import READ_METHODS, Endpoint, Param
+from .routes import api_rules, route
 
 _SCHEMA = {
     "string": {"type": "string"}, "int": {"type": "integer"}, "float": {"type": "number"},
@@ -26,9 +26,12 @@ _SCHEMA = {
 }
 _MEDIA = {"json": "application/json", "csv": "text/csv", "parquet": "application/vnd.apache.parquet",
           "votable": "application/x-votable+xml", "png": "image/png", "fits": "application/fits",
-          "array": "application/json"}
+          "array": "application/json", "html": "text/html"}
 TOKEN = {"type": "apiKey", "in": "header", "name": "Authorization",
          "description": "'token <token>': issued by `python -m api.tokens_cli token issue USER --scope annotate`"}
+SESSION = {"type": "apiKey", "in": "cookie", "name": "nocturne_session",
+           "description": "a signed-in portal session; its CSRF token in the header X-CSRF-Token"}
+ACCESS_CODES = {"401": "No token, or an invalid or revoked one", "403": "The token lacks the scope"}
 ERROR = {"type": "object", "required": ["status", "message", "text"],
          "properties": {"status": {"type": "string", "enum": ["error"]}, "message": {"type": "string"},
                         "text": {"type": "string", "description": "the same as message, where Fink's clients read it"}}}
@@ -68,10 +71,6 @@ def _operation(ep: Endpoint, method: str) -> dict:
         "503": {"description": "The store is unavailable, or the server runs all the expensive requests it can; see Retry-After",
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
     }
-    if ep.name == "cutouts" or ep.name.startswith("fit/"):
-        responses["404"] = {"description": "No such object or alert" + (
-                                ", or the cutout is absent or damaged in the store" if ep.name == "cutouts" else ""),
-                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     op = {"summary": ep.summary, "operationId": f"{ep.name}_{method}", "responses": responses}
     if ep.description:
         op["description"] = ep.description
@@ -87,48 +86,58 @@ def _operation(ep: Endpoint, method: str) -> dict:
 
 
 def openapi_spec() -> dict:
-    paths = {}
-    for ep in E.ALL:
-        names = [ep.name] + {"skymap": ["bayestar"]}.get(ep.name, [])
-        for name in names:
-            paths[f"/api/v1/{name}"] = {"get": _operation(ep, "get"), "post": _operation(ep, "post")}
-            if name != ep.name:
-                for method in ("get", "post"):
-                    paths[f"/api/v1/{name}"][method]["operationId"] = f"{name}_{method}"
-    for name, method, ep, scopes, codes in OPERATIONS:
-        paths.setdefault(f"/api/v1/{name}", {})[method] = _write_operation(ep, method, scopes, codes)
+    paths, schemes = {}, {"token": TOKEN}
+    for d in api_rules():
+        for method in (m.lower() for m in d.endpoint.methods):
+            op = _declared_operation(d.endpoint, method)
+            op["operationId"] = f"{d.name.strip('/')}_{method}"
+            paths.setdefault(d.path, {})[method] = op
+        if d.endpoint.access.via == "session":
+            schemes["session"] = SESSION
     return {"openapi": "3.0.3",
             "info": {"title": "Nocturne API", "version": "1",
                      "description": "Alerts of astronomical surveys. Compatible with Fink's REST API: "
                                     "same endpoints, parameters and column names."},
-            "paths": paths, "components": {"schemas": {"Error": ERROR}, "securitySchemes": {"token": TOKEN}}}
+            "paths": paths, "components": {"schemas": {"Error": ERROR}, "securitySchemes": schemes}}
 
 
-def _write_operation(ep: Endpoint, method: str, scopes: tuple, codes: dict) -> dict:
-    """An operation of the annotations API: its own status codes, and the token it needs."""
+def _access_text(ep: Endpoint) -> str:
+    access = ep.access
+    if access.via == "anyone":
+        return ""
+    what = "a token: header `Authorization: token <token>`" if access.via == "token" else \
+        "a signed-in portal session (its CSRF token in the header X-CSRF-Token)"
+    who = f"{access.when[0].upper()}{access.when[1:]} needs" if access.when else "needs"
+    return f"{who} {what} with scope {' or '.join(access.scopes)}"
+
+
+def _declared_operation(ep: Endpoint, method: str) -> dict:
+    """An operation as declared: the common answers, the declaration's own status codes
+    (``responses``), and for an access with a token or session the 401/403 and the security."""
     op = _operation(ep, method)
-    if "requestBody" in op:  # the annotations API refuses unknown fields (api.annotations: strict parsing)
+    if "requestBody" in op and ep.strict:  # unknown fields are refused (api.params.parse)
         op["requestBody"]["content"]["application/json"]["schema"]["additionalProperties"] = False
+    codes = dict(ep.responses)
+    if ep.access.via != "anyone":
+        codes = {**codes, **{k: v for k, v in ACCESS_CODES.items() if k not in codes}}
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for code, text in codes.items():
-        op["responses"][code] = ({"description": text, "content": {"application/json": {}}} if code[0] == "2"
-                                 else {"description": text, "content": error})
+        op["responses"][code] = ({"description": text, "content": {_MEDIA[f]: {} for f in ep.formats}}
+                                 if code[0] == "2" else {"description": text, "content": error})
     if "401" in codes:
         op["responses"]["401"]["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}, "required": True}}
         op["responses"]["403"]["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
-    if "200" not in codes:
+    if any(code[0] == "2" for code in codes) and "200" not in codes:
         del op["responses"]["200"]
-    op["operationId"] = f"{ep.name}_{method}"
-    if scopes:
-        op["security"] = [{}, {"token": []}] if scopes == ("optional",) else [{"token": []}]
-        need = "writes need" if scopes == ("optional",) else "needs"
-        op["description"] = (f"{need} a token: header `Authorization: token <token>`"
-                             + (f" with scope {' or '.join(scopes)}" if scopes != ("optional",) else ""))
+    if ep.access.via != "anyone":
+        scheme = [{"token" if ep.access.via == "token" else "session": []}]
+        op["security"] = [{}, *scheme] if ep.access.when else scheme
+        op["description"] = " ".join(t for t in (ep.description, _access_text(ep)) if t)
     return op
 
 
-@docs_bp.get("/api/v1/openapi.json")
-def openapi_json():
+@route(E.OPENAPI)
+def openapi_json(v):
     return jsonify(openapi_spec())
 
 
@@ -137,10 +146,8 @@ def _example(ep: Endpoint) -> str:
     return f"/api/v1/{ep.name}" + (f"?{urlencode(args)}" if args else "")
 
 
-@docs_bp.get("/api")
-@docs_bp.get("/api/")
-@docs_bp.get("/api/v1/docs")
-def docs_page():
+@route(E.DOCS, "/api/")
+def docs_page(v):
     base = request.host_url.rstrip("/")
     parts = ["<!doctype html><html><head><meta charset='utf-8'><title>Nocturne API</title>",
              "<meta name='viewport' content='width=device-width, initial-scale=1'>",
@@ -149,32 +156,36 @@ def docs_page():
              "pre{padding:.6rem;overflow:auto}table{border-collapse:collapse;width:100%}"
              "td,th{border-bottom:1px solid #dde3ea;padding:.3rem;text-align:left;vertical-align:top}"
              "h2{margin-top:2.2rem;border-top:1px solid #dde3ea;padding-top:1rem}</style></head><body>",
-             "<h1>Nocturne API</h1><p>Every endpoint takes GET with a query string or POST with a JSON body, "
+             "<h1>Nocturne API</h1><p>Every read endpoint takes GET with a query string or POST with a JSON body, "
              "and <code>output-format</code> (json, csv, parquet, votable). As in Fink's API, a parameter an "
              "endpoint does not know is ignored: the answer is 200 and its <code>Warning</code> header names "
              "what was ignored (with the closest known name). <code>columns=*</code> means every column. "
              "Errors are JSON: <code>{\"status\": \"error\", \"message\": \"...\", \"text\": \"...\"}</code> "
              "(<code>text</code> is where Fink's clients read the sentence). Machine-readable spec: "
-             "<a href='/api/v1/openapi.json'>/api/v1/openapi.json</a>.</p>"]
-    for ep in E.ALL:
-        example = _example(ep)
-        parts.append(f"<h2 id='{ep.name.replace('/', '-')}'>/api/v1/{ep.name}</h2><p>{html.escape(ep.summary)}. "
-                     f"{html.escape(ep.description)} Formats: {', '.join(ep.formats)}.</p><table><tr><th>parameter</th><th>kind</th>"
-                     f"<th>default</th><th>description</th></tr>")
+             "<a href='/api/v1/openapi.json'>/api/v1/openapi.json</a>.</p>"
+             "<p>Annotations and internal names: reads are open; writes need "
+             "<code>Authorization: token &lt;token&gt;</code> (401 without a valid token, 403 without the "
+             "scope, 429 past the write limit) and refuse a parameter they do not know (400).</p>"]
+    shown = list(dict.fromkeys(d.endpoint for d in api_rules()))  # once each, aliases aside
+    shown.sort(key=lambda ep: E.ALL.index(ep) if ep in E.ALL else len(E.ALL))
+    for ep in shown:
+        methods = "" if tuple(ep.methods) == READ_METHODS else " ".join(ep.methods) + " "
+        anchor = ep.name.replace("/", "-") + ("" if not methods else "-" + "-".join(ep.methods).lower())
+        access = _access_text(ep).replace("`", "")
+        about = [f"{ep.summary}.", ep.description, f"{access[:1].upper()}{access[1:]}." if access else "",
+                 f"Formats: {', '.join(ep.formats)}."]
+        parts.append(f"<h2 id='{html.escape(anchor)}'>{methods}/api/v1/{ep.name}</h2>"
+                     f"<p>{html.escape(' '.join(t for t in about if t))}</p>"
+                     f"<table><tr><th>parameter</th><th>kind</th><th>default</th><th>description</th></tr>")
         for p in ep.params:
             req = " <b>(required)</b>" if p.required else ""
             parts.append(f"<tr><td><code>{p.name}</code>{req}</td><td>{p.kind}</td>"
                          f"<td>{html.escape('' if p.default is None else str(p.default))}</td>"
                          f"<td>{html.escape(p.description)}</td></tr>")
         parts.append("</table>")
-        parts.append(f"<p>Try it: <a href='{html.escape(example)}'>{html.escape(example)}</a></p>")
-        parts.append(f"<pre>curl '{html.escape(base + example)}'</pre>")
-    parts.append("<h2 id='annotations'>Annotations and internal names</h2><p>Reads are open; writes need "
-                 "<code>Authorization: token &lt;token&gt;</code> (401 without a valid token, 403 without the "
-                 "scope).</p><table><tr><th>call</th><th>what</th><th>parameters</th></tr>")
-    for name, method, ep, _, _ in OPERATIONS:
-        names = ", ".join(p.name for p in ep.params)
-        parts.append(f"<tr><td><code>{method.upper()} /api/v1/{name}</code></td><td>{html.escape(ep.summary)}</td>"
-                     f"<td>{html.escape(names)}</td></tr>")
-    parts.append("</table></body></html>")
+        if "GET" in ep.methods and ep.access.via == "anyone" and not ep.strict:
+            example = _example(ep)
+            parts.append(f"<p>Try it: <a href='{html.escape(example)}'>{html.escape(example)}</a></p>")
+            parts.append(f"<pre>curl '{html.escape(base + example)}'</pre>")
+    parts.append("</body></html>")
     return Response("".join(parts), mimetype="text/html")

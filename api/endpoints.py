@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from science.cutout_image import KERNELS, STRETCHES
 
-from .params import Endpoint, Param
+from .annotations import MAX_LIST, MAX_TAGS, MAX_TEXT
+from .params import Access, Endpoint, Param
 from .queries.trends import TRENDS
 
 MAX_OBJECTS = 1000
@@ -150,7 +151,8 @@ CUTOUTS = Endpoint("cutouts", "One cutout of an alert, as PNG, FITS or array", (
     Param("pmin", "float", "PNG: lower percentile", 0.5, minimum=0, maximum=100),
     Param("pmax", "float", "PNG: upper percentile", 99.5, minimum=0, maximum=100),
     Param("convolution_kernel", "choice", "PNG: smoothing kernel", None, choices=KERNELS),
-), formats=("png", "fits", "array"))
+), formats=("png", "fits", "array"),
+    responses=(("404", "No such object or alert, or the cutout is absent or damaged in the store"),))
 
 XMATCH = Endpoint("xmatch", "Cross-match a catalogue with the alerts", description=(
     "Each row is a catalogue row that matched (every column of the catalogue, names as sent, first) "
@@ -204,6 +206,7 @@ RANDOM = Endpoint("random", "Alerts drawn at random, reproducible with a seed", 
 HEALTH = Endpoint("health", "Is the store reachable, and with which schema", (), formats=("json",))
 
 FIT_OBJECT = Param("objectId", "string", "ZTF objectId", required=True, example="ZTF23abjexnw")
+FIT_404 = (("404", "No such object or alert"),)
 FIT_LIMITS = ("; runs within the query time budget (422 when stopped), at most a few fits at a time per client "
               "(429) and per server (503), with Retry-After")
 FIT_VARSTAR = Endpoint("fit/varstar", "Multiband period fit (gatspy) of an object's light curve. The model's "
@@ -216,13 +219,57 @@ FIT_VARSTAR = Endpoint("fit/varstar", "Multiband period fit (gatspy) of an objec
     Param("nterms_base", "int", "Fourier terms of the base model", 1, minimum=0, maximum=5),
     Param("nterms_band", "int", "Fourier terms per band", 1, minimum=0, maximum=5),
     Param("period", "float", "Fit at this period instead of searching [days]", minimum=0.01, maximum=1000),
-), formats=("json",))
+), formats=("json",), responses=FIT_404)
 FIT_MULENS = Endpoint("fit/mulens", "Point-source point-lens microlensing fit (pyLIMA)" + FIT_LIMITS, (FIT_OBJECT,),
-                      formats=("json",))
+                      formats=("json",), responses=FIT_404)
 FIT_SUPERNOVA = Endpoint("fit/supernova", "Bazin light-curve fit per band and g-r colour" + FIT_LIMITS,
                          (FIT_OBJECT,),
-                         formats=("json",))
+                         formats=("json",), responses=FIT_404)
+
+# -- annotations and internal names: reads are anyone's, writes need a token -------------------
+NO_OBJECT = ("404", "No such object or annotation")
+TAKEN = ("409", "The internal name already designates another object, or was given by another user")
+ANNOTATIONS = Endpoint("annotations", "Annotations of an object, or with a tag, newest first", (
+    Param("objectId", "string", "ZTF objectId", example="ZTF23abjexnw", max_length=40),
+    Param("tag", "string", "A tag (instead of objectId)", example="kilonova", max_length=41),
+    Param("n", "int", f"At most this many (at most {MAX_LIST})", 100, minimum=1, maximum=MAX_LIST),
+), formats=("json",), methods=("GET",), strict=True, responses=(("200", "The annotations"),))
+ANNOTATE = Endpoint("annotations", "Annotate an object (token with scope annotate)", (
+    Param("objectId", "string", "ZTF objectId of a stored object", required=True, example="ZTF23abjexnw", max_length=40),
+    Param("text", "string", f"Free text, at most {MAX_TEXT} characters, shown as text", example="Rising fast",
+          max_length=MAX_TEXT + 100),
+    Param("tags", "list", f"Tags, at most {MAX_TAGS}: letters, digits, . _ + -", example="kilonova,followup",
+          max_length=1000),
+    Param("internal_name", "string", "An internal name for the object (at most 64 characters)", example="SN 2023abc",
+          max_length=100),
+), formats=("json",), methods=("POST",), strict=True, access=Access("token", ("annotate",), writes=True),
+    responses=(("201", "The annotation, created"), NO_OBJECT, TAKEN))
+UNANNOTATE = Endpoint("annotations", "Delete an annotation: its author, or a token with scope admin", (
+    Param("id", "string", "The annotation's id, as GET annotations gives it", required=True, max_length=200),
+), formats=("json",), methods=("DELETE",), strict=True, access=Access("token", ("annotate", "admin"), writes=True),
+    responses=(("200", "Deleted"), ("403", "The token lacks the scope, or is not the author's"), NO_OBJECT))
+_METADATA_PARAMS = (
+    Param("objectId", "string", "ZTF objectId, or all (every named object)", example="ZTF23abjexnw", max_length=40),
+    Param("internal_name", "string", "An internal name; with objectId on POST, gives it (token with scope annotate)",
+          max_length=100),
+    Param("internal_name_encoded", "string", "An internal name without its spaces (Fink's d:internal_name_encoded)",
+          max_length=100),
+    Param("comments", "string", "POST with objectId and internal_name: a comment", max_length=MAX_TEXT + 100),
+    Param("username", "string", "Accepted for Fink compatibility; the author is the token's user", max_length=100),
+)
+METADATA_SUMMARY = "Internal names (Fink's metadata): of an object, or the object of a name"
+METADATA = Endpoint("metadata", METADATA_SUMMARY, _METADATA_PARAMS, formats=("json",), methods=("GET",), strict=True,
+                    responses=(("200", "Metadata rows"),))
+METADATA_GIVE = Endpoint("metadata", METADATA_SUMMARY, _METADATA_PARAMS, formats=("json",), methods=("POST",),
+                         strict=True, access=Access("token", ("annotate",), writes=True,
+                                                    when="giving a name (objectId and internal_name)"),
+                         responses=(("200", "Metadata rows"), ("201", "The name, given"), NO_OBJECT, TAKEN))
+
+# -- this documentation ------------------------------------------------------------------------
+OPENAPI = Endpoint("openapi.json", "This API's OpenAPI 3 spec, made from these declarations", (), formats=("json",),
+                   methods=("GET",))
+DOCS = Endpoint("docs", "This API's documentation, a page (also at /api)", (), formats=("html",), methods=("GET",))
 
 ALL = (OBJECTS, CONESEARCH, EXPLORER, LATESTS, SSO, RESOLVER, TRACKLET, SKYMAP, CUTOUTS, XMATCH, CLASSES, SCHEMA,
        COLUMNS_OLD, STATISTICS, ANOMALY, RANDOM, HEALTH, FIT_VARSTAR, FIT_MULENS,
-       FIT_SUPERNOVA)
+       FIT_SUPERNOVA, ANNOTATIONS, ANNOTATE, UNANNOTATE, METADATA, METADATA_GIVE, OPENAPI, DOCS)

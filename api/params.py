@@ -43,35 +43,79 @@ class Param:
 
 
 @dataclass(frozen=True)
+class Access:
+    """Who may call an endpoint: anyone (``via="anyone"``), a request with an API token
+    (``"token"``: ``Authorization: token <token>``) or a signed-in portal session
+    (``"session"``: the session cookie and its CSRF token in ``X-CSRF-Token``) holding one
+    of ``scopes``. ``writes``: each call counts against the per-user and per-address write
+    limit (429 with Retry-After) and is not stopped half-way by the query time budget.
+    ``when`` (text): only the requests it describes need the identity; the view asks for it
+    (``values.identity()``), the others are anyone's."""
+    via: str = "anyone"
+    scopes: tuple[str, ...] = ()
+    writes: bool = False
+    when: str = ""
+
+    def __post_init__(self):
+        assert self.via in ("anyone", "token", "session"), self.via
+        assert self.via == "anyone" or self.scopes, "a token or a session needs a scope"
+
+
+ANYONE = Access()
+READ_METHODS = ("GET", "POST")
+
+
+@dataclass(frozen=True)
 class Endpoint:
+    """One operation set of the API, declared once: its path under /api/v1 (``name``), the
+    HTTP ``methods`` it answers, who may call it (``access``), its parameters and formats,
+    whether an unknown parameter is refused (``strict``: 400) or ignored with a ``Warning``,
+    and the status codes it answers beyond the common ones (``responses``: code, text); the
+    route (:func:`api.routes.route`), the validation and the OpenAPI spec read this."""
     name: str
     summary: str
     params: tuple[Param, ...]
     formats: tuple[str, ...] = ("json", "csv", "parquet", "votable")
     description: str = ""
     groups: tuple[tuple[str, ...], ...] = field(default_factory=tuple)
+    methods: tuple[str, ...] = READ_METHODS
+    access: Access = ANYONE
+    strict: bool = False
+    responses: tuple[tuple[str, str], ...] = ()
 
 
 class Values(dict):
-    """Parsed parameter values, and the warnings for the response's ``Warning`` header."""
+    """Parsed parameter values, the warnings for the response's ``Warning`` header, and
+    the caller's identity when the endpoint's access declares one (:meth:`identity`)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.warnings: list[str] = []
+        self.identify = None  # set by the route: () -> the caller's checked identity
+        self._identity = None
 
     def warn(self, text: str) -> None:
         if text not in self.warnings:
             self.warnings.append(text)
 
+    def identity(self):
+        """The caller's identity, checked against the endpoint's access (401/403/429 if not)."""
+        if self._identity is None:
+            if self.identify is None:
+                raise AssertionError("this endpoint declares no access that names a caller")
+            self._identity = self.identify()
+        return self._identity
+
 
 def parse(endpoint: Endpoint, raw: dict, strict: bool = False) -> Values:
     """Validated values of ``endpoint``'s parameters from ``raw`` (strings or JSON values);
     unknown names are ignored and named in ``values.warnings`` (refused with 400 when
-    ``strict``: for writes, which Fink's API does not have, a misspelt field is not ignored)."""
+    ``strict`` or the endpoint is: for writes, which Fink's API does not have, a misspelt
+    field is not ignored)."""
     known = {p.name for p in endpoint.params} | {"output-format"}
     values = Values()
     unknown = sorted(set(raw) - known)
-    if unknown and strict:
+    if unknown and (strict or endpoint.strict):
         raise ApiError(400, f"unknown parameter(s) {', '.join(_shown(n, 40) for n in unknown[:10])} for "
                             f"/api/v1/{endpoint.name}; accepted: {', '.join(sorted(known))}")
     if unknown:

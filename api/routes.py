@@ -1,11 +1,15 @@
 """The REST API's routes: parse the parameters, call a query, render. Nothing more.
 
-Every route answers GET (query string) and POST (JSON body) with the same parameters.
+Every route is registered by :func:`route` from its declaration (:class:`api.params.Endpoint`
+in :mod:`api.endpoints`): its path, methods, access, parameters and formats. A read route
+answers GET (query string) and POST (JSON body) with the same parameters.
 """
 from __future__ import annotations
 
 import contextlib
 import json
+import re
+from dataclasses import dataclass
 
 import pandas as pd
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -18,11 +22,28 @@ from .access import current_store
 from .catalog import read_catalog
 from .errors import ApiError, warning_header
 from .guard import client_address
-from .params import Endpoint, Values, parse
+from .params import READ_METHODS, Endpoint, Values, parse
+from .permits import identify
 from .render import respond
 from .slots import slots_for
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+root = Blueprint("api_root", __name__)  # a declaration's absolute aliases ("/api/": the docs page)
+
+
+@dataclass(frozen=True)
+class Declared:
+    """One URL rule made by :func:`route`: the declaration, the URL path, the rule's Flask
+    endpoint (``blueprint.name``) and the name it was registered under (the declaration's, or an alias)."""
+    endpoint: Endpoint
+    path: str
+    rule: str
+    name: str
+
+
+#: Every rule :func:`route` registered, in order: the OpenAPI spec (api/docs.py) is made from these.
+DECLARED: list[Declared] = []
+_METHOD_ORDER = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
 def request_params() -> dict:
@@ -79,20 +100,36 @@ def _admission():
     return ext["nocturne_slots"]
 
 
-def route(endpoint: Endpoint, *aliases: str, expensive=None):
-    """Register ``fn(values) -> DataFrame | Response`` for ``endpoint`` (and its aliases).
+def route(endpoint: Endpoint, *aliases: str, expensive=None, blueprint: Blueprint | None = None):
+    """Register ``fn(values) -> DataFrame | Response`` for ``endpoint`` (and its aliases: names
+    under the blueprint's prefix, or absolute paths starting with ``/``), answering the
+    declared ``methods``, on ``blueprint`` (default: the API's, under /api/v1).
 
+    The declared ``access`` is checked first (401/403, and 429 for a write past the write
+    limit: :func:`api.permits.identify`), then the parameters are parsed (an unknown one is
+    refused with 400 when the declaration is ``strict``). ``values.identity()`` is the caller.
     ``expensive(values)`` true: the request waits for no one, it takes a compute slot of its
     client and of the server or is refused (429/503 with Retry-After, api/slots.py).
     What the request asked that was ignored or changed (unknown parameters, a clamped
     value, an empty date range) goes to the response's ``Warning`` header (``values.warn``).
+    A write runs outside the query time budget: it is never stopped half-way.
     """
+    access = endpoint.access
+    target = blueprint or bp
+
     def wrap(fn):
         def view():
+            caller = None if access.via == "anyone" else (lambda: identify(access))
+            if caller is not None and not access.when:
+                checked = caller()
+                caller = lambda: checked  # noqa: E731
             values = parse(endpoint, request_params())
+            values.identify = caller
             admitted = (_admission().admit(client_address()) if expensive is not None and expensive(values)
                         else contextlib.nullcontext())
-            with admitted, q.time_budget(current_app.config["NOCTURNE"].query_time_budget_s):
+            budget = (contextlib.nullcontext() if access.writes
+                      else q.time_budget(current_app.config["NOCTURNE"].query_time_budget_s))
+            with admitted, budget:
                 result = fn(values)
             if not isinstance(result, Response):
                 result = respond(q.as_fink_text_columns(result), values["output-format"], endpoint.name)
@@ -100,9 +137,43 @@ def route(endpoint: Endpoint, *aliases: str, expensive=None):
                 result.headers["Warning"] = warning_header(values.warnings)
             return result
         for name in (endpoint.name, *aliases):
-            bp.add_url_rule(f"/{name}", endpoint=name.replace("/", "_"), view_func=view, methods=["GET", "POST"])
+            on, rule = (root, name) if name.startswith("/") else (target, f"/{name}")
+            flask_name = _rule_name(name, endpoint)
+            options = {"strict_slashes": False} if on is root else {}
+            on.add_url_rule(rule, endpoint=flask_name, view_func=view, methods=list(endpoint.methods), **options)
+            DECLARED.append(Declared(endpoint, (on.url_prefix or "") + rule, f"{on.name}.{flask_name}", name))
         return fn
     return wrap
+
+
+def _rule_name(name: str, endpoint: Endpoint) -> str:
+    """The Flask endpoint of a rule: the name (``fit_varstar``), and its methods when it
+    answers others than GET and POST (``annotations_delete``), as several declarations share a path."""
+    base = re.sub(r"[^A-Za-z0-9_]", "_", name.strip("/"))
+    if tuple(endpoint.methods) != READ_METHODS:
+        base += "_" + "_".join(m.lower() for m in endpoint.methods)
+    return base
+
+
+def api_rules() -> list[Declared]:
+    """The rules of the API's own blueprints (``bp`` and ``root``), not those another
+    blueprint declared through :func:`route` for itself."""
+    return [d for d in DECLARED if d.rule.split(".", 1)[0] in (bp.name, root.name)]
+
+
+def methods_at(path: str) -> list[str]:
+    """Every method declared at the URL ``path``, in the usual order."""
+    declared = {m for d in DECLARED if d.path == path for m in d.endpoint.methods}
+    return [m for m in _METHOD_ORDER if m in declared]
+
+
+@bp.after_request
+def _allowed_methods(response):
+    """CORS: a path answering more than GET and POST (annotations' DELETE) says which."""
+    methods = methods_at(request.url_rule.rule) if request.url_rule is not None else []
+    if set(methods) - set(READ_METHODS):
+        response.headers["Access-Control-Allow-Methods"] = ", ".join([*methods, "OPTIONS"])
+    return response
 
 
 def _ids(values: list[str]) -> list[str]:
