@@ -153,27 +153,31 @@ _AVRO = {pa.int64(): "long", pa.int32(): "int", pa.float64(): "double", pa.float
          pa.bool_(): "boolean", pa.string(): "string", pa.binary(): "bytes"}
 
 
-def _avro_type(t: pa.DataType, name: str, nullable_records: bool):
+def _avro_type(t: pa.DataType, name: str, nullable: bool = False):
     if pa.types.is_struct(t):
         rec = {"type": "record", "name": name,
-               "fields": [{"name": f.name, "type": _avro_type(f.type, f"{name}_{f.name}", nullable_records)}
-                          for f in t]}
-        return ["null", rec] if nullable_records else rec
+               "fields": [{"name": f.name, "type": _avro_type(f.type, f"{name}_{f.name}")} for f in t]}
+        return ["null", rec] if nullable else rec
     if pa.types.is_map(t):
-        return [{"type": "map", "values": _avro_type(t.item_type, f"{name}_value", False)}, "null"]
+        return [{"type": "map", "values": _avro_type(t.item_type, f"{name}_value")}, "null"]
     if pa.types.is_list(t):
-        return [{"type": "array", "items": _avro_type(t.value_type, f"{name}_item", False)}, "null"]
+        return [{"type": "array", "items": _avro_type(t.value_type, f"{name}_item")}, "null"]
     return [_AVRO[t], "null"]
 
 
+#: records a plain LSST alert may lack (an asteroid has no diaObject, a star no ssSource)
+OPTIONAL_RECORDS = frozenset({"diaObject", "ssSource", "mpc_orbits"})
+
+
 def avro_schema(schema: pa.Schema, name: str = "alert", namespace: str = SCHEMA_VERSION,
-                nullable_records: bool = False) -> dict:
-    """An Avro record schema for rows of ``schema`` (every field nullable)."""
+                nullable: frozenset = frozenset()) -> dict:
+    """An Avro record schema for rows of ``schema``: every primitive a ``[T, "null"]`` union,
+    lists and maps ``[..., "null"]``, records plain unless named in ``nullable`` (``["null", record]``)."""
     return {"type": "record", "name": name, "namespace": namespace,
-            "fields": [{"name": f.name, "type": _avro_type(f.type, f.name, nullable_records)}
+            "fields": [{"name": f.name, "type": _avro_type(f.type, f.name, f.name in nullable)}
                        for f in schema]}
 
 
 def raw_avro_schema() -> dict:
     """The plain LSST alert as Rubin streams it: no Fink values, absent sub-records are null."""
-    return avro_schema(alert_schema(fink=False), nullable_records=True)
+    return avro_schema(alert_schema(fink=False), nullable=OPTIONAL_RECORDS)

@@ -49,10 +49,15 @@ def _ecliptic(ra, dec):
     return np.degrees(np.mod(lam, 2 * np.pi)), np.degrees(np.arcsin(sb))
 
 
+#: ICRS -> galactic rotation (rows: the galactic axes in ICRS)
+_GALACTIC = np.array([[-0.0548755604162154, -0.8734370902348850, -0.4838350155487132],
+                      [0.4941094278755837, -0.4448296299600112, 0.7469822444972189],
+                      [-0.8676661490190047, -0.1980763734312015, 0.4559837761750669]])
+
+
 def _galactic(ra, dec):
-    from astropy.coordinates import SkyCoord
-    g = SkyCoord(ra=ra, dec=dec, unit="deg", frame="icrs").galactic
-    return g.l.deg, g.b.deg
+    g = _unit_vectors(ra, dec) @ _GALACTIC.T
+    return np.degrees(np.mod(np.arctan2(g[:, 1], g[:, 0]), 2 * np.pi)), np.degrees(np.arcsin(np.clip(g[:, 2], -1, 1)))
 
 
 def orbits(unit, seed: int) -> dict:
@@ -128,7 +133,7 @@ def ss_records(fr, unit, a_rows, sources: pa.StructArray, orb: dict, rng):
     earth, v_earth = _earth(mjd)
     los = _unit_vectors(ra, dec)
     eu = (earth * los).sum(1)
-    r = np.maximum(r, np.sqrt(np.maximum(1 - eu ** 2, 0)) + 0.05)
+    r = np.maximum(r, 1.05)          # seen at night: beyond the Earth's orbit
     delta = -eu + np.sqrt(np.maximum(eu ** 2 - 1 + r ** 2, 0))
     topo = delta[:, None] * los
     helio = earth + topo

@@ -5,9 +5,10 @@ Layout under OUT (one night = one UTC date, ``YYYYMMDD``):
 - ``parquet/lsst_YYYYMMDD.parquet``: the night's alerts in Fink's layout
   (LSST alert fields, then Fink's added values), snappy, one row group per
   work unit, as Fink's data-transfer service delivers them;
-- ``avro/lsst_YYYYMMDD.avro``: the same alerts in one Avro object container
-  (fastavro), its writer schema derived from the Arrow schema
-  (``schema.avro_schema``), deterministic sync marker;
+- ``avro/lsst_YYYYMMDD.avro``: the same alerts in one Avro object container,
+  its writer schema derived from the Arrow schema (``schema.avro_schema``),
+  one block per work unit, deterministic sync marker (encoded column-wise by
+  ``avro.py``; fastavro reads it back in the tests);
 - ``wire/YYYYMMDD/<diaSourceId>.msg`` (``--wire``): one message per alert in
   the Confluent wire format (byte 0, the 4-byte big-endian schema id
   ``schema.SCHEMA_ID``, then the Avro body without schema), the plain LSST
@@ -18,42 +19,32 @@ Layout under OUT (one night = one UTC date, ``YYYYMMDD``):
 
 from __future__ import annotations
 
-import io
 import json
 import struct
 from pathlib import Path
 
-import fastavro
-import fastavro.write
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..encoding import sync_marker
-from . import schema
+from ..encoding import container_block, container_header, sync_marker
+from . import avro, schema
 
 PREFIX = "lsst_"
+WIRE_SUFFIX = ".msg"
 
 
-def avro_records(table: pa.Table) -> list[dict]:
-    """Rows as fastavro wants them (maps as dicts)."""
-    rows = table.to_pylist()
-    if "lc_features" in table.column_names:
-        for r in rows:
-            if r["lc_features"] is not None:
-                r["lc_features"] = dict(r["lc_features"])
-    return rows
-
-
-def raw_record(row: dict) -> dict:
-    """The plain LSST alert of a Fink row: LSST fields only, absent records null."""
-    out = {f.name: row[f.name] for f in schema.lsst_fields()}
-    if out["diaObject"] is not None and out["diaObject"]["diaObjectId"] is None:
-        out["diaObject"] = None
-    for name in ("ssSource", "mpc_orbits"):
-        rec = out[name]
-        if rec is not None and all(v is None for v in rec.values()):
-            out[name] = None
-    return out
+def raw_datums(table: pa.Table) -> list[bytes]:
+    """Avro bodies of the plain LSST alerts (``schema.raw_avro_schema``) of Fink rows."""
+    lsst = table.select([f.name for f in schema.lsst_fields()])
+    present = {
+        "diaObject": table.column("diaObject").combine_chunks().field("diaObjectId").is_valid().to_numpy(
+            zero_copy_only=False),
+        "ssSource": table.column("ssSource").combine_chunks().field("ssObjectId").is_valid().to_numpy(
+            zero_copy_only=False),
+        "mpc_orbits": table.column("mpc_orbits").combine_chunks().field("designation").is_valid().to_numpy(
+            zero_copy_only=False),
+    }
+    return avro.encode(lsst, present)
 
 
 class Sinks:
@@ -63,16 +54,14 @@ class Sinks:
         self.root, self.seed, self.codec = root, seed, codec
         self.parquet, self.avro, self.wire = parquet, avro, wire
         self.schema = schema.alert_schema(fink)
-        self.avro_schema = fastavro.parse_schema(schema.avro_schema(self.schema)) if avro else None
-        self.raw_schema = None
+        self.avro_schema = schema.avro_schema(self.schema)
         if wire:
             raw = schema.raw_avro_schema()
-            self.raw_schema = fastavro.parse_schema(raw)
             d = root / "wire" / "schema"
             d.mkdir(parents=True, exist_ok=True)
             (d / f"{schema.SCHEMA_ID}.avsc").write_text(json.dumps(raw, indent=1) + "\n")
         self.pq: dict[str, pq.ParquetWriter] = {}
-        self.ocf: dict[str, tuple] = {}
+        self.ocf: dict[str, tuple] = {}       # night -> (file, sync marker)
 
     def add(self, night: str, table: pa.Table) -> None:
         if self.parquet:
@@ -83,34 +72,26 @@ class Sinks:
                 w = pq.ParquetWriter(str(d / f"{PREFIX}{night}.parquet"), self.schema, compression="snappy")
                 self.pq[night] = w
             w.write_table(table)
-        if not (self.avro or self.wire):
-            return
-        rows = avro_records(table)
-        if self.avro:
+        if self.avro and table.num_rows:
             entry = self.ocf.get(night)
             if entry is None:
                 d = self.root / "avro"
                 d.mkdir(parents=True, exist_ok=True)
                 fo = open(d / f"{PREFIX}{night}.avro", "wb")
-                entry = (fo, fastavro.write.Writer(fo, self.avro_schema, codec=self.codec,
-                                                   sync_marker=sync_marker(self.seed, "rubin", night)))
-                self.ocf[night] = entry
-            for r in rows:
-                entry[1].write(r)
-            entry[1].flush()
-        if self.wire:
+                sync = sync_marker(self.seed, "rubin", night)
+                fo.write(container_header(self.avro_schema, self.codec, sync))
+                entry = self.ocf[night] = (fo, sync)
+            entry[0].write(container_block(avro.encode(table), self.codec, entry[1]))
+        if self.wire and table.num_rows:
             d = self.root / "wire" / night
             d.mkdir(parents=True, exist_ok=True)
             head = struct.pack(">bI", 0, schema.SCHEMA_ID)
-            for r in rows:
-                buf = io.BytesIO()
-                buf.write(head)
-                fastavro.schemaless_writer(buf, self.raw_schema, raw_record(r))
-                (d / f"{r['diaSourceId']}.msg").write_bytes(buf.getvalue())
+            ids = table.column("diaSourceId").to_pylist()
+            for sid, body in zip(ids, raw_datums(table)):
+                (d / f"{sid}{WIRE_SUFFIX}").write_bytes(head + body)
 
     def close(self) -> None:
         for w in self.pq.values():
             w.close()
-        for fo, w in self.ocf.values():
-            w.flush()
+        for fo, _ in self.ocf.values():
             fo.close()
