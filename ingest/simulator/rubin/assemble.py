@@ -79,7 +79,8 @@ def build(plan: Plan, index: int) -> UnitAlerts:
     if cfg.cutouts and na:
         ra = dia_source.field("ra").to_numpy(zero_copy_only=False)
         dec = dia_source.field("dec").to_numpy(zero_copy_only=False)
-        st = stamps.render(fr, unit, a_rows, ra, dec, rng)
+        bbox = dia_source.field("bboxSize").to_numpy(zero_copy_only=False)
+        st = stamps.render(fr, unit, a_rows, ra, dec, bbox, rng)
         for j, name in enumerate(("cutoutDifference", "cutoutScience", "cutoutTemplate")):
             cols[name] = pa.array([s[j] for s in st], type=pa.binary())
     if cfg.fink:

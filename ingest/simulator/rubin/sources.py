@@ -165,7 +165,7 @@ def dia_sources(fr: Frame, unit, ssobject: np.ndarray, rng) -> pa.StructArray:
         "extendedness": np.where(host, rng.uniform(0.3, 1.0, n), rng.uniform(0.0, 0.2, n)),
         "reliability": reliability, "band": BAND_NAMES[fr.band[r]], "isDipole": dipole,
         "dipoleFitAttempted": dipole, "timeProcessedMjdTai": mjd + PROCESSING_DELAY * rng.uniform(0.9, 1.1, n),
-        "bboxSize": np.clip((6 * seeing / survey.PIXSCALE).astype(np.int64) | 1, 15, 61),
+        "bboxSize": np.clip(np.round(4 * seeing / survey.PIXSCALE + 12 * np.log10(snr)), 20, 60).astype(np.int64),
         "pixelFlags": bogus & (rng.random(n) < 0.5), "glint_trail": False,
     }
     for flag in ("bad", "cr", "crCenter", "edge", "nodata", "nodataCenter", "interpolated",
