@@ -82,14 +82,17 @@ def _list_column(arr: pa.ListArray) -> list[bytes]:
 def _map_column(arr: pa.MapArray) -> list[bytes]:
     n = len(arr)
     off = arr.offsets.to_numpy()
-    keys, items = arr.keys, arr.items
+    # keys and items are those of the whole (unsliced) map array: keep this slice's entries
+    keys = arr.keys.slice(off[0], off[-1] - off[0])
+    items = arr.items.slice(off[0], off[-1] - off[0])
+    off = off - off[0]
     fields = [("key", "string")] + [(f.name, _KIND[f.type]) for f in items.type]
     cols = {"key": (keys.to_numpy(zero_copy_only=False), None)}
     for f, child in zip(items.type, items.flatten()):
         cols[f.name] = _column(child, _KIND[f.type])
     flat, item_off = encode_records(fields, cols, len(keys), required={"key"}) if len(keys) \
         else (b"", np.zeros(1, np.int64))
-    body = _slices(flat, item_off, off[:-1] - off[0], off[1:] - off[0])
+    body = _slices(flat, item_off, off[:-1], off[1:])
     counts = np.diff(off)
     valid = arr.is_valid().to_numpy(zero_copy_only=False)
     return [NULL_SECOND if not valid[i] else

@@ -2,6 +2,8 @@
 
 Units are independent and consumed in order with a bounded number in flight,
 so memory stays flat and the bytes do not depend on the number of workers.
+A unit is built, cut by night and Avro-encoded where it is simulated (in a
+worker when there are workers); the main process only writes.
 Besides the alerts, ``OUT/truth.csv`` (or ``.parquet``) lists every object and
 ``OUT/simulation.json`` records the options and what was written.
 """
@@ -15,7 +17,6 @@ from collections import Counter, deque
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -23,7 +24,7 @@ from ..populations import KINDS
 from . import schema, truth
 from .assemble import build
 from .observe import Config, Plan, make_plan
-from .writer import Sinks
+from .writer import NightPart, Sinks, night_parts
 
 GENERATOR = "nocturne-simulator 1 (rubin)"
 
@@ -38,26 +39,28 @@ class Output:
     truth_format: str = "csv"
 
 
-_PLAN: dict = {}
+_STATE: dict = {}
 
 
-def _init(plan: Plan) -> None:
-    _PLAN["plan"] = plan
+def _init(plan: Plan, output: Output) -> None:
+    _STATE["plan"], _STATE["output"] = plan, output
 
 
-def _build(index: int):
-    return build(_PLAN["plan"], index)
+def _build(index: int) -> tuple[list[NightPart], object]:
+    plan, output = _STATE["plan"], _STATE["output"]
+    res = build(plan, index)
+    return night_parts(res.table, res.nights, plan.night_labels, output.avro, output.wire), res.truth
 
 
-def _results(plan: Plan, workers: int):
+def _results(plan: Plan, output: Output, workers: int):
     n = len(plan.units)
     if workers <= 1 or n <= 1:
-        _init(plan)
+        _init(plan, output)
         for i in range(n):
             yield _build(i)
         return
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-    with ctx.Pool(workers, initializer=_init, initargs=(plan,)) as pool:
+    with ctx.Pool(workers, initializer=_init, initargs=(plan, output)) as pool:
         pending: deque = deque()
         nxt = 0
         while nxt < n or pending:
@@ -78,24 +81,22 @@ def run(cfg: Config, output: Output, workers: int = 1, progress: bool = True) ->
         truth_w = pacsv.CSVWriter(str(root / "truth.csv"), truth.SCHEMA)
     else:
         truth_w = pq.ParquetWriter(str(root / "truth.parquet"), truth.SCHEMA, compression="zstd")
-    labels = plan.night_labels
     per_night: Counter = Counter()
     per_kind: Counter = Counter()
     bar = tqdm(total=int(round(plan.expected_alerts)), unit="alert", file=sys.stderr, disable=not progress,
                desc="simulate rubin")
     total = 0
     try:
-        for res in _results(plan, workers):
-            for k in np.unique(res.nights):
-                sel = np.flatnonzero(res.nights == k)
-                sinks.add(labels[k], res.table.take(sel))
-                per_night[labels[k]] += len(sel)
-            truth_w.write_table(res.truth)
-            t = res.truth.column("type").to_pylist()
-            for kind, n in zip(t, res.truth.column("n_alerts").to_pylist()):
+        for parts, unit_truth in _results(plan, output, workers):
+            for part in parts:
+                sinks.add(part)
+                per_night[part.night] += part.table.num_rows
+                total += part.table.num_rows
+                bar.update(part.table.num_rows)
+            truth_w.write_table(unit_truth)
+            t = unit_truth.column("type").to_pylist()
+            for kind, n in zip(t, unit_truth.column("n_alerts").to_pylist()):
                 per_kind[kind] += n
-            total += res.table.num_rows
-            bar.update(res.table.num_rows)
     finally:
         sinks.close()
         truth_w.close()

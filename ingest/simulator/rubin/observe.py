@@ -29,7 +29,7 @@ from . import survey, visits
 
 DEFAULT_CENTER = (150.1, 2.2)        # COSMOS, a Rubin deep field
 RUBIN_DEC_MAX = 35.0
-UNIT_ALERTS = 500                     # expected alerts per work unit (each carries months of history)
+UNIT_ALERTS = 200                     # expected alerts per work unit (each carries months of history)
 UNIT_MAX_ROWS = 400_000               # objects x visits per work unit
 PILOT_OBJECTS = 200
 MAX_OBJECTS = 1 << 28                 # object index bits of a diaSourceId

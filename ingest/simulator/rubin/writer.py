@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import json
 import struct
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -47,6 +49,30 @@ def raw_datums(table: pa.Table) -> list[bytes]:
     return avro.encode(lsst, present)
 
 
+@dataclass
+class NightPart:
+    """A unit's alerts of one night, with their Avro datums when asked (made in the worker)."""
+
+    night: str
+    table: pa.Table
+    datums: list | None          # Avro bodies in the container's schema
+    wire: list | None            # Avro bodies in the plain LSST schema
+
+
+def night_parts(table: pa.Table, nights: np.ndarray, labels: list[str], avro_out: bool,
+                wire: bool) -> list[NightPart]:
+    parts = []
+    bounds = np.flatnonzero(np.diff(nights)) + 1          # alerts are in time order: nights are runs
+    for lo, hi in zip(np.r_[0, bounds].tolist(), np.r_[bounds, len(nights)].tolist()):
+        if hi <= lo:
+            continue
+        k = int(nights[lo])
+        t = table.slice(lo, hi - lo)
+        parts.append(NightPart(labels[k], t, avro.encode(t) if avro_out else None,
+                               raw_datums(t) if wire else None))
+    return parts
+
+
 class Sinks:
     """The main process's writers, fed unit by unit in order."""
 
@@ -63,7 +89,8 @@ class Sinks:
         self.pq: dict[str, pq.ParquetWriter] = {}
         self.ocf: dict[str, tuple] = {}       # night -> (file, sync marker)
 
-    def add(self, night: str, table: pa.Table) -> None:
+    def add(self, part: NightPart) -> None:
+        night, table = part.night, part.table
         if self.parquet:
             w = self.pq.get(night)
             if w is None:
@@ -81,13 +108,13 @@ class Sinks:
                 sync = sync_marker(self.seed, "rubin", night)
                 fo.write(container_header(self.avro_schema, self.codec, sync))
                 entry = self.ocf[night] = (fo, sync)
-            entry[0].write(container_block(avro.encode(table), self.codec, entry[1]))
+            entry[0].write(container_block(part.datums, self.codec, entry[1]))
         if self.wire and table.num_rows:
             d = self.root / "wire" / night
             d.mkdir(parents=True, exist_ok=True)
             head = struct.pack(">bI", 0, schema.SCHEMA_ID)
             ids = table.column("diaSourceId").to_pylist()
-            for sid, body in zip(ids, raw_datums(table)):
+            for sid, body in zip(ids, part.wire):
                 (d / f"{sid}{WIRE_SUFFIX}").write_bytes(head + body)
 
     def close(self) -> None:
