@@ -24,7 +24,7 @@ from ..populations import KINDS
 from . import schema, truth
 from .assemble import build
 from .observe import Config, Plan, make_plan
-from .writer import NightPart, Sinks, night_parts
+from .writer import Sinks, night_parts, split_parts
 
 GENERATOR = "nocturne-simulator 1 (rubin)"
 
@@ -46,10 +46,11 @@ def _init(plan: Plan, output: Output) -> None:
     _STATE["plan"], _STATE["output"] = plan, output
 
 
-def _build(index: int) -> tuple[list[NightPart], object]:
+def _build(index: int):
+    """(the unit's alerts, each night's offsets and Avro datums, the unit's truth)."""
     plan, output = _STATE["plan"], _STATE["output"]
     res = build(plan, index)
-    return night_parts(res.table, res.nights, plan.night_labels, output.avro, output.wire), res.truth
+    return res.table, night_parts(res.table, res.nights, plan.night_labels, output.avro, output.wire), res.truth
 
 
 def _results(plan: Plan, output: Output, workers: int):
@@ -87,8 +88,8 @@ def run(cfg: Config, output: Output, workers: int = 1, progress: bool = True) ->
                desc="simulate rubin")
     total = 0
     try:
-        for parts, unit_truth in _results(plan, output, workers):
-            for part in parts:
+        for table, parts, unit_truth in _results(plan, output, workers):
+            for part in split_parts(table, parts):
                 sinks.add(part)
                 per_night[part.night] += part.table.num_rows
                 total += part.table.num_rows

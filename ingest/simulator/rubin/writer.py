@@ -60,17 +60,24 @@ class NightPart:
 
 
 def night_parts(table: pa.Table, nights: np.ndarray, labels: list[str], avro_out: bool,
-                wire: bool) -> list[NightPart]:
+                wire: bool) -> list[tuple]:
+    """``(night, start, stop, datums, wire)`` of each night's run of alerts (alerts are in time order).
+
+    Offsets rather than sliced tables: a slice would carry (and pickle) the whole table's buffers.
+    """
     parts = []
-    bounds = np.flatnonzero(np.diff(nights)) + 1          # alerts are in time order: nights are runs
+    bounds = np.flatnonzero(np.diff(nights)) + 1
     for lo, hi in zip(np.r_[0, bounds].tolist(), np.r_[bounds, len(nights)].tolist()):
         if hi <= lo:
             continue
-        k = int(nights[lo])
         t = table.slice(lo, hi - lo)
-        parts.append(NightPart(labels[k], t, avro.encode(t) if avro_out else None,
-                               raw_datums(t) if wire else None))
+        parts.append((labels[int(nights[lo])], lo, hi, avro.encode(t) if avro_out else None,
+                      raw_datums(t) if wire else None))
     return parts
+
+
+def split_parts(table: pa.Table, parts: list[tuple]) -> list[NightPart]:
+    return [NightPart(night, table.slice(lo, hi - lo), datums, wire) for night, lo, hi, datums, wire in parts]
 
 
 class Sinks:
