@@ -460,3 +460,21 @@ def test_column_wise_avro_encoder_writes_fastavros_bytes():
             fastavro.schemaless_writer(buf, parsed, r)
             expected.append(buf.getvalue())
         assert avro.encode(part) == expected
+
+
+def test_a_large_footprint_is_observed_within_each_night():
+    """Thousands of fields still fit between dusk and dawn: each visit on its night's UTC date."""
+    import datetime as dt
+    from ingest.simulator.plan import seed_rng
+    from ingest.simulator.rubin import visits
+    from ingest.simulator.rubin.observe import around
+
+    fields = visits.Fields.tile(around(30.0, -30.0, 12000.0))
+    assert len(fields) > 1000                      # more than 40 s visits would cover in a night
+    v = visits.schedule(fields, dt.date(2026, 3, 10), 2, 10.0, 1.0, seed_rng(1, 13))
+    run = v.night >= 0
+    frac = v.jd[run] - 0.5 - np.floor(v.jd[run] - 0.5)               # UTC day fraction
+    assert (frac >= visits.NIGHT_START - 1e-9).all() and (frac <= visits.NIGHT_END + 1e-9).all()
+    assert np.array_equal(np.floor(v.jd[run] - 0.5) - np.floor(v.jd[run][0] - 0.5), v.night[run])
+    assert len(np.unique(v.visit)) == len(v.visit)
+    assert np.all(np.diff(v.jd) > 0)

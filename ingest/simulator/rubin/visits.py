@@ -126,9 +126,15 @@ def schedule(fields: Fields, start: dt.date, nights: int, history: float, cadenc
             continue
         order = rng.permutation(visited)
         b1, b2 = _pair_bands(rng, len(order))
-        t0 = NIGHT_START + rng.uniform(0, NIGHT_END - NIGHT_START - PAIR_GAP - len(order) * VISIT_STEP)
-        t = t0 + np.arange(len(order)) * VISIT_STEP
-        for times, bands in ((t, b1), (t + PAIR_GAP, b2)):
+        # a large footprint is covered faster (as if several telescopes), so the night holds it
+        night = NIGHT_END - NIGHT_START
+        step = min(VISIT_STEP, night / (2 * len(order)))
+        if step * 86400 < 1.0:
+            raise ValueError("footprint too large: more than one visit per second")
+        gap = max(PAIR_GAP, len(order) * step)          # the second pass starts when the first is done
+        t0 = NIGHT_START + rng.uniform(0, max(night - (len(order) - 1) * step - gap, 0.0))
+        t = t0 + np.arange(len(order)) * step
+        for times, bands in ((t, b1), (t + gap, b2)):
             cols["jd"].append(jd0 + times)
             cols["field"].append(order)
             cols["band"].append(bands)
