@@ -129,8 +129,8 @@ def _same(a, b) -> bool:
         return a == b or (math.isnan(a) and math.isnan(b))
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
     return a == b
 
 
@@ -478,3 +478,21 @@ def test_a_large_footprint_is_observed_within_each_night():
     assert np.array_equal(np.floor(v.jd[run] - 0.5) - np.floor(v.jd[run][0] - 0.5), v.night[run])
     assert len(np.unique(v.visit)) == len(v.visit)
     assert np.all(np.diff(v.jd) > 0)
+
+
+def test_parquet_rolls_over_to_numbered_files(tmp_path, monkeypatch):
+    """Past FILE_MAX_ALERTS a night continues in lsst_YYYYMMDD.1.parquet...: same alerts, bounded memory."""
+    from ingest.simulator.rubin import writer
+
+    args = ["--nights", "1", "--alerts-per-night", "700", "--seed", "4", "--no-cutouts", "--no-avro"]
+    whole = pq.read_table(simulate(tmp_path / "whole", *args) / "parquet" / "lsst_20260310.parquet")
+    monkeypatch.setattr(writer, "ROW_GROUP_ALERTS", 20)
+    monkeypatch.setattr(writer, "FILE_MAX_ALERTS", 50)
+    out = simulate(tmp_path / "parts", *args)
+    files = sorted((out / "parquet").glob("lsst_20260310*.parquet"))
+    assert len(files) >= 3 and (out / "parquet" / "lsst_20260310.1.parquet").exists()
+    parts = [pq.read_table(f) for f in files]
+    assert all(pq.ParquetFile(f).metadata.num_rows <= 50 + 400 for f in files)     # a file ends after a unit
+    joined = pa.concat_tables(parts).sort_by("diaSourceId").to_pylist()
+    assert len(joined) == whole.num_rows
+    assert all(_same(a, b) for a, b in zip(joined, whole.sort_by("diaSourceId").to_pylist()))

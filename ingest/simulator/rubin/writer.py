@@ -3,8 +3,12 @@
 Layout under OUT (one night = one UTC date, ``YYYYMMDD``):
 
 - ``parquet/lsst_YYYYMMDD.parquet``: the night's alerts in Fink's layout
-  (LSST alert fields, then Fink's added values), snappy, one row group per
-  work unit, as Fink's data-transfer service delivers them;
+  (LSST alert fields, then Fink's added values), snappy, as Fink's
+  data-transfer service delivers them; row groups of a few thousand alerts
+  (or 64 MB), and past ``FILE_MAX_ALERTS`` the night goes on in
+  ``lsst_YYYYMMDD.1.parquet``, ``.2``...: a Parquet writer keeps every row
+  group's metadata (about 0.3 MB for the ~1,000 leaf columns of an alert)
+  until it closes, so this bounds memory at any number of alerts;
 - ``avro/lsst_YYYYMMDD.avro``: the same alerts in one Avro object container,
   its writer schema derived from the Arrow schema (``schema.avro_schema``),
   one block per work unit, deterministic sync marker (encoded column-wise by
@@ -33,6 +37,8 @@ from . import avro, schema
 
 PREFIX = "lsst_"
 WIRE_SUFFIX = ".msg"
+ROW_GROUP_ALERTS, ROW_GROUP_BYTES = 5000, 64 << 20
+FILE_MAX_ALERTS = 100_000
 
 
 def raw_datums(table: pa.Table) -> list[bytes]:
@@ -80,6 +86,46 @@ def split_parts(table: pa.Table, parts: list[tuple]) -> list[NightPart]:
     return [NightPart(night, table.slice(lo, hi - lo), datums, wire) for night, lo, hi, datums, wire in parts]
 
 
+class _NightParquet:
+    """A night's Parquet files: tables gathered into row groups, a new file every FILE_MAX_ALERTS."""
+
+    def __init__(self, folder: Path, night: str, schema_: pa.Schema):
+        self.folder, self.night, self.schema = folder, night, schema_
+        self.pending: list[pa.Table] = []
+        self.pending_rows = self.pending_bytes = 0
+        self.writer: pq.ParquetWriter | None = None
+        self.files = self.in_file = 0
+
+    def add(self, table: pa.Table) -> None:
+        self.pending.append(table)
+        self.pending_rows += table.num_rows
+        self.pending_bytes += table.nbytes
+        if self.pending_rows >= ROW_GROUP_ALERTS or self.pending_bytes >= ROW_GROUP_BYTES:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self.pending_rows:
+            return
+        if self.writer is not None and self.in_file >= FILE_MAX_ALERTS:
+            self.writer.close()
+            self.writer = None
+        if self.writer is None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            suffix = f".{self.files}" if self.files else ""
+            self.writer = pq.ParquetWriter(str(self.folder / f"{PREFIX}{self.night}{suffix}.parquet"),
+                                           self.schema, compression="snappy")
+            self.files += 1
+            self.in_file = 0
+        self.writer.write_table(pa.concat_tables(self.pending), row_group_size=self.pending_rows)
+        self.in_file += self.pending_rows
+        self.pending, self.pending_rows, self.pending_bytes = [], 0, 0
+
+    def close(self) -> None:
+        self._flush()
+        if self.writer is not None:
+            self.writer.close()
+
+
 class Sinks:
     """The main process's writers, fed unit by unit in order."""
 
@@ -93,7 +139,7 @@ class Sinks:
             d = root / "wire" / "schema"
             d.mkdir(parents=True, exist_ok=True)
             (d / f"{schema.SCHEMA_ID}.avsc").write_text(json.dumps(raw, indent=1) + "\n")
-        self.pq: dict[str, pq.ParquetWriter] = {}
+        self.pq: dict[str, _NightParquet] = {}
         self.ocf: dict[str, tuple] = {}       # night -> (file, sync marker)
 
     def add(self, part: NightPart) -> None:
@@ -101,11 +147,8 @@ class Sinks:
         if self.parquet:
             w = self.pq.get(night)
             if w is None:
-                d = self.root / "parquet"
-                d.mkdir(parents=True, exist_ok=True)
-                w = pq.ParquetWriter(str(d / f"{PREFIX}{night}.parquet"), self.schema, compression="snappy")
-                self.pq[night] = w
-            w.write_table(table)
+                w = self.pq[night] = _NightParquet(self.root / "parquet", night, self.schema)
+            w.add(table)
         if self.avro and table.num_rows:
             entry = self.ocf.get(night)
             if entry is None:
