@@ -80,7 +80,8 @@ def main(argv=None) -> int:
     lines = [f"## Rubin simulator (`bench/bench_rubin_simulator.py`)", "",
              f"Run {today()} on {machine()}, written to {a.dir}; {NIGHTS} nights, a year of history per alert "
              "(prvDiaSources, prvDiaForcedSources), Fink values; rates include planning and writing.", "",
-             "| N alerts | outputs | cutouts | workers | wall s | alerts/s | CPU s | bytes/alert written | peak RSS MB |",
+             "| N alerts | outputs | cutouts | workers | wall s | alerts/s | CPU s | bytes/alert written "
+             "| peak RSS MB |",
              "|---|---|---|---|---|---|---|---|---|"]
     for name, cutouts, outputs in MODES:
         for w in a.workers:

@@ -124,7 +124,8 @@ def fink_columns(plan, unit, fr, a_rows, lo, dia_object: pa.StructArray) -> dict
     otype[(kinds == "bogus") & (u(6) < 0.5)] = "*"
     star = np.isin(kinds, ["rrlyrae", "periodic", "microlensing", "bogus"])
     gaia = star & (u(7) < 0.85)
-    dr3 = np.where(gaia, np.char.add("Gaia DR3 ", (hashing.hash64(seed, gid, 7399) >> np.uint64(2)).astype("U20")), None)
+    source_id = (hashing.hash64(seed, gid, 7399) >> np.uint64(2)).astype("U20")
+    dr3 = np.where(gaia, np.char.add("Gaia DR3 ", source_id), None)
     variable = np.isin(kinds, ["rrlyrae", "periodic"]) & gaia & (u(8) < 0.6)
     legacy = ~ast & (u(9) < 0.85)
     zt = np.full(na, 0.0)
