@@ -10,7 +10,8 @@ the data flows: ``plan`` (options, cells, exposures), ``cadence``, ``sky``,
 ``populations`` + ``lightcurves``, ``observe``, ``photometry``, ``allocate``
 (object counts from a pilot run of ``observe``, work units),
 ``packets``, ``fink``, ``cutouts``, ``encoding`` + ``assemble``, ``writer``,
-``parquet``, ``truth``, ``engine``.
+``parquet``, ``truth``, ``engine``.  Rubin alerts (``--survey rubin``) are
+made in ``rubin/`` from the same populations, light curves and noise model.
 """
 
 from .engine import Output, run

@@ -65,9 +65,9 @@ def _noise(rng, b, scale):
     return out
 
 
-def gaussians(x0, y0, sigma, flux) -> np.ndarray:
-    """Sum-normalised circular Gaussians of total ``flux`` at (x0, y0): (b, 63, 63)."""
-    xs = np.arange(SIZE, dtype=np.float32)
+def gaussians(x0, y0, sigma, flux, size: int = SIZE) -> np.ndarray:
+    """Sum-normalised circular Gaussians of total ``flux`` at (x0, y0): (b, size, size)."""
+    xs = np.arange(size, dtype=np.float32)
     s = np.asarray(sigma, dtype=np.float32)[:, None]
     gx = np.exp(-0.5 * ((xs[None, :] - np.asarray(x0, np.float32)[:, None]) / s) ** 2)
     gy = np.exp(-0.5 * ((xs[None, :] - np.asarray(y0, np.float32)[:, None]) / s) ** 2)
@@ -75,10 +75,10 @@ def gaussians(x0, y0, sigma, flux) -> np.ndarray:
     return (gy * norm[:, None])[:, :, None] * gx[:, None, :]
 
 
-def psf(x0, y0, sigma, flux) -> np.ndarray:
+def psf(x0, y0, sigma, flux, size: int = SIZE) -> np.ndarray:
     """Core (85 %) + wing (15 %, twice as wide) PSF."""
     f = np.asarray(flux, np.float32)
-    return gaussians(x0, y0, sigma, 0.85 * f) + gaussians(x0, y0, 2 * np.asarray(sigma), 0.15 * f)
+    return gaussians(x0, y0, sigma, 0.85 * f, size) + gaussians(x0, y0, 2 * np.asarray(sigma), 0.15 * f, size)
 
 
 def to_fits_gz(images: np.ndarray, noise: np.ndarray, level: int = 1) -> list[bytes]:

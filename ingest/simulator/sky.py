@@ -38,24 +38,26 @@ class Footprint:
         return box_area(self.ra0, self.ra1, self.dec0, self.dec1)
 
     @classmethod
-    def parse(cls, text: str) -> "Footprint":
+    def parse(cls, text: str, dec_min: float = DEC_MIN, dec_max: float = 90.0) -> "Footprint":
+        """``RA0,RA1,DEC0,DEC1`` in degrees, cut to the survey's sky (ZTF's by default)."""
         ra0, ra1, dec0, dec1 = (float(x) for x in text.split(","))
         if ra1 <= ra0:
             ra1 += 360.0
-        return cls(ra0, ra1, max(dec0, DEC_MIN), min(dec1, 90.0)).checked()
+        return cls(ra0, ra1, max(dec0, dec_min), min(dec1, dec_max)).checked(dec_min)
 
     @classmethod
-    def around(cls, ra: float, dec: float, area: float) -> "Footprint":
-        """A box of ``area`` deg^2 centred on (ra, dec), about as tall as wide."""
+    def around(cls, ra: float, dec: float, area: float, dec_min: float = DEC_MIN,
+               dec_max: float = 89.0) -> "Footprint":
+        """A box of ``area`` deg^2 centred on (ra, dec), about as tall as wide, on the survey's sky."""
         half = np.sqrt(area) / 2
-        dec0, dec1 = max(dec - half, DEC_MIN), min(dec + half, 89.0)
+        dec0, dec1 = max(dec - half, dec_min), min(dec + half, dec_max)
         sin_span = np.sin(np.radians(dec1)) - np.sin(np.radians(dec0))
         width = min(area / (np.degrees(1) * sin_span), 360.0)
-        return cls(ra - width / 2, ra + width / 2, dec0, dec1).checked()
+        return cls(ra - width / 2, ra + width / 2, dec0, dec1).checked(dec_min)
 
-    def checked(self) -> "Footprint":
-        if self.dec1 <= self.dec0 or self.dec1 <= DEC_MIN:
-            raise ValueError(f"empty footprint (ZTF sees dec > {DEC_MIN}): {self}")
+    def checked(self, dec_min: float = DEC_MIN) -> "Footprint":
+        if self.dec1 <= self.dec0 or self.dec1 <= dec_min:
+            raise ValueError(f"empty footprint (the survey sees dec > {dec_min}): {self}")
         return self
 
 

@@ -50,7 +50,11 @@ SCHEMA = pa.schema(
 _BANDED = {"mag": "mag", "magnr": "magnr", "tau_fall": "tau_fall", "dt0": "dt0", "amp": "amp"}
 
 
-def table(unit, alerts) -> pa.Table:
+def parameters(unit) -> tuple[dict, np.ndarray, np.ndarray]:
+    """Model parameters of a unit's objects, survey-neutral: (float columns, subtype, ssnamenr).
+
+    ``unit`` needs ``n_objects``, ``kind``, ``local`` and ``params`` (both simulators' units have them).
+    """
     n = unit.n_objects
     cols = {c: np.full(n, np.nan) for c in FLOAT_COLUMNS}
     subtype = np.empty(n, dtype=object)
@@ -79,6 +83,11 @@ def table(unit, alerts) -> pa.Table:
             ssname[m] = p["ssnamenr"][li]
             cols["ss_rate"][m] = p["rate"][li]
             cols["ss_pa"][m] = p["motion_pa"][li]
+    return cols, subtype, ssname
+
+
+def table(unit, alerts) -> pa.Table:
+    cols, subtype, ssname = parameters(unit)
     cols["ra"], cols["dec"] = unit.ra, unit.dec
     cols["first_alert_jd"] = alerts.first_alert_jd
     cols["last_alert_jd"] = alerts.last_alert_jd
