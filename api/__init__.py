@@ -18,10 +18,12 @@ def init_api(app: Flask) -> None:
     from .guard import init_guard
     from . import routes_lookup  # noqa: F401  (registers sso, resolver, tracklet, skymap on bp)
     from .routes import bp
+    from .routes_rubin import rubin_bp
 
     if not app.config.get("MAX_CONTENT_LENGTH"):
         app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.register_blueprint(bp)
+    app.register_blueprint(rubin_bp)
     app.register_blueprint(annotations_bp)
     app.register_blueprint(docs_bp)
     errors.register(app)

@@ -79,8 +79,9 @@ def _admission():
     return ext["nocturne_slots"]
 
 
-def route(endpoint: Endpoint, *aliases: str, expensive=None):
-    """Register ``fn(values) -> DataFrame | Response`` for ``endpoint`` (and its aliases).
+def route(endpoint: Endpoint, *aliases: str, expensive=None, blueprint: Blueprint | None = None):
+    """Register ``fn(values) -> DataFrame | Response`` for ``endpoint`` (and its aliases) on
+    ``blueprint`` (default: the ZTF API's, ``/api/v1``; the Rubin routes pass theirs).
 
     ``expensive(values)`` true: the request waits for no one, it takes a compute slot of its
     client and of the server or is refused (429/503 with Retry-After, api/slots.py).
@@ -100,7 +101,7 @@ def route(endpoint: Endpoint, *aliases: str, expensive=None):
                 result.headers["Warning"] = warning_header(values.warnings)
             return result
         for name in (endpoint.name, *aliases):
-            bp.add_url_rule(f"/{name}", endpoint=name.replace("/", "_"), view_func=view, methods=["GET", "POST"])
+            (blueprint or bp).add_url_rule(f"/{name}", endpoint=name.replace("/", "_"), view_func=view, methods=["GET", "POST"])
         return fn
     return wrap
 
