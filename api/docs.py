@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, jsonify, request
 
 from . import endpoints as E
+from . import rubin_endpoints as R
 from .annotations import OPERATIONS
 from .params import Endpoint, Param
 
@@ -95,12 +96,17 @@ def openapi_spec() -> dict:
             if name != ep.name:
                 for method in ("get", "post"):
                     paths[f"/api/v1/{name}"][method]["operationId"] = f"{name}_{method}"
+    for ep in R.ALL:
+        paths[f"{R.PREFIX}/{ep.name}"] = {method: {**_operation(ep, method), "operationId": f"lsst_{ep.name}_{method}",
+                                                   "tags": ["Rubin/LSST"]}
+                                          for method in ("get", "post")}
     for name, method, ep, scopes, codes in OPERATIONS:
         paths.setdefault(f"/api/v1/{name}", {})[method] = _write_operation(ep, method, scopes, codes)
     return {"openapi": "3.0.3",
             "info": {"title": "Nocturne API", "version": "1",
                      "description": "Alerts of astronomical surveys. Compatible with Fink's REST API: "
-                                    "same endpoints, parameters and column names."},
+                                    "same endpoints, parameters and column names. ZTF under /api/v1; "
+                                    "Rubin/LSST under /lsst/api/v1 (Fink's LSST API, base URL http://HOST/lsst)."},
             "paths": paths, "components": {"schemas": {"Error": ERROR}, "securitySchemes": {"token": TOKEN}}}
 
 
@@ -132,9 +138,25 @@ def openapi_json():
     return jsonify(openapi_spec())
 
 
-def _example(ep: Endpoint) -> str:
+def _example(ep: Endpoint, prefix: str = "/api/v1") -> str:
     args = {p.name: p.example for p in ep.params if p.example is not None and (p.required or p.name != "columns")}
-    return f"/api/v1/{ep.name}" + (f"?{urlencode(args)}" if args else "")
+    return f"{prefix}/{ep.name}" + (f"?{urlencode(args)}" if args else "")
+
+
+def _section(parts: list, ep: Endpoint, base: str, prefix: str = "/api/v1") -> None:
+    example = _example(ep, prefix)
+    anchor = ("lsst-" if prefix != "/api/v1" else "") + ep.name.replace("/", "-")
+    parts.append(f"<h2 id='{anchor}'>{prefix}/{ep.name}</h2><p>{html.escape(ep.summary)}. "
+                 f"{html.escape(ep.description)} Formats: {', '.join(ep.formats)}.</p><table><tr><th>parameter</th>"
+                 f"<th>kind</th><th>default</th><th>description</th></tr>")
+    for p in ep.params:
+        req = " <b>(required)</b>" if p.required else ""
+        parts.append(f"<tr><td><code>{p.name}</code>{req}</td><td>{p.kind}</td>"
+                     f"<td>{html.escape('' if p.default is None else str(p.default))}</td>"
+                     f"<td>{html.escape(p.description)}</td></tr>")
+    parts.append("</table>")
+    parts.append(f"<p>Try it: <a href='{html.escape(example)}'>{html.escape(example)}</a></p>")
+    parts.append(f"<pre>curl '{html.escape(base + example)}'</pre>")
 
 
 @docs_bp.get("/api")
@@ -157,18 +179,13 @@ def docs_page():
              "(<code>text</code> is where Fink's clients read the sentence). Machine-readable spec: "
              "<a href='/api/v1/openapi.json'>/api/v1/openapi.json</a>.</p>"]
     for ep in E.ALL:
-        example = _example(ep)
-        parts.append(f"<h2 id='{ep.name.replace('/', '-')}'>/api/v1/{ep.name}</h2><p>{html.escape(ep.summary)}. "
-                     f"{html.escape(ep.description)} Formats: {', '.join(ep.formats)}.</p><table><tr><th>parameter</th><th>kind</th>"
-                     f"<th>default</th><th>description</th></tr>")
-        for p in ep.params:
-            req = " <b>(required)</b>" if p.required else ""
-            parts.append(f"<tr><td><code>{p.name}</code>{req}</td><td>{p.kind}</td>"
-                         f"<td>{html.escape('' if p.default is None else str(p.default))}</td>"
-                         f"<td>{html.escape(p.description)}</td></tr>")
-        parts.append("</table>")
-        parts.append(f"<p>Try it: <a href='{html.escape(example)}'>{html.escape(example)}</a></p>")
-        parts.append(f"<pre>curl '{html.escape(base + example)}'</pre>")
+        _section(parts, ep, base)
+    parts.append("<h1 id='lsst'>Rubin/LSST</h1><p>Fink's LSST API, on the base URL <code>"
+                 f"{html.escape(base)}/lsst</code> (a script written for https://api.lsst.fink-portal.org works by "
+                 "changing its base URL): the same routes, parameters and columns (<code>r:</code> Rubin's fields, "
+                 "<code>f:</code> Fink's added values). Fluxes are in nJy, times in MJD TAI.</p>")
+    for ep in R.ALL:
+        _section(parts, ep, base, R.PREFIX)
     parts.append("<h2 id='annotations'>Annotations and internal names</h2><p>Reads are open; writes need "
                  "<code>Authorization: token &lt;token&gt;</code> (401 without a valid token, 403 without the "
                  "scope).</p><table><tr><th>call</th><th>what</th><th>parameters</th></tr>")
