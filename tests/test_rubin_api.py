@@ -286,3 +286,15 @@ def test_without_rubin_tables_the_rubin_routes_name_the_command_and_ztf_answers(
     assert r.status_code == 503
     assert "python -m hbase_schema create --survey rubin" in r.get_json()["text"]
     assert client.post("/api/v1/objects", json={"objectId": "ZTF23abjexnw"}).status_code == 200
+
+
+def test_openapi_and_the_docs_page_cover_every_rubin_route(rubin_api):
+    from api import rubin_endpoints as R
+    spec = json.loads(rubin_api.get("/api/v1/openapi.json").data)
+    for ep in R.ALL:
+        ops = spec["paths"][f"{LSST}/{ep.name}"]
+        assert set(ops) == {"get", "post"}
+        names = {p["name"] for p in ops["get"]["parameters"]}
+        assert names == {p.name for p in ep.params} | {"output-format"}
+    page = rubin_api.get("/api").data.decode()
+    assert all(f"{LSST}/{ep.name}</h2>" in page for ep in R.ALL)
