@@ -2,10 +2,10 @@
 
 Fink's LSST API (``format_lsst_hbase_output``) answers every column of the table's schema
 when no columns are asked (null where a row lacks the cell), typed by the schema: integers
-as nullable ``Int64``, floats as float64, booleans as true/false, strings as text; with
-``columns``, only those. Rows are sorted by ``r:midpointMjdTai``, newest first, when the
-table has that column. float32 values are rounded to 7 significant digits (as the ZTF
-frames are), so a flux of 1234.5 prints as 1234.5.
+(nullable ``Int64`` where a column has gaps, int64 otherwise), floats as float64, booleans
+as true/false, strings as text; with ``columns``, only those. Rows are sorted by
+``r:midpointMjdTai``, newest first, when the table has that column. float32 values are
+rounded to 7 significant digits (as the ZTF frames are), so a flux of 1234.5 prints as 1234.5.
 """
 from __future__ import annotations
 
@@ -55,7 +55,11 @@ def typed(values, kind: str | None, n: int):
     if kind in ("int32", "int64"):
         if values is None:
             return pd.array([None] * n, dtype="Int64")
-        return pd.array(values.tolist() if isinstance(values, np.ndarray) else values, dtype="Int64")
+        if isinstance(values, np.ndarray):
+            values = values.tolist()
+        if None not in values:  # a full column stays numpy (fast); JSON and CSV read it the same
+            return np.asarray(values, dtype=np.int64)
+        return pd.array(values, dtype="Int64")
     if values is None:
         return [None] * n
     return values.tolist() if isinstance(values, np.ndarray) else list(values)
@@ -72,8 +76,12 @@ def frame(data: ColumnBatch | dict, table: str, columns: list[str] | None, n: in
         return pd.DataFrame()
     types = column_types(table)
     names = list(types) if columns is None else list(dict.fromkeys(columns))
-    df = pd.DataFrame({name: typed(cols.get(name), types.get(name), n) for name in names}, columns=names)
-    if newest_first and TIME in cols:
-        order = np.argsort(-np.asarray(typed(cols[TIME], "float64", n)), kind="stable")
-        df = df.iloc[order].reset_index(drop=True)
-    return df
+    order = (np.argsort(-np.asarray(typed(cols[TIME], "float64", n)), kind="stable")
+             if newest_first and TIME in cols else None)
+    out = {}
+    for name in names:  # each column put in order before the frame is built (one pass, no copy of the frame)
+        values = typed(cols.get(name), types.get(name), n)
+        if order is not None:
+            values = values[order] if not isinstance(values, list) else [values[i] for i in order.tolist()]
+        out[name] = values
+    return pd.DataFrame(out, columns=names)
