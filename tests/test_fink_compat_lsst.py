@@ -55,7 +55,7 @@ def test_objects_single(rubin_api, night, fmt):
     pdf = get_an_object(rubin_api, "objects", night["ids"][0], fmt)
     assert len(pdf) == 1
     assert pdf.columns[0] == "r:diaObjectId" and str(pdf["r:diaObjectId"][0]) == night["ids"][0]
-    # integers: int64 from JSON/CSV, nullable Int64 from Parquet (Fink types its integer columns Int64 too)
+    # integers: int64, or nullable Int64 from Parquet where a column has gaps (Fink types its integers Int64)
     assert pd.api.types.is_integer_dtype(pdf["r:diaObjectId"]) and pdf["r:ra"].dtype == np.float64
 
 
