@@ -179,7 +179,11 @@ def statistics(v):
 
 @rubin_route(R.SCHEMA)
 def schema(v):
-    return jsonify(q.schema())
+    route = q.schema_route(v["endpoint"])
+    if route is None:
+        raise ApiError(400, f"parameter 'endpoint' = {v['endpoint']!r} is not a route with a schema; one of: "
+                            + ", ".join(f"/api/v1/{name}" for name in q.SCHEMA_TABLES))
+    return jsonify(q.schema(route))
 
 
 @rubin_route(R.RESOLVER)

@@ -91,8 +91,13 @@ STATISTICS = Endpoint("statistics", "One row per ingested Rubin night (f:night, 
     Param("columns", "list", "Columns to return (f:night, f:alerts, ...); * (or nothing) for all"),
     Param("schema", "bool", "Return the column names instead of the rows", False),
 ))
-SCHEMA = Endpoint("schema", "Every column of the Rubin routes, by table and family, with type and description",
-                  (), formats=("json",))
+SCHEMA = Endpoint("schema", "The columns a Rubin route answers with, by family, with type and description", (
+    Param("endpoint", "string", "The route: /api/v1/sources (default), objects, fp, conesearch, tags, sso or "
+                                "statistics (with or without /api/v1/)", "/api/v1/sources",
+          example="/api/v1/objects", max_length=100),
+), formats=("json",), description="As Fink's: {\"Rubin original fields (r:)\": {name: {type, doc}}, "
+                                  "\"Fink added values (f:)\": {...}}, names without their prefix. The computed "
+                                  "v:separation_degree of conesearch is not listed.")
 RESOLVER = Endpoint("resolver", "Names of Rubin objects, and objects of names, from what this server holds", (
     Param("resolver", "choice", "tns: TNS names from Fink's cross-match; simbad: reverse only (a diaObjectId's "
                                 "SIMBAD type); ssodnet: designation -> ssObjectId (reverse: ssObjectId -> designations)",

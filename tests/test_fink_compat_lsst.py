@@ -163,3 +163,26 @@ def test_tags_statistics_sso_shapes(rubin_api, night):
     sso = next(r for r in night["recs"] if (r.get("ssSource") or {}).get("designation"))["ssSource"]["designation"]
     pdf = read(rubin_api.post(f"{APIURL}/api/v1/sso", json={"n_or_d": sso}))
     assert not pdf.empty and {"r:mpcDesignation", "f:sso_name", "r:midpointMjdTai"} <= set(pdf.columns)
+
+
+def fields(schema: dict) -> set:
+    """Fink's schema test: the categories holding r: and f:, each field named with its prefix."""
+    return {prefix + k for prefix in ("r:", "f:") for cat, body in schema.items() if prefix in cat for k in body}
+
+
+def test_schema_has_no_holes(rubin_api, night):
+    """Fink's check_schema_endpoint: every field a route answers is in /api/v1/schema for it."""
+    oid = night["ids"][0]
+    alert = night["alert"]
+    sso = next(r for r in night["recs"] if (r.get("ssSource") or {}).get("designation"))["ssSource"]["designation"]
+    endpoints = {"/api/v1/sources": {"diaObjectId": oid}, "/api/v1/objects": {"diaObjectId": oid},
+                 "/api/v1/conesearch": {"ra": alert["ra"], "dec": alert["dec"], "radius": "5"},
+                 "/api/v1/tags": {"tag": "cataloged"}, "/api/v1/statistics": {"date": "20260310"},
+                 "/api/v1/fp": {"diaObjectId": oid}, "/api/v1/sso": {"n_or_d": sso}}
+    for endpoint, payload in endpoints.items():
+        r_schema = rubin_api.post(f"{APIURL}/api/v1/schema", json={"endpoint": endpoint})
+        r_data = rubin_api.post(f"{APIURL}{endpoint}", json=payload)
+        assert r_schema.status_code == 200 and r_data.status_code == 200, endpoint
+        data_fields = list(r_data.get_json()[0].keys())
+        not_in_schema = [f for f in data_fields if f not in fields(r_schema.get_json())]
+        assert set(not_in_schema) <= {"v:separation_degree"}, (endpoint, not_in_schema)

@@ -218,12 +218,15 @@ def test_statistics_and_its_schema(rubin_api):
     assert "f:alerts" in schema["schema"].tolist()
 
 
-def test_schema_lists_the_columns_the_routes_serve(rubin_api):
-    body = rubin_api.get(f"{LSST}/schema").get_json()
-    sources = body["diaSource (sources)"]
-    assert sources["Rubin original fields (r:)"]["r:psfFlux"]["type"] == "float32"
-    assert "f:xm_simbad_otype" in sources["Fink added values (f:)"]
-    assert "r:nDiaSources" in body["diaObject (objects)"]["Rubin original fields (r:)"]
+def test_schema_lists_the_columns_each_route_serves(rubin_api):
+    body = rubin_api.get(f"{LSST}/schema").get_json()  # default: sources
+    assert body["Rubin original fields (r:)"]["psfFlux"]["type"] == "float32"
+    assert "xm_simbad_otype" in body["Fink added values (f:)"]
+    objects = rubin_api.post(f"{LSST}/schema", json={"endpoint": "/api/v1/objects"}).get_json()
+    assert "nDiaSources" in objects["Rubin original fields (r:)"]
+    assert "psfFlux" not in objects["Rubin original fields (r:)"]
+    r = rubin_api.post(f"{LSST}/schema", json={"endpoint": "/api/v1/nosuch"})
+    assert r.status_code == 400 and "/api/v1/sources" in r.get_json()["text"]
 
 
 def test_resolver_ssodnet_both_ways_and_simbad_reverse(rubin_api, packets):

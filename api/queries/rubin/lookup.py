@@ -123,27 +123,31 @@ def statistics_schema() -> pd.DataFrame:
     return pd.DataFrame({"schema": ["f:night", *column_types("statistics")]})
 
 
-SCHEMA_GROUPS = {"sources": "diaSource", "objects": "diaObject", "fp": "diaForcedSource"}
-FAMILY_NAMES = {"r": "Rubin original fields (r:)", "f": "Fink added values (f:)", "b": "Rubin cutouts (b:)"}
+#: the table behind each route's answer (Fink's schema route takes the route as ``endpoint``)
+SCHEMA_TABLES = {"sources": "sources", "objects": "objects", "fp": "fp", "conesearch": "pixel", "tags": "tag",
+                 "sso": "sso", "statistics": "statistics"}
+#: columns a route adds to its table's
+ROUTE_EXTRA = {"sso": {"f:sso_name": ("string", "The name or id asked")},
+               "statistics": {"f:night": ("string", "The night, YYYYMMDD")}}
+FAMILY_NAMES = {"r": "Rubin original fields (r:)", "f": "Fink added values (f:)"}
 
 
-def schema() -> dict:
-    """Every column of the tables the routes serve, by table then family: ``{table: {family
-    title: {name: {type, doc}}}}``; names in full (``r:psfFlux``), as the routes answer them."""
-    rubin = get_schema("rubin")
-    out = {}
-    for logical, title in SCHEMA_GROUPS.items():
-        spec = rubin.table(logical)
-        groups = {}
-        for column in spec.columns():
-            family = column.name.split(":")[0]
-            groups.setdefault(FAMILY_NAMES.get(family, family), {})[column.name] = {
-                "type": column.type, "doc": column.description}
-        out[f"{title} ({logical})"] = groups
-    out["Columns added by some routes only"] = {
-        "v:separation_degree": {"type": "float64", "doc": "Angular distance to the cone's centre [deg] (conesearch)"},
-        "f:sso_name": {"type": "string", "doc": "The name or id asked (sso)"},
-        "f:night": {"type": "string", "doc": "The night, YYYYMMDD (statistics)"}}
+def schema_route(endpoint: str) -> str | None:
+    """The route an ``endpoint`` names (``/api/v1/sources``, ``/lsst/api/v1/sources``, ``sources``),
+    None if no route has a schema."""
+    name = endpoint.strip().rstrip("/").rsplit("/", 1)[-1]
+    return name if name in SCHEMA_TABLES else None
+
+
+def schema(route: str = "sources") -> dict:
+    """The columns ``route`` answers with, as Fink's LSST schema route gives them: ``{family
+    title: {name without its prefix: {type, doc}}}``, the titles holding ``r:`` and ``f:``."""
+    out: dict = {}
+    columns = [(c.name, c.type, c.description) for c in get_schema("rubin").table(SCHEMA_TABLES[route]).columns()]
+    columns += [(n, t, d) for n, (t, d) in ROUTE_EXTRA.get(route, {}).items()]
+    for name, kind, doc in columns:
+        family, field = name.split(":", 1)
+        out.setdefault(FAMILY_NAMES.get(family, f"{family}:"), {})[field] = {"type": kind, "doc": doc}
     return out
 
 
