@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from flask import Response, jsonify, request
 
 from . import endpoints as E
+from . import rubin_endpoints as R
 from .params import READ_METHODS, Endpoint, Param
 from .routes import api_rules, route
 
@@ -88,16 +89,20 @@ def _operation(ep: Endpoint, method: str) -> dict:
 def openapi_spec() -> dict:
     paths, schemes = {}, {"token": TOKEN}
     for d in api_rules():
+        rubin = d.path.startswith(R.PREFIX)
         for method in (m.lower() for m in d.endpoint.methods):
             op = _declared_operation(d.endpoint, method)
-            op["operationId"] = f"{d.name.strip('/')}_{method}"
+            op["operationId"] = ("lsst_" if rubin else "") + f"{d.name.strip('/').replace('/', '_')}_{method}"
+            if rubin:
+                op["tags"] = ["Rubin/LSST"]
             paths.setdefault(d.path, {})[method] = op
         if d.endpoint.access.via == "session":
             schemes["session"] = SESSION
     return {"openapi": "3.0.3",
             "info": {"title": "Nocturne API", "version": "1",
                      "description": "Alerts of astronomical surveys. Compatible with Fink's REST API: "
-                                    "same endpoints, parameters and column names."},
+                                    "same endpoints, parameters and column names. ZTF under /api/v1; "
+                                    "Rubin/LSST under /lsst/api/v1 (Fink's LSST API, base URL http://HOST/lsst)."},
             "paths": paths, "components": {"schemas": {"Error": ERROR}, "securitySchemes": schemes}}
 
 
@@ -141,9 +146,32 @@ def openapi_json(v):
     return jsonify(openapi_spec())
 
 
-def _example(ep: Endpoint) -> str:
+def _example(ep: Endpoint, prefix: str = "/api/v1") -> str:
     args = {p.name: p.example for p in ep.params if p.example is not None and (p.required or p.name != "columns")}
-    return f"/api/v1/{ep.name}" + (f"?{urlencode(args)}" if args else "")
+    return f"{prefix}/{ep.name}" + (f"?{urlencode(args)}" if args else "")
+
+
+def _section(parts: list, ep: Endpoint, base: str, prefix: str = "/api/v1") -> None:
+    """The docs page's section of ``ep``: what it does, who may call it, its parameters, an example."""
+    methods = "" if tuple(ep.methods) == READ_METHODS else " ".join(ep.methods) + " "
+    anchor = (("lsst-" if prefix != "/api/v1" else "") + ep.name.replace("/", "-")
+              + ("" if not methods else "-" + "-".join(ep.methods).lower()))
+    access = _access_text(ep).replace("`", "")
+    about = [f"{ep.summary}.", ep.description, f"{access[:1].upper()}{access[1:]}." if access else "",
+             f"Formats: {', '.join(ep.formats)}."]
+    parts.append(f"<h2 id='{html.escape(anchor)}'>{methods}{prefix}/{ep.name}</h2>"
+                 f"<p>{html.escape(' '.join(t for t in about if t))}</p>"
+                 f"<table><tr><th>parameter</th><th>kind</th><th>default</th><th>description</th></tr>")
+    for p in ep.params:
+        req = " <b>(required)</b>" if p.required else ""
+        parts.append(f"<tr><td><code>{p.name}</code>{req}</td><td>{p.kind}</td>"
+                     f"<td>{html.escape('' if p.default is None else str(p.default))}</td>"
+                     f"<td>{html.escape(p.description)}</td></tr>")
+    parts.append("</table>")
+    if "GET" in ep.methods and ep.access.via == "anyone" and not ep.strict:
+        example = _example(ep, prefix)
+        parts.append(f"<p>Try it: <a href='{html.escape(example)}'>{html.escape(example)}</a></p>")
+        parts.append(f"<pre>curl '{html.escape(base + example)}'</pre>")
 
 
 @route(E.DOCS, "/api/")
@@ -166,26 +194,15 @@ def docs_page(v):
              "<p>Annotations and internal names: reads are open; writes need "
              "<code>Authorization: token &lt;token&gt;</code> (401 without a valid token, 403 without the "
              "scope, 429 past the write limit) and refuse a parameter they do not know (400).</p>"]
-    shown = list(dict.fromkeys(d.endpoint for d in api_rules()))  # once each, aliases aside
-    shown.sort(key=lambda ep: E.ALL.index(ep) if ep in E.ALL else len(E.ALL))
+    shown = list(dict.fromkeys(d.endpoint for d in api_rules() if not d.path.startswith(R.PREFIX)))
+    shown.sort(key=lambda ep: E.ALL.index(ep) if ep in E.ALL else len(E.ALL))  # once each, aliases aside
     for ep in shown:
-        methods = "" if tuple(ep.methods) == READ_METHODS else " ".join(ep.methods) + " "
-        anchor = ep.name.replace("/", "-") + ("" if not methods else "-" + "-".join(ep.methods).lower())
-        access = _access_text(ep).replace("`", "")
-        about = [f"{ep.summary}.", ep.description, f"{access[:1].upper()}{access[1:]}." if access else "",
-                 f"Formats: {', '.join(ep.formats)}."]
-        parts.append(f"<h2 id='{html.escape(anchor)}'>{methods}/api/v1/{ep.name}</h2>"
-                     f"<p>{html.escape(' '.join(t for t in about if t))}</p>"
-                     f"<table><tr><th>parameter</th><th>kind</th><th>default</th><th>description</th></tr>")
-        for p in ep.params:
-            req = " <b>(required)</b>" if p.required else ""
-            parts.append(f"<tr><td><code>{p.name}</code>{req}</td><td>{p.kind}</td>"
-                         f"<td>{html.escape('' if p.default is None else str(p.default))}</td>"
-                         f"<td>{html.escape(p.description)}</td></tr>")
-        parts.append("</table>")
-        if "GET" in ep.methods and ep.access.via == "anyone" and not ep.strict:
-            example = _example(ep)
-            parts.append(f"<p>Try it: <a href='{html.escape(example)}'>{html.escape(example)}</a></p>")
-            parts.append(f"<pre>curl '{html.escape(base + example)}'</pre>")
+        _section(parts, ep, base)
+    parts.append("<h1 id='lsst'>Rubin/LSST</h1><p>Fink's LSST API, on the base URL <code>"
+                 f"{html.escape(base)}/lsst</code> (a script written for https://api.lsst.fink-portal.org works by "
+                 "changing its base URL): the same routes, parameters and columns (<code>r:</code> Rubin's fields, "
+                 "<code>f:</code> Fink's added values). Fluxes are in nJy, times in MJD TAI.</p>")
+    for ep in R.ALL:
+        _section(parts, ep, base, R.PREFIX)
     parts.append("</body></html>")
     return Response("".join(parts), mimetype="text/html")

@@ -16,6 +16,7 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger("nocturne.api")
+API_PATHS = ("/api/", "/lsst/api/")  # the ZTF API's paths, and the Rubin/LSST API's
 
 
 class ApiError(Exception):
@@ -50,7 +51,7 @@ def register(app: Flask) -> None:
     from store import StoreError, StoreUnavailable
 
     def is_api() -> bool:
-        return request.path.startswith("/api/")
+        return request.path.startswith(API_PATHS)
 
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):

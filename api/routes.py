@@ -103,7 +103,7 @@ def _admission():
 def route(endpoint: Endpoint, *aliases: str, expensive=None, blueprint: Blueprint | None = None):
     """Register ``fn(values) -> DataFrame | Response`` for ``endpoint`` (and its aliases: names
     under the blueprint's prefix, or absolute paths starting with ``/``), answering the
-    declared ``methods``, on ``blueprint`` (default: the API's, under /api/v1).
+    declared ``methods``, on ``blueprint`` (default: the ZTF API's, under /api/v1; the Rubin routes pass theirs).
 
     The declared ``access`` is checked first (401/403, and 429 for a write past the write
     limit: :func:`api.permits.identify`), then the parameters are parsed (an unknown one is
@@ -155,10 +155,14 @@ def _rule_name(name: str, endpoint: Endpoint) -> str:
     return base
 
 
+API_BLUEPRINTS = {bp.name, root.name}  # and each survey's API blueprint, added where it is made
+
+
 def api_rules() -> list[Declared]:
-    """The rules of the API's own blueprints (``bp`` and ``root``), not those another
-    blueprint declared through :func:`route` for itself."""
-    return [d for d in DECLARED if d.rule.split(".", 1)[0] in (bp.name, root.name)]
+    """The rules of the API's own blueprints (``bp``, ``root`` and the other surveys' API
+    blueprints, :data:`API_BLUEPRINTS`), not those another blueprint declared through
+    :func:`route` for itself."""
+    return [d for d in DECLARED if d.rule.split(".", 1)[0] in API_BLUEPRINTS]
 
 
 def methods_at(path: str) -> list[str]:

@@ -144,3 +144,25 @@ def apparent_or_difference(magpsf, sigmapsf, magnr, sigmagnr, isdiffpos, distnr,
     behind = np.broadcast_to(has_source_behind(distnr, magnr, max_distnr), np.shape(mag))
     return {"mag": floats(mag), "err": floats(err), "flux_jy": floats(flux),
             "flux_jy_err": floats(flux_err), "is_dc": [bool(b) for b in np.ravel(behind)]}
+
+
+NJY_ZERO_POINT = 31.4  # AB magnitude of 1 nJy: -2.5 log10(1e-9 / 3631)
+
+
+def njy_to_mag(flux, err):
+    """Fluxes in nJy (Rubin's) and their errors to AB magnitudes and errors:
+    ``m = 31.4 - 2.5 log10(f / nJy)``, ``sigma_m = 2.5 / ln 10 * sigma_f / f``. A flux that
+    is not positive (a difference flux fainter than the template) has no magnitude (NaN).
+
+    Parameters
+    ----------
+    flux, err : scalar or array-like
+        Fluxes and their 1-sigma errors, in nJy.
+    """
+    flux, err = np.asarray(flux, dtype=float), np.asarray(err, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ok = flux > 0
+        safe = np.where(ok, flux, 1.0)
+        mag = np.where(ok, NJY_ZERO_POINT - 2.5 * np.log10(safe), np.nan)
+        mag_err = np.where(ok, err / safe / LN10_OVER_2P5, np.nan)
+    return _scalar_or_array(mag), _scalar_or_array(mag_err)

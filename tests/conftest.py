@@ -115,6 +115,9 @@ def backend_config(backend: str, tmp: Path):
         yield cfg
     finally:
         if backend == "hbase":
+            from hbase_schema import get_schema
+            with contextlib.suppress(Exception), open_store(cfg, schema=get_schema("rubin")) as s:
+                s.drop_tables()  # a test that ingested a Rubin night made these too
             try:
                 with open_store(cfg) as s:
                     s.drop_tables()
@@ -209,3 +212,23 @@ def api(request, tmp_path_factory):
         ingest(data / "ztf-night-2023-10-18", cfg, show_progress=False)
         ingest(data / "fink-enriched", cfg, show_progress=False)
         yield create_api_app(cfg).test_client()
+
+
+RUBIN_NIGHT = "rubin-fink-2026-03-10"
+
+
+@pytest.fixture(scope="session", params=["url"] if API_URL else BACKENDS)
+def rubin_api(request, tmp_path_factory):
+    """The API over the 107 real Rubin alerts of ../shared/data (Fink's LSST Parquet): in-process
+    on each backend (ingested once per session), or a deployed server when NOCTURNE_API_URL is
+    set. Its Rubin routes are under /lsst/api/v1."""
+    data = shared_data() / RUBIN_NIGHT
+    need(data.is_dir(), f"real Rubin alerts not found at {data}")
+    if request.param == "url":
+        yield HttpClient(API_URL)
+        return
+    from api import create_api_app
+    from ingest.night import ingest
+    with backend_config(request.param, tmp_path_factory.mktemp("rubin-api-" + request.param)) as cfg:
+        ingest(data, cfg, show_progress=False)
+        yield create_api_app(cfg.replace(api_rate_limit=0)).test_client()

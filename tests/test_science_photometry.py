@@ -85,3 +85,12 @@ def test_band_labels():
     for bad in (4, 1.5, True):
         with pytest.raises(ValueError):
             normalise_band(bad)
+
+
+def test_njy_to_mag_is_the_ab_magnitude_of_rubin_fluxes():
+    from science.photometry import njy_to_mag
+    mag, err = njy_to_mag([36307.805, 1.0, -50.0, 0.0], [3630.7805, 0.1, 5.0, 1.0])
+    assert mag[0] == pytest.approx(20.0, abs=1e-3)        # 3631 Jy * 10**-8 = 36.31 uJy
+    assert mag[1] == pytest.approx(31.4)                    # 1 nJy
+    assert err[0] == pytest.approx(2.5 / np.log(10) * 0.1)  # 10 % in flux
+    assert np.isnan(mag[2]) and np.isnan(mag[3]) and np.isnan(err[2])  # no magnitude for f <= 0

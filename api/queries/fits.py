@@ -80,7 +80,14 @@ def fit(store: Store, object_id: str, kind: str, **params) -> dict:
     lc = lightcurve(store, object_id, with_upper=kind == "mulens")
     if not len(lc["jd"]):
         raise LookupError(f"no detection of {object_id!r}")
-    key = (store.prefix, object_id, kind, len(lc["jd"]), float(lc["jd"].max()), tuple(sorted(params.items())))
+    return fit_curve(lc, kind, (store.prefix, object_id), **params)
+
+
+def fit_curve(lc: dict, kind: str, whose: tuple, **params) -> dict:
+    """Run fit ``kind`` on the light curve ``lc`` (arrays jd, mag, err, band, diffmag, differr;
+    see :func:`lightcurve`) of object ``whose`` (its store prefix and id: the cache key, with
+    the curve's size, last time and the parameters)."""
+    key = (*whose, kind, len(lc["jd"]), float(lc["jd"].max()), tuple(sorted(params.items())))
     with _lock:
         if key in _cache:
             _cache.move_to_end(key)

@@ -1,5 +1,5 @@
 """Fuzzing the API from its own OpenAPI spec (schemathesis): every endpoint, GET and POST,
-a bounded number of generated requests each, over the real night. Checks: no server
+a bounded number of generated requests each, over the real nights (ZTF, and Rubin for /lsst). Checks: no server
 error, and every response conforms to the spec (documented status code, content type,
 headers, body schema, Allow on 405).
 
@@ -24,6 +24,7 @@ def api_schema(tmp_path_factory):
     cfg = make_config("embedded", tmp_path_factory.mktemp("fuzz")).replace(api_rate_limit=0,
                                                                            query_time_budget_s=5)
     ingest(shared_data() / "ztf-night-2023-10-18", cfg, show_progress=False)
+    ingest(shared_data() / "rubin-fink-2026-03-10", cfg, show_progress=False)  # the /lsst routes' tables
     return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", create_api_app(cfg))
 
 
