@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from science.cutout_image import KERNELS, STRETCHES
 
-from .endpoints import FIT_LIMITS, MAX_N, MAX_OBJECTS, MAX_RADIUS_ARCSEC, MAX_RESOLVER
+from .endpoints import FIT_404, FIT_LIMITS, MAX_N, MAX_OBJECTS, MAX_RADIUS_ARCSEC, MAX_RESOLVER
 from .params import Endpoint, Param
 
 PREFIX = "/lsst/api/v1"
@@ -67,7 +67,8 @@ CUTOUTS = Endpoint("cutouts", "A cutout of an object's alert, as PNG, FITS or ar
     Param("pmin", "float", "PNG: lower percentile", 0.5, minimum=0, maximum=100),
     Param("pmax", "float", "PNG: upper percentile", 99.5, minimum=0, maximum=100),
     Param("convolution_kernel", "choice", "PNG: smoothing kernel", None, choices=KERNELS),
-), formats=("png", "fits", "array"))
+), formats=("png", "fits", "array"),
+   responses=(("404", "No such object or alert, or the cutout is absent or damaged in the store"),))
 
 SSO = Endpoint("sso", "Every source of solar-system objects, by designation or ssObjectId", (
     Param("n_or_d", "list", "Designation(s) as Rubin gives them (2010 JO69, or 2010JO69), packed MPC designation(s) "
@@ -122,11 +123,11 @@ FIT_VARSTAR = Endpoint("fit/varstar", "Multiband period fit of a Rubin object's 
     Param("nterms_base", "int", "Fourier terms of the base model", 1, minimum=0, maximum=5),
     Param("nterms_band", "int", "Fourier terms per band", 1, minimum=0, maximum=5),
     Param("period", "float", "Fit at this period instead of searching [days]", minimum=0.01, maximum=1000),
-), formats=("json",))
+), formats=("json",), responses=FIT_404)
 FIT_MULENS = Endpoint("fit/mulens", "PSPL microlensing fit of a Rubin object" + FLUXES + FIT_LIMITS,
-                      (FIT_OBJECT, WITH_FP), formats=("json",))
+                      (FIT_OBJECT, WITH_FP), formats=("json",), responses=FIT_404)
 FIT_SUPERNOVA = Endpoint("fit/supernova", "Bazin fit per band and g-r colour of a Rubin object" + FLUXES + FIT_LIMITS,
-                         (FIT_OBJECT, WITH_FP), formats=("json",))
+                         (FIT_OBJECT, WITH_FP), formats=("json",), responses=FIT_404)
 
 ALL = (OBJECTS, SOURCES, FP, CONESEARCH, CUTOUTS, SSO, TAGS, STATISTICS, SCHEMA, RESOLVER, FIT_VARSTAR, FIT_MULENS,
        FIT_SUPERNOVA)

@@ -9,6 +9,7 @@ from flask import Blueprint, jsonify
 
 from api import auth, create_api_app
 from api import endpoints as E
+from api import rubin_endpoints as R
 from api.params import Access, Endpoint, Param
 from api.routes import api_rules, route
 from conftest import make_config
@@ -23,7 +24,7 @@ def undeclared(app) -> list[str]:
     declared = {d.rule: d for d in api_rules()}
     problems = []
     for rule in app.url_map.iter_rules():
-        if not (rule.rule == "/api" or rule.rule.startswith("/api/")):
+        if not (rule.rule == "/api" or rule.rule.startswith(("/api/", "/lsst/api/"))):
             continue
         d = declared.get(rule.endpoint)
         if d is None:
@@ -52,7 +53,7 @@ def test_every_api_rule_comes_from_a_declaration(app):
     assert undeclared(flask_app) == []
     served = {r.rule for r in flask_app.url_map.iter_rules()}
     assert {"/api/v1/annotations", "/api/v1/metadata", "/api/v1/openapi.json", "/api/v1/docs", "/api/"} <= served
-    assert {d.endpoint for d in api_rules()} == set(E.ALL)  # and every declaration is served
+    assert {d.endpoint for d in api_rules()} == set(E.ALL) | set(R.ALL)  # and every declaration is served
 
 
 def test_a_bare_route_is_caught(app):
@@ -67,7 +68,7 @@ def test_the_spec_lists_exactly_the_declared_operations(app):
     listed = {(path, method) for path, ops in spec["paths"].items() for method in ops}
     declared = {(d.path, m.lower()) for d in api_rules() for m in d.endpoint.methods}
     assert listed == declared
-    served = {(r.rule, m.lower()) for r in flask_app.url_map.iter_rules() if r.rule.startswith("/api")
+    served = {(r.rule, m.lower()) for r in flask_app.url_map.iter_rules() if r.rule.startswith(("/api", "/lsst/api"))
               for m in set(r.methods) - IMPLICIT}
     assert listed == served
     ids = [op["operationId"] for ops in spec["paths"].values() for op in ops.values()]
