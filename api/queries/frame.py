@@ -10,7 +10,7 @@ import pandas as pd
 from astropy.time import Time
 
 from hbase_schema import get_schema
-from science.lc_features import as_fink_text
+from science.lc_features import as_fink_texts
 from store.base import pivot
 
 V_COLUMNS = {
@@ -187,7 +187,7 @@ def as_fink_text_columns(df: pd.DataFrame) -> pd.DataFrame:
         return df
     out = df.copy()
     for name in present:
-        out[name] = [as_fink_text(v) for v in out[name].tolist()]
+        out[name] = as_fink_texts(out[name].tolist())
     return out
 
 
