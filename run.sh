@@ -33,16 +33,21 @@ demo_data() {
     echo "==> demo store already in $NOCTURNE_DATA_DIR (./run.sh demo-data --rebuild makes it anew)"
     return 0
   fi
-  rm -rf demo/alerts "$NOCTURNE_DATA_DIR"
+  rm -rf demo/alerts demo/rubin "$NOCTURNE_DATA_DIR"
   echo "==> simulating demo nights (supernovae, variable stars, microlensing, asteroids) into demo/alerts"
   python -m ingest simulate --demo --quiet demo/alerts
+  echo "==> simulating Rubin/LSST demo nights (ugrizy, nJy, forced photometry) into demo/rubin"
+  python -m ingest simulate --survey rubin --demo --no-avro --quiet demo/rubin
   echo "==> ingesting them into the embedded store in $NOCTURNE_DATA_DIR"
-  local rc=0
-  python -m ingest night demo/alerts || rc=$?
-  if [ "$rc" -ne 0 ] && [ "$rc" -ne 3 ]; then
-    echo "error: the demo ingest failed (exit $rc)" >&2
-    return "$rc"
-  fi
+  local rc=0 src
+  for src in demo/alerts demo/rubin/parquet; do
+    rc=0
+    python -m ingest night "$src" || rc=$?
+    if [ "$rc" -ne 0 ] && [ "$rc" -ne 3 ]; then
+      echo "error: the demo ingest of $src failed (exit $rc)" >&2
+      return "$rc"
+    fi
+  done
 }
 
 case "$cmd" in
