@@ -187,6 +187,35 @@ class EmbeddedTable(Table):
         codecs = self.layout.codecs
         return (tuple(f for f, _, _ in groups), [codecs[f].encode(data, mask) for f, _, mask in groups])
 
+    def _prepare_columns(self, columns, n, rows=None):
+        if rows is not None:
+            return super()._prepare_columns(columns, n, rows)
+        per_family: dict = {}
+        for name, column in columns.items():
+            per_family.setdefault(name.partition(":")[0], {})[name] = column
+        families = [f for f in self.layout.family_names if f in per_family]
+        codecs = self.layout.codecs
+        blobs, bad = [], np.zeros(n, dtype=bool)
+        for family in families:
+            family_blobs, family_bad = codecs[family].encode_columns(per_family[family], n)
+            blobs.append(family_blobs)
+            bad |= family_bad
+        if len(families) == 1:
+            only = (families[0],)
+            payloads = [(only, [b]) if b is not None else ((), []) for b in blobs[0]]
+        else:
+            payloads = []
+            for row in zip(*blobs):
+                kept = [(f, b) for f, b in zip(families, row) if b is not None]
+                payloads.append((tuple(f for f, _ in kept), [b for _, b in kept]))
+        errors: dict = {}
+        if bad.any():  # rows the column-wise path left: encoded (or refused) one by one
+            slow = np.flatnonzero(bad).tolist()
+            redone, errors = super()._prepare_columns(columns, n, slow)
+            for i in slow:
+                payloads[i] = redone[i]
+        return payloads, errors
+
     def apply(self, ops):
         try:
             self._apply_in_txn(ops)
