@@ -1,0 +1,224 @@
+"""The previous sources and forced sources of a unit's alerts, column-wise.
+
+An alert carries hundreds of them (``prvDiaSources``, ``prvDiaForcedSources``), so they are
+most of what a Rubin night writes. Instead of a dict and a ``struct.pack`` per row, each list
+field of every packet of a unit is gathered into one Arrow array per shape (Parquet gives the
+arrays; Avro's lists of dicts are converted once), then filtered, keyed, deduplicated and
+encoded as columns (``RowKey.build_columns``, ``Table.encode_columns``). The rows are those
+:meth:`ingest.rubin.rows.RubinRowBuilder.list_rows` gives one by one, which stays the path for
+a packet whose lists Arrow cannot hold.
+
+Deduplication keeps what the writer would send: a row goes when its key is first met in input
+order (the alert's own source comes before its previous sources; a key sent by an earlier unit
+of this worker, in a bounded set, is not sent again). The writer still checks every key, so
+rows dropped here are only rows it would have dropped.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from ..write import SEEN_LIMIT
+
+WORKER_SEEN_LIMIT = SEEN_LIMIT // 4  # keys remembered across the units of one worker
+
+
+@dataclass(frozen=True)
+class ListField:
+    field: str            # the packet's list field
+    table: str            # the table its rows go to
+    id_name: str          # the row's own id (the key's last part)
+    own: bool             # skip the row that is the alert's own source
+
+
+FIELDS = (ListField("prvDiaSources", "sources", "diaSourceId", True),
+          ListField("prvDiaForcedSources", "fp", "diaForcedSourceId", False))
+
+
+class _At:
+    """A row not encoded yet: row ``row`` of gathered array ``group``."""
+    __slots__ = ("group", "row")
+
+    def __init__(self, group: int, row: int):
+        self.group, self.row = group, row
+
+
+@dataclass
+class Owner:
+    """What a list row needs of the packet carrying it."""
+    items: object          # a pyarrow StructArray, a list of dicts, or None
+    record: dict           # the packet (for the row-by-row path)
+    object_id: int
+    source_id: int
+    own_key: str | None    # the alert's own sources-row key (previous sources: not sent again)
+
+
+def arrow_columns(struct: pa.StructArray, names) -> dict:
+    """``r:<name>`` -> ``(values, present)`` for each of ``names`` the struct has: numpy values
+    for numbers and booleans (nulls filled, ``present`` False there), lists otherwise."""
+    out = {}
+    index = {f.name: i for i, f in enumerate(struct.type)}
+    for name in names:
+        i = index.get(name)
+        if i is None:
+            continue
+        array = struct.field(i)
+        kind = array.type
+        if pa.types.is_null(kind):
+            continue
+        present = array.is_valid().to_numpy(zero_copy_only=False)
+        if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+            values = array.fill_null(0).to_numpy(zero_copy_only=False)
+        elif pa.types.is_boolean(kind):
+            values = array.fill_null(False).to_numpy(zero_copy_only=False)
+        else:
+            values = array.to_pylist()
+        out[f"r:{name}"] = (values, present)
+    return out
+
+
+class ListRows:
+    """Rows of one list field for the packets of a unit, in one worker."""
+
+    def __init__(self, spec: ListField, table, columns: list, builder):
+        self.spec, self.table, self.columns, self.builder = spec, table, columns, builder
+        self.seen: set = set()
+
+    def rows(self, owners: list[Owner]) -> tuple[list[list], dict]:
+        """For each owner, its ``(key, payload)`` rows to send; and owner index -> the error
+        that refuses its packet (a value out of its column's type, a key that cannot be)."""
+        spec = self.spec
+        per_owner: list[list] = [[] for _ in owners]    # (key, _At or a payload)
+        errors: dict = {}
+        groups = []
+        slow = []
+        for kind, members in self._gather(owners):
+            if kind is None:
+                slow.extend(members)
+                continue
+            struct, owner = members
+            got = self._keys(struct, owner, owners)
+            if got is None:
+                slow.extend(dict.fromkeys(owner.tolist()))
+                continue
+            rows, keys, key_errors = got
+            g = len(groups)
+            groups.append(struct)
+            for r, o, key in zip(rows.tolist(), owner[rows].tolist(), keys):
+                per_owner[o].append((key, _At(g, r)))
+            for r, exc in key_errors.items():
+                errors.setdefault(int(owner[rows[r]]), exc)
+        for o in sorted(slow):
+            try:
+                for oid, mjd, sid, cells in self.builder.list_rows(owners[o].record, spec.field,
+                                                                   owners[o].object_id, owners[o].source_id):
+                    per_owner[o].append((self.table.keys.build(oid, mjd, sid), self.table.encode(cells)))
+            except (ValueError, TypeError) as exc:
+                errors[o] = exc
+        kept = self._dedupe(owners, per_owner, errors)
+        self._encode(groups, kept, errors)
+        return kept, errors
+
+    def commit(self, owners: list[Owner], kept: list[list]) -> None:
+        """Remember the keys of a unit whose packets are all accepted."""
+        if len(self.seen) >= WORKER_SEEN_LIMIT:
+            self.seen.clear()
+        for owner, rows in zip(owners, kept):
+            if self.spec.own and owner.own_key is not None:
+                self.seen.add(owner.own_key)
+            self.seen.update(key for key, _ in rows)
+
+    def _gather(self, owners):
+        """``(type, (struct, owner index per row))`` per shape of the owners' lists, in order of
+        first appearance; ``(None, [owner...])`` for lists Arrow cannot hold."""
+        arrays: dict = {}
+        plain, plain_owners = [], []
+        for o, owner in enumerate(owners):
+            items = owner.items
+            if isinstance(items, pa.Array):
+                if len(items):
+                    arrays.setdefault(items.type, []).append((o, items))
+            elif items:
+                plain.append(items)
+                plain_owners.append(o)
+        if plain:
+            try:
+                flat = pa.array([x for items in plain for x in items])
+            except (pa.ArrowException, TypeError, ValueError, OverflowError):
+                flat = None
+            if flat is not None and pa.types.is_struct(flat.type):
+                owner = np.repeat(np.array(plain_owners), [len(items) for items in plain])
+                yield flat.type, (flat, owner)
+            else:
+                yield None, plain_owners
+        for kind, pieces in arrays.items():
+            struct = pieces[0][1] if len(pieces) == 1 else pa.concat_arrays([a for _, a in pieces])
+            owner = np.repeat(np.array([o for o, _ in pieces]), [len(a) for _, a in pieces])
+            yield kind, (struct, owner)
+
+    def _keys(self, struct: pa.StructArray, owner: np.ndarray, owners: list[Owner]):
+        """The rows of ``struct`` to store (indices), their keys and key errors by position;
+        None when its id or time fields are not numbers (then the row-by-row path decides)."""
+        spec = self.spec
+        names = {f.name for f in struct.type}
+        if spec.id_name not in names or "midpointMjdTai" not in names:
+            return np.zeros(0, dtype=np.int64), [], {}
+        ids, mjds = struct.field(spec.id_name), struct.field("midpointMjdTai")
+        oids = struct.field("diaObjectId") if "diaObjectId" in names else None
+        if not pa.types.is_integer(ids.type) or not (pa.types.is_floating(mjds.type) or pa.types.is_integer(mjds.type)) \
+                or (oids is not None and not pa.types.is_integer(oids.type)):
+            return None
+        valid = struct.is_valid().to_numpy(zero_copy_only=False)
+        valid &= ids.is_valid().to_numpy(zero_copy_only=False) & mjds.is_valid().to_numpy(zero_copy_only=False)
+        packet_oid = np.array([owners[o].object_id for o in range(len(owners))], dtype=np.int64)[owner]
+        oid = packet_oid if oids is None else oids.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+        oid = np.where(oid == 0, packet_oid, oid)   # a row without its object: the packet's
+        id_values = ids.fill_null(0).to_numpy(zero_copy_only=False)
+        keep = valid & (oid != 0)
+        if spec.own:  # the alert's own source is written with its added values
+            packet_sid = np.array([owners[o].source_id for o in range(len(owners))], dtype=np.int64)[owner]
+            keep &= id_values != packet_sid
+        rows = np.flatnonzero(keep)
+        mjd_values = mjds.fill_null(0).to_numpy(zero_copy_only=False)[rows]
+        if mjd_values.dtype.kind != "f":
+            mjd_values = mjd_values.astype(np.float64)
+        keys, errors = self.table.keys.build_columns(oid[rows], mjd_values, id_values[rows])
+        return rows, keys, errors
+
+    def _dedupe(self, owners, per_owner, errors) -> list[list]:
+        """Each owner's rows whose key is met first (in input order), skipping refused packets."""
+        seen, local = self.seen, set()
+        kept = []
+        for o, (owner, rows) in enumerate(zip(owners, per_owner)):
+            if o in errors:
+                kept.append([])
+                continue
+            if self.spec.own and owner.own_key is not None:
+                local.add(owner.own_key)
+            mine = []
+            for key, ref in rows:
+                if key is None or key in local or key in seen:
+                    continue
+                local.add(key)
+                mine.append((key, ref))
+            kept.append(mine)
+        return kept
+
+    def _encode(self, groups, kept, errors) -> None:
+        """Replace each kept row's ``(group, row)`` by its payload, encoding each group's rows at once."""
+        wanted: list[list] = [[] for _ in groups]
+        for o, rows in enumerate(kept):
+            for j, (_, ref) in enumerate(rows):
+                if isinstance(ref, _At):
+                    wanted[ref.group].append((o, j, ref.row))
+        for g, picks in enumerate(wanted):
+            if not picks:
+                continue
+            sub = groups[g].take(pa.array([r for _, _, r in picks], type=pa.int64()))
+            payloads, refused = self.table.encode_columns(arrow_columns(sub, self.columns), len(picks))
+            for (o, j, _), payload in zip(picks, payloads):
+                kept[o][j] = (kept[o][j][0], payload)
+            for i, exc in refused.items():
+                errors.setdefault(picks[i][0], exc)
