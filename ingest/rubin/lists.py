@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from ..write import SEEN_LIMIT
@@ -35,14 +36,6 @@ class ListField:
 
 FIELDS = (ListField("prvDiaSources", "sources", "diaSourceId", True),
           ListField("prvDiaForcedSources", "fp", "diaForcedSourceId", False))
-
-
-class _At:
-    """A row not encoded yet: row ``row`` of gathered array ``group``."""
-    __slots__ = ("group", "row")
-
-    def __init__(self, group: int, row: int):
-        self.group, self.row = group, row
 
 
 @dataclass
@@ -90,9 +83,8 @@ class ListRows:
         """For each owner, its ``(key, payload)`` rows to send; and owner index -> the error
         that refuses its packet (a value out of its column's type, a key that cannot be)."""
         spec = self.spec
-        per_owner: list[list] = [[] for _ in owners]    # (key, _At or a payload)
         errors: dict = {}
-        groups = []
+        parts = []   # (owner per row, key per row, gathered array or None, its rows or their payloads)
         slow = []
         for kind, members in self._gather(owners):
             if kind is None:
@@ -104,22 +96,75 @@ class ListRows:
                 slow.extend(dict.fromkeys(owner.tolist()))
                 continue
             rows, keys, key_errors = got
-            g = len(groups)
-            groups.append(struct)
-            for r, o, key in zip(rows.tolist(), owner[rows].tolist(), keys):
-                per_owner[o].append((key, _At(g, r)))
             for r, exc in key_errors.items():
                 errors.setdefault(int(owner[rows[r]]), exc)
-        for o in sorted(slow):
+            parts.append((owner[rows], keys, struct, rows))
+        for o in sorted(set(slow)):
             try:
-                for oid, mjd, sid, cells in self.builder.list_rows(owners[o].record, spec.field,
-                                                                   owners[o].object_id, owners[o].source_id):
-                    per_owner[o].append((self.table.keys.build(oid, mjd, sid), self.table.encode(cells)))
+                built = [(self.table.keys.build(oid, mjd, sid), self.table.encode(cells))
+                         for oid, mjd, sid, cells in self.builder.list_rows(owners[o].record, spec.field,
+                                                                            owners[o].object_id, owners[o].source_id)]
             except (ValueError, TypeError) as exc:
                 errors[o] = exc
-        kept = self._dedupe(owners, per_owner, errors)
-        self._encode(groups, kept, errors)
-        return kept, errors
+                continue
+            parts.append((np.full(len(built), o, dtype=np.int64), [k for k, _ in built], None, [p for _, p in built]))
+        if not parts:
+            return [[] for _ in owners], errors
+        # every row in input order: by packet (a packet's list is one part), then its position
+        owner = np.concatenate([p[0] for p in parts]).astype(np.int64)
+        part = np.repeat(np.arange(len(parts)), [len(p[1]) for p in parts])
+        where = np.concatenate([np.arange(len(p[1])) for p in parts])
+        keys = [k for p in parts for k in p[1]]
+        order = np.argsort(owner, kind="stable")
+        owner, part, where = owner[order], part[order], where[order]
+        keys = [keys[i] for i in order.tolist()]
+        keep = self._first(owners, owner, keys, errors)
+        owner, part, where = owner[keep], part[keep], where[keep]
+        keys = [k for k, ok in zip(keys, keep.tolist()) if ok]
+        payloads: list = [None] * len(keys)
+        for j, (_, _, struct, rows) in enumerate(parts):
+            mine = np.flatnonzero(part == j)
+            if not len(mine):
+                continue
+            if struct is None:  # encoded one by one already
+                for i, w in zip(mine.tolist(), where[mine].tolist()):
+                    payloads[i] = rows[w]
+                continue
+            picked = rows[where[mine]]
+            got, refused = self.table.encode_columns(arrow_columns(struct.take(pa.array(picked)), self.columns),
+                                                     len(picked))
+            for i, payload in zip(mine.tolist(), got):
+                payloads[i] = payload
+            for i, exc in refused.items():
+                errors.setdefault(int(owner[mine[i]]), exc)
+        pairs = list(zip(keys, payloads))
+        bounds = np.searchsorted(owner, np.arange(len(owners) + 1)).tolist()
+        return [pairs[bounds[o]:bounds[o + 1]] for o in range(len(owners))], errors
+
+    def _first(self, owners, owner: np.ndarray, keys: list, errors: dict) -> np.ndarray:
+        """Which rows (in input order) to send: a key met for the first time in this unit, not
+        sent by an earlier unit of this worker, not the own source of this packet or an earlier
+        one; rows of refused packets are left out (their keys hide nothing)."""
+        n = len(keys)
+        keep = np.ones(n, dtype=bool)
+        if errors:
+            keep &= ~np.isin(owner, np.array(sorted(errors), dtype=np.int64))
+        keep &= np.array([k is not None for k in keys], dtype=bool)
+        if self.seen:
+            seen = self.seen
+            keep &= ~np.array([k in seen for k in keys], dtype=bool)
+        if self.spec.own:  # a packet's own source hides its copies in this and later packets
+            own: dict = {}
+            for o, item in enumerate(owners):
+                if item.own_key is not None and o not in errors:
+                    own.setdefault(item.own_key, o)
+            if own:
+                late = len(owners)
+                keep &= np.array([own.get(k, late) > o for k, o in zip(keys, owner.tolist())], dtype=bool)
+        rows = np.flatnonzero(keep)
+        first = ~pd.Series([keys[i] for i in rows.tolist()], dtype=object).duplicated(keep="first").to_numpy()
+        keep[rows[~first]] = False
+        return keep
 
     def commit(self, owners: list[Owner], kept: list[list]) -> None:
         """Remember the keys of a unit whose packets are all accepted."""
@@ -186,39 +231,3 @@ class ListRows:
             mjd_values = mjd_values.astype(np.float64)
         keys, errors = self.table.keys.build_columns(oid[rows], mjd_values, id_values[rows])
         return rows, keys, errors
-
-    def _dedupe(self, owners, per_owner, errors) -> list[list]:
-        """Each owner's rows whose key is met first (in input order), skipping refused packets."""
-        seen, local = self.seen, set()
-        kept = []
-        for o, (owner, rows) in enumerate(zip(owners, per_owner)):
-            if o in errors:
-                kept.append([])
-                continue
-            if self.spec.own and owner.own_key is not None:
-                local.add(owner.own_key)
-            mine = []
-            for key, ref in rows:
-                if key is None or key in local or key in seen:
-                    continue
-                local.add(key)
-                mine.append((key, ref))
-            kept.append(mine)
-        return kept
-
-    def _encode(self, groups, kept, errors) -> None:
-        """Replace each kept row's ``(group, row)`` by its payload, encoding each group's rows at once."""
-        wanted: list[list] = [[] for _ in groups]
-        for o, rows in enumerate(kept):
-            for j, (_, ref) in enumerate(rows):
-                if isinstance(ref, _At):
-                    wanted[ref.group].append((o, j, ref.row))
-        for g, picks in enumerate(wanted):
-            if not picks:
-                continue
-            sub = groups[g].take(pa.array([r for _, _, r in picks], type=pa.int64()))
-            payloads, refused = self.table.encode_columns(arrow_columns(sub, self.columns), len(picks))
-            for (o, j, _), payload in zip(picks, payloads):
-                kept[o][j] = (kept[o][j][0], payload)
-            for i, exc in refused.items():
-                errors.setdefault(picks[i][0], exc)
