@@ -24,6 +24,7 @@ from pathlib import Path
 from settings import Config
 from store import open_store
 
+from .gc_pause import gc_paused
 from .lock import IngestLock
 from .plan import plan as plan_night
 from .prepare import Workers
@@ -59,6 +60,8 @@ def ingest(path: Path, config: Config, night: str | None = None, dry_run: bool =
         writer = chosen.writer(batches, plan.night, Path(quarantine_dir or data_dir / "quarantine"),
                                data_dir / "repeats", dry_run, store)
         progress = stack.enter_context(Progress(plan.nbytes, show_progress))
+        if chosen.bulk:  # units of many small objects: no collection walks them (ingest.gc_pause)
+            stack.enter_context(gc_paused())
         for unit in prepared.prepared():
             progress.advance(unit.nbytes)
             writer.take(unit)

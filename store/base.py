@@ -310,6 +310,16 @@ class Batch:
         if len(self._ops) >= self.batch_size:
             self.send()
 
+    def put_encoded_many(self, rows) -> None:
+        """:meth:`put_encoded` of each ``(row, payload)`` of ``rows``, in order (sent every
+        ``batch_size`` as well)."""
+        ops = self._ops
+        ops.extend([("put", k.encode("utf-8") if k.__class__ is str else _key(k), p) for k, p in rows])
+        size = self.batch_size
+        while len(self._ops) >= size:
+            ops, self._ops = self._ops[:size], self._ops[size:]
+            self.table.apply(ops)
+
     def delete(self, row: str, columns=None) -> None:
         self._ops.append(("delete", _key(row), self.table.layout.projection(columns)))
         if len(self._ops) >= self.batch_size:

@@ -224,12 +224,16 @@ class EmbeddedTable(Table):
 
     def _apply_in_txn(self, ops):
         with self.store._write() as db:
-            run_sql, run_args = None, []
+            run_sql, run_args, run_families = None, [], None
             for op, key, payload in ops:
                 if op == "put":
                     families, blobs = payload
                     if not families:
                         continue
+                    if families is run_families:  # (bulk-encoded rows share one tuple)
+                        run_args.append((key, *blobs, self.name))
+                        continue
+                    run_families = families
                     sql = self._upsert_sql(families)
                     if sql != run_sql:
                         if run_args:
@@ -240,6 +244,7 @@ class EmbeddedTable(Table):
                     if run_args:
                         db.executemany(run_sql, run_args)
                         run_sql, run_args = None, []
+                    run_families = None
                     self._delete(db, key, payload)
             if run_args:
                 db.executemany(run_sql, run_args)

@@ -14,6 +14,7 @@ from store import encoder_store
 from store.codec import ColumnValueError
 from store.sky import pixels
 
+from ..gc_pause import gc_paused
 from ..nights import night_of_mjd
 from ..prepare import Prepared
 from ..readers import Packet
@@ -54,6 +55,10 @@ class RubinPreparer:
                       for spec in FIELDS]  # previous sources, then forced sources
 
     def run(self, files: list[Path]) -> Prepared:
+        with gc_paused():
+            return self._run(files)
+
+    def _run(self, files: list[Path]) -> Prepared:
         out = Prepared()
         built = []
         for packet in packets_of(files, self.schema_path):
