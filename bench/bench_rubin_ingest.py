@@ -126,6 +126,7 @@ def main(argv=None) -> int:
     p.add_argument("--before", type=Path, help="figures saved by --json (e.g. of an older commit), shown beside")
     p.add_argument("--no-write-doc", action="store_true")
     args = p.parse_args(argv)
+    load = os.getloadavg()[0]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         if args.path:
@@ -163,6 +164,16 @@ def main(argv=None) -> int:
             line += (f" {b['alerts'] / b['seconds']:,.1f} | {b.get('rows', 0) / b['seconds']:,.0f} | {b['rss_mb']:.0f} MB |"
                      if b else " - | - | - |")
         body.append(line)
+    body += ["", f"Load average of the machine when the run started: {load:.1f} (shared; figures are wall time).", ""]
+    for name, r in rows:
+        target = TARGETS.get(name)
+        if target is None:
+            continue
+        rate, per_alert = r["alerts"] / r["seconds"], r["rows"] / max(1, r["alerts"])
+        verdict = "met" if rate >= target else f"missed by {target / rate:.0f}x"
+        body.append(f"- {name}: {rate:,.0f} alerts/s against {target:,}: {verdict}. These alerts write "
+                    f"{per_alert:,.0f} rows each; {target:,} alerts/s of them would be {target * per_alert:,.0f} rows/s, "
+                    f"measured {r['rows'] / r['seconds']:,.0f}.")
     publish("rubin_ingest", "\n".join(body), write=not args.no_write_doc)
     return 0
 

@@ -21,9 +21,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..write import SEEN_LIMIT
-
-WORKER_SEEN_LIMIT = SEEN_LIMIT // 4  # keys remembered across the units of one worker
+WORKER_SEEN_LIMIT = 500_000  # keys remembered across the units of one worker (~60 MB; the writer keeps 2 M)
 
 
 @dataclass(frozen=True)
