@@ -93,3 +93,25 @@ def test_values_of_another_kind_are_encoded_one_by_one(tables):
 def test_an_unknown_column_is_named(tables):
     with pytest.raises(ValueError, match="r:nope"):
         tables["fp"].encode_columns({"r:nope": (np.zeros(1), np.ones(1, bool))}, 1)
+
+
+def test_put_encoded_many_stores_what_put_encoded_does_in_batches(tmp_path):
+    from store import open_store
+    rng = np.random.default_rng(3)
+    n = 230
+    with open_store(make_config("embedded", tmp_path), create=True, schema=RUBIN) as store:
+        t = store.table("fp")
+        columns = _random_columns(t.spec, n, rng)
+        payloads, errors = t.encode_columns(columns, n)
+        keys = [t.keys.build(1, 60000.0 + i, i) for i in range(n)]
+        sent = []
+        apply = t.apply
+        t.apply = lambda ops: sent.append(len(ops)) or apply(ops)
+        with t.batch(100) as b:
+            b.put_encoded_many(list(zip(keys, payloads)))
+            assert sent == [100, 100]  # sent every batch_size, the rest on leaving
+        assert sent == [100, 100, 30]
+        got = dict(t.scan())
+    assert list(got) == sorted(keys)
+    clean = lambda row: {c: "NaN" if v != v else v for c, v in row.items()}  # noqa: E731 (NaN made comparable)
+    assert [clean(got[k]) for k in keys] == [clean(t.layout.codecs["r"].decode(p[1][0])) for p in payloads]
