@@ -249,6 +249,16 @@ class Table:
         self.layout.split(dict.fromkeys(columns, 0))  # an unknown column raises here, naming it
         return self._prepare_columns(columns, n)
 
+    def check_columns(self, columns: dict, n: int) -> dict:
+        """The rows of ``columns`` :meth:`encode_columns` would refuse, each with its exception,
+        without encoding the others (to check rows that are not sent, as an ingest that
+        skips repeated rows must)."""
+        self.layout.split(dict.fromkeys(columns, 0))
+        return self._check_columns(columns, n)
+
+    def _check_columns(self, columns: dict, n: int) -> dict:
+        return self._prepare_columns(columns, n)[1]
+
     def _prepare_columns(self, columns: dict, n: int, rows=None) -> tuple[list, dict]:
         """``encode`` row by row (of ``rows`` only, if given; the others' payloads are None):
         the backends' common path, and their fallback for rows a faster path leaves."""

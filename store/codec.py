@@ -232,10 +232,19 @@ class FamilyCodec:
         one by one, which packs them or raises naming the column. One ``numpy`` record array
         per set of present columns, instead of a ``struct.pack`` and a dict per row."""
         blobs: list = [None] * n
-        bad = np.zeros(n, dtype=bool)
         if self.spec.open_type is not None or n == 0:
-            bad[:] = n > 0
+            return blobs, np.full(n, n > 0, dtype=bool)
+        present, ready, bad = self._ready(columns, n)
+        masks = np.packbits(present, axis=1, bitorder="little")  # each row's presence bitmap, as encode writes it
+        rows = np.flatnonzero(~bad & present.any(axis=1))
+        if not len(rows):
             return blobs, bad
+        return self._pack(blobs, bad, masks, rows, ready)
+
+    def _ready(self, columns: dict, n: int):
+        """Presence per row and column, each column's values as they are packed, and the rows
+        left to the row-by-row path."""
+        bad = np.zeros(n, dtype=bool)
         present = np.zeros((n, len(self.columns)), dtype=bool)
         ready: dict = {}
         for j, column in enumerate(self.columns):
@@ -255,10 +264,17 @@ class FamilyCodec:
             else:
                 ready[name], wrong = _encode_var(VAR_ENCODE[column.type], values, ok)
                 bad |= wrong
-        masks = np.packbits(present, axis=1, bitorder="little")  # each row's presence bitmap, as encode writes it
-        rows = np.flatnonzero(~bad & present.any(axis=1))
-        if not len(rows):
-            return blobs, bad
+        return present, ready, bad
+
+    def check_columns(self, columns: dict, n: int) -> np.ndarray:
+        """The rows of ``columns`` (as :meth:`encode_columns` takes them) that the column-wise
+        path would not pack: a boolean array; nothing is packed."""
+        if self.spec.open_type is not None or n == 0:
+            return np.full(n, n > 0, dtype=bool)
+        return self._ready(columns, n)[2]
+
+    def _pack(self, blobs: list, bad: np.ndarray, masks: np.ndarray, rows: np.ndarray, ready: dict):
+        """Pack ``rows`` into ``blobs``: one numpy record array per set of present columns."""
         keys = np.ascontiguousarray(masks[rows]).view(np.dtype((np.void, self.nbytes))).ravel()
         uniq, inverse = np.unique(keys, return_inverse=True)
         order = np.argsort(inverse, kind="stable")

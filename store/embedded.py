@@ -187,6 +187,17 @@ class EmbeddedTable(Table):
         codecs = self.layout.codecs
         return (tuple(f for f, _, _ in groups), [codecs[f].encode(data, mask) for f, _, mask in groups])
 
+    def _check_columns(self, columns, n):
+        per_family: dict = {}
+        for name, column in columns.items():
+            per_family.setdefault(name.partition(":")[0], {})[name] = column
+        bad = np.zeros(n, dtype=bool)
+        for family, cols in per_family.items():
+            bad |= self.layout.codecs[family].check_columns(cols, n)
+        if not bad.any():
+            return {}
+        return super()._prepare_columns(columns, n, np.flatnonzero(bad).tolist())[1]
+
     def _prepare_columns(self, columns, n, rows=None):
         if rows is not None:
             return super()._prepare_columns(columns, n, rows)

@@ -72,6 +72,8 @@ def test_rows_out_of_type_get_encode_s_reason_and_the_others_are_packed(tables):
     }
     payloads, errors = t.encode_columns(columns, n)
     assert sorted(errors) == [1, 2, 3]  # int32 overflow, float32 overflow, a number for a string
+    checked = t.check_columns(columns, n)  # the same refusals, nothing encoded
+    assert {i: str(e) for i, e in checked.items()} == {i: str(e) for i, e in errors.items()}
     for i, exc in errors.items():
         with pytest.raises(type(exc)) as raised:
             t.encode(_rows(columns, n)[i])

@@ -81,3 +81,20 @@ def test_a_value_out_of_type_refuses_its_packet_alone(preparer, monkeypatch):
     (alert,) = out.alerts
     expected = {fp["diaForcedSourceId"] for fp in base["prvDiaForcedSources"]}
     assert {int(k.rsplit("_", 1)[1]) for k, _ in alert.fp} == expected  # none hidden by the refused packet
+
+
+def test_two_writer_schemas_in_one_unit_keep_their_own_types(preparer, monkeypatch):
+    """Avro packets whose field types differ (another schema version in the same unit): each
+    packet's values are judged as its own, as the row-by-row path judges them."""
+    base = records(parquet_files(1))[0]
+    floats = copy.deepcopy(base)  # detector written as a double by another schema version
+    floats["diaSourceId"] = floats["diaSource"]["diaSourceId"] = base["diaSource"]["diaSourceId"] + 1
+    for fp in floats["prvDiaForcedSources"]:
+        fp["detector"] = float(fp["detector"]) + 0.5
+    packets = [Packet("a.avro", 0, base), Packet("b.avro", 0, floats)]
+    monkeypatch.setattr(rubin_prepare, "packets_of", lambda _files, _schema=None: iter(packets))
+    out = preparer.run([])
+    (packet, reason, _), = out.rejects
+    assert packet.source == "b.avro" and "r:detector" in reason
+    (alert,) = out.alerts
+    assert len(alert.fp) == len(base["prvDiaForcedSources"])

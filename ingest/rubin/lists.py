@@ -3,12 +3,15 @@
 An alert carries hundreds of them (``prvDiaSources``, ``prvDiaForcedSources``), so they are
 most of what a Rubin night writes. Instead of a dict and a ``struct.pack`` per row, each list
 field of every packet of a unit is gathered into one Arrow array per shape (Parquet gives the
-arrays; Avro's lists of dicts are converted once), then filtered, keyed, deduplicated and
+arrays; Avro's lists of dicts are converted packet by packet, so that two writer schemas in
+one unit never mix a field's types), then filtered, keyed, deduplicated and
 encoded as columns (``RowKey.build_columns``, ``Table.encode_columns``). The rows are those
 :meth:`ingest.rubin.rows.RubinRowBuilder.list_rows` gives one by one, which stays the path for
 a packet whose lists Arrow cannot hold.
 
-Deduplication keeps what the writer would send: a row goes when its key is first met in input
+Every row's values are checked (``Table.check_columns``), so a packet with a value out of
+type is refused whether or not its rows repeat earlier ones; then deduplication keeps what
+the writer would send, before encoding: a row goes when its key is first met in input
 order (the alert's own source comes before its previous sources; a key sent by an earlier unit
 of this worker, in a bounded set, is not sent again). The writer still checks every key, so
 rows dropped here are only rows it would have dropped.
@@ -96,6 +99,11 @@ class ListRows:
             rows, keys, key_errors = got
             for r, exc in key_errors.items():
                 errors.setdefault(int(owner[rows[r]]), exc)
+            # every row is checked, also those deduplicated below: a packet is refused for a
+            # bad value whether or not its row was sent before (as when each row was encoded)
+            checked = self.table.check_columns(arrow_columns(struct.take(pa.array(rows)), self.columns), len(rows))
+            for r, exc in checked.items():
+                errors.setdefault(int(owner[rows[r]]), exc)
             parts.append((owner[rows], keys, struct, rows))
         for o in sorted(set(slow)):
             try:
@@ -177,25 +185,23 @@ class ListRows:
         """``(type, (struct, owner index per row))`` per shape of the owners' lists, in order of
         first appearance; ``(None, [owner...])`` for lists Arrow cannot hold."""
         arrays: dict = {}
-        plain, plain_owners = [], []
+        slow = []
         for o, owner in enumerate(owners):
             items = owner.items
-            if isinstance(items, pa.Array):
-                if len(items):
-                    arrays.setdefault(items.type, []).append((o, items))
-            elif items:
-                plain.append(items)
-                plain_owners.append(o)
-        if plain:
-            try:
-                flat = pa.array([x for items in plain for x in items])
-            except (pa.ArrowException, TypeError, ValueError, OverflowError):
-                flat = None
-            if flat is not None and pa.types.is_struct(flat.type):
-                owner = np.repeat(np.array(plain_owners), [len(items) for items in plain])
-                yield flat.type, (flat, owner)
-            else:
-                yield None, plain_owners
+            if not isinstance(items, pa.Array):
+                if not items:
+                    continue
+                try:  # a packet's own list: one writer schema, so each field has one type
+                    items = pa.array(items)
+                except (pa.ArrowException, TypeError, ValueError, OverflowError):
+                    items = None
+                if items is None or not pa.types.is_struct(items.type):
+                    slow.append(o)
+                    continue
+            if len(items):
+                arrays.setdefault(items.type, []).append((o, items))
+        if slow:
+            yield None, slow
         for kind, pieces in arrays.items():
             struct = pieces[0][1] if len(pieces) == 1 else pa.concat_arrays([a for _, a in pieces])
             owner = np.repeat(np.array([o for o, _ in pieces]), [len(a) for _, a in pieces])
