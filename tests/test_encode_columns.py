@@ -59,6 +59,8 @@ def test_the_bytes_are_those_of_encode_row_by_row(tables, table):
     assert payloads == [t.encode(row) for row in _rows(columns, n)]
     _, left = t.layout.codecs["r"].encode_columns(columns, n)
     assert not left.any()  # all packed column-wise, none left to the row-by-row path
+    from store.base import Table
+    assert Table._prepare_columns(t, columns, n) == (payloads, {})  # the backends' common path (HBase's)
 
 
 def test_rows_out_of_type_get_encode_s_reason_and_the_others_are_packed(tables):
