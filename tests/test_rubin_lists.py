@@ -98,3 +98,16 @@ def test_two_writer_schemas_in_one_unit_keep_their_own_types(preparer, monkeypat
     assert packet.source == "b.avro" and "r:detector" in reason
     (alert,) = out.alerts
     assert len(alert.fp) == len(base["prvDiaForcedSources"])
+
+
+def test_a_list_of_what_is_no_record_refuses_its_packet_as_malformed(preparer, monkeypatch):
+    base = records(parquet_files(1))[0]
+    odd = copy.deepcopy(base)
+    odd["diaSourceId"] = odd["diaSource"]["diaSourceId"] = base["diaSource"]["diaSourceId"] + 1
+    odd["prvDiaSources"] = [1, 2, 3]
+    packets = [Packet("a.avro", 0, base), Packet("b.avro", 0, odd)]
+    monkeypatch.setattr(rubin_prepare, "packets_of", lambda _files, _schema=None: iter(packets))
+    out = preparer.run([])
+    (packet, reason, _), = out.rejects
+    assert packet.source == "b.avro" and reason.startswith("malformed packet: AttributeError")
+    assert [a.source for a in out.alerts] == ["a.avro"]

@@ -27,6 +27,10 @@ import pyarrow as pa
 WORKER_SEEN_LIMIT = 500_000  # keys remembered across the units of one worker (~60 MB; the writer keeps 2 M)
 
 
+class MalformedList(ValueError):
+    """A list whose items the row-by-row path cannot read (the packet is malformed)."""
+
+
 @dataclass(frozen=True)
 class ListField:
     field: str            # the packet's list field
@@ -107,9 +111,12 @@ class ListRows:
             parts.append((owner[rows], keys, struct, rows))
         for o in sorted(set(slow)):
             try:
-                built = [(self.table.keys.build(oid, mjd, sid), self.table.encode(cells))
-                         for oid, mjd, sid, cells in self.builder.list_rows(owners[o].record, spec.field,
-                                                                            owners[o].object_id, owners[o].source_id)]
+                items = self.builder.list_rows(owners[o].record, spec.field, owners[o].object_id, owners[o].source_id)
+            except (TypeError, ValueError, KeyError, AttributeError) as exc:  # e.g. an item that is no record
+                errors[o] = MalformedList(f"{type(exc).__name__}: {exc}")
+                continue
+            try:
+                built = [(self.table.keys.build(oid, mjd, sid), self.table.encode(cells)) for oid, mjd, sid, cells in items]
             except (ValueError, TypeError) as exc:
                 errors[o] = exc
                 continue

@@ -18,7 +18,7 @@ from ..gc_pause import gc_paused
 from ..nights import night_of_mjd
 from ..prepare import Prepared
 from ..readers import Packet
-from .lists import FIELDS, ListRows, Owner
+from .lists import FIELDS, ListRows, MalformedList, Owner
 from .readers import packets_of, plain
 from .rows import CUTOUTS, RubinRowBuilder
 from .validate import problem, source_id
@@ -110,8 +110,9 @@ class RubinPreparer:
             if not refused:
                 break
             for o in sorted(refused):
-                packet, rows = accepted[o][0], accepted[o][1]
-                out.rejects.append((plain(packet), f"value out of type: {refused[o]}", night_of_mjd(rows.mjd)))
+                packet, rows, exc = accepted[o][0], accepted[o][1], refused[o]
+                reason = f"malformed packet: {exc}" if isinstance(exc, MalformedList) else f"value out of type: {exc}"
+                out.rejects.append((plain(packet), reason, night_of_mjd(rows.mjd)))
             accepted = [a for o, a in enumerate(accepted) if o not in refused]
         for lister, owners, kept in results:
             lister.commit(owners, kept)
