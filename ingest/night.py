@@ -24,6 +24,7 @@ from pathlib import Path
 from settings import Config
 from store import open_store
 
+from .gc_pause import gc_paused
 from .lock import IngestLock
 from .plan import plan as plan_night
 from .prepare import Workers
@@ -34,11 +35,12 @@ from .write import NightCounts, Writer
 
 def ingest(path: Path, config: Config, night: str | None = None, dry_run: bool = False,
            quarantine_dir: Path | None = None, show_progress: bool | None = None,
-           batch_size: int = 500, workers: int | None = None, survey: str | None = None,
+           batch_size: int | None = None, workers: int | None = None, survey: str | None = None,
            schema_path: Path | None = None) -> Summary:
     """Ingest every packet under ``path`` into the store ``config`` names.
 
     :param night: YYYYMMDD to file every alert under (default: each alert's UTC date).
+    :param batch_size: rows per write batch (default: the survey's, ``Survey.batch_size``).
     :param workers: processes that decode and encode (default: the CPU count, at most 4;
         1 does everything in this process).
     :param survey: ``ztf`` or ``rubin`` (default: told from the files, ``ingest.surveys.detect``).
@@ -55,10 +57,13 @@ def ingest(path: Path, config: Config, night: str | None = None, dry_run: bool =
             data_dir.mkdir(parents=True, exist_ok=True)
             stack.enter_context(IngestLock(data_dir / "ingest.lock"))
             store = stack.enter_context(open_store(config, create=True, schema=chosen.schema))
-            batches = {t: stack.enter_context(store.table(t).batch(batch_size)) for t in chosen.tables(store.schema)}
+            size = chosen.batch_size if batch_size is None else batch_size
+            batches = {t: stack.enter_context(store.table(t).batch(size)) for t in chosen.tables(store.schema)}
         writer = chosen.writer(batches, plan.night, Path(quarantine_dir or data_dir / "quarantine"),
                                data_dir / "repeats", dry_run, store)
         progress = stack.enter_context(Progress(plan.nbytes, show_progress))
+        if chosen.bulk:  # units of many small objects: no collection walks them (ingest.gc_pause)
+            stack.enter_context(gc_paused())
         for unit in prepared.prepared():
             progress.advance(unit.nbytes)
             writer.take(unit)

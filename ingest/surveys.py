@@ -33,6 +33,8 @@ class Survey:
     preparer: Callable          # (config) -> a preparer with run(files) -> Prepared; picklable
     tables: Callable            # (schema) -> the tables the writer batches
     night_span: Callable        # (night) -> [start, end) in the time index's unit
+    bulk: bool = False          # units carry hundreds of rows an alert: the cyclic GC is paused while they are written
+    batch_size: int = 500       # rows per write batch by default (a Rubin alert writes ~850: 5,000, a fifth less writer time)
 
     @property
     def schema(self) -> Schema:
@@ -54,7 +56,8 @@ def survey(name: str, schema_path: Path | None = None) -> Survey:
     (.avsc file or folder) for Confluent wire-format messages."""
     if name == "rubin":
         return Survey("rubin", partial(RubinPreparer, schema_path=schema_path), lambda schema: RUBIN_TABLES,
-                      rubin_statistics.night_span)
+                      rubin_statistics.night_span, bulk=True,
+                      batch_size=5000)
     if name == "ztf":
         return Survey("ztf", Preparer, alert_tables, ztf_statistics.night_span)
     raise ValueError(f"unknown survey {name!r} (known: {', '.join(NAMES)})")

@@ -237,6 +237,43 @@ class Table:
         the writer only send the bytes."""
         return self._prepare(*self.layout.split(data))
 
+    def encode_columns(self, columns: dict, n: int) -> tuple[list, dict]:
+        """Many rows given column-wise encoded as :meth:`encode` encodes each (for ingest
+        workers with thousands of rows of one shape).
+
+        :param columns: full column name -> ``(values, present)`` over ``n`` rows: values as a
+            numpy array or a list, ``present`` a boolean array (no cell where False).
+        :returns: ``(payloads, errors)``: a payload per row (None for a row in ``errors``),
+            and row index -> the exception :meth:`encode` raises for that row.
+        """
+        self.layout.split(dict.fromkeys(columns, 0))  # an unknown column raises here, naming it
+        return self._prepare_columns(columns, n)
+
+    def check_columns(self, columns: dict, n: int) -> dict:
+        """The rows of ``columns`` :meth:`encode_columns` would refuse, each with its exception,
+        without encoding the others (to check rows that are not sent, as an ingest that
+        skips repeated rows must)."""
+        self.layout.split(dict.fromkeys(columns, 0))
+        return self._check_columns(columns, n)
+
+    def _check_columns(self, columns: dict, n: int) -> dict:
+        return self._prepare_columns(columns, n)[1]
+
+    def _prepare_columns(self, columns: dict, n: int, rows=None) -> tuple[list, dict]:
+        """``encode`` row by row (of ``rows`` only, if given; the others' payloads are None):
+        the backends' common path, and their fallback for rows a faster path leaves."""
+        plain = {name: (values.tolist() if hasattr(values, "tolist") else values,
+                        present.tolist() if hasattr(present, "tolist") else present)
+                 for name, (values, present) in columns.items()}
+        payloads: list = [None] * n
+        errors: dict = {}
+        for i in (range(n) if rows is None else rows):
+            try:
+                payloads[i] = self.encode({name: v[i] for name, (v, ok) in plain.items() if ok[i]})
+            except (ValueError, TypeError) as exc:  # ColumnValueError is a ValueError
+                errors[i] = exc
+        return payloads, errors
+
     def batch(self, batch_size: int = DEFAULT_BATCH_SIZE) -> "Batch":
         """A context manager that buffers puts and deletes and sends them every ``batch_size``."""
         return Batch(self, batch_size)
@@ -282,6 +319,16 @@ class Batch:
         self._ops.append(("put", _key(row), payload))
         if len(self._ops) >= self.batch_size:
             self.send()
+
+    def put_encoded_many(self, rows) -> None:
+        """:meth:`put_encoded` of each ``(row, payload)`` of ``rows``, in order (sent every
+        ``batch_size`` as well)."""
+        ops = self._ops
+        ops.extend([("put", k.encode("utf-8") if k.__class__ is str else _key(k), p) for k, p in rows])
+        size = self.batch_size
+        while len(self._ops) >= size:
+            ops, self._ops = self._ops[:size], self._ops[size:]
+            self.table.apply(ops)
 
     def delete(self, row: str, columns=None) -> None:
         self._ops.append(("delete", _key(row), self.table.layout.projection(columns)))

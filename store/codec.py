@@ -93,6 +93,64 @@ def decode_cell(type_: str, data: bytes):
     return VAR_DECODE[type_](data)
 
 
+_F32_MAX = float(np.finfo(np.float32).max)
+_INT_RANGE = {"int32": (-2**31, 2**31 - 1), "int64": (-2**63, 2**63 - 1)}
+
+
+def _cast(values, type_: str, present: np.ndarray):
+    """``values`` as the little-endian numpy type of a fixed-width column, and the present rows
+    ``struct.pack`` would refuse (a float32 overflow, an integer out of range); ``(None, None)``
+    when the values are not of a kind this path converts (e.g. floats for an integer column:
+    the caller packs those one by one, which raises as :meth:`FamilyCodec.encode` does)."""
+    if not isinstance(values, np.ndarray):
+        return None, None
+    kind = values.dtype.kind
+    wrong = np.zeros(len(values), dtype=bool)
+    if type_ in ("float32", "float64"):
+        if kind not in "fiub":
+            return None, None
+        if type_ == "float64" or kind == "b":
+            return values.astype(NUMPY[FIXED[type_]]), wrong
+        with np.errstate(over="ignore", invalid="ignore"):
+            cast = values.astype("<f4")
+            if kind == "f":  # finite, but beyond float32: struct raises OverflowError
+                wrong = present & np.isinf(cast) & np.isfinite(values)
+        return cast, wrong
+    if type_ == "bool":
+        if kind == "b":
+            return values, wrong
+        if kind not in "fiu":
+            return None, None
+        return values != 0, wrong  # struct packs any number as its truth value (NaN: True)
+    if kind == "b":
+        return values.astype(NUMPY[FIXED[type_]]), wrong
+    if kind not in "iu":
+        return None, None
+    lo, hi = _INT_RANGE[type_]
+    if len(values) and (int(values.min()) < lo or int(values.max()) > hi):
+        wrong = present & ((values < lo) | (values > hi)) if kind == "i" else present & (values > hi)
+        values = np.where(wrong, 0, values)
+    return values.astype(NUMPY[FIXED[type_]]), wrong
+
+
+def _encode_var(encode, values, present: np.ndarray) -> tuple[list, np.ndarray]:
+    """The bytes of each present value of a variable-width column (None elsewhere), and the
+    present rows whose value the encoder refuses."""
+    flags = present.tolist()
+    try:
+        return [encode(v) if p else None for v, p in zip(values, flags)], np.zeros(len(flags), dtype=bool)
+    except (TypeError, ValueError, OverflowError):
+        pass
+    out, wrong = [], np.zeros(len(flags), dtype=bool)
+    for i, (v, p) in enumerate(zip(values, flags)):
+        try:
+            out.append(encode(v) if p else None)
+        except (TypeError, ValueError, OverflowError):
+            out.append(None)
+            wrong[i] = True
+    return out, wrong
+
+
 class ColumnValueError(ValueError):
     """A value does not fit its column's type; the message names the column."""
 
@@ -140,6 +198,7 @@ class FamilyCodec:
         self.nbytes = (len(self.columns) + 7) // 8
         self._plans: dict[int, _Plan] = {}
         self._getters: dict = {}
+        self._blob_dtypes: dict = {}
 
     def plan(self, mask: int) -> _Plan:
         plan = self._plans.get(mask)
@@ -161,6 +220,99 @@ class FamilyCodec:
             raise
         return b"".join((VERSION, mask.to_bytes(self.nbytes, "little"), fixed,
                          plan.lens.pack(*map(len, var)), *var))
+
+    def encode_columns(self, columns: dict, n: int) -> tuple[list, np.ndarray]:
+        """Many rows of this family packed at once, each blob the bytes :meth:`encode` gives.
+
+        ``columns``: full name -> ``(values, present)`` over ``n`` rows: ``values`` a numpy array
+        (fixed-width columns) or a list (others), ``present`` a boolean array (a row without
+        the cell has no bit; a NaN present is a value). Returns the blobs (None for a row
+        without any cell of the family) and a boolean array of the rows not packed here (a
+        value this path does not take, or out of its column's type): the caller encodes those
+        one by one, which packs them or raises naming the column. One ``numpy`` record array
+        per set of present columns, instead of a ``struct.pack`` and a dict per row."""
+        blobs: list = [None] * n
+        if self.spec.open_type is not None or n == 0:
+            return blobs, np.full(n, n > 0, dtype=bool)
+        present, ready, bad = self._ready(columns, n)
+        masks = np.packbits(present, axis=1, bitorder="little")  # each row's presence bitmap, as encode writes it
+        rows = np.flatnonzero(~bad & present.any(axis=1))
+        if not len(rows):
+            return blobs, bad
+        return self._pack(blobs, bad, masks, rows, ready)
+
+    def _ready(self, columns: dict, n: int):
+        """Presence per row and column, each column's values as they are packed, and the rows
+        left to the row-by-row path."""
+        bad = np.zeros(n, dtype=bool)
+        present = np.zeros((n, len(self.columns)), dtype=bool)
+        ready: dict = {}
+        for j, column in enumerate(self.columns):
+            name = f"{self.family}:{column.qualifier}"
+            if name not in columns:
+                continue
+            values, ok = columns[name]
+            ok = np.asarray(ok, dtype=bool)
+            present[:, j] = ok
+            if column.type in FIXED:
+                cast, wrong = _cast(values, column.type, ok)
+                if cast is None:
+                    bad |= ok
+                    continue
+                bad |= wrong
+                ready[name] = cast
+            else:
+                ready[name], wrong = _encode_var(VAR_ENCODE[column.type], values, ok)
+                bad |= wrong
+        return present, ready, bad
+
+    def check_columns(self, columns: dict, n: int) -> np.ndarray:
+        """The rows of ``columns`` (as :meth:`encode_columns` takes them) that the column-wise
+        path would not pack: a boolean array; nothing is packed."""
+        if self.spec.open_type is not None or n == 0:
+            return np.full(n, n > 0, dtype=bool)
+        return self._ready(columns, n)[2]
+
+    def _pack(self, blobs: list, bad: np.ndarray, masks: np.ndarray, rows: np.ndarray, ready: dict):
+        """Pack ``rows`` into ``blobs``: one numpy record array per set of present columns."""
+        keys = np.ascontiguousarray(masks[rows]).view(np.dtype((np.void, self.nbytes))).ravel()
+        uniq, inverse = np.unique(keys, return_inverse=True)
+        order = np.argsort(inverse, kind="stable")
+        bounds = np.cumsum(np.bincount(inverse, minlength=len(uniq)))[:-1]
+        for u, group in zip(uniq, np.split(rows[order], bounds)):
+            mask_bytes = u.tobytes()
+            plan = self.plan(int.from_bytes(mask_bytes, "little"))
+            records = np.zeros(len(group), dtype=self._blob_dtype(mask_bytes, plan))
+            records["__head__"] = VERSION + mask_bytes
+            for name in plan.fixed_names:
+                records[name] = ready[name][group]
+            var = [[ready[name][i] for i in group] for name in plan.var_names]
+            if var:
+                records[_LENS] = np.array([list(map(len, v)) for v in var], dtype="<u4").T
+            buf = records.tobytes()
+            size = records.dtype.itemsize
+            starts = range(0, len(buf), size)
+            if not var:
+                packed = [buf[s:s + size] for s in starts]
+            elif len(var) == 1:
+                packed = [buf[s:s + size] + v for s, v in zip(starts, var[0])]
+            else:
+                packed = [b"".join((buf[s:s + size], *vs)) for s, vs in zip(starts, zip(*var))]
+            for i, blob in zip(group.tolist(), packed):
+                blobs[i] = blob
+        return blobs, bad
+
+    def _blob_dtype(self, mask_bytes: bytes, plan: _Plan) -> np.dtype:
+        """A whole blob but its variable-width bytes as one packed numpy record: version and
+        presence bitmap, the fixed-width values, the lengths."""
+        dtype = self._blob_dtypes.get(mask_bytes)
+        if dtype is None:
+            fields = plan.records_dtype.fields
+            names = list(plan.records_dtype.names)
+            dtype = self._blob_dtypes[mask_bytes] = np.dtype({
+                "names": ["__head__", *names],
+                "formats": [f"V{1 + self.nbytes}", *(fields[n][0] for n in names)]})
+        return dtype
 
     def decode(self, blob: bytes, wanted: set | None = None) -> dict:
         """The cells of ``blob`` as full names -> values, limited to ``wanted`` names if given."""

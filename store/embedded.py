@@ -187,6 +187,46 @@ class EmbeddedTable(Table):
         codecs = self.layout.codecs
         return (tuple(f for f, _, _ in groups), [codecs[f].encode(data, mask) for f, _, mask in groups])
 
+    def _check_columns(self, columns, n):
+        per_family: dict = {}
+        for name, column in columns.items():
+            per_family.setdefault(name.partition(":")[0], {})[name] = column
+        bad = np.zeros(n, dtype=bool)
+        for family, cols in per_family.items():
+            bad |= self.layout.codecs[family].check_columns(cols, n)
+        if not bad.any():
+            return {}
+        return super()._prepare_columns(columns, n, np.flatnonzero(bad).tolist())[1]
+
+    def _prepare_columns(self, columns, n, rows=None):
+        if rows is not None:
+            return super()._prepare_columns(columns, n, rows)
+        per_family: dict = {}
+        for name, column in columns.items():
+            per_family.setdefault(name.partition(":")[0], {})[name] = column
+        families = [f for f in self.layout.family_names if f in per_family]
+        codecs = self.layout.codecs
+        blobs, bad = [], np.zeros(n, dtype=bool)
+        for family in families:
+            family_blobs, family_bad = codecs[family].encode_columns(per_family[family], n)
+            blobs.append(family_blobs)
+            bad |= family_bad
+        if len(families) == 1:
+            only = (families[0],)
+            payloads = [(only, [b]) if b is not None else ((), []) for b in blobs[0]]
+        else:
+            payloads = []
+            for row in zip(*blobs):
+                kept = [(f, b) for f, b in zip(families, row) if b is not None]
+                payloads.append((tuple(f for f, _ in kept), [b for _, b in kept]))
+        errors: dict = {}
+        if bad.any():  # rows the column-wise path left: encoded (or refused) one by one
+            slow = np.flatnonzero(bad).tolist()
+            redone, errors = super()._prepare_columns(columns, n, slow)
+            for i in slow:
+                payloads[i] = redone[i]
+        return payloads, errors
+
     def apply(self, ops):
         try:
             self._apply_in_txn(ops)
@@ -195,12 +235,16 @@ class EmbeddedTable(Table):
 
     def _apply_in_txn(self, ops):
         with self.store._write() as db:
-            run_sql, run_args = None, []
+            run_sql, run_args, run_families = None, [], None
             for op, key, payload in ops:
                 if op == "put":
                     families, blobs = payload
                     if not families:
                         continue
+                    if families is run_families:  # (bulk-encoded rows share one tuple)
+                        run_args.append((key, *blobs, self.name))
+                        continue
+                    run_families = families
                     sql = self._upsert_sql(families)
                     if sql != run_sql:
                         if run_args:
@@ -211,6 +255,7 @@ class EmbeddedTable(Table):
                     if run_args:
                         db.executemany(run_sql, run_args)
                         run_sql, run_args = None, []
+                    run_families = None
                     self._delete(db, key, payload)
             if run_args:
                 db.executemany(run_sql, run_args)

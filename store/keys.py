@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from hbase_schema import TableSpec
 
 JD_WIDTH = 15
@@ -88,6 +90,18 @@ _FORMATTERS = {"jd": format_jd, "pixel": format_pixel, "night": format_night, "i
 _PARSERS = {"jd": float, "pixel": int, "night": str, "id": int, "uid": int, "mjd": float}
 
 
+def _column_ok(kind: str, column) -> bool:
+    """Whether a numpy ``column`` of a ``uid`` or ``mjd`` key part is valid as a whole (then
+    formatted directly); anything else goes through the part's formatter."""
+    if not isinstance(column, np.ndarray) or not len(column):
+        return False
+    if kind == "uid":
+        return column.dtype.kind in "iu" and int(column.min()) >= 0  # int64/uint64 < 2**64
+    if kind == "mjd":
+        return column.dtype.kind == "f" and bool(np.all((column >= 0) & (column < 1e5)))  # NaN fails
+    return False
+
+
 class RowKey:
     """Builds and parses the row keys of one table."""
 
@@ -119,6 +133,41 @@ class RowKey:
         if None in values:
             raise ValueError("a row-key part cannot be None")
         return self.sep.join([f(v) for f, v in zip(self._formatters, values)])
+
+    def build_columns(self, *columns) -> tuple[list, dict]:
+        """The keys of many rows, each part given as a column (a sequence or numpy array per
+        part, in the schema's order): ``(keys, errors)``, ``errors`` mapping a row whose key
+        cannot be built to the ValueError :meth:`build` raises (its key is None). Integer
+        ids and MJDs are checked as whole columns, then formatted without a call per value."""
+        if len(columns) != len(self.parts):
+            self.build(*columns)  # raises, naming the parts
+        n = len(columns[0]) if columns else 0
+        pieces = []
+        for i, (part, column) in enumerate(zip(self.parts, columns)):
+            fast = not (i == 0 and self.salted) and _column_ok(part.kind, column)
+            values = column.tolist() if hasattr(column, "tolist") else list(column)
+            if fast and part.kind == "uid":
+                pieces.append([f"{v:0{UID_WIDTH}d}" for v in values])
+            elif fast and part.kind == "mjd":
+                pieces.append([f"{v:0{MJD_WIDTH}.7f}" for v in values])
+            else:
+                try:
+                    pieces.append([self._formatters[i](v) if v is not None else None for v in values])
+                except (ValueError, TypeError, OverflowError):
+                    break
+                if None in pieces[-1]:
+                    break
+        else:
+            return list(map(self.sep.join, zip(*pieces))) if n else [], {}
+        keys, errors = [], {}  # a value that cannot be a key part: row by row, for its reason
+        rows = [c.tolist() if hasattr(c, "tolist") else list(c) for c in columns]
+        for i, values in enumerate(zip(*rows)):
+            try:
+                keys.append(self.build(*values))
+            except (ValueError, TypeError, OverflowError) as exc:
+                keys.append(None)
+                errors[i] = exc if isinstance(exc, ValueError) else ValueError(str(exc))
+        return keys, errors
 
     def prefix(self, *values) -> str:
         """A scan prefix for the first ``len(values)`` parts, ending with the separator."""

@@ -23,11 +23,11 @@ MAY_IMPORT = {
 # imports only modules below it here. The writer's quarantine keeps packets as the readers
 # give them, so it sits above the readers; leaves shared by the steps come last.
 INGEST_ORDER = ("ingest", "ingest.__main__", "ingest.cli", "ingest.night", "ingest.surveys", "ingest.plan",
-                "ingest.rubin.prepare", "ingest.prepare", "ingest.rubin.write", "ingest.write", "ingest.quarantine",
+                "ingest.rubin.prepare", "ingest.rubin.lists", "ingest.prepare", "ingest.rubin.write", "ingest.write", "ingest.quarantine",
                 "ingest.rubin.readers", "ingest.readers", "ingest.avro_files", "ingest.validate",
                 "ingest.packet_types", "ingest.rows", "ingest.rubin.rows", "ingest.rubin.statistics",
                 "ingest.rubin.validate", "ingest.statistics", "ingest.nights", "ingest.lock",
-                "ingest.progress", "ingest.rubin")
+                "ingest.progress", "ingest.gc_pause", "ingest.rubin")
 
 
 def _modules() -> dict[str, Path]:

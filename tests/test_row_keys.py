@@ -48,3 +48,19 @@ def test_successor_bounds_a_prefix():
     assert successor(b"ab") == b"ac"
     assert successor(b"a\xff") == b"b"
     assert successor(b"\xff\xff") is None
+
+
+@pytest.mark.parametrize("salted", [False, True])
+def test_keys_built_column_wise_are_build_s_and_bad_rows_get_its_reason(salted):
+    import numpy as np
+    keys = RowKey(get_schema("rubin").table("sources"), salted=salted)
+    oids = np.array([170032882256183347, 1, 2, 3, 2**62], dtype=np.int64)
+    mjds = np.array([61109.0771, 60000.5, 61000.25, 0.1, 99999.9])
+    sids = np.array([170032882256183999, 5, 6, 7, 8], dtype=np.int64)
+    got, errors = keys.build_columns(oids, mjds, sids)
+    assert not errors and got == [keys.build(*row) for row in zip(oids.tolist(), mjds.tolist(), sids.tolist())]
+    mjds[2], oids[3] = float("nan"), -4
+    got, errors = keys.build_columns(oids, mjds, sids)
+    assert sorted(errors) == [2, 3] and got[2] is None and got[3] is None
+    assert "MJD nan" in str(errors[2]) and "-4" in str(errors[3])
+    assert got[0] == keys.build(int(oids[0]), float(mjds[0]), int(sids[0]))

@@ -1,6 +1,7 @@
 """The Rubin preparer, run in the ingest's worker processes (``ingest.prepare.Workers``): read a
-unit of files, validate each packet, build its rows and encode them for the store. The
-writer (``ingest.rubin.write``) only sends, counts and quarantines."""
+unit of files, validate each packet, build its rows and encode them for the store (the
+previous and forced sources column-wise over the unit: ``ingest.rubin.lists``). The writer
+(``ingest.rubin.write``) only sends, counts and quarantines."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -13,10 +14,12 @@ from store import encoder_store
 from store.codec import ColumnValueError
 from store.sky import pixels
 
+from ..gc_pause import gc_paused
 from ..nights import night_of_mjd
 from ..prepare import Prepared
 from ..readers import Packet
-from .readers import packets_of
+from .lists import FIELDS, ListRows, MalformedList, Owner
+from .readers import packets_of, plain
 from .rows import CUTOUTS, RubinRowBuilder
 from .validate import problem, source_id
 
@@ -48,15 +51,21 @@ class RubinPreparer:
         self.schema_path = schema_path
         store = encoder_store(config, schema)
         self.tables = {name: store.table(name) for name in TABLES}
+        self.lists = [ListRows(spec, self.tables[spec.table], self.builder.list_columns(spec.field), self.builder)
+                      for spec in FIELDS]  # previous sources, then forced sources
 
     def run(self, files: list[Path]) -> Prepared:
+        with gc_paused():
+            return self._run(files)
+
+    def _run(self, files: list[Path]) -> Prepared:
         out = Prepared()
         built = []
         for packet in packets_of(files, self.schema_path):
             out.nbytes += packet.size
             reason = packet.error or problem(packet.record)
             if reason:
-                out.rejects.append((packet, reason, _night(packet)))
+                out.rejects.append((plain(packet), reason, _night(packet)))
                 continue
             record = packet.record
             damaged = [(n, stamp_problem(record[n])) for n in CUTOUTS if record.get(n) is not None]
@@ -64,24 +73,52 @@ class RubinPreparer:
             if damaged:
                 record = {**record, **{n: None for n, _ in damaged}}  # the alert is kept without them
                 for name, why in damaged:
-                    out.cutouts.append((packet, f"{name} of diaSource {source_id(record)} is damaged, "
-                                                f"stored without it: {why}", _night(packet)))
+                    out.cutouts.append((plain(packet), f"{name} of diaSource {source_id(record)} is damaged, "
+                                                       f"stored without it: {why}", _night(packet)))
             try:
-                built.append((packet, self.builder.build(record)))
+                built.append((packet, self.builder.build(record), record))
             except (TypeError, ValueError, KeyError, AttributeError) as exc:
-                out.rejects.append((packet, f"malformed packet: {type(exc).__name__}: {exc}", _night(packet)))
+                out.rejects.append((plain(packet), f"malformed packet: {type(exc).__name__}: {exc}", _night(packet)))
         if not built:
             return out
-        pix = pixels([r.ra for _, r in built], [r.dec for _, r in built], self.order).tolist()
-        for (packet, rows), pixel in zip(built, pix):
+        pix = pixels([r.ra for _, r, _ in built], [r.dec for _, r, _ in built], self.order).tolist()
+        accepted = []
+        for (packet, rows, record), pixel in zip(built, pix):
             try:
                 alert = self._encode(rows, pixel)
             except (ColumnValueError, ValueError, TypeError) as exc:
-                out.rejects.append((packet, f"value out of type: {exc}", night_of_mjd(rows.mjd)))
+                out.rejects.append((plain(packet), f"value out of type: {exc}", night_of_mjd(rows.mjd)))
                 continue
             alert.source, alert.index = packet.source, packet.index
-            out.alerts.append(alert)
+            accepted.append((packet, rows, record, alert))
+        self._add_lists(accepted, out)
         return out
+
+    def _add_lists(self, accepted: list, out: Prepared) -> None:
+        """Give each accepted alert its previous and forced sources' rows (column-wise over the
+        unit); a packet with a value out of type there is refused alone, and the rows of the
+        others computed again without it (its keys must not hide theirs)."""
+        while True:
+            results, refused = [], {}
+            for lister in self.lists:
+                owners = [Owner(record.get(lister.spec.field), record, rows.object_id, rows.source_id,
+                                alert.writes[0][1]) for _, rows, record, alert in accepted]
+                kept, errors = lister.rows(owners)
+                results.append((lister, owners, kept))
+                for o, exc in errors.items():
+                    refused.setdefault(o, exc)
+            if not refused:
+                break
+            for o in sorted(refused):
+                packet, rows, exc = accepted[o][0], accepted[o][1], refused[o]
+                reason = f"malformed packet: {exc}" if isinstance(exc, MalformedList) else f"value out of type: {exc}"
+                out.rejects.append((plain(packet), reason, night_of_mjd(rows.mjd)))
+            accepted = [a for o, a in enumerate(accepted) if o not in refused]
+        for lister, owners, kept in results:
+            lister.commit(owners, kept)
+        for i, (_, _, _, alert) in enumerate(accepted):
+            alert.prv, alert.fp = results[0][2][i], results[1][2][i]
+            out.alerts.append(alert)
 
     def _encode(self, rows, pixel: int) -> RubinAlert:
         t = self.tables
@@ -99,8 +136,6 @@ class RubinPreparer:
             owner = oid if oid > 0 else rows.ss_id
             writes.append(("cutouts", t["cutouts"].keys.build(owner, mjd, sid), t["cutouts"].encode(rows.cutouts)))
         alert = RubinAlert(night_of_mjd(mjd), oid, sid, rows.band, writes)
-        alert.prv = [(t["sources"].keys.build(o, m, s), t["sources"].encode(c)) for o, m, s, c in rows.prv]
-        alert.fp = [(t["fp"].keys.build(o, m, s), t["fp"].encode(c)) for o, m, s, c in rows.fp]
         if rows.obj is not None:
             order, cells = rows.obj
             alert.obj = (t["objects"].keys.build(oid), order, t["objects"].encode(cells))

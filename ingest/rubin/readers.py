@@ -8,6 +8,9 @@
   ``<id>``) or, when the folder holds one schema, that one. Nocturne ships no Rubin schema
   (Rubin's schema package is GPL-3): the operator gives the one the stream was written with.
 - Fink's Parquet (what its data-transfer service delivers): columns ``diaSource``, ``diaObject``...
+  The list fields (``prvDiaSources``, ``prvDiaForcedSources``: most of an alert's values) stay
+  Arrow arrays, one slice per packet, read column-wise by ``ingest.rubin.lists``; :func:`plain`
+  turns them into lists for a packet that goes to quarantine.
 
 Records are read by field name; fields a schema version adds are ignored, fields it lacks are
 absent. Every packet comes back as :class:`ingest.readers.Packet`; a file that cannot be read
@@ -23,6 +26,7 @@ from pathlib import Path
 from typing import Iterator
 
 import fastavro
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .. import avro_files
@@ -32,6 +36,7 @@ log = logging.getLogger("nocturne.ingest")
 OCF_MAGIC = b"Obj\x01"
 WIRE_MAGIC = b"\x00"
 ALERT_FIELDS = {"diaSource"}  # what makes a record (or a Parquet file) a Rubin alert
+LIST_FIELDS = ("prvDiaSources", "prvDiaForcedSources")  # read from Parquet as Arrow arrays, not lists
 
 
 def packets_of(files: list[Path], schema: Path | None = None) -> Iterator[Packet]:
@@ -49,6 +54,14 @@ def packets_of(files: list[Path], schema: Path | None = None) -> Iterator[Packet
             yield _wire_packet(str(file), data, schema)
         else:
             yield from _container_packets(str(file), data, file)
+
+
+def plain(packet: Packet) -> Packet:
+    """``packet`` with its Arrow list fields as Python lists (for the quarantine's JSON)."""
+    record = packet.record
+    if isinstance(record, dict) and any(isinstance(record.get(n), pa.Array) for n in LIST_FIELDS):
+        packet.record = {k: v.to_pylist() if isinstance(v, pa.Array) else v for k, v in record.items()}
+    return packet
 
 
 def is_rubin_file(file: Path) -> bool | None:
@@ -148,8 +161,17 @@ def _parquet_packets(file: Path) -> Iterator[Packet]:
             log.warning("skipping %s: a Parquet file without Rubin alert columns (diaSource)", file)
             return
         size = file.stat().st_size
-        for batch in pf.iter_batches(batch_size=64):
-            for record in batch.to_pylist():
+        for batch in pf.iter_batches(batch_size=256):
+            lists = [name for name in LIST_FIELDS if name in batch.schema.names]
+            records = batch.drop_columns(lists).to_pylist()
+            for name in lists:  # Arrow arrays as they are: ingest.rubin.lists reads them column-wise
+                column = batch.column(name)
+                offsets = column.offsets.to_numpy()
+                valid = column.is_valid().to_numpy(zero_copy_only=False)
+                values = column.values
+                for i, record in enumerate(records):
+                    record[name] = values.slice(offsets[i], offsets[i + 1] - offsets[i]) if valid[i] else None
+            for record in records:
                 yield Packet(str(file), n, record, size=size if n == 0 else 0, typed=False)
                 n += 1
     except Exception as exc:  # pyarrow raises ArrowInvalid, OSError...

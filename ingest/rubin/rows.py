@@ -8,17 +8,20 @@ the schema lacks is not stored, so schema versions 9.x-11.x all fill what they h
 What an alert gives:
 - its own diaSource: a ``sources`` row (with Fink's values), or for a solar-system source
   (diaObjectId 0) an ``sso`` row, and its index rows (time, pixel, tag, ssoname) and cutouts;
+- its diaObject: the ``objects`` row candidate, written by the writer only when newer than the
+  stored one (``order``);
 - each previous diaSource (``prvDiaSources``): a ``sources`` row with Rubin's fields only, so an
   object's light curve is complete even for sources whose own alert we never received; keys
   are deterministic, so a source carried by many packets is one row;
 - each forced source (``prvDiaForcedSources``): an ``fp`` row, one per forced source however
-  many packets repeat it;
-- its diaObject: the ``objects`` row candidate, written by the writer only when newer than the
-  stored one (``order``).
+  many packets repeat it.
+
+The last two are most of a night's rows: ``ingest.rubin.lists`` builds them column-wise;
+:meth:`RubinRowBuilder.list_rows` gives the same rows one by one, for lists Arrow cannot hold.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from hbase_schema import Schema
 from science.rubin_tags import tags_of
@@ -47,8 +50,6 @@ class RubinRows:
     tags: list
     names: list             # a solar-system source's designations (ssoname rows)
     cutouts: dict
-    prv: list = field(default_factory=list)    # (diaObjectId, mjd, diaSourceId, cells)
-    fp: list = field(default_factory=list)     # (diaObjectId, mjd, diaForcedSourceId, cells)
     obj: tuple | None = None                   # (order, cells) of the packet's diaObject
 
 
@@ -90,22 +91,6 @@ class RubinRowBuilder:
             names=names if object_id <= 0 else [],
             cutouts={f"b:{n}": record.get(n) for n in CUTOUTS if record.get(n) is not None},
         )
-        for prv in record.get("prvDiaSources") or ():
-            if prv is None or prv.get("diaSourceId") is None or prv.get("midpointMjdTai") is None:
-                continue
-            oid = prv.get("diaObjectId") or object_id
-            if not oid or prv["diaSourceId"] == rows.source_id:
-                continue  # the alert's own source is written with its added values
-            rows.prv.append((oid, prv["midpointMjdTai"], prv["diaSourceId"],
-                             {f"r:{q}": prv.get(q) for q in self.prv_cols}))
-        for fp in record.get("prvDiaForcedSources") or ():
-            if fp is None or fp.get("diaForcedSourceId") is None or fp.get("midpointMjdTai") is None:
-                continue
-            oid = fp.get("diaObjectId") or object_id
-            if not oid:
-                continue
-            rows.fp.append((oid, fp["midpointMjdTai"], fp["diaForcedSourceId"],
-                            {f"r:{q}": fp.get(q) for q in self.fp_cols}))
         obj = record.get("diaObject")
         if object_id > 0 and isinstance(obj, dict):
             ocells = {f"r:{q}": obj.get(q) for q in self.obj_r}
@@ -115,6 +100,29 @@ class RubinRowBuilder:
             ocells.update({c: cells.get(c) for c in self.obj_f})
             rows.obj = ((rows.mjd, rows.source_id), ocells)
         return rows
+
+    def list_columns(self, field: str) -> list:
+        """The columns stored of each row of list ``field`` (prvDiaSources, prvDiaForcedSources)."""
+        return self.prv_cols if field == "prvDiaSources" else self.fp_cols
+
+    def list_rows(self, record: dict, field: str, object_id: int, source_id: int) -> list:
+        """The rows of list ``field`` of ``record`` one by one, as (diaObjectId, mjd, id, cells):
+        what ``ingest.rubin.lists`` computes column-wise, for lists Arrow cannot hold."""
+        items = record.get(field)
+        if hasattr(items, "to_pylist"):
+            items = items.to_pylist()
+        previous = field == "prvDiaSources"
+        id_name = "diaSourceId" if previous else "diaForcedSourceId"
+        columns = self.list_columns(field)
+        out = []
+        for item in items or ():
+            if item is None or item.get(id_name) is None or item.get("midpointMjdTai") is None:
+                continue
+            oid = item.get("diaObjectId") or object_id
+            if not oid or (previous and item[id_name] == source_id):
+                continue  # the alert's own source is written with its added values
+            out.append((oid, item["midpointMjdTai"], item[id_name], {f"r:{q}": item.get(q) for q in columns}))
+        return out
 
     def fink_cells(self, record: dict) -> dict:
         """Fink's added values of the packet, flattened to the ``f:`` columns the schema has."""

@@ -7,6 +7,8 @@ from __future__ import annotations
 import math
 import re
 
+import pyarrow as pa
+
 MIN_MAJOR, MAX_MAJOR = 9, 11
 MJD_RANGE = (15020.0, 88069.0)  # 1900 to 2100
 BANDS = ("u", "g", "r", "i", "z", "y")
@@ -74,7 +76,7 @@ def _problem(record) -> str | None:
         return f"diaSource.band {source.get('band')!r} is not one of {', '.join(BANDS)}"
     for name in ("prvDiaSources", "prvDiaForcedSources"):
         items = record.get(name)
-        if items is not None and not isinstance(items, (list, tuple)):
+        if items is not None and not isinstance(items, (list, tuple, pa.Array)):  # (Arrow: from Parquet)
             return f"{name} is a {type(items).__name__}, expected a list"
     obj = record.get("diaObject")
     if isinstance(obj, dict) and obj.get("diaObjectId") not in (None, object_id):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..gc_pause import gc_paused
 from ..write import SEEN_LIMIT, NightCounts, Writer
 from .validate import BANDS
 
@@ -49,6 +50,10 @@ class RubinWriter(Writer):
 
     def take(self, prepared) -> None:
         """Take one :class:`ingest.prepare.Prepared` unit of Rubin alerts, the next in input order."""
+        with gc_paused():
+            self._take(prepared)
+
+    def _take(self, prepared) -> None:
         for packet, reason, night in prepared.rejects:
             self.reject(packet, reason, night)
         for packet, reason, night in prepared.cutouts:
@@ -72,17 +77,27 @@ class RubinWriter(Writer):
                 for table, key, payload in alert.writes:
                     w[table].put_encoded(key, payload)
             self._first(f"k{alert.writes[0][1]}")  # its source row: a previous-source copy is not sent again
-            for key, payload in alert.prv:
-                if self._first(f"k{key}"):
-                    c.sources += 1
-                    if w is not None:
-                        w["sources"].put_encoded(key, payload)
-            for key, payload in alert.fp:
-                if self._first(f"f{key}"):
-                    c.forced += 1
-                    if w is not None:
-                        w["fp"].put_encoded(key, payload)
+            fresh = self._fresh("k", alert.prv)
+            c.sources += len(fresh)
+            if w is not None and fresh:
+                w["sources"].put_encoded_many(fresh)
+            fresh = self._fresh("f", alert.fp)
+            c.forced += len(fresh)
+            if w is not None and fresh:
+                w["fp"].put_encoded_many(fresh)
         self._objects([a.obj for a in prepared.alerts if a.obj is not None])
+
+    def _fresh(self, tag: str, rows: list) -> list:
+        """The ``(key, payload)`` rows whose key this run has not sent yet (``_first`` for many)."""
+        seen = self.seen
+        if len(seen) + len(rows) >= SEEN_LIMIT:
+            return [kp for kp in rows if self._first(tag + kp[0])]
+        tagged = [tag + k for k, _ in rows]
+        fresh = [kp for kp, t in zip(rows, tagged) if t not in seen]
+        if len(fresh) == len(rows):
+            seen.update(tagged)
+            return fresh
+        return [kp for kp, t in zip(rows, tagged) if t not in seen and not seen.add(t)]  # (repeats within rows)
 
     def _objects(self, candidates: list) -> None:
         """Send each object's diaObject of this unit when newer than what is stored or sent."""

@@ -1,0 +1,244 @@
+"""The previous sources and forced sources of a unit's alerts, column-wise.
+
+An alert carries hundreds of them (``prvDiaSources``, ``prvDiaForcedSources``), so they are
+most of what a Rubin night writes. Instead of a dict and a ``struct.pack`` per row, each list
+field of every packet of a unit is gathered into one Arrow array per shape (Parquet gives the
+arrays; Avro's lists of dicts are converted packet by packet, so that two writer schemas in
+one unit never mix a field's types), then filtered, keyed, deduplicated and
+encoded as columns (``RowKey.build_columns``, ``Table.encode_columns``). The rows are those
+:meth:`ingest.rubin.rows.RubinRowBuilder.list_rows` gives one by one, which stays the path for
+a packet whose lists Arrow cannot hold.
+
+Every row's values are checked (``Table.check_columns``), so a packet with a value out of
+type is refused whether or not its rows repeat earlier ones; then deduplication keeps what
+the writer would send, before encoding: a row goes when its key is first met in input
+order (the alert's own source comes before its previous sources; a key sent by an earlier unit
+of this worker, in a bounded set, is not sent again). The writer still checks every key, so
+rows dropped here are only rows it would have dropped.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+WORKER_SEEN_LIMIT = 500_000  # keys remembered across the units of one worker (~60 MB; the writer keeps 2 M)
+
+
+class MalformedList(ValueError):
+    """A list whose items the row-by-row path cannot read (the packet is malformed)."""
+
+
+@dataclass(frozen=True)
+class ListField:
+    field: str            # the packet's list field
+    table: str            # the table its rows go to
+    id_name: str          # the row's own id (the key's last part)
+    own: bool             # skip the row that is the alert's own source
+
+
+FIELDS = (ListField("prvDiaSources", "sources", "diaSourceId", True),
+          ListField("prvDiaForcedSources", "fp", "diaForcedSourceId", False))
+
+
+@dataclass
+class Owner:
+    """What a list row needs of the packet carrying it."""
+    items: object          # a pyarrow StructArray, a list of dicts, or None
+    record: dict           # the packet (for the row-by-row path)
+    object_id: int
+    source_id: int
+    own_key: str | None    # the alert's own sources-row key (previous sources: not sent again)
+
+
+def arrow_columns(struct: pa.StructArray, names) -> dict:
+    """``r:<name>`` -> ``(values, present)`` for each of ``names`` the struct has: numpy values
+    for numbers and booleans (nulls filled, ``present`` False there), lists otherwise."""
+    out = {}
+    index = {f.name: i for i, f in enumerate(struct.type)}
+    for name in names:
+        i = index.get(name)
+        if i is None:
+            continue
+        array = struct.field(i)
+        kind = array.type
+        if pa.types.is_null(kind):
+            continue
+        present = array.is_valid().to_numpy(zero_copy_only=False)
+        if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+            values = array.fill_null(0).to_numpy(zero_copy_only=False)
+        elif pa.types.is_boolean(kind):
+            values = array.fill_null(False).to_numpy(zero_copy_only=False)
+        else:
+            values = array.to_pylist()
+        out[f"r:{name}"] = (values, present)
+    return out
+
+
+class ListRows:
+    """Rows of one list field for the packets of a unit, in one worker."""
+
+    def __init__(self, spec: ListField, table, columns: list, builder):
+        self.spec, self.table, self.columns, self.builder = spec, table, columns, builder
+        self.seen: set = set()
+
+    def rows(self, owners: list[Owner]) -> tuple[list[list], dict]:
+        """For each owner, its ``(key, payload)`` rows to send; and owner index -> the error
+        that refuses its packet (a value out of its column's type, a key that cannot be)."""
+        spec = self.spec
+        errors: dict = {}
+        parts = []   # (owner per row, key per row, gathered array or None, its rows or their payloads)
+        slow = []
+        for kind, members in self._gather(owners):
+            if kind is None:
+                slow.extend(members)
+                continue
+            struct, owner = members
+            got = self._keys(struct, owner, owners)
+            if got is None:
+                slow.extend(dict.fromkeys(owner.tolist()))
+                continue
+            rows, keys, key_errors = got
+            for r, exc in key_errors.items():
+                errors.setdefault(int(owner[rows[r]]), exc)
+            # every row is checked, also those deduplicated below: a packet is refused for a
+            # bad value whether or not its row was sent before (as when each row was encoded)
+            checked = self.table.check_columns(arrow_columns(struct.take(pa.array(rows)), self.columns), len(rows))
+            for r, exc in checked.items():
+                errors.setdefault(int(owner[rows[r]]), exc)
+            parts.append((owner[rows], keys, struct, rows))
+        for o in sorted(set(slow)):
+            try:
+                items = self.builder.list_rows(owners[o].record, spec.field, owners[o].object_id, owners[o].source_id)
+            except (TypeError, ValueError, KeyError, AttributeError) as exc:  # e.g. an item that is no record
+                errors[o] = MalformedList(f"{type(exc).__name__}: {exc}")
+                continue
+            try:
+                built = [(self.table.keys.build(oid, mjd, sid), self.table.encode(cells)) for oid, mjd, sid, cells in items]
+            except (ValueError, TypeError) as exc:
+                errors[o] = exc
+                continue
+            parts.append((np.full(len(built), o, dtype=np.int64), [k for k, _ in built], None, [p for _, p in built]))
+        if not parts:
+            return [[] for _ in owners], errors
+        # every row in input order: by packet (a packet's list is one part), then its position
+        owner = np.concatenate([p[0] for p in parts]).astype(np.int64)
+        part = np.repeat(np.arange(len(parts)), [len(p[1]) for p in parts])
+        where = np.concatenate([np.arange(len(p[1])) for p in parts])
+        keys = [k for p in parts for k in p[1]]
+        order = np.argsort(owner, kind="stable")
+        owner, part, where = owner[order], part[order], where[order]
+        keys = [keys[i] for i in order.tolist()]
+        keep = self._first(owners, owner, keys, errors)
+        owner, part, where = owner[keep], part[keep], where[keep]
+        keys = [k for k, ok in zip(keys, keep.tolist()) if ok]
+        payloads: list = [None] * len(keys)
+        for j, (_, _, struct, rows) in enumerate(parts):
+            mine = np.flatnonzero(part == j)
+            if not len(mine):
+                continue
+            if struct is None:  # encoded one by one already
+                for i, w in zip(mine.tolist(), where[mine].tolist()):
+                    payloads[i] = rows[w]
+                continue
+            picked = rows[where[mine]]
+            got, refused = self.table.encode_columns(arrow_columns(struct.take(pa.array(picked)), self.columns),
+                                                     len(picked))
+            for i, payload in zip(mine.tolist(), got):
+                payloads[i] = payload
+            for i, exc in refused.items():
+                errors.setdefault(int(owner[mine[i]]), exc)
+        pairs = list(zip(keys, payloads))
+        bounds = np.searchsorted(owner, np.arange(len(owners) + 1)).tolist()
+        return [pairs[bounds[o]:bounds[o + 1]] for o in range(len(owners))], errors
+
+    def _first(self, owners, owner: np.ndarray, keys: list, errors: dict) -> np.ndarray:
+        """Which rows (in input order) to send: a key met for the first time in this unit, not
+        sent by an earlier unit of this worker, not the own source of this packet or an earlier
+        one; rows of refused packets are left out (their keys hide nothing)."""
+        n = len(keys)
+        keep = np.ones(n, dtype=bool)
+        if errors:
+            keep &= ~np.isin(owner, np.array(sorted(errors), dtype=np.int64))
+        keep &= np.array([k is not None for k in keys], dtype=bool)
+        if self.seen:
+            seen = self.seen
+            keep &= ~np.array([k in seen for k in keys], dtype=bool)
+        if self.spec.own:  # a packet's own source hides its copies in this and later packets
+            own: dict = {}
+            for o, item in enumerate(owners):
+                if item.own_key is not None and o not in errors:
+                    own.setdefault(item.own_key, o)
+            if own:
+                late = len(owners)
+                keep &= np.array([own.get(k, late) > o for k, o in zip(keys, owner.tolist())], dtype=bool)
+        rows = np.flatnonzero(keep)
+        first = ~pd.Series([keys[i] for i in rows.tolist()], dtype=object).duplicated(keep="first").to_numpy()
+        keep[rows[~first]] = False
+        return keep
+
+    def commit(self, owners: list[Owner], kept: list[list]) -> None:
+        """Remember the keys of a unit whose packets are all accepted."""
+        if len(self.seen) >= WORKER_SEEN_LIMIT:
+            self.seen.clear()
+        for owner, rows in zip(owners, kept):
+            if self.spec.own and owner.own_key is not None:
+                self.seen.add(owner.own_key)
+            self.seen.update(key for key, _ in rows)
+
+    def _gather(self, owners):
+        """``(type, (struct, owner index per row))`` per shape of the owners' lists, in order of
+        first appearance; ``(None, [owner...])`` for lists Arrow cannot hold."""
+        arrays: dict = {}
+        slow = []
+        for o, owner in enumerate(owners):
+            items = owner.items
+            if not isinstance(items, pa.Array):
+                if not items:
+                    continue
+                try:  # a packet's own list: one writer schema, so each field has one type
+                    items = pa.array(items)
+                except (pa.ArrowException, TypeError, ValueError, OverflowError):
+                    items = None
+                if items is None or not pa.types.is_struct(items.type):
+                    slow.append(o)
+                    continue
+            if len(items):
+                arrays.setdefault(items.type, []).append((o, items))
+        if slow:
+            yield None, slow
+        for kind, pieces in arrays.items():
+            struct = pieces[0][1] if len(pieces) == 1 else pa.concat_arrays([a for _, a in pieces])
+            owner = np.repeat(np.array([o for o, _ in pieces]), [len(a) for _, a in pieces])
+            yield kind, (struct, owner)
+
+    def _keys(self, struct: pa.StructArray, owner: np.ndarray, owners: list[Owner]):
+        """The rows of ``struct`` to store (indices), their keys and key errors by position;
+        None when its id or time fields are not numbers (then the row-by-row path decides)."""
+        spec = self.spec
+        names = {f.name for f in struct.type}
+        if spec.id_name not in names or "midpointMjdTai" not in names:
+            return np.zeros(0, dtype=np.int64), [], {}
+        ids, mjds = struct.field(spec.id_name), struct.field("midpointMjdTai")
+        oids = struct.field("diaObjectId") if "diaObjectId" in names else None
+        if not pa.types.is_integer(ids.type) or not (pa.types.is_floating(mjds.type) or pa.types.is_integer(mjds.type)) \
+                or (oids is not None and not pa.types.is_integer(oids.type)):
+            return None
+        valid = struct.is_valid().to_numpy(zero_copy_only=False)
+        valid &= ids.is_valid().to_numpy(zero_copy_only=False) & mjds.is_valid().to_numpy(zero_copy_only=False)
+        packet_oid = np.array([owners[o].object_id for o in range(len(owners))], dtype=np.int64)[owner]
+        oid = packet_oid if oids is None else oids.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+        oid = np.where(oid == 0, packet_oid, oid)   # a row without its object: the packet's
+        id_values = ids.fill_null(0).to_numpy(zero_copy_only=False)
+        keep = valid & (oid != 0)
+        if spec.own:  # the alert's own source is written with its added values
+            packet_sid = np.array([owners[o].source_id for o in range(len(owners))], dtype=np.int64)[owner]
+            keep &= id_values != packet_sid
+        rows = np.flatnonzero(keep)
+        mjd_values = mjds.fill_null(0).to_numpy(zero_copy_only=False)[rows]
+        if mjd_values.dtype.kind != "f":
+            mjd_values = mjd_values.astype(np.float64)
+        keys, errors = self.table.keys.build_columns(oid[rows], mjd_values, id_values[rows])
+        return rows, keys, errors

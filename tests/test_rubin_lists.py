@@ -1,0 +1,113 @@
+"""Previous and forced sources built column-wise (``ingest.rubin.lists``): the same rows as the
+row-by-row path, from Parquet's Arrow arrays and from Avro's dicts; each key once, in input
+order; a packet with a value out of type refused alone, its keys hiding none of the others'."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from conftest import make_config, need, shared_data
+from ingest.readers import Packet
+from ingest.rubin import prepare as rubin_prepare
+from ingest.rubin.lists import ListRows
+from ingest.rubin.prepare import RubinPreparer
+from rubin_inputs import parquet_files, records
+
+
+@pytest.fixture
+def preparer(tmp_path):
+    need((shared_data() / "rubin-fink-2026-03-10").is_dir(), "real Rubin alerts not available")
+    return RubinPreparer(make_config("embedded", tmp_path))
+
+
+def _lists(prepared):
+    return [(a.source_id, a.prv, a.fp) for a in prepared.alerts]
+
+
+def _row_by_row(monkeypatch):
+    """Send every packet's lists down the row-by-row path (``RubinRowBuilder.list_rows``)."""
+    def gather(self, owners):
+        yield None, [o for o, owner in enumerate(owners) if owner.items is not None and len(owner.items)]
+    monkeypatch.setattr(ListRows, "_gather", gather)
+
+
+def _as_dicts(monkeypatch, files):
+    """The packets of ``files`` with their lists as Python dicts, as the Avro readers give them."""
+    packets = [Packet(str(f), i, r) for f in files for i, r in enumerate(records([f]))]
+    monkeypatch.setattr(rubin_prepare, "packets_of", lambda _files, _schema=None: iter(copy.deepcopy(packets)))
+
+
+def test_column_wise_rows_are_the_row_by_row_rows(preparer, monkeypatch, tmp_path):
+    files = parquet_files(8)
+    calls = []
+    original = preparer.builder.list_rows
+    monkeypatch.setattr(preparer.builder, "list_rows", lambda *a: calls.append(1) or original(*a))
+    fast = _lists(preparer.run(files))
+    assert not calls, "the real alerts took the row-by-row path"
+    assert sum(len(fp) for _, _, fp in fast) > 1000 and sum(len(prv) for _, prv, _ in fast) > 1000
+    with monkeypatch.context() as m:
+        _row_by_row(m)
+        slow = _lists(RubinPreparer(make_config("embedded", tmp_path / "b")).run(files))
+    assert fast == slow
+    with monkeypatch.context() as m:  # Avro's lists of dicts: one Arrow array per unit, the same rows
+        _as_dicts(m, files)
+        assert _lists(RubinPreparer(make_config("embedded", tmp_path / "c")).run(files)) == fast
+
+
+def test_each_key_is_sent_once_by_a_worker(preparer):
+    files = parquet_files(4)
+    first = _lists(preparer.run(files))
+    for table in (1, 2):  # sources, fp
+        keys = [k for alert in first for k, _ in alert[table]]
+        assert len(keys) == len(set(keys)) > 1000
+    again = _lists(preparer.run(files))  # a later unit of the same worker repeating them
+    assert [s for s, _, _ in again] == [s for s, _, _ in first]
+    assert all(not prv and not fp for _, prv, fp in again)
+
+
+def test_a_value_out_of_type_refuses_its_packet_alone(preparer, monkeypatch):
+    base = records(parquet_files(1))[0]
+    bad = copy.deepcopy(base)
+    bad["prvDiaForcedSources"][3]["detector"] = 2**40  # int32 column
+    later = copy.deepcopy(base)  # the same object's next packet repeats the same forced sources
+    later["diaSourceId"] = later["diaSource"]["diaSourceId"] = base["diaSource"]["diaSourceId"] + 1
+    later["diaSource"]["midpointMjdTai"] += 1.0
+    packets = [Packet("a.avro", 0, bad), Packet("a.avro", 1, later)]
+    monkeypatch.setattr(rubin_prepare, "packets_of", lambda _files, _schema=None: iter(packets))
+    out = preparer.run([])
+    (packet, reason, _), = out.rejects
+    assert packet.index == 0 and "r:detector" in reason and str(2**40) in reason
+    (alert,) = out.alerts
+    expected = {fp["diaForcedSourceId"] for fp in base["prvDiaForcedSources"]}
+    assert {int(k.rsplit("_", 1)[1]) for k, _ in alert.fp} == expected  # none hidden by the refused packet
+
+
+def test_two_writer_schemas_in_one_unit_keep_their_own_types(preparer, monkeypatch):
+    """Avro packets whose field types differ (another schema version in the same unit): each
+    packet's values are judged as its own, as the row-by-row path judges them."""
+    base = records(parquet_files(1))[0]
+    floats = copy.deepcopy(base)  # detector written as a double by another schema version
+    floats["diaSourceId"] = floats["diaSource"]["diaSourceId"] = base["diaSource"]["diaSourceId"] + 1
+    for fp in floats["prvDiaForcedSources"]:
+        fp["detector"] = float(fp["detector"]) + 0.5
+    packets = [Packet("a.avro", 0, base), Packet("b.avro", 0, floats)]
+    monkeypatch.setattr(rubin_prepare, "packets_of", lambda _files, _schema=None: iter(packets))
+    out = preparer.run([])
+    (packet, reason, _), = out.rejects
+    assert packet.source == "b.avro" and "r:detector" in reason
+    (alert,) = out.alerts
+    assert len(alert.fp) == len(base["prvDiaForcedSources"])
+
+
+def test_a_list_of_what_is_no_record_refuses_its_packet_as_malformed(preparer, monkeypatch):
+    base = records(parquet_files(1))[0]
+    odd = copy.deepcopy(base)
+    odd["diaSourceId"] = odd["diaSource"]["diaSourceId"] = base["diaSource"]["diaSourceId"] + 1
+    odd["prvDiaSources"] = [1, 2, 3]
+    packets = [Packet("a.avro", 0, base), Packet("b.avro", 0, odd)]
+    monkeypatch.setattr(rubin_prepare, "packets_of", lambda _files, _schema=None: iter(packets))
+    out = preparer.run([])
+    (packet, reason, _), = out.rejects
+    assert packet.source == "b.avro" and reason.startswith("malformed packet: AttributeError")
+    assert [a.source for a in out.alerts] == ["a.avro"]
