@@ -217,8 +217,22 @@ def test_the_objects_table_keeps_the_newest_diaobject_whatever_the_order(tmp_pat
     assert row["r:nDiaSources"] == newest["diaObject"]["nDiaSources"]
 
 
-def test_kill_9_mid_night_then_rerun_equals_a_clean_run(tmp_path):
+@pytest.fixture(scope="module")
+def kill_night(tmp_path_factory):
+    """12 real Parquet files and the tables of their clean ingest, shared by the kill points."""
     _data()
+    tmp = tmp_path_factory.mktemp("kill")
+    night = tmp / "night"
+    night.mkdir()
+    for f in parquet_files(12):
+        shutil.copy(f, night / f.name)
+    return night, _tables(_ingest(night, tmp, "clean")[0])
+
+
+@pytest.mark.parametrize("at", [0.05, 0.2, 0.35, 0.5, 0.65])
+def test_kill_9_mid_night_then_rerun_equals_a_clean_run(kill_night, tmp_path, at):
+    """kill -9 when the forced-photometry table holds ``at`` of a clean run's rows, then the
+    same command again: every table equals the clean run's."""
     import os
     import sqlite3
     import subprocess
@@ -226,11 +240,8 @@ def test_kill_9_mid_night_then_rerun_equals_a_clean_run(tmp_path):
     import time
     from conftest import ROOT
 
-    night = tmp_path / "night"
-    night.mkdir()
-    for f in parquet_files(12):
-        shutil.copy(f, night / f.name)
-    clean = _tables(_ingest(night, tmp_path, "clean")[0])
+    night, clean = kill_night
+    target = max(1, int(at * len(clean["fp"])))
     crashed = tmp_path / "crashed"
     cfg = make_config("embedded", crashed)
     env = dict(os.environ, NOCTURNE_DATA_DIR=str(cfg.data_dir), PYTHONPATH=str(ROOT))
@@ -250,7 +261,7 @@ def test_kill_9_mid_night_then_rerun_equals_a_clean_run(tmp_path):
 
     deadline, killed = time.monotonic() + 120, None
     while proc.poll() is None and time.monotonic() < deadline:
-        if rows() >= 500:
+        if rows() >= target:
             proc.kill()
             killed = rows()
             break
@@ -262,3 +273,4 @@ def test_kill_9_mid_night_then_rerun_equals_a_clean_run(tmp_path):
     summary = ingest(night, cfg, workers=1, show_progress=False)  # the same command again
     assert summary.quarantined == 0
     assert _tables(cfg) == clean, f"killed at {killed} forced-source rows, the rerun differs from a clean run"
+    print(f"killed at {killed} of {len(clean['fp'])} forced-source rows: the rerun equals a clean run")
