@@ -388,21 +388,31 @@ def health(v):
                    table_prefix=store.prefix, tables=tables, api_url=cfg.api_url)
 
 
-def _fit(kind: str, v, **params):
+def fit_json(compute):
+    """The JSON answer of a fit (``compute()``, of either survey): 404 for an object it cannot
+    find, 422 for a light curve it cannot fit."""
     try:
-        return jsonify(q.fit(current_store(), v["objectId"], kind, **params))
+        return jsonify(compute())
     except LookupError as exc:
         raise ApiError(404, str(exc)) from None
     except ValueError as exc:
         raise ApiError(422, f"cannot fit this light curve: {exc}") from None
 
 
-@route(E.FIT_VARSTAR, expensive=_always)
-def fit_varstar(v):
+def varstar_params(v) -> dict:
+    """The variable-star fit's parameters from its declared values (either survey)."""
     if v["period_min"] >= v["period_max"]:
         raise ApiError(400, "'period_min' must be smaller than 'period_max'")
-    return _fit("varstar", v, period_min=v["period_min"], period_max=v["period_max"],
-                nterms_base=v["nterms_base"], nterms_band=v["nterms_band"], period=v["period"])
+    return {k: v[k] for k in ("period_min", "period_max", "nterms_base", "nterms_band", "period")}
+
+
+def _fit(kind: str, v, **params):
+    return fit_json(lambda: q.fit(current_store(), v["objectId"], kind, **params))
+
+
+@route(E.FIT_VARSTAR, expensive=_always)
+def fit_varstar(v):
+    return _fit("varstar", v, **varstar_params(v))
 
 
 @route(E.FIT_MULENS, expensive=_always)

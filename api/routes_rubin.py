@@ -19,7 +19,7 @@ from .access import rubin_store
 from .errors import ApiError
 from .queries import CutoutUnreadable, decode_stamp, fits_bytes
 from .queries import rubin as q
-from .routes import API_BLUEPRINTS, _always, _big_cone, _window, route
+from .routes import API_BLUEPRINTS, _always, _big_cone, _window, fit_json, route, varstar_params
 
 rubin_bp = Blueprint("lsst_api", __name__, url_prefix=R.PREFIX)
 API_BLUEPRINTS.add(rubin_bp.name)
@@ -200,20 +200,12 @@ def _fit(kind: str, v, **params):
     ids, _ = q.object_ids([v["diaObjectId"]])
     if not ids:
         raise ApiError(400, f"parameter 'diaObjectId' = {v['diaObjectId']!r} is invalid: expected an integer")
-    try:
-        return jsonify(q.fit(rubin_store(), ids[0], kind, v["withfp"], **params))
-    except LookupError as exc:
-        raise ApiError(404, str(exc)) from None
-    except ValueError as exc:
-        raise ApiError(422, f"cannot fit this light curve: {exc}") from None
+    return fit_json(lambda: q.fit(rubin_store(), ids[0], kind, v["withfp"], **params))
 
 
 @rubin_route(R.FIT_VARSTAR, expensive=_always)
 def fit_varstar(v):
-    if v["period_min"] >= v["period_max"]:
-        raise ApiError(400, "'period_min' must be smaller than 'period_max'")
-    return _fit("varstar", v, period_min=v["period_min"], period_max=v["period_max"],
-                nterms_base=v["nterms_base"], nterms_band=v["nterms_band"], period=v["period"])
+    return _fit("varstar", v, **varstar_params(v))
 
 
 @rubin_route(R.FIT_MULENS, expensive=_always)

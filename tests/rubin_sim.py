@@ -1,6 +1,7 @@
 """The simulated Rubin night shared by the simulator's test modules (made once per session)."""
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -37,3 +38,12 @@ def alerts(run) -> list[dict]:
     return rows(run)
 
 
+def same(a, b) -> bool:
+    """Equal values, NaN equal to NaN, through dicts and lists."""
+    if isinstance(a, float) and isinstance(b, float):
+        return a == b or (math.isnan(a) and math.isnan(b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    return a == b

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import struct
 
 import fastavro
@@ -20,12 +19,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-import pytest
 from astropy.io import fits
 from astropy.wcs import WCS
 
 from conftest import shared_data
-from rubin_sim import alerts, run, simulate  # noqa: F401  (fixtures)
+from rubin_sim import alerts, run, same, simulate  # noqa: F401  (fixtures)
 
 REAL = "rubin-fink-2026-03-10"
 #: differences from the real files' schema that are documented (none: names, nesting and types match)
@@ -107,16 +105,6 @@ def test_values_look_like_the_real_ones(run, alerts):
 
 
 # --------------------------------------------------------------------------- Avro, wire format
-def _same(a, b) -> bool:
-    if isinstance(a, float) and isinstance(b, float):
-        return a == b or (math.isnan(a) and math.isnan(b))
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, (list, tuple)):
-        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
-    return a == b
-
-
 def test_avro_container_round_trips_with_fastavro(run):
     for night in ("20260310", "20260311"):
         with open(run / "avro" / f"lsst_{night}.avro", "rb") as fh:
@@ -129,7 +117,7 @@ def test_avro_container_round_trips_with_fastavro(run):
         for r in expected:
             r["lc_features"] = dict(r["lc_features"]) if r["lc_features"] is not None else None
         assert len(recs) == len(expected) > 0
-        assert all(_same(a, b) for a, b in zip(recs, expected))
+        assert all(same(a, b) for a, b in zip(recs, expected))
 
 
 def test_wire_messages_are_confluent_framed_lsst_alerts(run, alerts):
@@ -146,7 +134,7 @@ def test_wire_messages_are_confluent_framed_lsst_alerts(run, alerts):
         r = fastavro.schemaless_reader(io.BytesIO(b[5:]), parsed)
         a = by_id[r["diaSourceId"]]
         assert p.stem == str(r["diaSourceId"])
-        assert _same(r["diaSource"], a["diaSource"]) and r["cutoutScience"] == a["cutoutScience"]
+        assert same(r["diaSource"], a["diaSource"]) and r["cutoutScience"] == a["cutoutScience"]
         if a["diaSource"]["ssObjectId"]:
             assert r["diaObject"] is None and r["ssSource"]["ssObjectId"] == a["diaSource"]["ssObjectId"]
         else:
@@ -254,4 +242,4 @@ def test_parquet_rolls_over_to_numbered_files(tmp_path, monkeypatch):
     assert all(pq.ParquetFile(f).metadata.num_rows <= 50 + 400 for f in files)     # a file ends after a unit
     joined = pa.concat_tables(parts).sort_by("diaSourceId").to_pylist()
     assert len(joined) == whole.num_rows
-    assert all(_same(a, b) for a, b in zip(joined, whole.sort_by("diaSourceId").to_pylist()))
+    assert all(same(a, b) for a, b in zip(joined, whole.sort_by("diaSourceId").to_pylist()))

@@ -3,7 +3,6 @@ periodic and solar-system sources, Fink values, determinism and options."""
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np
@@ -11,22 +10,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from ingest.simulator.cli import main
-from rubin_sim import alerts, rows, run, simulate, truth  # noqa: F401  (fixtures)
+from rubin_sim import alerts, rows, run, same, simulate, truth  # noqa: F401  (fixtures)
 
 REAL = "rubin-fink-2026-03-10"
 #: differences from the real files' schema that are documented (none: names, nesting and types match)
 DOCUMENTED_DIFFERENCES: set[str] = set()
 WINDOW = 365.0
-
-
-def _same(a, b) -> bool:
-    if isinstance(a, float) and isinstance(b, float):
-        return a == b or (math.isnan(a) and math.isnan(b))
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, (list, tuple)):
-        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
-    return a == b
 
 
 def test_truth_lists_every_object(run, alerts):
@@ -157,7 +146,7 @@ def test_later_alerts_repeat_earlier_forced_photometry(alerts):
             start = late["diaSource"]["midpointMjdTai"] - WINDOW      # the window slides
             e = {f["diaForcedSourceId"]: f for f in early["prvDiaForcedSources"] if f["midpointMjdTai"] >= start}
             lt = {f["diaForcedSourceId"]: f for f in late["prvDiaForcedSources"]}
-            assert set(e) <= set(lt) and all(_same(e[k], lt[k]) for k in e)
+            assert set(e) <= set(lt) and all(same(e[k], lt[k]) for k in e)
             assert len(lt) > len(e)                                    # and adds the visits in between
             pairs += 1
     assert pairs > 20
