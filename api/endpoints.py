@@ -141,18 +141,24 @@ SKYMAP = Endpoint("skymap", "The latest alert of each object inside a gravitatio
                                   "been known before its alert", 6.0, minimum=0, maximum=14),
 ))
 
-CUTOUTS = Endpoint("cutouts", "One cutout of an alert, as PNG, FITS or array", (
-    Param("objectId", "string", "ZTF objectId", required=True, example="ZTF23abjexnw"),
-    Param("candid", "int", "Alert id; default the object's latest alert", minimum=0),
-    Param("kind", "choice", "Science, Template or Difference (All only with output-format array)", "Science",
-          choices=("Science", "Template", "Difference", "All")),
+#: the cutout routes' parameters and answers, shared by both surveys
+CUTOUT_KIND = Param("kind", "choice", "Science, Template or Difference (All only with output-format array)", "Science",
+                    choices=("Science", "Template", "Difference", "All"))
+PNG_PARAMS = (
     Param("stretch", "choice", "PNG: intensity stretch", "sigmoid", choices=STRETCHES),
     Param("colormap", "string", "PNG: a matplotlib colour map name", "Greys_r"),
     Param("pmin", "float", "PNG: lower percentile", 0.5, minimum=0, maximum=100),
     Param("pmax", "float", "PNG: upper percentile", 99.5, minimum=0, maximum=100),
     Param("convolution_kernel", "choice", "PNG: smoothing kernel", None, choices=KERNELS),
-), formats=("png", "fits", "array"),
-    responses=(("404", "No such object or alert, or the cutout is absent or damaged in the store"),))
+)
+CUTOUT_FORMATS = ("png", "fits", "array")
+CUTOUT_404 = (("404", "No such object or alert, or the cutout is absent or damaged in the store"),)
+
+CUTOUTS = Endpoint("cutouts", "One cutout of an alert, as PNG, FITS or array", (
+    Param("objectId", "string", "ZTF objectId", required=True, example="ZTF23abjexnw"),
+    Param("candid", "int", "Alert id; default the object's latest alert", minimum=0),
+    CUTOUT_KIND, *PNG_PARAMS,
+), formats=CUTOUT_FORMATS, responses=CUTOUT_404)
 
 XMATCH = Endpoint("xmatch", "Cross-match a catalogue with the alerts", description=(
     "Each row is a catalogue row that matched (every column of the catalogue, names as sent, first) "
@@ -209,16 +215,19 @@ FIT_OBJECT = Param("objectId", "string", "ZTF objectId", required=True, example=
 FIT_404 = (("404", "No such object or alert"),)
 FIT_LIMITS = ("; runs within the query time budget (422 when stopped), at most a few fits at a time per client "
               "(429) and per server (503), with Retry-After")
-FIT_VARSTAR = Endpoint("fit/varstar", "Multiband period fit (gatspy) of an object's light curve. The model's "
-                       "parameters (2 per shared term, 1 + 2 per band term, per band) must be at most half the "
-                       "points, and the search's cost (trial periods from the range and the curve's time span, "
-                       "times points and terms) bounded, else 422 saying what to change" + FIT_LIMITS, (
-    FIT_OBJECT,
+#: the variable-star fit's parameters, shared by both surveys
+VARSTAR_PARAMS = (
     Param("period_min", "float", "Shortest period searched [days]", 0.1, minimum=0.01, maximum=100),
     Param("period_max", "float", "Longest period searched [days]", 1.2, minimum=0.02, maximum=1000),
     Param("nterms_base", "int", "Fourier terms of the base model", 1, minimum=0, maximum=5),
     Param("nterms_band", "int", "Fourier terms per band", 1, minimum=0, maximum=5),
     Param("period", "float", "Fit at this period instead of searching [days]", minimum=0.01, maximum=1000),
+)
+FIT_VARSTAR = Endpoint("fit/varstar", "Multiband period fit (gatspy) of an object's light curve. The model's "
+                       "parameters (2 per shared term, 1 + 2 per band term, per band) must be at most half the "
+                       "points, and the search's cost (trial periods from the range and the curve's time span, "
+                       "times points and terms) bounded, else 422 saying what to change" + FIT_LIMITS, (
+    FIT_OBJECT, *VARSTAR_PARAMS,
 ), formats=("json",), responses=FIT_404)
 FIT_MULENS = Endpoint("fit/mulens", "Point-source point-lens microlensing fit (pyLIMA)" + FIT_LIMITS, (FIT_OBJECT,),
                       formats=("json",), responses=FIT_404)

@@ -7,9 +7,8 @@ runs against ``http://HOST/lsst`` unchanged. Columns are ``r:`` (Rubin's fields)
 """
 from __future__ import annotations
 
-from science.cutout_image import KERNELS, STRETCHES
-
-from .endpoints import FIT_404, FIT_LIMITS, MAX_N, MAX_OBJECTS, MAX_RADIUS_ARCSEC, MAX_RESOLVER
+from .endpoints import (CUTOUT_404, CUTOUT_FORMATS, CUTOUT_KIND, FIT_404, FIT_LIMITS, MAX_N, MAX_OBJECTS,
+                        MAX_RADIUS_ARCSEC, MAX_RESOLVER, PNG_PARAMS, VARSTAR_PARAMS)
 from .params import Endpoint, Param
 
 PREFIX = "/lsst/api/v1"
@@ -59,16 +58,10 @@ CONESEARCH = Endpoint("conesearch", "The newest alert of each object in a cone, 
 CUTOUTS = Endpoint("cutouts", "A cutout of an object's alert, as PNG, FITS or array", (
     Param("diaObjectId", "string", "Rubin diaObjectId (ssObjectId for a solar-system source)", required=True,
           example="170028500562477066", max_length=24),
-    Param("kind", "choice", "Science, Template or Difference (All only with output-format array)", "Science",
-          choices=("Science", "Template", "Difference", "All")),
+    CUTOUT_KIND,
     Param("diaSourceId", "int", "The alert's diaSourceId; default the object's newest alert", minimum=0),
-    Param("stretch", "choice", "PNG: intensity stretch", "sigmoid", choices=STRETCHES),
-    Param("colormap", "string", "PNG: a matplotlib colour map name", "Greys_r"),
-    Param("pmin", "float", "PNG: lower percentile", 0.5, minimum=0, maximum=100),
-    Param("pmax", "float", "PNG: upper percentile", 99.5, minimum=0, maximum=100),
-    Param("convolution_kernel", "choice", "PNG: smoothing kernel", None, choices=KERNELS),
-), formats=("png", "fits", "array"),
-   responses=(("404", "No such object or alert, or the cutout is absent or damaged in the store"),))
+    *PNG_PARAMS,
+), formats=CUTOUT_FORMATS, responses=CUTOUT_404)
 
 SSO = Endpoint("sso", "Every source of solar-system objects, by designation or ssObjectId", (
     Param("n_or_d", "list", "Designation(s) as Rubin gives them (2010 JO69, or 2010JO69), packed MPC designation(s) "
@@ -117,12 +110,7 @@ FLUXES = (" Fluxes (nJy) become AB magnitudes, m = 31.4 - 2.5 log10(f/nJy): scie
           "for variable stars and microlensing, psfFlux (the difference flux) for supernovae; a flux that is not "
           "positive is left out")
 FIT_VARSTAR = Endpoint("fit/varstar", "Multiband period fit of a Rubin object's light curve" + FLUXES + FIT_LIMITS, (
-    FIT_OBJECT, WITH_FP,
-    Param("period_min", "float", "Shortest period searched [days]", 0.1, minimum=0.01, maximum=100),
-    Param("period_max", "float", "Longest period searched [days]", 1.2, minimum=0.02, maximum=1000),
-    Param("nterms_base", "int", "Fourier terms of the base model", 1, minimum=0, maximum=5),
-    Param("nterms_band", "int", "Fourier terms per band", 1, minimum=0, maximum=5),
-    Param("period", "float", "Fit at this period instead of searching [days]", minimum=0.01, maximum=1000),
+    FIT_OBJECT, WITH_FP, *VARSTAR_PARAMS,
 ), formats=("json",), responses=FIT_404)
 FIT_MULENS = Endpoint("fit/mulens", "PSPL microlensing fit of a Rubin object" + FLUXES + FIT_LIMITS,
                       (FIT_OBJECT, WITH_FP), formats=("json",), responses=FIT_404)
