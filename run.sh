@@ -11,6 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/venv.sh
 ensure_venv
+source scripts/aladin.sh
+ensure_aladin || true  # the sky view says so when it is missing
 
 cmd="${1:-demo}"
 shift || true

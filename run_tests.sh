@@ -12,6 +12,8 @@ set -uo pipefail
 cd "$(dirname "$0")"
 source scripts/venv.sh
 ensure_venv || exit 1
+source scripts/aladin.sh
+ensure_aladin || true  # the sky browser tests then skip (fail under CI=true)
 
 if [ "${1:-}" = "--url" ]; then
   [ -n "${2:-}" ] || { echo "usage: ./run_tests.sh --url http://HOST:PORT [pytest args]" >&2; exit 2; }

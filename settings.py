@@ -43,6 +43,7 @@ class Config:
     compute_slots_per_client: int = 2
     dash_jobs_dir: Path = Path(tempfile.gettempdir()) / "nocturne-dash-jobs"
     secret_key: str = field(default="", repr=False)
+    sky_images: str = "https://alasky.cds.unistra.fr/DSS/DSSColor"
 
     def replace(self, **changes) -> "Config":
         """A copy with some keys changed, validated like a loaded file."""
@@ -120,6 +121,11 @@ def _coerce(key: str, value, base_dir: Path):
         return number
     if key == "cors_origins":
         return str(value).strip()
+    if key == "sky_images":  # a HiPS base URL; empty: the sky views draw our objects on a plain background
+        value = str(value or "").strip().rstrip("/")
+        if value and not value.startswith(("https://", "http://", "/")):
+            raise ValueError(f"{value!r} must be an http(s) URL or a path on this server (or empty)")
+        return value
     if key == "table_prefix":
         value = str(value)
         if not value or not all(c.isalnum() or c in "-_" for c in value):

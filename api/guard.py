@@ -25,13 +25,19 @@ SECURITY_HEADERS = {
 # dash-ag-grid and Plotly need no ``eval`` for what the portal uses (their ``new Function``
 # sites are a fallback behind try/catch, ag-grid's string expressions and Plotly's WebGL
 # traces, neither used). Styles may be inline: Dash, Plotly and ag-grid set them at run time.
+# The sky view (Aladin Lite, served from /assets/vendor) compiles its WebAssembly core:
+# ``'wasm-unsafe-eval'`` allows that and nothing else (no ``eval`` of JavaScript), and it fetches
+# that core from a ``data:`` URL inside its bundle (connect-src ``data:``: no request leaves) and
+# starts a worker from a ``blob:`` URL it makes itself (worker-src ``blob:``); its HiPS
+# image tiles come from the origin of the setting ``sky_images``, added to img-src and connect-src.
 CONTENT_SECURITY_POLICY = {
     "default-src": "'self'",
-    "script-src": "'self'",
+    "script-src": "'self' 'wasm-unsafe-eval'",
     "style-src": "'self' 'unsafe-inline'",
     "img-src": "'self' data: blob:",
     "font-src": "'self' data:",
-    "connect-src": "'self'",
+    "connect-src": "'self' data:",
+    "worker-src": "'self' blob:",
     "object-src": "'none'",
     "base-uri": "'self'",
     "form-action": "'self'",
@@ -39,10 +45,19 @@ CONTENT_SECURITY_POLICY = {
 }
 
 
-def content_security_policy(script_hashes=()) -> str:
+def content_security_policy(script_hashes=(), image_origin: str = "") -> str:
     policy = dict(CONTENT_SECURITY_POLICY)
     policy["script-src"] = " ".join([policy["script-src"], *script_hashes])
+    if image_origin:
+        for key in ("img-src", "connect-src"):
+            policy[key] = f"{policy[key]} {image_origin}"
     return "; ".join(f"{k} {v}" for k, v in policy.items())
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of an absolute http(s) URL; "" for a path or nothing."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}" if scheme in ("http", "https") and rest else ""
 
 
 def client_address() -> str:
@@ -62,7 +77,8 @@ def init_guard(app: Flask) -> None:
     config = app.config["NOCTURNE"]
     limits = shared_limits(config.data_dir)
     origins = {o.strip() for o in config.cors_origins.split(",") if o.strip()}
-    plain_policy = content_security_policy()
+    sky = origin_of(config.sky_images)
+    plain_policy = content_security_policy(image_origin=sky)
 
     @app.before_request
     def _rate_limit():
@@ -89,7 +105,7 @@ def init_guard(app: Flask) -> None:
         hashes = app.config.get("NOCTURNE_SCRIPT_HASHES")  # set by the portal: Dash's csp_hashes
         html = hashes is not None and response.mimetype == "text/html"
         response.headers.setdefault("Content-Security-Policy",
-                                    content_security_policy(hashes()) if html else plain_policy)
+                                    content_security_policy(hashes(), sky) if html else plain_policy)
         if request.path.startswith(API_PATHS) and origins:
             origin = request.headers.get("Origin")
             if "*" in origins:

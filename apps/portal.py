@@ -28,7 +28,7 @@ def init_portal(server: Flask) -> Dash:
     """Mount the portal at "/" of ``server`` and return the Dash app."""
     config = server.config["NOCTURNE"]
     app = Dash(__name__, server=server, url_base_pathname="/", use_pages=True, pages_folder="",
-               assets_folder=str(ASSETS), serve_locally=True, title="Nocturne",
+               assets_folder=str(ASSETS), assets_path_ignore=["vendor"], serve_locally=True, title="Nocturne",
                suppress_callback_exceptions=True, update_title=None,
                background_callback_manager=manager(config.dash_jobs_dir),
                meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"},

@@ -8,6 +8,7 @@ from dash import dcc, html
 
 from apps import search as S
 
+from . import sky as aladin
 from .shell import code_block
 
 WIDTHS = {"class": 150, "first detection": 150, "last detection": 150, "ra": 110, "dec": 110}
@@ -76,6 +77,7 @@ def results(search: S.Search, alerts: pd.DataFrame, base_url: str) -> html.Div:
             html.Div(table(rows), className="results-table"),
             html.Div(sky_plot(rows), className="results-sky card"),
         ]),
+        aladin.results_sky(rows),
     ])
 
 

@@ -18,11 +18,11 @@ from apps.components import lightcurve as LC
 from apps.components import object_info as O
 from apps.components.shell import loading
 from apps.pages.not_found_404 import not_found
-from apps.science_tabs import microlensing, supernova, varstar
+from apps.science_tabs import microlensing, sky, supernova, varstar
 from science.identifiers import OBJECT_ID
 
 SCIENCE_TABS = {"supernova": ("Supernova", supernova), "varstar": ("Variable star", varstar),
-                "microlensing": ("Microlensing", microlensing)}
+                "microlensing": ("Microlensing", microlensing), "sky": ("Sky", sky)}
 
 
 def title(object_id: str = "") -> str:
