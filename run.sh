@@ -40,9 +40,11 @@ demo_data() {
   python -m ingest simulate --demo --quiet demo/alerts
   echo "==> simulating Rubin/LSST demo nights (ugrizy, nJy, forced photometry) into demo/rubin"
   python -m ingest simulate --survey rubin --demo --no-avro --quiet demo/rubin
+  echo "==> simulating an asteroid over a season (phase curve) into demo/sso"
+  python -m ingest.simulator.sso_track demo/sso
   echo "==> ingesting them into the embedded store in $NOCTURNE_DATA_DIR"
   local rc=0 src
-  for src in demo/alerts demo/rubin/parquet; do
+  for src in demo/alerts demo/sso/alerts demo/rubin/parquet; do
     rc=0
     python -m ingest night "$src" || rc=$?
     if [ "$rc" -ne 0 ] && [ "$rc" -ne 3 ]; then
@@ -50,6 +52,8 @@ demo_data() {
       return "$rc"
     fi
   done
+  # the asteroid's distances and phase angles: what an ephemeris service would give (offline file)
+  cp demo/sso/ephemerides.parquet "$NOCTURNE_DATA_DIR/sso_ephemerides.parquet"
 }
 
 case "$cmd" in

@@ -18,11 +18,12 @@ from apps.components import lightcurve as LC
 from apps.components import object_info as O
 from apps.components.shell import loading
 from apps.pages.not_found_404 import not_found
-from apps.science_tabs import microlensing, sky, supernova, varstar
+from apps.science_tabs import microlensing, sky, solar_system, supernova, varstar
 from science.identifiers import OBJECT_ID
 
 SCIENCE_TABS = {"supernova": ("Supernova", supernova), "varstar": ("Variable star", varstar),
-                "microlensing": ("Microlensing", microlensing), "sky": ("Sky", sky)}
+                "microlensing": ("Microlensing", microlensing), "sky": ("Sky", sky),
+                "sso": ("Solar System", solar_system)}
 
 
 def title(object_id: str = "") -> str:
@@ -70,6 +71,7 @@ def layout(object_id: str = "", **_):
     ])
     tabs = [dcc.Tab(label="Summary", value="summary", children=summary, className="tab", selected_className="tab-on")]
     tabs += [dcc.Tab(label=label, value=key, className="tab", selected_className="tab-on",
+                     disabled=key == "sso" and not solar_system.ssnamenr_of(alerts),  # asteroids only
                      children=loading(html.Div(id=f"tab-{key}"))) for key, (label, _) in SCIENCE_TABS.items()]
     return html.Div(className="object", children=[
         dcc.Store(id="object-id", data=object_id),
