@@ -112,3 +112,19 @@ def old_columns() -> dict:
 
 def _entry(type_: str, text: str) -> dict:
     return {"type": type_, "doc": text, "description": text}
+
+
+def nightly_counts(store: Store) -> pd.DataFrame:
+    """Every ingested night, oldest first: ``night`` (a date), ``alerts`` (stored), ``objects``
+    and ``received``, with their running totals ``cumulative_alerts`` and
+    ``cumulative_received`` (the objects of different nights overlap: no running total)."""
+    stats = statistics(store, columns=["basic:sci", "basic:raw", "basic:n_objects"])
+    out = pd.DataFrame({"night": pd.to_datetime(stats["key:key"].astype(str).str.rsplit("_", n=1).str[-1],
+                                                format="%Y%m%d", errors="coerce")})
+    for name, column in (("alerts", "basic:sci"), ("received", "basic:raw"), ("objects", "basic:n_objects")):
+        out[name] = pd.to_numeric(stats[column], errors="coerce").fillna(0).astype("int64") \
+            if column in stats else pd.Series(0, index=out.index, dtype="int64")
+    out = out.dropna(subset=["night"]).sort_values("night").reset_index(drop=True)
+    out["cumulative_alerts"] = out["alerts"].cumsum()
+    out["cumulative_received"] = out["received"].cumsum()
+    return out

@@ -8,9 +8,11 @@ from dash import Input, Output, dcc, html
 
 from api import portal_gateway as G
 from api import queries as q
+from api.queries.stats import nightly_counts
 from apps.callbacks import callback
 from apps.components.lightcurve import FILTER_COLOURS
 from apps.components.shell import loading
+from apps.components.stats_charts import over_time
 from science.bands import ZTF_FID
 
 FILTER_COLUMNS = {f"basic:n_{band}": (band, FILTER_COLOURS[fid]) for fid, band in ZTF_FID.items()}
@@ -70,6 +72,6 @@ def body(_):
     palette = ["#3f6ad8", "#d1495b", "#1b9e4b", "#e0a100", "#7a4bc2", "#0096a6", "#8c564b", "#5a6270", "#c2185b", "#607d8b"]
     classes = _bar(x, {c.split(":", 1)[1]: (stats[c], palette[i]) for i, c in enumerate(top)},
                    "Alerts per class (10 most frequent)")
-    return html.Div([summary(stats.iloc[-1]), html.Div(className="grid-2", children=[
+    return html.Div([summary(stats.iloc[-1]), over_time(nightly_counts(G.store())), html.Div(className="grid-2", children=[
         html.Div(per_night, className="card"), html.Div(filters, className="card")]),
         html.Div(classes, className="card")])
