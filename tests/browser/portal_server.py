@@ -93,4 +93,15 @@ def page(browser, portal_url):
 
     yield open_
     errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    errors = [m for m in errors if not sky_image_network_error(m)]
     assert not errors, f"console errors: {errors}"
+
+
+def sky_image_network_error(message: str) -> bool:
+    """A failed request to the sky images' host (setting sky_images): offline, the sky views'
+    check of the HiPS server fails so, by design (ARCHITECTURE.md, "Sky views")."""
+    from urllib.parse import urlsplit
+
+    from settings import Config
+    host = urlsplit(Config.sky_images).netloc
+    return bool(host) and host in message and ("net::ERR_" in message or "Failed to load resource" in message)

@@ -18,10 +18,9 @@ from selenium.webdriver.support.ui import WebDriverWait
 from apps.components import sky
 from conftest import need
 from portal_helpers import OBJECT
-from portal_server import browser, downloads, portal_url  # noqa: F401 - fixtures
+from portal_server import browser, downloads, portal_url, sky_image_network_error  # noqa: F401 - fixtures
 from settings import Config
 
-IMAGES_HOST = urlsplit(Config.sky_images).netloc
 CONE = "/?q=00%3A21%3A31.2%20%2B54%3A41%3A24%2030"
 
 
@@ -41,7 +40,7 @@ def sky_page(browser, portal_url):  # noqa: F811
 
     yield open_
     errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
-    unexpected = [m for m in errors if not (IMAGES_HOST in m and re.search(r"net::ERR_|Failed to load resource|Failed to fetch", m))]
+    unexpected = [m for m in errors if not sky_image_network_error(m)]
     assert not unexpected, f"console errors: {unexpected}"
 
 
