@@ -7,7 +7,6 @@ requests to the sky images' host (setting ``sky_images``), which are network err
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 import pytest
 from selenium.common.exceptions import StaleElementReferenceException
@@ -19,7 +18,6 @@ from apps.components import sky
 from conftest import need
 from portal_helpers import OBJECT
 from portal_server import browser, downloads, portal_url, sky_image_network_error  # noqa: F401 - fixtures
-from settings import Config
 
 CONE = "/?q=00%3A21%3A31.2%20%2B54%3A41%3A24%2030"
 
