@@ -5,9 +5,9 @@ degrees or sexagesimal, radius in arcseconds), a class (``class: SN candidate``)
 window (``date: 2023-10-18`` or ``date: 2023-10-18 2023-10-19``), a solar-system
 object (``sso: 8467``, or a bare number), a tag of the annotations (``tag: kilonova``) and
 an internal name (``name: SN 2023abc``); a Rubin diaObjectId (:func:`rubin_search`:
-``diaObjectId: 313853517735395444``, ``lsst: ...``, or a bare integer of 15 digits or more). :func:`run` calls the query in-process and
-:func:`summarise` makes one row per object for the results table. :func:`api_call` gives
-the equivalent REST call, for "copy as Python / curl".
+``diaObjectId: 313853517735395444``, ``lsst: ...``, or a bare integer of 15 digits or more).
+:func:`run` calls the query in-process and :func:`summarise` makes one row per object for
+the results table. :func:`api_call` gives the equivalent REST call, for "copy as Python / curl".
 """
 from __future__ import annotations
 

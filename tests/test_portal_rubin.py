@@ -74,7 +74,7 @@ def _values(v) -> list:
 
 
 def _links(page: str) -> list[str]:
-    return [m.split('"')[0] for m in page.split('"href": "')[1:]] + [m.split('"')[0] for m in page.split('"src": "')[1:]]
+    return [m.split('"')[0] for key in ('"href": "', '"src": "') for m in page.split(key)[1:]]
 
 
 def test_the_page_draws_every_source_and_forced_source_the_api_serves(client):

@@ -51,7 +51,8 @@ def photometry(sources: pd.DataFrame, fp: pd.DataFrame, alerts=()) -> dict:
         for flux in FLUXES:
             f, e = _floats(df, f"r:{flux}"), _floats(df, f"r:{flux}Err")
             mag, merr = njy_to_mag(f, e)
-            part.update({flux: f, f"{flux}Err": e, f"{flux}Mag": np.atleast_1d(mag), f"{flux}MagErr": np.atleast_1d(merr)})
+            part.update({flux: f, f"{flux}Err": e, f"{flux}Mag": np.atleast_1d(mag),
+                         f"{flux}MagErr": np.atleast_1d(merr)})
         parts.append(pd.DataFrame(part))
     if not parts:
         return {}
@@ -95,7 +96,8 @@ def figure(phot: dict, unit: str = "flux", flux: str = "psfFlux", show: tuple = 
         if len(pick):
             fig.add_trace(go.Scatter(x=pick["date"], y=pick[ycol], mode="markers", name="selected source",
                                      hoverinfo="skip", showlegend=False,
-                                     marker={"size": 18, "color": "rgba(0,0,0,0)", "line": {"width": 2, "color": "#1b2430"}}))
+                                     marker={"size": 18, "color": "rgba(0,0,0,0)",
+                                             "line": {"width": 2, "color": "#1b2430"}}))
     note = "" if len(df) else "Nothing to show: no point of the chosen kinds has a value in this unit."
     return _layout(fig, unit, flux, note)
 

@@ -18,7 +18,8 @@ from .shell import code_block
 CATS_CLASSES = {11: "SN-like", 12: "Fast transient", 13: "Long transient", 21: "Periodic", 22: "Non-periodic",
                 -1: "not run"}
 SUMMARY = (("r:ra", "ra [deg]"), ("r:dec", "dec [deg]"), ("r:nDiaSources", "diaSources"),
-           ("r:firstDiaSourceMjdTai", "first diaSource [MJD TAI]"), ("r:lastDiaSourceMjdTai", "last diaSource [MJD TAI]"),
+           ("r:firstDiaSourceMjdTai", "first diaSource [MJD TAI]"),
+           ("r:lastDiaSourceMjdTai", "last diaSource [MJD TAI]"),
            ("r:validityStartMjdTai", "valid from [MJD TAI]"), ("r:diaSourceId", "newest alert (diaSourceId)"),
            ("r:midpointMjdTai", "newest alert [MJD TAI]"), ("r:observation_reason", "observation reason"),
            ("r:target_name", "target"))
@@ -56,7 +57,8 @@ def summary(obj: pd.Series) -> html.Div:
     for b in BANDS:
         mean, err, n = (obj.get(f"r:{b}_psfFluxMean"), obj.get(f"r:{b}_psfFluxMeanErr"), obj.get(f"r:{b}_psfFluxNdata"))
         if text(mean) or text(n) not in ("", "0"):
-            bands.append(html.Tr([html.Td(b), html.Td(text(n)), html.Td(f"{text(mean)} ± {text(err)}" if text(mean) else ""),
+            bands.append(html.Tr([html.Td(b), html.Td(text(n)),
+                                  html.Td(f"{text(mean)} ± {text(err)}" if text(mean) else ""),
                                   html.Td(text(obj.get(f"r:{b}_fpFluxMean"))),
                                   html.Td(text(obj.get(f"r:{b}_scienceFluxMean")))]))
     return html.Div(className="rubin-summary", id="rubin-summary", children=[

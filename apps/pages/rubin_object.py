@@ -39,6 +39,10 @@ def title(dia_object_id: str = "") -> str:
     return f"LSST {dia_object_id} · Nocturne"
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def object_tags(sources) -> list[str]:
     """The Fink tags any of the object's alerts carries, in the order of science.rubin_tags.TAGS."""
     found = {t for tags in sources.get("f:tags", []) if isinstance(tags, list) for t in tags}
@@ -77,9 +81,9 @@ def layout(dia_object_id: str = "", **_):
             ]),
             loading(dcc.Graph(id="rubin-lc-graph", figure=RL.figure(phot, selected=selected),
                               config={"displaylogo": False, "responsive": True})),
-            html.P(f"{len(sources)} diaSources ({len(alerts)} alerts with cutouts, ringed) and {len(fp)} forced "
-                   "sources. Click a ringed detection to show its cutouts.", className="muted small",
-                   id="rubin-lc-counts"),
+            html.P(f"{_count(len(sources), 'diaSource')} ({_count(len(alerts), 'alert')} with cutouts, ringed) and "
+                   f"{_count(len(fp), 'forced source')}. Click a ringed detection to show its cutouts.",
+                   className="muted small", id="rubin-lc-counts"),
         ]),
         html.Div(className="card", children=[
             html.Div(className="cutout-controls", children=[
@@ -93,7 +97,8 @@ def layout(dia_object_id: str = "", **_):
     side = html.Div(className="summary-side", children=[
         html.Div(RI.summary(obj), className="card"),
         html.Div(RI.classification(obj, newest.iloc[0] if len(newest) else None, tags), className="card"),
-        html.Div(className="card", children=[html.H3("Elsewhere"), RI.external_links(object_id, obj["r:ra"], obj["r:dec"])]),
+        html.Div(className="card", children=[html.H3("Elsewhere"),
+                                             RI.external_links(object_id, obj["r:ra"], obj["r:dec"])]),
         html.Div(className="card", children=[html.H3("Data"), RI.downloads(object_id, G.config().api_url)]),
     ])
     return html.Div(className="object rubin-object", children=[

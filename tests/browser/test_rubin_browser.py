@@ -50,8 +50,8 @@ def test_a_diaobjectid_search_opens_the_rubin_object_page(page):
     imgs = d.find_elements(By.CSS_SELECTOR, "#rubin-cutouts img")
     assert len(imgs) == 3
     for img in imgs:
-        wait(d).until(lambda d, img=img: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0",
-                                                          img))
+        wait(d).until(lambda d, img=img: d.execute_script(
+            "return arguments[0].complete && arguments[0].naturalWidth > 0", img))
 
 
 def test_the_rubin_light_curve_switches_to_magnitudes_and_hides_forced_points(page):
