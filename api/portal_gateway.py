@@ -2,12 +2,12 @@
 
 Pages and components of ``apps/`` import :mod:`api.queries` for data and this module for
 everything else the portal needs from the server: the request's store and configuration,
-a store of its own for a background job, the API's renderers, the search bar's parsing of
-angles and dates, annotations (read and write) and sign-in sessions. They never import
-routes, auth, guard or parameter internals: those may change shape without touching a
-page. Writes go through the same functions as the API's, with the same checks (session
-CSRF token, scopes, per-user and per-address write limits), and their refusals come back
-as :class:`Refused` carrying the message to show.
+the Rubin store (:func:`rubin_store`), a store of its own for a background job, the API's
+renderers, the search bar's parsing of angles and dates, annotations (read and write) and
+sign-in sessions. They never import routes, auth, guard or parameter internals: those may
+change shape without touching a page. Writes go through the same functions as the API's,
+with the same checks (session CSRF token, scopes, per-user and per-address write limits),
+and their refusals come back as :class:`Refused` carrying the message to show.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from settings import Config
 from store import Store, open_store
 
 from .access import current_store
+from .access import rubin_store as _rubin_store
 from .annotations import (MAX_TEXT, TAG, annotate, check_write_rate, delete_annotation, for_object, get_annotation,
                           object_of_name, objects_with_tag)
 from .auth import Identity, password_identity, session_csrf, session_identity, sign_in, sign_out, token_identity
@@ -32,8 +33,8 @@ from .render import EXTENSIONS, RENDERERS
 
 __all__ = ["MAX_TEXT", "TAG", "Identity", "Refused", "add_annotation", "angle", "config", "for_object",
            "get_annotation", "job_store", "julian_date", "may_delete", "object_of_name", "objects_with_tag",
-           "password_identity", "remove_annotation", "render", "session_csrf", "session_identity", "sign_in",
-           "sign_out", "store", "token_identity", "too_many_sign_ins"]
+           "password_identity", "remove_annotation", "render", "rubin_store",
+           "session_csrf", "session_identity", "sign_in", "sign_out", "store", "token_identity", "too_many_sign_ins"]
 
 
 class Refused(ValueError):
@@ -49,6 +50,15 @@ def store() -> Store:
 def config() -> Config:
     """The server's configuration."""
     return current_app.config["NOCTURNE"]
+
+
+def rubin_store() -> Store:
+    """The process's Rubin/LSST store (tables of hbase_schema/rubin.yml); :class:`Refused`,
+    with the command that creates them, when this server holds none."""
+    try:
+        return _rubin_store()
+    except ApiError as exc:
+        raise Refused(exc.message) from None
 
 
 @contextlib.contextmanager

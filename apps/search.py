@@ -4,9 +4,10 @@
 degrees or sexagesimal, radius in arcseconds), a class (``class: SN candidate``), a date
 window (``date: 2023-10-18`` or ``date: 2023-10-18 2023-10-19``), a solar-system
 object (``sso: 8467``, or a bare number), a tag of the annotations (``tag: kilonova``) and
-an internal name (``name: SN 2023abc``). :func:`run` calls the query in-process and
-:func:`summarise` makes one row per object for the results table. :func:`api_call` gives
-the equivalent REST call, for "copy as Python / curl".
+an internal name (``name: SN 2023abc``); a Rubin diaObjectId (:func:`rubin_search`:
+``diaObjectId: 313853517735395444``, ``lsst: ...``, or a bare integer of 15 digits or more).
+:func:`run` calls the query in-process and :func:`summarise` makes one row per object for
+the results table. :func:`api_call` gives the equivalent REST call, for "copy as Python / curl".
 """
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ class SearchError(ValueError):
 
 @dataclass(frozen=True)
 class Search:
-    kind: str  # objectId | cone | class | date | sso | tag | name
+    kind: str  # objectId | cone | class | date | sso | tag | name | diaObjectId (Rubin)
     params: dict = field(default_factory=dict)
 
     def describe(self) -> str:
@@ -51,7 +52,8 @@ class Search:
                 "date": lambda: f"alerts between JD {p['start']:.5f} and {p['stop']:.5f}",
                 "sso": lambda: f"solar-system object {p['name']}",
                 "tag": lambda: f"objects tagged {p['tag']}",
-                "name": lambda: f"internal name {p['name']}"}[self.kind]()
+                "name": lambda: f"internal name {p['name']}",
+                "diaObjectId": lambda: f"Rubin object {p['diaObjectId']}"}[self.kind]()
 
 
 def parse(text: str) -> Search:
@@ -59,6 +61,9 @@ def parse(text: str) -> Search:
     text = (text or "").strip()
     if not text:
         raise SearchError("type an objectId, a cone 'ra dec radius', 'class: <label>', 'date: <day>' or 'sso: <name>'")
+    rubin = rubin_search(text)
+    if rubin is not None:
+        return rubin
     head, sep, rest = text.partition(":")
     key = head.strip().lower()
     if sep and key in _KEYED:
@@ -131,6 +136,26 @@ def _name(text: str) -> Search:
     if not name or len(name) > 64:
         raise SearchError("give an internal name after 'name:', e.g. name: SN 2023abc")
     return Search("name", {"name": name})
+
+
+# -- Rubin/LSST ---------------------------------------------------------------------------------
+RUBIN_KEYS = ("diaobjectid", "lsst", "rubin")
+RUBIN_MIN_DIGITS = 15  # a bare integer this long is a diaObjectId (MPC numbers have at most 7 digits)
+
+
+def rubin_search(text: str, survey: str = "ztf") -> Search | None:
+    """The Rubin object ``text`` names, else None: ``diaObjectId: N``, ``lsst: N`` or ``rubin: N``;
+    a bare integer of at least 15 digits; any bare integer when ``survey`` is ``rubin`` (the
+    survey switch). Rubin ids are 64-bit integers (kept as Python ints: no float rounding)."""
+    text = (text or "").strip()
+    head, sep, rest = text.partition(":")
+    keyed = bool(sep) and head.strip().lower() in RUBIN_KEYS
+    value = rest.strip() if keyed else text
+    if not keyed and not (value.isdigit() and (len(value) >= RUBIN_MIN_DIGITS or survey == "rubin")):
+        return None
+    if not (value.isascii() and value.isdigit() and int(value) < 2**64):
+        raise SearchError(f"{value!r} is not a diaObjectId (a Rubin object id: an integer below 2^64)")
+    return Search("diaObjectId", {"diaObjectId": int(value)})
 
 
 _KEYED = {"class": _class, "date": _date, "sso": _sso, "cone": _cone, "tag": _tag, "name": _name}

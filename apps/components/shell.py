@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dash import dcc, html
 
+from .survey_switch import switch
+
 NAV = (("Search", "/"), ("Statistics", "/statistics"), ("API", "/api-docs"))
 
 
@@ -12,6 +14,7 @@ def shell(page) -> html.Div:
             dcc.Link(className="brand", href="/", children=[html.Span("◐", className="brand-mark"), "Nocturne"]),
             html.Nav(className="nav", children=[dcc.Link(label, href=href, className="nav-link")
                                                 for label, href in NAV]),
+            switch(),
         ]),
         html.Main(className="page", children=page),
         html.Footer(className="footer", children=[

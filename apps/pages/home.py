@@ -10,10 +10,15 @@ from api import queries as q
 from apps import search as S
 from apps.callbacks import callback
 from apps.components import results as R
+from apps.components import rubin_results as RR
 from apps.components.shell import loading
 from science.identifiers import is_object_id
 
-def layout(q: str = "", **_):  # noqa: A002 - the URL's own parameter name
+RUBIN_PLACEHOLDER = "diaObjectId: 313853517735395444 · a cone: 'ra dec radius'"
+
+
+def layout(q: str = "", survey: str = "", **_):  # noqa: A002 - the URL's own parameter names
+    survey = "rubin" if survey == "rubin" else "ztf"  # the top bar's survey switch (apps/components/survey_switch.py)
     return html.Div(className="home", children=[
         html.Section(className="hero", children=[
             html.H1("Search the alert stream"),
@@ -21,7 +26,8 @@ def layout(q: str = "", **_):  # noqa: A002 - the URL's own parameter name
                    "a class, a night, or a solar-system object.", className="muted"),
             html.Div(className="searchbar", children=[
                 dcc.Input(id="search-input", type="text", value=q, debounce=False, autoComplete="off",
-                          placeholder="ZTF23abjexnw · 5.38 54.69 30 · class: SN candidate · date: 2023-10-18 · sso: 4712",
+                          placeholder=RUBIN_PLACEHOLDER if survey == "rubin" else
+                          "ZTF23abjexnw · 5.38 54.69 30 · class: SN candidate · date: 2023-10-18 · sso: 4712",
                           list="search-suggestions", className="search-input", n_submit=0),
                 html.Datalist(id="search-suggestions"),
                 html.Button("Search", id="search-go", className="btn btn-primary", n_clicks=0),
@@ -31,14 +37,19 @@ def layout(q: str = "", **_):  # noqa: A002 - the URL's own parameter name
                              clearable=True, searchable=True),
                 html.Div(className="examples", children=[
                     html.Span("Examples: ", className="muted"),
-                    *[dcc.Link(label, href=f"/?q={quote(text)}", className="chip", title=text)
-                      for label, text in S.EXAMPLES.items()],
+                    *[dcc.Link(label, href=f"/?q={quote(text)}" + ("&survey=rubin" if survey == "rubin" else ""),
+                               className="chip", title=text)
+                      for label, text in (RR.EXAMPLES if survey == "rubin" else S.EXAMPLES).items()],
                 ]),
             ]),
         ]),
-        dcc.Store(id="search-query", data=q),
+        # the query goes to the survey's results (?survey=rubin: the Rubin tables, rubin_results below)
+        dcc.Store(id="search-query", data="" if survey == "rubin" else q),
+        dcc.Store(id="rubin-search-query", data=q if survey == "rubin" else ""),
+        dcc.Store(id="search-survey", data=survey),
         dcc.Location(id="search-location", refresh="callback-nav"),
         loading(html.Div(id="search-results")),
+        loading(html.Div(id="rubin-search-results")),
     ])
 
 
@@ -46,13 +57,14 @@ dash.register_page(__name__, path="/", name="Search", title="Nocturne — search
 
 
 @callback(Output("search-location", "href"), Input("search-go", "n_clicks"), Input("search-input", "n_submit"),
-          Input("class-picker", "value"), State("search-input", "value"), prevent_initial_call=True)
-def submit(_clicks, _submits, picked, text):
+          Input("class-picker", "value"), State("search-input", "value"), State("search-survey", "data"),
+          prevent_initial_call=True)
+def submit(_clicks, _submits, picked, text, survey=None):
     if ctx.triggered_id == "class-picker":
         if not picked:
             return no_update
         text = f"class: {picked}"
-    return f"/?q={quote((text or '').strip())}"
+    return f"/?q={quote((text or '').strip())}" + ("&survey=rubin" if survey == "rubin" else "")
 
 
 @callback(Output("search-suggestions", "children"), Input("search-input", "value"), prevent_initial_call=True)
@@ -76,9 +88,22 @@ def show_results(text):
         return None
     try:
         search = S.parse(text)
-    except S.SearchError as exc:
+        if search.kind == "diaObjectId":  # a Rubin id typed in the ZTF search
+            return RR.results(search, G.rubin_store())
+    except (S.SearchError, G.Refused) as exc:
         return R.error(str(exc))
     return R.results(search, S.run(G.store(), search), G.config().api_url)
+
+
+@callback(Output("rubin-search-results", "children"), Input("rubin-search-query", "data"))
+def rubin_results(text):
+    """Results of the Rubin search (the survey switch on Rubin): a diaObjectId (any integer) or a cone."""
+    if not text:
+        return None
+    try:
+        return RR.results(S.rubin_search(text, "rubin") or S.parse(text), G.rubin_store())
+    except (S.SearchError, G.Refused) as exc:
+        return R.error(str(exc))
 
 
 @callback(Output("results-download", "data"), Input({"type": "results-dl", "fmt": ALL}, "n_clicks"),

@@ -7,6 +7,8 @@ from conftest import make_config, shared_data
 
 OBJECT = "ZTF18adljlvp"   # 4 alerts, upper limits and a bad-quality point in the real night
 OTHER = "ZTF23abjexnw"
+RUBIN_OBJECT = 313853517735395444  # real Rubin sample: 1173 diaSources in ugrizy, 1032 forced sources, one alert
+RUBIN_NIGHT = "rubin-fink-2026-03-10"
 
 
 def ingest_real(tmp_path):
@@ -16,6 +18,14 @@ def ingest_real(tmp_path):
     cfg = make_config("embedded", tmp_path)
     ingest(data / "ztf-night-2023-10-18", cfg, show_progress=False)
     ingest(data / "fink-enriched", cfg, show_progress=False)
+    return cfg
+
+
+def ingest_rubin(cfg):
+    """The real Rubin alerts (Fink's LSST Parquet) into the store of ``cfg``, beside its ZTF tables."""
+    from ingest.night import ingest
+
+    ingest(shared_data() / RUBIN_NIGHT, cfg, show_progress=False)
     return cfg
 
 

@@ -1,4 +1,5 @@
-"""Fixtures of the browser tests: Debian's Chromium headless against gunicorn serving the real night.
+"""Fixtures of the browser tests: Debian's Chromium headless against gunicorn serving the real night
+(ZTF's, and the real Rubin alerts in the same store).
 
 Skipped with one line when Chromium or chromedriver is absent; in CI (CI=true) they fail
 instead (apt-get install chromium chromium-driver).
@@ -21,7 +22,7 @@ sys.path.insert(0, str(HERE.parent))
 
 import driver as D  # noqa: E402
 from conftest import ROOT, need  # noqa: E402
-from portal_helpers import ingest_real  # noqa: E402
+from portal_helpers import ingest_real, ingest_rubin  # noqa: E402
 
 
 def _free_port() -> int:
@@ -38,7 +39,7 @@ def portal_url(tmp_path_factory):
         import selenium  # noqa: F401
     except ImportError:
         need(False, "Python package selenium not installed")
-    cfg = ingest_real(tmp_path_factory.mktemp("browser"))
+    cfg = ingest_rubin(ingest_real(tmp_path_factory.mktemp("browser")))  # ZTF's night and Rubin's alerts
     port = _free_port()
     env = {**os.environ, "NOCTURNE_DATA_DIR": str(cfg.data_dir), "NOCTURNE_BACKEND": "embedded",
            "NOCTURNE_TABLE_PREFIX": cfg.table_prefix}

@@ -37,6 +37,13 @@ def find_cutouts(store: Store, object_id: int, source_id: int | None, kinds) -> 
     return {"diaSourceId": table.keys.parse(key)["diaSourceId"], **cells}
 
 
+def cutout_sources(store: Store, object_id: int) -> list[int]:
+    """The diaSourceIds of the object's alerts that have cutouts, newest first (a keys-only read)."""
+    table = store.table("cutouts")
+    keys = table.read(ranges=[table.keys.span(object_id)], columns=[]).keys
+    return [table.keys.parse(k)["diaSourceId"] for k in reversed(keys)]
+
+
 _YEAR_LETTERS = re.compile(r"^(\d{4})([A-Z]{2}\d*)$")
 
 
