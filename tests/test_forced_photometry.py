@@ -227,3 +227,37 @@ def test_a_store_without_the_fp_table_answers_503_naming_the_command(tmp_path):
         assert r.status_code == 503, path
         assert "python -m hbase_schema create" in r.get_json()["message"]
     assert client.get("/api/v1/objects", query_string={"objectId": "ZTF18acullba"}).status_code == 200
+
+
+# ---- portal -----------------------------------------------------------------------------
+
+def _forced_traces(fig) -> dict:
+    return {t.name: t for t in fig.data if t.name and "forced" in t.name}
+
+
+def test_light_curve_shows_forced_points_when_toggled(ingested):
+    from api import queries as q
+    from apps.components import lightcurve as LC
+    store, oid = ingested[1], "ZTF18acullba"
+    forced = q.forced_points(store, oid)
+    phot = LC.photometry(q.objects(store, [oid]), q.objects(store, [oid], withupperlim=True), forced)
+    assert not _forced_traces(LC.figure(phot, "diff"))
+    in_mag = _forced_traces(LC.figure(phot, "diff", ("upperlim", LC.FORCED)))
+    assert sum(len(t.x) for t in in_mag.values()) == int(forced["detected"].sum()) > 0
+    assert all(t.marker.symbol == "diamond" for t in in_mag.values())
+    in_flux = _forced_traces(LC.figure(phot, "dflux", (LC.FORCED,)))
+    assert sum(len(t.x) for t in in_flux.values()) == len(forced) == 14
+    drawn = sorted(y for t in in_flux.values() for y in t.y)
+    assert drawn == pytest.approx(sorted(forced["flux"]))
+    assert min(drawn) < 0 < max(drawn)  # fainter and brighter than the reference, both shown
+    alerts = [t for t in LC.figure(phot, "dflux", (LC.FORCED,)).data if t.name in ("g", "r")]
+    assert alerts and all(np.isfinite(y) for t in alerts for y in t.y)
+
+
+def test_object_page_offers_the_forced_photometry_toggle_and_downloads(ingested):
+    from apps.components import object_info as O
+    links = O.downloads("ZTF18acullba", "http://x", forced=True).to_plotly_json()
+    text = str(links)
+    assert "/api/v1/fp?objectId=ZTF18acullba&output-format=csv" in text
+    assert "/api/v1/fp?objectId=ZTF18acullba&output-format=parquet" in text
+    assert "/api/v1/fp" not in str(O.downloads("ZTF18acullba", "http://x").to_plotly_json())

@@ -22,7 +22,7 @@ import pandas as pd
 
 from hbase_schema import get_schema
 from science.bands import ZTF_FID
-from store import Store
+from store import Store, TableMissing
 
 from .budget import check
 from .frame import round7
@@ -75,10 +75,16 @@ def forced_photometry(store: Store, object_ids: list[str], columns: list[str] | 
     return df.iloc[order].reset_index(drop=True)
 
 
-def forced_points(store: Store, object_id: str) -> pd.DataFrame:
+def forced_points(store: Store, object_id: str, missing_ok: bool = False) -> pd.DataFrame:
     """One object's forced points, oldest first, with the plain columns of ``POINT_COLUMNS``
-    (an empty frame with those columns when it has none)."""
-    n, data = _read(store, [object_id], None)
+    (an empty frame with those columns when it has none; also, ``missing_ok``, when the
+    store predates the fp table, which otherwise raises :class:`store.TableMissing`)."""
+    try:
+        n, data = _read(store, [object_id], None)
+    except TableMissing:
+        if not missing_ok:
+            raise
+        n, data = 0, {}
     types = column_types()
     out = {plain: _typed(data.get(stored), types[stored], n) for plain, stored in PLAIN.items()}
     df = pd.DataFrame(out)
