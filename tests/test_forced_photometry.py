@@ -261,3 +261,40 @@ def test_object_page_offers_the_forced_photometry_toggle_and_downloads(ingested)
     assert "/api/v1/fp?objectId=ZTF18acullba&output-format=csv" in text
     assert "/api/v1/fp?objectId=ZTF18acullba&output-format=parquet" in text
     assert "/api/v1/fp" not in str(O.downloads("ZTF18acullba", "http://x").to_plotly_json())
+
+
+def test_the_object_page_renders_the_toggle_and_redraws_with_forced_points(ingested):
+    import json
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "browser"))
+    from index import create_app
+    from portal_helpers import call, render_page
+    client = create_app(ingested[0]).test_client()
+    page = render_page(client, "/ZTF18acullba")
+    assert "forced photometry (14)" in page and "/api/v1/fp?objectId=ZTF18acullba" in page
+    phot = json.loads(page)["response"]["_pages_content"]["children"]
+    phot = _find_store(phot, "object-phot")
+    out = call(client, {"id": "lc-graph", "property": "figure"},
+               [{"id": "lc-unit", "property": "value", "value": "dflux"},
+                {"id": "lc-show", "property": "value", "value": ["forcedphot"]},
+                {"id": "object-candid", "property": "data", "value": "3005140370015010009"}],
+               [{"id": "object-phot", "property": "data", "value": phot}])
+    names = [t.get("name") for t in out["response"]["lc-graph"]["figure"]["data"]]
+    assert any(n and n.endswith("forced photometry") for n in names)
+
+
+def _find_store(node, store_id):
+    """The data of the dcc.Store ``store_id`` in a rendered layout."""
+    if isinstance(node, dict):
+        props = node.get("props", {})
+        if props.get("id") == store_id:
+            return props["data"]
+        children = props.get("children", node.get("children"))
+        return _find_store(children, store_id) if children is not None else None
+    if isinstance(node, list):
+        for child in node:
+            found = _find_store(child, store_id)
+            if found is not None:
+                return found
+    return None
