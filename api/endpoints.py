@@ -31,11 +31,29 @@ OBJECTS = Endpoint("objects", "Every alert of one or several objects", descripti
     Param("objectId", "list", f"ZTF objectId, or a comma-separated list of up to {MAX_OBJECTS}", required=True,
           example="ZTF23abjexnw", max_length=MAX_OBJECTS * 40),
     Param("withupperlim", "bool", "Add upper limits and bad-quality detections, tagged in d:tag", False),
+    Param("withfp", "bool", "Add the forced-photometry points (fp_hists of 4.x packets, as /api/v1/fp gives "
+                            "them), tagged forcedphot in d:tag, with i:candid -1", False),
     Param("withcutouts", "bool", "Add the cutouts as 2-D arrays in b:cutout<Kind>_stampData", False),
     Param("cutout-kind", "choice", "Which cutouts with withcutouts (default: the three)", "All",
           choices=("Science", "Template", "Difference", "All")),
     COLUMNS,
 ))
+
+FP = Endpoint("fp", "The forced photometry of one or several objects, newest first", (
+    Param("objectId", "list", f"ZTF objectId, or a comma-separated list of up to {MAX_OBJECTS}", required=True,
+          example="ZTF18acullba", max_length=MAX_OBJECTS * 40),
+    Param("columns", "list", "Comma-separated columns to return (i:... the fp_hists fields, d:... the flux and "
+                             "magnitudes; see /api/v1/schema, table fp); * (or nothing) for all",
+          example="i:jd,i:fid,d:flux,d:sigmaflux,d:mag,d:maglim"),
+), description=(
+    "Forced PSF photometry on the difference images at the object's position, from the fp_hists of ZTF packets "
+    "4.x (30 days before each alert; an object's points are the union over its packets, each once). Points ZTF "
+    "could not measure (forcediffimflux -99999) are not stored. i: columns are ZTF's fields (forcediffimflux and "
+    "forcediffimfluxunc in DN of the exposure, magzpsci, procstatus...); d:flux and d:sigmaflux are the "
+    "difference flux in microjansky (forcediffimflux * 10**(-0.4 (magzpsci - 23.9))), d:snr their ratio, d:mag "
+    "and d:sigmamag the difference magnitude where snr >= 3 (null otherwise: an upper limit), d:maglim the "
+    "5-sigma limit magzpsci - 2.5 log10(5 forcediffimfluxunc). A store created before this table answers 503: "
+    "run `python -m hbase_schema create`."))
 
 CONESEARCH = Endpoint("conesearch", "The latest alert of each object in a cone, nearest first", (
     Param("ra", "ra", "Right ascension: degrees, or sexagesimal hours (12:34:56.7, 12 34 56.7, 12h34m56.7s)",
@@ -279,6 +297,6 @@ OPENAPI = Endpoint("openapi.json", "This API's OpenAPI 3 spec, made from these d
                    methods=("GET",))
 DOCS = Endpoint("docs", "This API's documentation, a page (also at /api)", (), formats=("html",), methods=("GET",))
 
-ALL = (OBJECTS, CONESEARCH, EXPLORER, LATESTS, SSO, RESOLVER, TRACKLET, SKYMAP, CUTOUTS, XMATCH, CLASSES, SCHEMA,
+ALL = (OBJECTS, FP, CONESEARCH, EXPLORER, LATESTS, SSO, RESOLVER, TRACKLET, SKYMAP, CUTOUTS, XMATCH, CLASSES, SCHEMA,
        COLUMNS_OLD, STATISTICS, ANOMALY, RANDOM, HEALTH, FIT_VARSTAR, FIT_MULENS,
        FIT_SUPERNOVA, ANNOTATIONS, ANNOTATE, UNANNOTATE, METADATA, METADATA_GIVE, OPENAPI, DOCS)

@@ -190,9 +190,26 @@ def _ids(values: list[str]) -> list[str]:
 def objects(v):
     ids = _ids(v["objectId"])
     df = q.objects(current_store(), ids, v["columns"], v["withupperlim"], v["withcutouts"], v["cutout-kind"],
-                   newest_first=True, as_fink=True)
+                   newest_first=True, as_fink=True, withfp=v["withfp"])
     if df.empty:  # Fink answers an unknown object with an empty list, not an error
         v.warn(f"no alert for objectId {ids[0]!r}" if len(ids) == 1 else "no alert for any of these objectIds")
+    return df
+
+
+@route(E.FP)
+def fp(v):
+    ids = _ids(v["objectId"])
+    columns = v["columns"]
+    if columns is not None and "*" in columns:
+        columns = None
+    bad = q.forced.unknown_columns(columns)
+    if bad:
+        raise ApiError(400, f"parameter 'columns': unknown column(s) {', '.join(bad[:5])} for this route; "
+                            f"see /api/v1/schema (table fp)")
+    df = q.forced_photometry(current_store(), ids, columns)
+    if df.empty:
+        v.warn(f"no forced photometry for objectId {ids[0]!r}" if len(ids) == 1
+               else "no forced photometry for any of these objectIds")
     return df
 
 

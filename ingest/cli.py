@@ -92,10 +92,10 @@ def render_summary(summary, config) -> str:
         return render_rubin_summary(summary, config)
     rate = summary.alerts / summary.duration if summary.duration else 0
     lines = ["", "this run:", f"{'night':<10} {'packets':>9} {'stored':>9} {'repeats':>8} {'objects':>8} "
-                 f"{'quarant.':>8} {'upper':>8} {'badqual':>8} {'g':>7} {'r':>7} {'i':>6}"]
+                 f"{'quarant.':>8} {'upper':>8} {'badqual':>8} {'forced':>8} {'g':>7} {'r':>7} {'i':>6}"]
     for night, c in sorted(summary.nights.items()):
         lines.append(f"{night:<10} {c.raw:>9,} {c.sci:>9,} {c.duplicates:>8,} {len(c.objects):>8,} "
-                     f"{c.quarantined:>8,} {c.upper:>8,} {c.badquality:>8,} {c.filters['n_g']:>7,} "
+                     f"{c.quarantined:>8,} {c.upper:>8,} {c.badquality:>8,} {c.forced:>8,} {c.filters['n_g']:>7,} "
                      f"{c.filters['n_r']:>7,} {c.filters['n_i']:>6,}")
     lines.append("")
     verb = "validated (dry run, nothing written)" if summary.dry_run else "stored"

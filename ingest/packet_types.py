@@ -30,8 +30,8 @@ _NAMES = {"float32": "a number", "float64": "a number", "int32": "an integer", "
           "string": "a string", "bool": "a boolean", "bytes": "bytes"}
 
 
-def _expected() -> tuple[dict, dict, dict]:
-    """(root fields, candidate fields, prv_candidates fields) → column type, from schema.yml."""
+def _expected() -> tuple[dict, dict, dict, dict]:
+    """(root fields, candidate fields, prv_candidates fields, fp_hists fields) → column type, from schema.yml."""
     schema = get_schema()
     i = schema.table("main").families["i"].columns
     root = {"objectId": "string", "schemavsn": "string", "publisher": "string", "candid": "int64"}
@@ -41,10 +41,12 @@ def _expected() -> tuple[dict, dict, dict]:
         for q in schema.table(table).families["i"].columns:
             if q != "objectId":
                 prv[q] = i[q].type
-    return root, candidate, prv
+    fp = {q: c.type for q, c in schema.table("fp").families["i"].columns.items() if q != "objectId"}
+    return root, candidate, prv, fp
 
 
-ROOT, CANDIDATE, PRV = _expected()
+ROOT, CANDIDATE, PRV, FP = _expected()
+HISTORIES = (("prv_candidates", PRV), ("fp_hists", FP))  # the lists of records a packet may carry
 
 
 # ---- writer schemas ---------------------------------------------------------------
@@ -65,13 +67,15 @@ def schema_is_clean(schema_text: bytes | str | None) -> bool:
                 return False
         if not _record_ok(fields.get("candidate"), CANDIDATE, names, required=True):
             return False
-        if "prv_candidates" in fields:
-            branches = _branches(fields["prv_candidates"], names)
+        for field, expected in HISTORIES:
+            if field not in fields:
+                continue
+            branches = _branches(fields[field], names)
             if any(not (isinstance(b, dict) and b.get("type") == "array") for b in branches):
                 return False
             for b in branches:
                 items = _branches(b.get("items"), names)
-                if any(not _record_ok(item, PRV, names, required=True) for item in items):
+                if any(not _record_ok(item, expected, names, required=True) for item in items):
                     return False
         for cutout in CUTOUTS:
             if cutout in fields and not _record_ok(fields[cutout], {"stampData": "bytes"}, names, required=False):
@@ -152,21 +156,23 @@ def type_problem(record, typed: bool = True) -> str | None:
         reason = _value(f"candidate.{name}", candidate.get(name), type_, typed)
         if reason:
             return reason
-    history = record.get("prv_candidates")
-    if history is not None:
+    for field, expected in HISTORIES:
+        history = record.get(field)
+        if history is None:
+            continue
         if not isinstance(history, (list, tuple)):
-            return f"prv_candidates is {_a(history)}, expected a list of records"
+            return f"{field} is {_a(history)}, expected a list of records"
         for n, prv in enumerate(history):
             if prv is None:
                 continue
             if not isinstance(prv, dict):
-                return f"prv_candidates[{n}] is {_a(prv)}, expected a record"
-            for name, type_ in PRV.items():
-                reason = _value(f"prv_candidates[{n}].{name}", prv.get(name), type_, typed)
+                return f"{field}[{n}] is {_a(prv)}, expected a record"
+            for name, type_ in expected.items():
+                reason = _value(f"{field}[{n}].{name}", prv.get(name), type_, typed)
                 if reason:
                     return reason
             if prv.get("jd") is None:
-                return f"prv_candidates[{n}].jd is null (every earlier observation has a time)"
+                return f"{field}[{n}].jd is null (every earlier observation has a time)"
     for name in CUTOUTS:
         cutout = record.get(name)
         if cutout is None:

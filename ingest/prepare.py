@@ -25,7 +25,7 @@ from science.stamps import stamp_problem
 
 from .nights import night_of
 from .readers import Packet, packets_of
-from .rows import CUTOUTS, RowBuilder, alert_tables
+from .rows import CUTOUTS, FORCED, RowBuilder, alert_tables
 from .validate import candid_of, problem
 
 
@@ -78,6 +78,7 @@ class Alert:
     writes: list            # (table, key, payload) of main and the index tables
     upper: list             # (key, payload)
     badquality: list        # (key, payload)
+    forced: list = field(default_factory=list)   # (key, payload) of the fp table
     source: str = ""        # the packet's file (and member) and position, for the repeats ledger
     index: int = 0
 
@@ -152,7 +153,8 @@ class Preparer:
             writes.append((table, key, t[table].encode(cells)))
         return Alert(night_of(rows.jd), rows.object_id, rows.candid, rows.fid, rows.classification, writes,
                      [(k, t["upper"].encode(c)) for k, c in rows.upper],
-                     [(k, t["uppervalid"].encode(c)) for k, c in rows.badquality])
+                     [(k, t["uppervalid"].encode(c)) for k, c in rows.badquality],
+                     [(k, t[FORCED].encode(c)) for k, c in rows.forced])
 
 
 def damaged_cutouts(record: dict) -> list[tuple[str, str]]:

@@ -14,16 +14,20 @@ from dataclasses import dataclass, field
 
 from hbase_schema import Schema
 from science.classification import classify, tns_type
+from science.forced_photometry import convert as convert_forced, usable as usable_forced
 from store.keys import RowKey
 
 ROOT_FIELDS = ("objectId", "schemavsn", "publisher")
 CUTOUTS = ("cutoutScience", "cutoutTemplate", "cutoutDifference")
+FORCED = "fp"  # the forced-photometry table, filled from the packets' fp_hists
 
 
 def alert_tables(schema: Schema) -> tuple[str, ...]:
-    """The tables an alert adds rows to, in the schema's order: ``main`` and every table
-    whose families borrow main's columns (the indexes, upper limits, bad-quality detections)."""
-    return tuple(name for name, spec in schema.tables.items() if name == "main" or spec.borrows_from("main"))
+    """The tables an alert adds rows to, in the schema's order: ``main``, every table
+    whose families borrow main's columns (the indexes, upper limits, bad-quality detections)
+    and the forced photometry (``fp``)."""
+    return tuple(name for name, spec in schema.tables.items()
+                 if name in ("main", FORCED) or spec.borrows_from("main"))
 
 
 @dataclass
@@ -43,6 +47,7 @@ class AlertRows:
     anomaly: dict | None = None
     upper: list = field(default_factory=list)
     badquality: list = field(default_factory=list)
+    forced: list = field(default_factory=list)
 
 
 class RowBuilder:
@@ -59,6 +64,11 @@ class RowBuilder:
         light = schema.table("jd")
         self.light_cols = [f"{f}:{q}" for f, fam in light.families.items() for q in fam.columns]
         self.upper_cols = [(q, f"i:{q}") for q in schema.table("upper").families["i"].columns if q != "objectId"]
+        forced = schema.tables.get(FORCED)
+        self.forced_cols = [] if forced is None else \
+            [(q, f"i:{q}") for q in forced.families["i"].columns if q != "objectId"]
+        self.forced_ints = [] if forced is None else \
+            [f"i:{q}" for q, c in forced.families["i"].columns.items() if c.type in ("int32", "int64")]
         self.bad_cols = [(q, f"i:{q}") for q in schema.table("uppervalid").families["i"].columns if q != "objectId"]
         itypes = {f"i:{q}": c.type for q, c in main.families["i"].columns.items()}
         self.int_cols = [c for c, t in itypes.items() if t in ("int32", "int64")]
@@ -116,7 +126,32 @@ class RowBuilder:
                 if not typed:
                     _coerce(cells, self.int_cols, self.str_cols)
                 rows.badquality.append((self.keys["uppervalid"].build(object_id, pjd), cells))
+        if self.forced_cols:
+            rows.forced = self.forced_rows(object_id, record.get("fp_hists"), typed)
         return rows
+
+    def forced_rows(self, object_id: str, history, typed: bool = True) -> list[tuple[str, dict]]:
+        """The usable points of a packet's ``fp_hists`` (a time, a measured flux: not ZTF's
+        -99999), each with its ZTF fields and the flux and magnitudes of
+        :func:`science.forced_photometry.convert` (``d:``; a value that does not apply is absent)."""
+        points = [p for p in history or () if isinstance(p, dict) and isinstance(p.get("jd"), (int, float))
+                  and math.isfinite(p["jd"])]
+        points = [p for p, ok in zip(points, usable_forced([p.get("forcediffimflux") for p in points])) if ok]
+        if not points:
+            return []
+        derived = convert_forced([p.get("forcediffimflux") for p in points],
+                                 [p.get("forcediffimfluxunc") for p in points], [p.get("magzpsci") for p in points])
+        out = []
+        for n, p in enumerate(points):
+            cells = _pick(p, self.forced_cols, object_id)
+            if not typed:
+                _coerce(cells, self.forced_ints, ("i:procstatus",))
+            for name, values in derived.items():
+                value = float(values[n])
+                if math.isfinite(value):
+                    cells[f"d:{name}"] = value
+            out.append((self.keys[FORCED].build(object_id, p["jd"]), cells))
+        return out
 
     def index_rows(self, rows: AlertRows, pixel: int) -> dict[str, tuple[str, dict]]:
         """Rows of the index tables for one alert whose HEALPix pixel is ``pixel``."""

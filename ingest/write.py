@@ -3,7 +3,8 @@
 :class:`Writer` takes the units ``ingest.prepare`` hands back, counts what each night of the
 run read, sends the encoded rows to the store's batches, lists repeated packets
 (``quarantine.Repeats``), quarantines bad packets and damaged cutouts
-(``quarantine.Quarantine``), and sends a history row (upper limit, bad-quality detection)
+(``quarantine.Quarantine``), and sends a history row (upper limit, bad-quality detection,
+forced-photometry point)
 only when it would change what the run last wrote under its key. Row keys are
 deterministic, so a rerun writes the same cells.
 """
@@ -30,6 +31,7 @@ class NightCounts:
     duplicates: int = 0   # packets whose candid came earlier in the run
     upper: int = 0
     badquality: int = 0
+    forced: int = 0       # forced-photometry points (fp_hists) first met in the run
     filters: dict = field(default_factory=lambda: {"n_g": 0, "n_r": 0, "n_i": 0})
     classes: dict = field(default_factory=dict)
     objects: set = field(default_factory=set)
@@ -99,6 +101,11 @@ class Writer:
                 c.badquality += new
                 if changed and w is not None:
                     w["uppervalid"].put_encoded(key, payload)
+            for key, payload in alert.forced:
+                new, changed = self._history("f" + key, payload)
+                c.forced += new
+                if changed and w is not None:
+                    w["fp"].put_encoded(key, payload)
 
     def reject(self, packet, reason: str, night: str | None) -> None:
         self.total_quarantined += 1

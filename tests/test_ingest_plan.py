@@ -41,9 +41,9 @@ def test_a_folder_without_alert_files_is_refused_by_name(tmp_path):
         plan(tmp_path / "missing")
 
 
-def test_the_alert_tables_are_main_and_the_tables_that_borrow_its_columns(tmp_path):
+def test_the_alert_tables_are_main_the_tables_that_borrow_its_columns_and_the_forced_photometry(tmp_path):
     assert alert_tables(get_schema()) == ("main", "jd", "pixel", "class", "tns", "anomaly", "ssnamenr", "upper",
-                                          "uppervalid")
+                                          "uppervalid", "fp")
     schema = tmp_path / "schema.yml"
     schema.write_text("""version: 1
 tables:
@@ -72,12 +72,16 @@ def test_an_alert_with_every_kind_of_row_fills_every_alert_table():
               "tnsclass": "(TNS) SN Ia", "anomaly_score": -0.5,
               "prv_candidates": [{"jd": 2460230.7, "candid": None, "fid": 1, "diffmaglim": 20.0},
                                  {"jd": 2460231.7, "candid": 1, "fid": 2, "ra": 10.0, "dec": 20.0, "magpsf": 19.0,
-                                  "sigmapsf": 0.2}]}
+                                  "sigmapsf": 0.2}],
+              "fp_hists": [{"jd": 2460229.7, "fid": 1, "pid": 1, "rfid": 1, "programid": 1, "ranr": 10.0,
+                            "decnr": 20.0, "forcediffimflux": 150.0, "forcediffimfluxunc": 30.0, "magzpsci": 26.0,
+                            "procstatus": "0"}]}
     builder = RowBuilder(schema)
     rows = builder.build(record)
     filled = {"main"} | set(builder.index_rows(rows, pixel=42))
     filled |= {"upper"} if rows.upper else set()
     filled |= {"uppervalid"} if rows.badquality else set()
+    filled |= {"fp"} if rows.forced else set()
     assert filled == set(alert_tables(schema))
 
 

@@ -7,6 +7,7 @@ from .budget import QueryTooLarge, time_budget
 from .cone import angular_distance, cone_rows, conesearch, xmatch, xmatch_catalog
 from .cutouts import KINDS as CUTOUT_KINDS, CutoutUnreadable, decode_or_none, decode_stamp, find_alert, fits_bytes
 from .fits import fit, lightcurve
+from .forced import forced_photometry, forced_points
 from .frame import V_COLUMNS, as_fink_text_columns, column_types, to_frame
 from .listing import anomalies, class_index, full_rows, latests, sso, time_window
 from .sample import random_alerts
@@ -16,7 +17,7 @@ from .trends import BLAZAR_CLASS, BLAZAR_TRENDS, TRENDS
 
 __all__ = ["QueryTooLarge", "time_budget", "angular_distance", "cone_rows", "conesearch", "xmatch", "xmatch_catalog",
            "CUTOUT_KINDS", "CutoutUnreadable", "decode_or_none", "decode_stamp",
-           "find_alert", "fits_bytes", "fit", "lightcurve", "V_COLUMNS", "as_fink_text_columns", "column_types",
+           "find_alert", "fits_bytes", "fit", "lightcurve", "forced_photometry", "forced_points", "V_COLUMNS", "as_fink_text_columns", "column_types",
            "to_frame", "full_rows", "latests",
            "random_alerts", "sso", "time_window", "alert_rows", "object_ids_starting_with", "objects",
            "known_classes", "old_columns", "schema_columns", "statistics", "statistics_schema", "anomalies", "class_index",

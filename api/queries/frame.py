@@ -29,7 +29,8 @@ V_COLUMNS = {
     "v:rate(g-r)": ("float64", "g - r change per day since the previous colour measurement (objects; latests with "
                                "color)"),
     "v:sigma(rate(g-r))": ("float64", "Error of v:rate(g-r) (objects; latests with color)"),
-    "d:tag": ("string", "valid (an alert), upperlim (a non-detection) or badquality (objects with withupperlim)"),
+    "d:tag": ("string", "valid (an alert), upperlim (a non-detection) or badquality (objects with withupperlim), "
+                        "forcedphot (a forced-photometry point: objects with withfp)"),
 }
 #: computed columns that only some routes give (not objects): the schema lists them apart.
 ROUTE_COLUMNS = {"v:separation_degree": "conesearch, explorer with a cone, xmatch"}
@@ -40,6 +41,8 @@ def column_types() -> dict[str, str]:
     main = get_schema().table("main")
     types = {c.name: c.type for c in main.columns()}
     types.update({k: v[0] for k, v in V_COLUMNS.items()})
+    for c in get_schema().table("fp").columns():  # the forced points objects adds with withfp
+        types.setdefault(c.name, c.type)
     return types
 
 

@@ -24,13 +24,17 @@ def alert_rows(store: Store, object_id: str, families=("i", "d")) -> list[dict]:
 
 def objects(store: Store, object_ids: list[str], columns: list[str] | None = None,
             withupperlim: bool = False, withcutouts: bool = False,
-            cutout_kind: str = "Science", newest_first: bool = False, as_fink: bool = False) -> pd.DataFrame:
+            cutout_kind: str = "Science", newest_first: bool = False, as_fink: bool = False,
+            withfp: bool = False) -> pd.DataFrame:
     """Every alert of each object (in the order asked), sorted by time within an object;
     ``newest_first``: all rows newest first, whatever their object, as Fink's API answers
     (its clients take ``[-1]`` as the first detection).
 
     :param withupperlim: add the object's upper limits (``d:tag`` = upperlim, ``i:candid``
         = -1) and bad-quality detections (``d:tag`` = badquality) not also stored as alerts.
+    :param withfp: add the object's forced-photometry points (the fp table: ``d:tag`` =
+        forcedphot, ``i:candid`` = -1, with their ``i:forcediffimflux``... and ``d:flux``,
+        ``d:mag``... columns); a store made before that table raises ``TableMissing``.
     :param withcutouts: add ``b:cutout<Kind>_stampData`` as 2-D arrays (``All``: the three).
     :param as_fink: the answer of Fink's objects route: Fink's rate and colour columns
         (:func:`trends.add_rates_and_colour`, on the valid alerts) and, when every column is
@@ -62,6 +66,8 @@ def objects(store: Store, object_ids: list[str], columns: list[str] | None = Non
             history = _history(store, oid, set(np.asarray(data.get("i:jd", []), dtype=float).tolist()),
                                set(candids.tolist() if isinstance(candids, np.ndarray) else candids))
             parts.append((len(history), pivot(history)))
+        if withfp:
+            parts.append(_forced(store, oid))
     df = columns_frame(concat_columns(parts))
     if as_fink and not df.empty:
         df = fink_columns(df, every_column=columns is None)
@@ -74,7 +80,7 @@ def objects(store: Store, object_ids: list[str], columns: list[str] | None = Non
             df = df.sort_values("i:objectId", key=lambda s: s.map(order), kind="stable")
         df = df.reset_index(drop=True)
     if columns is not None:  # as in Fink, what was asked for is added to the columns chosen
-        columns = columns + [f"b:cutout{k}_stampData" for k in kinds if withcutouts] + (["d:tag"] if withupperlim else [])
+        columns = columns + [f"b:cutout{k}_stampData" for k in kinds if withcutouts] + (["d:tag"] if withupperlim or withfp else [])
     return select(df, columns)
 
 
@@ -96,6 +102,16 @@ def fink_columns(df: pd.DataFrame, every_column: bool) -> pd.DataFrame:
             out = pd.concat([out, pd.DataFrame({name: [None] * len(out) for name in missing}, index=out.index)],
                             axis=1)
     return out
+
+
+def _forced(store: Store, object_id: str) -> tuple[int, dict]:
+    fp = store.table("fp")
+    batch = fp.read(ranges=[fp.keys.span(object_id)], columns=["i", "d"])
+    data = dict(batch.columns)
+    n = len(batch)
+    data["d:tag"] = ["forcedphot"] * n
+    data["i:candid"] = [-1] * n
+    return n, data
 
 
 def _history(store: Store, object_id: str, alert_jds: set, alert_candids: set) -> list[dict]:

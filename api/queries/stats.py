@@ -98,6 +98,10 @@ def schema_columns() -> dict[str, dict[str, dict]]:
             routes[name] = _entry(type_, f"{text}. Given by: {ROUTE_COLUMNS[name]}")
         else:
             groups[SCHEMA_GROUPS[family]][bare] = _entry(type_, text)
+    known = {c.name for c in main.columns()}
+    for c in get_schema().table("fp").columns():  # forced photometry: /api/v1/fp, objects with withfp
+        if c.name not in known:
+            routes[c.name] = _entry(c.type, f"{c.description}. Given by: fp, objects with withfp")
     groups[ROUTE_GROUP] = routes
     return groups
 

@@ -1,9 +1,13 @@
-"""The light curve: photometry of an object prepared once, drawn in any of three units.
+"""The light curve: photometry of an object prepared once, drawn in any of four units.
 
-:func:`photometry` turns :func:`api.queries.objects` (with upper limits) into a JSON-ready
-dict kept in the page; :func:`figure` draws it: one colour per filter, upper limits as
-down triangles, bad-quality detections as open circles, an optional g − r panel.
-Clicking a detection gives its ``candid`` in ``customdata``.
+:func:`photometry` turns :func:`api.queries.objects` (with upper limits) and the forced
+photometry (:func:`api.queries.forced_points`) into a JSON-ready dict kept in the page;
+:func:`figure` draws it: one colour per filter, upper limits as down triangles, bad-quality
+detections as open circles, forced-photometry points (when shown) as diamonds, an optional
+g − r panel. In magnitudes a forced point is drawn where it is a detection (3 sigma); in
+difference flux (µJy: the alerts' ``magpsf`` signed by ``isdiffpos``, the forced points'
+calibrated flux) every forced point is drawn, negative or not. Forced points have no DC
+magnitude here. Clicking a detection gives its ``candid`` in ``customdata``.
 """
 from __future__ import annotations
 
@@ -13,21 +17,26 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from science.bands import ZTF_FID
-from science.photometry import apparent_or_difference, mag_to_flux_jy
+from science.forced_photometry import UJY_ZERO_POINT
+from science.photometry import LN10_OVER_2P5, apparent_or_difference, is_positive_difference, mag_to_flux_jy
 
 FILTER_COLOURS = {1: "#1b9e4b", 2: "#d1495b", 3: "#e0a100"}
-UNITS = {"diff": "Difference magnitude", "dc": "DC magnitude", "flux": "DC flux [mJy]"}
+UNITS = {"diff": "Difference magnitude", "dc": "DC magnitude", "flux": "DC flux [mJy]",
+         "dflux": "Difference flux [µJy]"}
+FORCED = "forcedphot"  # the tag, and the option of ``show``, of forced-photometry points
 
 
 def _col(df: pd.DataFrame, name: str, fill=np.nan) -> np.ndarray:
     return df[name].to_numpy() if name in df else np.full(len(df), fill)
 
 
-def photometry(alerts: pd.DataFrame, history: pd.DataFrame | None = None) -> dict:
+def photometry(alerts: pd.DataFrame, history: pd.DataFrame | None = None,
+               forced: pd.DataFrame | None = None) -> dict:
     """Columns the figure needs, as lists (NaN → None), computed once per page.
 
     ``alerts`` are the detections (:func:`api.queries.objects`), ``history`` the same with
-    ``withupperlim=True``, whose non-detections and bad-quality points are added. Candids
+    ``withupperlim=True``, whose non-detections and bad-quality points are added, ``forced``
+    the forced points (:func:`api.queries.forced_points`), tagged ``forcedphot``. Candids
     come from ``alerts``: mixed with upper limits they may be float64, which cannot hold
     19-digit candids exactly.
     """
@@ -52,12 +61,33 @@ def photometry(alerts: pd.DataFrame, history: pd.DataFrame | None = None) -> dic
         "lim": lim.tolist(), "lim_flux": (np.asarray(lim_flux, float) * 1e3).tolist(),
         "gr": _col(df, "v:g-r").astype(float).tolist(),
     }
+    sign = np.where(is_positive_difference(_col(df, "i:isdiffpos", "t")), 1.0, -1.0)
+    with np.errstate(invalid="ignore", over="ignore"):
+        dflux = sign * 10 ** (-0.4 * (mag - UJY_ZERO_POINT))
+    out["dflux"], out["dflux_err"] = dflux.tolist(), (np.abs(dflux) * err * LN10_OVER_2P5).tolist()
+    if forced is not None and len(forced):
+        out = _with_forced(out, forced)
     return {k: [None if isinstance(v, float) and not np.isfinite(v) else v for v in vals] for k, vals in out.items()}
+
+
+def _with_forced(out: dict, forced: pd.DataFrame) -> dict:
+    """``out`` with the forced points appended (tag forcedphot, no candid, no DC values)."""
+    n = len(forced)
+    jd = forced["jd"].to_numpy(float)
+    add = {
+        "date": pd.to_datetime((jd - 2440587.5) * 86400, unit="s").strftime("%Y-%m-%d %H:%M:%S").tolist(),
+        "jd": jd.tolist(), "fid": [int(f) for f in forced["fid"]], "tag": [FORCED] * n, "candid": ["-1"] * n,
+        "diff": forced["mag"].to_numpy(float).tolist(), "diff_err": forced["magerr"].to_numpy(float).tolist(),
+        "lim": forced["maglim"].to_numpy(float).tolist(),
+        "dflux": forced["flux"].to_numpy(float).tolist(), "dflux_err": forced["flux_err"].to_numpy(float).tolist(),
+    }
+    return {k: list(vals) + add.get(k, [None] * n) for k, vals in out.items()}
 
 
 def figure(phot: dict, unit: str = "diff", show: tuple = ("upperlim", "badquality"), color_panel: bool = False,
            selected: int | None = None) -> go.Figure:
-    """The light curve in ``unit`` (diff, dc, flux); ``show`` the optional point kinds."""
+    """The light curve in ``unit`` (diff, dc, flux, dflux); ``show`` the optional point kinds
+    (upperlim, badquality, forcedphot)."""
     rows = 2 if color_panel else 1
     fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.06,
                         row_heights=[0.72, 0.28] if rows == 2 else [1.0])
@@ -82,8 +112,15 @@ def figure(phot: dict, unit: str = "diff", show: tuple = ("upperlim", "badqualit
                 mode="markers", name=f"{name} bad quality", legendgroup=name,
                 marker={"color": colour, "size": 8, "symbol": "circle-open"},
                 hovertemplate="%{x}<br>%{y:.3f} (bad quality)<extra>" + name + "</extra>"), 1, 1)
+        forced = band[(band["tag"] == FORCED) & band[ycol].notna()] if FORCED in show else band.iloc[:0]
+        if len(forced):
+            fig.add_trace(go.Scatter(
+                x=forced["date"], y=forced[ycol], error_y={"type": "data", "array": forced[ecol], "thickness": 1},
+                mode="markers", name=f"{name} forced photometry", legendgroup=name,
+                marker={"color": colour, "size": 7, "symbol": "diamond", "opacity": 0.75},
+                hovertemplate="%{x}<br>%{y:.3f} (forced)<extra>" + name + "</extra>"), 1, 1)
         upper = band[band["tag"] == "upperlim"]
-        if "upperlim" in show and len(upper):
+        if "upperlim" in show and len(upper) and unit != "dflux":
             fig.add_trace(go.Scatter(
                 x=upper["date"], y=upper["lim_flux" if unit == "flux" else "lim"], mode="markers",
                 name=f"{name} upper limit", legendgroup=name, opacity=0.45,
@@ -101,7 +138,10 @@ def figure(phot: dict, unit: str = "diff", show: tuple = ("upperlim", "badqualit
         fig.add_trace(go.Scatter(x=gr["date"], y=gr["gr"], mode="markers+lines", name="g − r",
                                  marker={"color": "#5a6270", "size": 7}, line={"width": 1}), 2, 1)
         fig.update_yaxes(title_text="g − r", row=2, col=1)
-    fig.update_yaxes(title_text=UNITS[unit], autorange="reversed" if unit != "flux" else True, row=1, col=1)
+    magnitudes = unit in ("diff", "dc")
+    if unit == "dflux":
+        fig.add_hline(y=0, line={"width": 1, "color": "#aab0b8", "dash": "dot"}, row=1, col=1)
+    fig.update_yaxes(title_text=UNITS[unit], autorange="reversed" if magnitudes else True, row=1, col=1)
     fig.update_layout(template="plotly_white", height=460 if color_panel else 400, hovermode="closest",
                       margin={"l": 60, "r": 10, "t": 10, "b": 40}, clickmode="event",
                       legend={"orientation": "h", "y": 1.08, "x": 0}, uirevision=unit)

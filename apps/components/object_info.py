@@ -70,14 +70,22 @@ def external_links(object_id: str, ra: float, dec: float) -> html.Ul:
         html.Li(html.A(name, href=url, target="_blank", rel="noopener noreferrer")) for name, url in links.items()])
 
 
-def downloads(object_id: str, base_url: str) -> html.Div:
+def downloads(object_id: str, base_url: str, forced: bool = False) -> html.Div:
+    """Links to the object's alerts (with upper limits) in every format and, ``forced``, to
+    its forced photometry (/api/v1/fp) in CSV and Parquet."""
     params = {"objectId": object_id, "withupperlim": "true"}
+    rows = [html.Div(className="downloads", children=[html.Span("Download: ", className="muted")] + [
+        html.A(label, className="btn btn-small", id=f"object-dl-{fmt}", download=f"{object_id}.{ext}",
+               href="/api/v1/objects?" + urlencode({**params, "output-format": fmt}))
+        for label, fmt, ext in (("JSON", "json", "json"), ("CSV", "csv", "csv"),
+                                ("VOTable", "votable", "vot"), ("Parquet", "parquet", "parquet"))])]
+    if forced:
+        rows.append(html.Div(className="downloads", children=[html.Span("Forced photometry: ", className="muted")] + [
+            html.A(label, className="btn btn-small", id=f"object-fp-{fmt}", download=f"{object_id}_fp.{fmt}",
+                   href="/api/v1/fp?" + urlencode({"objectId": object_id, "output-format": fmt}))
+            for label, fmt in (("CSV", "csv"), ("Parquet", "parquet"))]))
     return html.Div(className="object-downloads", children=[
-        html.Div(className="downloads", children=[html.Span("Download: ", className="muted")] + [
-            html.A(label, className="btn btn-small", id=f"object-dl-{fmt}", download=f"{object_id}.{ext}",
-                   href="/api/v1/objects?" + urlencode({**params, "output-format": fmt}))
-            for label, fmt, ext in (("JSON", "json", "json"), ("CSV", "csv", "csv"),
-                                    ("VOTable", "votable", "vot"), ("Parquet", "parquet", "parquet"))]),
+        *rows,
         html.Details(className="api-calls", children=[
             html.Summary("Copy as Python / curl"),
             code_block(python_snippet(base_url, "objects", params), "object-python"),

@@ -38,7 +38,8 @@ def layout(object_id: str = "", **_):
     if alerts.empty:
         return not_found_object(object_id, store)
     last = alerts.iloc[-1]
-    phot = LC.photometry(alerts, q.objects(store, [object_id], withupperlim=True))
+    forced = q.forced_points(store, object_id, missing_ok=True)
+    phot = LC.photometry(alerts, q.objects(store, [object_id], withupperlim=True), forced)
     summary = html.Div(className="summary", children=[
         html.Div(className="summary-main", children=[
             html.Div(className="card lc-card", children=[
@@ -48,6 +49,8 @@ def layout(object_id: str = "", **_):
                     dcc.Checklist(id="lc-show", value=["upperlim", "badquality"], inline=True, className="radio",
                                   options=[{"label": "upper limits", "value": "upperlim"},
                                            {"label": "bad quality", "value": "badquality"},
+                                           {"label": f"forced photometry ({len(forced)})", "value": LC.FORCED,
+                                            "disabled": forced.empty},
                                            {"label": "g − r panel", "value": "color"}]),
                 ]),
                 loading(dcc.Graph(id="lc-graph", figure=LC.figure(phot, selected=int(last["i:candid"])),
@@ -66,7 +69,7 @@ def layout(object_id: str = "", **_):
             html.Div(O.alert_table(last), id="alert-fields", className="card"),
             html.Div(className="card", children=[html.H3("Elsewhere"), O.external_links(object_id, last["i:ra"], last["i:dec"])]),
             html.Div(className="card", children=[html.H3("Data"),
-                                                 O.downloads(object_id, G.config().api_url)]),
+                                                 O.downloads(object_id, G.config().api_url, not forced.empty)]),
         ]),
     ])
     tabs = [dcc.Tab(label="Summary", value="summary", children=summary, className="tab", selected_className="tab-on")]

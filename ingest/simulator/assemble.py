@@ -32,8 +32,9 @@ def cutout_names(candid: int, pid: int) -> tuple[str, str, str]:
             f"candid{candid}_pid{pid}_targ_scimref.fits.gz")
 
 
-def datums(unit, alerts, stamps=None, fink_tail=None) -> list[bytes]:
-    """Encoded alert packets (schemaless Avro datums), in ``alerts`` order."""
+def datums(unit, alerts, stamps=None, fink_tail=None, fp_hists=None) -> list[bytes]:
+    """Encoded alert packets (schemaless Avro datums), in ``alerts`` order; ``fp_hists``:
+    each alert's encoded fp_hists field (``forced.fp_parts``), written after prv_candidates."""
     n = alerts.n
     if n == 0:
         return []
@@ -64,6 +65,8 @@ def datums(unit, alerts, stamps=None, fink_tail=None) -> list[bytes]:
         if r > l0:
             parts += items[l0:r]
             parts.append(b"\x00")
+        if fp_hists is not None:
+            parts.append(fp_hists[a])
         if stamps is None:
             parts.append(_NO_CUTOUTS)
         else:

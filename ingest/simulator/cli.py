@@ -27,7 +27,7 @@ from .populations import DEFAULT_MIX, KINDS
 from .sky import Footprint
 
 #: options that only one survey understands (flag -> survey)
-ZTF_ONLY = {"tar": "--tar", "containers": "--containers"}
+ZTF_ONLY = {"tar": "--tar", "containers": "--containers", "with_fp_hists": "--with-fp-hists"}
 RUBIN_ONLY = {"wire": "--wire", "no_parquet": "--no-parquet", "window": "--window"}
 
 DEMO = {"nights": 5, "alerts_per_night": 800, "seed": 42}
@@ -89,6 +89,9 @@ def parser() -> argparse.ArgumentParser:
     o.add_argument("--no-cutouts", action="store_true", help="leave the three cutouts null")
     f = o.add_mutually_exclusive_group()
     f.add_argument("--with-fink-values", action="store_true", help="add Fink's added values to packets")
+    f.add_argument("--with-fp-hists", action="store_true",
+                   help="ztf: add fp_hists (forced photometry of the 30 days before each alert) as raw ZTF "
+                        "4.02 packets carry them; Fink's archive, imitated by default, has none")
     f.add_argument("--raw", action="store_true",
                    help="plain ZTF packets (the ZTF default); rubin: LSST fields only, no Fink values")
     o.add_argument("--tar", action="store_true", help="one ztf_public_YYYYMMDD.tar.gz per night")
@@ -148,7 +151,8 @@ def ztf_config_from_args(a: argparse.Namespace) -> tuple[Config, Output]:
         footprint = Footprint.around(*center, a.area)
     cfg = Config(nights=nights, alerts_per_night=per_night, seed=seed, start=a.start_date or dt.date(2025, 1, 1),
                  footprint=footprint, center=center, density=a.density, cadence=a.cadence,
-                 cutouts=not a.no_cutouts, fink=a.with_fink_values or (a.demo and not a.raw))
+                 cutouts=not a.no_cutouts, fink=a.with_fink_values or (a.demo and not a.raw),
+                 fp_hists=a.with_fp_hists)
     if a.mix:
         cfg.mix = a.mix
     out = Output(root=a.out, avro=not a.no_avro, layout="containers" if a.containers else "files",

@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from . import assemble, cutouts, fink, parquet, truth
+from . import assemble, cutouts, fink, forced, parquet, truth
 from .allocate import make_plan
 from .encoding import split
 from .observe import simulate_unit
@@ -83,7 +83,7 @@ def _init(plan: Plan, output: Output, direct: bool) -> None:
 
 
 def _avro_layout(plan: Plan, output: Output, target):
-    schema = alert_schema(plan.config.fink)
+    schema = alert_schema(plan.config.fink, plan.config.fp_hists)
     if output.layout == "containers":
         return ContainerLayout(target, schema, plan.config.seed, output.codec, output.container_size)
     return FileLayout(target, schema, plan.config.seed, output.codec)
@@ -103,7 +103,8 @@ def process_unit(index: int) -> UnitResult:
     packets = None
     if output.avro and alerts.n:
         tail = split(*fink.encode_fink(fink_cols, alerts.n)) if cfg.fink else None
-        data = assemble.datums(unit, alerts, stamps, tail)
+        fp = forced.fp_parts(plan, unit, alerts) if cfg.fp_hists else None
+        data = assemble.datums(unit, alerts, stamps, tail, fp)
         candids = alerts.cand["candid"].tolist()
         if _STATE["direct"]:
             if _STATE["layout"] is None:
@@ -221,6 +222,7 @@ def _summary(plan: Plan, output: Output, total: int, sinks: _Sinks) -> dict:
                       "area_deg2": round(float(fp.area), 4)},
         "fields": sorted({c.field for c in plan.cells}), "exposures": len(plan.exposures),
         "cadence_days": cfg.cadence, "mix": cfg.mix, "cutouts": cfg.cutouts, "fink_values": cfg.fink,
+        "fp_hists": cfg.fp_hists,
         "output": {"avro": output.avro, "layout": output.layout, "tar": output.tar,
                    "codec": output.codec, "parquet": output.parquet,
                    "truth": f"truth.{output.truth_format}"},

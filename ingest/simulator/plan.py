@@ -39,6 +39,7 @@ class Config:
     cadence: float = 1.0
     cutouts: bool = True
     fink: bool = False
+    fp_hists: bool = False   # forced photometry in the packets (raw ZTF 4.02; Fink's archive has none)
 
     def resolved_footprint(self) -> sky.Footprint:
         if self.footprint is not None:

@@ -64,6 +64,19 @@ NONDET_FIELDS = frozenset(
     "magzpsci magzpsciunc magzpscirms clrcoeff clrcounc rbversion".split()
 )
 
+#: fp_hists items (forced photometry of the 30 days before the alert), in ZTF 4.02's order.
+FP_FIELDS: list[tuple[str, str]] = [
+    (f.split(":")[0], f.split(":")[1]) for f in """
+    field:int rcid:int fid:int pid:long rfid:long sciinpseeing:float scibckgnd:float
+    scisigpix:float magzpsci:float magzpsciunc:float magzpscirms:float clrcoeff:float
+    clrcounc:float exptime:float adpctdif1:float adpctdif2:float diffmaglim:float
+    programid:int jd:double forcediffimflux:float forcediffimfluxunc:float procstatus:string
+    distnr:float ranr:double decnr:double magnr:float sigmagnr:float chinr:float sharpnr:float
+    """.split()
+]
+#: fp_hists fields that are not nullable (as in ZTF's schema 4.02).
+FP_REQUIRED = frozenset({"fid", "pid", "rfid", "programid", "jd", "ranr", "decnr"})
+
 TOP_FIELDS: list[tuple[str, str]] = [
     ("candid", "long"), ("schemavsn", "string"), ("publisher", "string"), ("objectId", "string"),
 ]
@@ -120,8 +133,10 @@ def _fink_field(name: str, kind: str) -> dict:
     return {"name": name, "type": _nullable(kind)}
 
 
-def alert_schema(with_fink: bool = False) -> dict:
-    """Return the Avro schema (a plain dict) of one alert packet."""
+def alert_schema(with_fink: bool = False, with_fp: bool = False) -> dict:
+    """Return the Avro schema (a plain dict) of one alert packet; ``with_fp``: with
+    ``fp_hists`` after ``prv_candidates``, as raw ZTF 4.02 packets carry them (Fink's
+    archive, which the default imitates, leaves them out)."""
     fields = [{"name": n, "type": _nullable(t)} for n, t in TOP_FIELDS]
     fields.append({"name": "candidate", "type": _nullable(_record("candidate", CANDIDATE_FIELDS))})
     fields.append({
@@ -131,6 +146,9 @@ def alert_schema(with_fink: bool = False) -> dict:
             "items": _nullable(_record("prv_candidates", PRV_FIELDS, PRV_REQUIRED)),
         }),
     })
+    if with_fp:
+        fields.append({"name": "fp_hists", "type": _nullable({
+            "type": "array", "items": _nullable(_record("fp_hists", FP_FIELDS, FP_REQUIRED))})})
     for c in CUTOUTS:
         fields.append({"name": c, "type": _nullable(
             _record(c, [("fileName", "string"), ("stampData", "bytes")]))})
