@@ -83,7 +83,9 @@ EXPLORER = Endpoint("explorer", "Fink's legacy search: by objectId, by cone, or 
           maximum=36500),
     Param("startdate", "date", "Group 3: start date (UTC, JD or MJD), searched in the time index. With group 2 "
                                "(as Fink's conesearch): only objects first detected at or after this date"),
-    Param("stopdate", "date", "With group 2: only objects first detected before this date (instead of window)"),
+    Param("stopdate", "date", "With group 2: only objects first detected before this date (instead of window). "
+                              "With group 3 (Nocturne's addition): the end of the date window, exclusive, of any "
+                              "length (instead of window in minutes); the n oldest alerts of [startdate, stopdate)"),
     Param("window", "float", f"Group 3: minutes after startdate (default {EXPLORER_WINDOW_MINUTES:g}, at most "
                              f"{EXPLORER_MAX_MINUTES}); with group 2: days after startdate", minimum=0, maximum=36500),
     Param("n", "int", f"Maximum number of rows (larger values: {MAX_N})", 1000, minimum=1, maximum=MAX_N,

@@ -12,10 +12,11 @@ and their refusals come back as :class:`Refused` carrying the message to show.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 from collections.abc import Iterator
 
 import pandas as pd
-from flask import current_app
+from flask import current_app, request
 
 from settings import Config
 from store import Store, open_store
@@ -32,7 +33,7 @@ from .rate_limits import shared_limits
 from .render import EXTENSIONS, RENDERERS
 
 __all__ = ["MAX_TEXT", "TAG", "Identity", "Refused", "add_annotation", "angle", "config", "for_object",
-           "get_annotation", "job_store", "julian_date", "may_delete", "object_of_name", "objects_with_tag",
+           "base_url", "get_annotation", "job_store", "julian_date", "may_delete", "object_of_name", "objects_with_tag",
            "password_identity", "remove_annotation", "render", "rubin_store",
            "session_csrf", "session_identity", "sign_in", "sign_out", "store", "token_identity", "too_many_sign_ins"]
 
@@ -59,6 +60,20 @@ def rubin_store() -> Store:
         return _rubin_store()
     except ApiError as exc:
         raise Refused(exc.message) from None
+
+
+def base_url() -> str:
+    """This server's address as the browser reached it (``http://host:port``): the request's
+    scheme and Host; behind a local proxy (nginx), the scheme it forwards (X-Forwarded-Proto)."""
+    scheme = request.scheme
+    forwarded = request.headers.get("X-Forwarded-Proto", "").strip().lower()
+    try:
+        local = ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        local = False
+    if local and forwarded in ("http", "https"):
+        scheme = forwarded
+    return f"{scheme}://{request.host}"
 
 
 @contextlib.contextmanager

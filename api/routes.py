@@ -265,6 +265,9 @@ def explorer(v):
     if group == ("objectId",):
         return q.objects(store, _ids(v["objectId"]), v["columns"], newest_first=True, as_fink=True)
     if group == ("startdate",):
+        if v["stopdate"] is not None:  # Nocturne's: [startdate, stopdate), any length (n bounds the read)
+            window = _window(v)
+            return _empty(v["columns"]) if window is None else q.time_window(store, *window, v["n"], v["columns"])
         minutes = E.EXPLORER_WINDOW_MINUTES if v["window"] is None else v["window"]
         if minutes > E.EXPLORER_MAX_MINUTES:
             raise ApiError(400, f"parameter 'window' = {minutes:g} is invalid: at most {E.EXPLORER_MAX_MINUTES} "

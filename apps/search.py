@@ -1,38 +1,51 @@
 """The search bar's language: one line of text → one query of :mod:`api.queries`.
 
-:func:`parse` understands an objectId (``ZTF23abjexnw``), a cone (``ra dec radius``:
-degrees or sexagesimal, radius in arcseconds), a class (``class: SN candidate``), a date
-window (``date: 2023-10-18`` or ``date: 2023-10-18 2023-10-19``), a solar-system
-object (``sso: 8467``, or a bare number), a tag of the annotations (``tag: kilonova``) and
-an internal name (``name: SN 2023abc``); a Rubin diaObjectId (:func:`rubin_search`:
-``diaObjectId: 313853517735395444``, ``lsst: ...``, or a bare integer of 15 digits or more).
-:func:`run` calls the query in-process and :func:`summarise` makes one row per object for
-the results table. :func:`api_call` gives the equivalent REST call, for "copy as Python / curl".
+:func:`parse` understands an objectId (``ZTF23abjexnw``, any case), a cone (``ra dec
+[radius]``: degrees or sexagesimal; the radius in arcseconds, or with a unit ``30s``,
+``30"``, ``1.5m``, ``1.5'``, ``0.1d``; without one, :data:`DEFAULT_RADIUS_ARCSEC`), a class
+(``class: SN candidate``, any case), a date window (``date: 2023-10-18`` or ``date:
+2023-10-18 2023-10-19``), a solar-system object (``sso: 8467``, or a bare number), a tag of
+the annotations (``tag: kilonova``) and a name (``name: SN 2023abc``, or any other text:
+``Vega``); a Rubin diaObjectId (:func:`rubin_search`: ``diaObjectId:
+313853517735395444``, ``lsst: ...``, or a bare integer of 15 digits or more). :func:`find` resolves what needs the store (names, class spellings, tags) and runs
+the query in-process, saying when the answer is cut at :data:`MAX_ROWS`; :func:`summarise`
+makes one row per object for the results table; :func:`api_call` gives the REST request
+that answers the same rows, for "copy as Python / curl".
 """
 from __future__ import annotations
 
+import difflib
 import re
-from dataclasses import dataclass, field
+import threading
+import time
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
 import pandas as pd
 
 from api import portal_gateway as G
 from api import queries as q
+from api.queries import resolver
+from api.queries.solar_system import UnknownName, sso_alerts
 from science.bands import ZTF_FID
+from science.classification import simbad_type
 from science.identifiers import OBJECT_ID
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d*)?)?)?$")
-MAX_ROWS = 1000
-EXAMPLES = {
-    "An object": "ZTF23abjexnw",
-    "A cone (deg, arcsec)": "5.38 54.69 30",
-    "A cone (sexagesimal)": "00:21:31.2 +54:41:24 30",
-    "A class": "class: SN candidate",
-    "A night": "date: 2023-10-18",
-    "An asteroid": "sso: 4712",
-}
-# Also: "tag: kilonova" (objects annotated with a tag) and "name: SN 2023abc" (an internal name).
+ANY_CASE_ID = re.compile(r"^ztf\d{2}[a-z]{7}$", re.IGNORECASE)
+#: a token that may be part of coordinates (decimal or sexagesimal) or a radius
+COORD_TOKEN = re.compile(r"^[+-]?(\d[\d.]*|\.\d+)([:hd°m′'s″\"]+[\d.]*)*$")
+RADIUS = re.compile(r"^(\d+(?:\.\d*)?|\.\d+)\s*(arcsec|arcmin|deg|[smd\"'″′°])?$", re.IGNORECASE)
+UNIT_ARCSEC = {"": 1.0, "s": 1.0, "arcsec": 1.0, '"': 1.0, "″": 1.0, "m": 60.0, "arcmin": 60.0, "'": 60.0,
+               "′": 60.0, "d": 3600.0, "deg": 3600.0, "°": 3600.0}
+UNIT_WORDS = ("arcsec", "arcmin", "deg")
+DEFAULT_RADIUS_ARCSEC = 10.0
+MAX_RADIUS_ARCSEC = 18000.0
+MAX_ROWS = 1000          # rows shown (and downloaded from the page); the API gives more
+MAX_API_ROWS = 10000     # the API's largest n
+COUNT_CAP = 20000        # a date window's alerts are counted up to this many
+HELP = ("type an objectId, a cone 'ra dec [radius]', 'class: <label>', 'date: <day>', 'sso: <number>' "
+        "or a name")
 
 
 class SearchError(ValueError):
@@ -43,24 +56,26 @@ class SearchError(ValueError):
 class Search:
     kind: str  # objectId | cone | class | date | sso | tag | name | diaObjectId (Rubin)
     params: dict = field(default_factory=dict)
+    note: str = ""  # how the text was read: a default radius, a name resolved, a class respelled
 
     def describe(self) -> str:
         p = self.params
-        return {"objectId": lambda: f"object {p['objectId']}",
+        text = {"objectId": lambda: f"object {p['objectId']}",
                 "cone": lambda: f"cone of {p['radius']:g}″ around ({p['ra']:.5f}, {p['dec']:+.5f})",
                 "class": lambda: f"latest {p['n']} alerts of class {p['class']}",
                 "date": lambda: f"alerts between JD {p['start']:.5f} and {p['stop']:.5f}",
                 "sso": lambda: f"solar-system object {p['name']}",
                 "tag": lambda: f"objects tagged {p['tag']}",
-                "name": lambda: f"internal name {p['name']}",
+                "name": lambda: f"name {p['name']}",
                 "diaObjectId": lambda: f"Rubin object {p['diaObjectId']}"}[self.kind]()
+        return f"{text} ({self.note})" if self.note else text
 
 
 def parse(text: str) -> Search:
     """The :class:`Search` that ``text`` asks for; :class:`SearchError` says why not."""
-    text = (text or "").strip()
+    text = " ".join((text or "").split())
     if not text:
-        raise SearchError("type an objectId, a cone 'ra dec radius', 'class: <label>', 'date: <day>' or 'sso: <name>'")
+        raise SearchError(HELP)
     rubin = rubin_search(text)
     if rubin is not None:
         return rubin
@@ -70,32 +85,58 @@ def parse(text: str) -> Search:
         return _KEYED[key](rest.strip())
     if OBJECT_ID.match(text):
         return Search("objectId", {"objectId": text})
-    if text.upper().startswith("ZTF"):
+    if ANY_CASE_ID.match(text):
+        return Search("objectId", {"objectId": "ZTF" + text[3:].lower()})
+    if re.match(r"^ztf\d", text, re.IGNORECASE) and " " not in text:
         raise SearchError(f"{text!r} is not a complete ZTF objectId (ZTF, 2 digits, 7 letters: ZTF23abjexnw)")
     if ISO_DATE.match(text) or re.match(r"^\d{4}-\d{2}-\d{2}\s+\d{4}-\d{2}-\d{2}$", text):
         return _date(text)
     if text.isdigit():
         return _sso(text)
-    return _cone(text)
+    if all(COORD_TOKEN.match(t) for t in _tokens(text)[:2]):  # numbers first: a cone (else a name)
+        return _cone(text)
+    return _name(text)
+
+
+def _tokens(text: str) -> list[str]:
+    """The words of a cone; a trailing unit word joins its number (``30 arcsec``)."""
+    tokens = text.replace(",", " ").split()
+    if len(tokens) > 1 and tokens[-1].lower() in UNIT_WORDS:
+        tokens[-2:] = [tokens[-2] + tokens[-1]]
+    return tokens
+
+
+def radius_arcsec(text: str) -> float:
+    """Arcseconds of a radius: a number (arcsec) with an optional unit; :class:`SearchError` if not."""
+    m = RADIUS.match(text.strip())
+    if not m:
+        raise SearchError(f"radius {text!r}: give a number of arcseconds, or one with a unit: 30, 30s, 30\", "
+                          f"1.5m, 1.5', 0.1d")
+    return float(m.group(1)) * UNIT_ARCSEC[(m.group(2) or "").lower()]
 
 
 def _cone(text: str) -> Search:
-    tokens = text.replace(",", " ").split()
-    if len(tokens) == 3:
-        ra, dec, radius = tokens
-    elif len(tokens) == 7:
-        ra, dec, radius = " ".join(tokens[:3]), " ".join(tokens[3:6]), tokens[6]
+    tokens = _tokens(text)
+    radius, note = None, ""
+    if len(tokens) in (3, 7):
+        radius = radius_arcsec(tokens.pop())
+    if len(tokens) == 2:
+        ra, dec = tokens
+    elif len(tokens) == 6:
+        ra, dec = " ".join(tokens[:3]), " ".join(tokens[3:])
     else:
-        raise SearchError(f"{text!r}: a cone is 'ra dec radius' (degrees or sexagesimal, radius in arcsec), "
-                          f"e.g. 5.38 54.69 30; a class is 'class: SN candidate'")
+        raise SearchError(f"{text!r}: a cone is 'ra dec [radius]' (degrees or sexagesimal; the radius in arcsec or "
+                          f"with a unit: 30s, 1.5m, 0.1d), e.g. 5.38 54.69 30; a class is 'class: SN candidate'")
+    if radius is None:
+        radius, note = DEFAULT_RADIUS_ARCSEC, f"default radius {DEFAULT_RADIUS_ARCSEC:g}″: add one, e.g. {text} 1m"
     try:
-        params = {"ra": G.angle("ra", ra, True, 0, 360), "dec": G.angle("dec", dec, False, -90, 90),
-                  "radius": float(radius.rstrip("\"″"))}
+        params = {"ra": G.angle("ra", ra, True, 0, 360), "dec": G.angle("dec", dec, False, -90, 90), "radius": radius}
     except ValueError as exc:  # G.Refused is a ValueError
         raise SearchError(str(exc)) from None
-    if not (0 <= params["ra"] <= 360 and -90 <= params["dec"] <= 90 and 0 < params["radius"] <= 18000):
-        raise SearchError("ra must be in [0, 360], dec in [-90, 90] and the radius in (0, 18000] arcsec")
-    return Search("cone", params)
+    if not (0 <= params["ra"] <= 360 and -90 <= params["dec"] <= 90 and 0 < radius <= MAX_RADIUS_ARCSEC):
+        raise SearchError(f"ra must be in [0, 360], dec in [-90, 90] and the radius in (0, {MAX_RADIUS_ARCSEC:g}] "
+                          f"arcsec (5 degrees)")
+    return Search("cone", params, note)
 
 
 def _class(text: str) -> Search:
@@ -134,7 +175,7 @@ def _tag(text: str) -> Search:
 def _name(text: str) -> Search:
     name = " ".join(text.split())
     if not name or len(name) > 64:
-        raise SearchError("give an internal name after 'name:', e.g. name: SN 2023abc")
+        raise SearchError("give a name after 'name:' (at most 64 characters), e.g. name: SN 2023abc")
     return Search("name", {"name": name})
 
 
@@ -161,23 +202,152 @@ def rubin_search(text: str, survey: str = "ztf") -> Search | None:
 _KEYED = {"class": _class, "date": _date, "sso": _sso, "cone": _cone, "tag": _tag, "name": _name}
 
 
-def run(store, search: Search) -> pd.DataFrame:
-    """Every alert the search finds (the query functions of the API, in-process)."""
-    p = search.params
-    if search.kind == "objectId":
-        return q.objects(store, [p["objectId"]])
-    if search.kind == "cone":
-        return q.conesearch(store, p["ra"], p["dec"], p["radius"], n=MAX_ROWS)
-    if search.kind == "class":
-        return q.latests(store, p["class"], p["n"])
-    if search.kind == "date":
-        return q.time_window(store, p["start"], p["stop"], MAX_ROWS)
-    if search.kind == "tag":
-        return q.objects(store, G.objects_with_tag(store, p["tag"], MAX_ROWS))
+# -- resolving what needs the store, and running -----------------------------------------------
+@dataclass
+class Found:
+    """What a search found: ``search`` as run (a name resolved, a class respelled), its alerts
+    (at most :data:`MAX_ROWS`), how many it matches (``total``: None when more than shown and
+    not counted) and, when it found nothing, searches it may have meant."""
+    search: Search
+    alerts: pd.DataFrame
+    total: int | None
+    unit: str = "alerts"
+    suggestions: list[str] = field(default_factory=list)
+
+    @property
+    def capped(self) -> bool:
+        return self.total is None or self.total > len(self.alerts)
+
+
+def class_labels(store) -> list[str]:
+    """Every class label a search may name: Fink's, the TNS and SIMBAD types (bare, then prefixed)."""
+    groups = q.known_classes(store)
+    labels = [label for group in groups.values() for label in group]
+    bare = [simbad_type(label) for label in labels if label.startswith("(SIMBAD) ")]
+    return list(dict.fromkeys([l for l in labels if not l.startswith("(SIMBAD) ")] + bare + labels))
+
+
+def _resolve_class(store, search: Search) -> tuple[Search, list[str]]:
+    label = search.params["class"]
+    labels = class_labels(store)
+    if label in labels:
+        return search, []
+    same = next((l for l in labels if l.lower() == label.lower()), None)
+    if same is not None:
+        return replace(search, params={**search.params, "class": same}, note=f"you typed {label!r}"), []
+    lower = {l.lower(): l for l in reversed(labels)}
+    near = difflib.get_close_matches(label.lower(), list(lower), n=3, cutoff=0.6)
+    return search, [f"class: {lower[n]}" for n in near]
+
+
+def _resolve_name(store, search: Search) -> Search:
+    name = search.params["name"]
+    target = resolver.name_target(store, name)
+    if target is not None:
+        kind, value, how = target
+        if kind == "objectId":
+            return Search("objectId", {"objectId": value}, f"{how} {value}")
+        return Search("sso", {"name": value}, f"{name!r}: {how} {value}")
+    try:
+        ra, dec = resolver.online_position(name)
+    except resolver.Unresolved as exc:
+        raise SearchError(f"{name!r} is not a name this server holds (objectIds, internal and TNS names given in "
+                          f"annotations, solar-system numbers and designations), and {exc}: give its coordinates "
+                          f"instead, 'ra dec [radius]'") from None
+    return Search("cone", {"ra": ra, "dec": dec, "radius": DEFAULT_RADIUS_ARCSEC},
+                  f"{name} resolved by CDS Sesame; default radius {DEFAULT_RADIUS_ARCSEC:g}″")
+
+
+def resolve(store, search: Search) -> tuple[Search, list[str]]:
+    """``search`` with what needs the store settled: a name becomes what it designates (an
+    object, a solar-system object, or a cone around Sesame's position), a class label is
+    respelled as the store spells it (any case), a tag lists its objects. Also the searches
+    it may have meant (a class close to an unknown one). :class:`SearchError` when a name
+    designates nothing."""
     if search.kind == "name":
-        found = G.object_of_name(store, p["name"])
-        return q.objects(store, [found["objectId"]] if found else [])
-    return q.sso(store, [p["name"]])
+        return _resolve_name(store, search), []
+    if search.kind == "class":
+        return _resolve_class(store, search)
+    if search.kind == "tag" and "objectIds" not in search.params:
+        ids = G.objects_with_tag(store, search.params["tag"], MAX_ROWS)
+        return replace(search, params={**search.params, "objectIds": ids}), []
+    return search, []
+
+
+def find(store, search: Search) -> Found:
+    """Run ``search`` in-process (resolved by :func:`resolve`), as its :func:`api_call` does."""
+    search, suggestions = resolve(store, search)
+    p = search.params
+    if search.kind == "date":
+        alerts = q.time_window(store, p["start"], p["stop"], MAX_ROWS)
+        total = len(alerts) if len(alerts) < MAX_ROWS else q.count_window(store, p["start"], p["stop"], COUNT_CAP)
+        return Found(search, alerts, total)
+    if search.kind == "cone":
+        alerts = q.conesearch(store, p["ra"], p["dec"], p["radius"], n=MAX_ROWS + 1)
+        total = len(alerts) if len(alerts) <= MAX_ROWS else None
+        return Found(search, alerts.iloc[:MAX_ROWS].reset_index(drop=True), total, "objects")
+    if search.kind == "class":
+        alerts = q.latests(store, p["class"], p["n"])
+        return Found(search, alerts, len(alerts), suggestions=suggestions if alerts.empty else [])
+    if search.kind == "objectId":
+        alerts = q.objects(store, [p["objectId"]])
+    elif search.kind == "tag":
+        alerts = q.objects(store, p["objectIds"])
+    else:
+        try:
+            alerts = sso_alerts(store, [p["name"]])
+        except UnknownName:
+            alerts = q.to_frame([])
+    return Found(search, alerts, len(alerts))
+
+
+def run(store, search: Search) -> pd.DataFrame:
+    """The alerts :func:`find` shows (at most :data:`MAX_ROWS`)."""
+    return find(store, search).alerts
+
+
+# -- the home page's examples --------------------------------------------------------------------
+EXAMPLES_TTL_S = 600.0
+_examples: dict[tuple, tuple[float, dict]] = {}
+_examples_lock = threading.Lock()
+
+
+def example_searches(targets: dict) -> dict[str, str]:
+    """Chip label → search text, for what :func:`api.queries.example_targets` found."""
+    out = {}
+    if "objectId" in targets:
+        out["An object"] = targets["objectId"]
+        ra, dec = targets["ra"], targets["dec"]
+        out["A cone (deg, arcsec)"] = f"{ra:.5f} {dec:.5f} 30"
+        sign = "-" if dec < 0 else "+"
+        out["A cone (sexagesimal, 1′)"] = f"{_sexagesimal(ra / 15)} {sign}{_sexagesimal(abs(dec))} 1m"
+    if "class" in targets:
+        out["A class"] = f"class: {targets['class']}"
+    if "date" in targets:
+        out["A night"] = f"date: {targets['date']}"
+    if "sso" in targets:
+        out["An asteroid"] = f"sso: {targets['sso']}"
+    return out
+
+
+def _sexagesimal(value: float) -> str:
+    """hh:mm:ss.s (or dd:mm:ss.s) of a non-negative value, rounded to a tenth of a second."""
+    tenths = round(value * 36000)
+    return f"{tenths // 36000:02d}:{tenths // 600 % 60:02d}:{tenths % 600 / 10:04.1f}"
+
+
+def examples(store) -> dict[str, str]:
+    """The home page's example searches, each pointing at something the store holds; read
+    from the store at most every :data:`EXAMPLES_TTL_S` seconds per process."""
+    key = (id(store), getattr(store, "prefix", ""))
+    with _examples_lock:
+        cached = _examples.get(key)
+        if cached and time.monotonic() - cached[0] < EXAMPLES_TTL_S:
+            return cached[1]
+    value = example_searches(q.example_targets(store))
+    with _examples_lock:
+        _examples[key] = (time.monotonic(), value)
+    return value
 
 
 TABLE_COLUMNS = ["objectId", "class", "first detection", "last detection", "detections", "last mag",
@@ -205,26 +375,34 @@ def summarise(alerts: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values("last detection", ascending=False).reset_index(drop=True)
 
 
-def api_call(search: Search) -> tuple[str, dict]:
-    """The REST endpoint and parameters that give the same alerts."""
+def api_call(search: Search, n: int | None = None) -> tuple[str, dict]:
+    """The REST endpoint and parameters that answer the rows :func:`find` shows for ``search``
+    (as :func:`find` returned it: names resolved, a tag's objects listed); ``n``: ask for this
+    many rows instead of :data:`MAX_ROWS` (a cone or a date window), for the full download."""
     p = search.params
+    rows = min(n or MAX_ROWS, MAX_API_ROWS)
     if search.kind == "objectId":
         return "objects", {"objectId": p["objectId"]}
     if search.kind == "cone":
-        return "conesearch", {"ra": round(p["ra"], 6), "dec": round(p["dec"], 6), "radius": p["radius"]}
+        return "conesearch", {"ra": p["ra"], "dec": p["dec"], "radius": p["radius"], "n": rows}
     if search.kind == "class":
         return "latests", {"class": p["class"], "n": p["n"]}
     if search.kind == "date":
-        return "explorer", {"startdate": round(p["start"], 6), "window": min(180.0, (p["stop"] - p["start"]) * 1440)}
+        return "explorer", {"startdate": p["start"], "stopdate": p["stop"], "n": rows}
     if search.kind == "tag":
-        return "annotations", {"tag": p["tag"]}
+        return "objects", {"objectId": ",".join(p.get("objectIds", []))}
     if search.kind == "name":
         return "metadata", {"internal_name": p["name"]}
     return "sso", {"n_or_d": p["name"]}
 
 
+def api_url(base_url: str, endpoint: str, params: dict, fmt: str) -> str:
+    """The GET address of an API request."""
+    return f"{base_url}/api/v1/{endpoint}?{urlencode({**params, 'output-format': fmt})}"
+
+
 def python_snippet(base_url: str, endpoint: str, params: dict) -> str:
-    if endpoint == "annotations":  # a POST there writes: read with GET
+    if endpoint in ("annotations", "metadata"):  # a POST there writes: read with GET
         return (f"import pandas as pd\nimport requests\n\nr = requests.get('{base_url}/api/v1/{endpoint}', "
                 f"params={params!r})\ndf = pd.DataFrame(r.json())\n")
     body = ",\n".join(f"        {k!r}: {v!r}" for k, v in params.items())
@@ -234,4 +412,4 @@ def python_snippet(base_url: str, endpoint: str, params: dict) -> str:
 
 
 def curl_snippet(base_url: str, endpoint: str, params: dict, fmt: str = "csv") -> str:
-    return f"curl '{base_url}/api/v1/{endpoint}?{urlencode({**params, 'output-format': fmt})}'"
+    return f"curl '{api_url(base_url, endpoint, params, fmt)}'"

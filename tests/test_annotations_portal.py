@@ -101,13 +101,18 @@ def test_the_object_page_shows_annotations_as_text(portal):
     assert found and "dangerously_allow_html" not in json.dumps(page)
 
 
-def test_search_by_tag_and_by_internal_name(portal):
+def test_search_by_tag_and_by_internal_name(portal, monkeypatch):
+    from api.queries import resolver
+
     _, store = portal
     annotate(store, "ada", OBJECT, "", ["searchable"], "Ada 1")
     by_tag = S.run(store, S.parse("tag: Searchable"))
     assert set(by_tag["i:objectId"]) == {OBJECT}
     assert set(S.run(store, S.parse("name: ada 1"))["i:objectId"]) == {OBJECT}
-    assert S.run(store, S.parse("name: nobody")).empty
-    assert S.api_call(S.parse("tag: searchable")) == ("annotations", {"tag": "searchable"})
+    monkeypatch.setattr(resolver, "_sesame", lambda name: (_ for _ in ()).throw(OSError("no network")))
+    with pytest.raises(S.SearchError, match="'nobody' is not a name this server holds"):
+        S.run(store, S.parse("name: nobody"))  # a name no one gave, and no online resolver: said so
+    found = S.find(store, S.parse("tag: searchable"))  # the API request that answers the tag's rows
+    assert S.api_call(found.search) == ("objects", {"objectId": OBJECT})
     with pytest.raises(S.SearchError):
         S.parse("tag: <b>")

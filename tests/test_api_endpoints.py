@@ -165,6 +165,21 @@ def test_explorer_groups(api):
     assert all(jd - 1 / 1440 <= r["i:jd"] < jd + 1 / 1440 for r in window)
 
 
+def test_explorer_date_group_takes_a_stopdate_of_any_length(api):
+    """Nocturne's addition (the portal's date search): [startdate, stopdate) instead of a
+    window in minutes, beyond the 180 minutes a window may span; n bounds the answer."""
+    everything = rows(api.get("/api/v1/explorer", query_string={"startdate": "2023-10-18", "stopdate": "2023-10-19",
+                                                                "n": 10000, "columns": "i:candid,i:jd,i:objectId"}))
+    night = {r["candid"] for r in source_alerts() if 2460235.5 <= r["candidate"]["jd"] < 2460236.5}
+    assert {r["i:candid"] for r in everything} == night and len(night) > 100
+    first = rows(api.get("/api/v1/explorer", query_string={"startdate": "2023-10-18", "stopdate": "2023-10-19",
+                                                           "n": 50, "columns": "i:candid,i:jd"}))
+    oldest = sorted(everything, key=lambda r: (r["i:jd"], r["i:objectId"], r["i:candid"]))[:50]  # the index's order
+    assert sorted(r["i:candid"] for r in first) == sorted(r["i:candid"] for r in oldest)
+    refused = api.get("/api/v1/explorer", query_string={"startdate": "2023-10-18", "window": 1440})
+    assert refused.status_code == 400 and "at most 180" in refused.get_json()["message"]
+
+
 def test_latests_newest_first_for_a_class(api):
     got = rows(api.get("/api/v1/latests", query_string={"class": "Solar System MPC", "n": 5,
                                                         "columns": "i:objectId,i:jd,v:classification"}))

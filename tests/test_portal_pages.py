@@ -79,8 +79,8 @@ def test_a_search_renders_the_results_table(client):
     text = json.dumps(out)
     assert "results-grid" in text and f"[{OTHER}](/{OTHER})" in text and "1 object" in text
     bad = json.dumps(call(client, {"id": "search-results", "property": "children"},
-                          [{"id": "search-query", "property": "data", "value": "5.38 54.69"}]))
-    assert "alert-error" in bad and "ra dec radius" in bad
+                          [{"id": "search-query", "property": "data", "value": "5.38 54.69 30 40"}]))
+    assert "alert-error" in bad and "ra dec [radius]" in bad
 
 
 @pytest.mark.parametrize("query, expect", [("5.38 54.69 30", OBJECT), ("class: SN candidate", "SN candidate"),

@@ -127,6 +127,15 @@ def time_window(store: Store, start_jd: float, stop_jd: float, n: int = 1000,
     return select(full_frame(store, rows), columns)
 
 
+def count_window(store: Store, start_jd: float, stop_jd: float, cap: int) -> int | None:
+    """How many alerts have jd in [start_jd, stop_jd) (a keys-only read of the time index);
+    None when more than ``cap``, which bounds the read."""
+    table = store.table("jd")
+    found = table.read(ranges=[(table.keys.prefix(start_jd), table.keys.prefix(stop_jd))], columns=[],
+                       limit=cap + 1)
+    return None if len(found.keys) > cap else len(found.keys)
+
+
 def sso(store: Store, names: list[str], columns: list[str] | None = None) -> pd.DataFrame:
     """Every alert of the solar-system objects ``names`` (MPC numbers or designations)."""
     table = store.table("ssnamenr")

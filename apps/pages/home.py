@@ -19,15 +19,17 @@ RUBIN_PLACEHOLDER = "diaObjectId: 313853517735395444 · a cone: 'ra dec radius'"
 
 def layout(q: str = "", survey: str = "", **_):  # noqa: A002 - the URL's own parameter names
     survey = "rubin" if survey == "rubin" else "ztf"  # the top bar's survey switch (apps/components/survey_switch.py)
+    examples = RR.EXAMPLES if survey == "rubin" else S.examples(G.store())
     return html.Div(className="home", children=[
         html.Section(className="hero", children=[
             html.H1("Search the alert stream"),
-            html.P("An objectId, a cone (ra dec radius — degrees or sexagesimal, radius in arcsec), "
-                   "a class, a night, or a solar-system object.", className="muted"),
+            html.P("An objectId, a cone (ra dec radius — degrees or sexagesimal; radius in arcsec, or 30s, 1.5m, "
+                   f"0.1d; {S.DEFAULT_RADIUS_ARCSEC:g}″ when omitted), a class, a night, a solar-system object, "
+                   "or a name (an internal or TNS name, an asteroid, a star).", className="muted"),
             html.Div(className="searchbar", children=[
                 dcc.Input(id="search-input", type="text", value=q, debounce=False, autoComplete="off",
                           placeholder=RUBIN_PLACEHOLDER if survey == "rubin" else
-                          "ZTF23abjexnw · 5.38 54.69 30 · class: SN candidate · date: 2023-10-18 · sso: 4712",
+                          (" · ".join(examples.values()) or "objectId · ra dec radius · class: <label>"),
                           list="search-suggestions", className="search-input", n_submit=0),
                 html.Datalist(id="search-suggestions"),
                 html.Button("Search", id="search-go", className="btn btn-primary", n_clicks=0),
@@ -35,11 +37,11 @@ def layout(q: str = "", survey: str = "", **_):  # noqa: A002 - the URL's own pa
             html.Div(className="pickers", children=[
                 dcc.Dropdown(id="class-picker", placeholder="…or pick a class", className="class-picker",
                              clearable=True, searchable=True),
-                html.Div(className="examples", children=[
+                html.Div(className="examples", id="search-examples", children=[
                     html.Span("Examples: ", className="muted"),
                     *[dcc.Link(label, href=f"/?q={quote(text)}" + ("&survey=rubin" if survey == "rubin" else ""),
                                className="chip", title=text)
-                      for label, text in (RR.EXAMPLES if survey == "rubin" else S.EXAMPLES).items()],
+                      for label, text in examples.items()],
                 ]),
             ]),
         ]),
@@ -90,9 +92,16 @@ def show_results(text):
         search = S.parse(text)
         if search.kind == "diaObjectId":  # a Rubin id typed in the ZTF search
             return RR.results(search, G.rubin_store())
+        found = S.find(G.store(), search)
     except (S.SearchError, G.Refused) as exc:
         return R.error(str(exc))
-    return R.results(search, S.run(G.store(), search), G.config().api_url)
+    return R.results(found, G.base_url())
+
+
+@callback(Output("search-location", "href", allow_duplicate=True), Input("results-sky", "clickData"),
+          prevent_initial_call=True)
+def open_clicked(click):
+    return R.clicked_object(click) or no_update
 
 
 @callback(Output("rubin-search-results", "children"), Input("rubin-search-query", "data"))
@@ -112,6 +121,9 @@ def download(clicks, text):
     if not any(clicks):
         return no_update
     fmt = ctx.triggered_id["fmt"]
-    search = S.parse(text)
-    content, extension = G.render(fmt, S.run(G.store(), search))
-    return dcc.send_bytes(content, f"nocturne-{search.kind}.{extension}")
+    try:
+        found = S.find(G.store(), S.parse(text))
+    except S.SearchError:
+        return no_update
+    content, extension = G.render(fmt, found.alerts)
+    return dcc.send_bytes(content, f"nocturne-{found.search.kind}.{extension}")

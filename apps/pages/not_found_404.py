@@ -6,7 +6,8 @@ from urllib.parse import quote
 import dash
 from dash import dcc, html
 
-from apps.search import EXAMPLES
+from api import portal_gateway as G
+from apps import search as S
 
 def not_found(path: str = "", message: str = "", extra: list | None = None) -> html.Div:
     return html.Div(className="not-found card", id="not-found", children=[
@@ -15,7 +16,7 @@ def not_found(path: str = "", message: str = "", extra: list | None = None) -> h
         *(extra or []),
         html.P(["Search again from the ", dcc.Link("search page", href="/"), ", or try an example: "]),
         html.Div(className="examples", children=[dcc.Link(label, href=f"/?q={quote(text)}", className="chip")
-                                                 for label, text in EXAMPLES.items()]),
+                                                 for label, text in S.examples(G.store()).items()]),
     ])
 
 

@@ -88,8 +88,9 @@ def page(browser, portal_url):
     def open_(path: str):
         browser.get(portal_url + path)
         WebDriverWait(browser, 20).until(lambda d: d.execute_script(
-            "return !!document.querySelector('#_pages_content') && "
-            "!document.querySelector('[data-dash-is-loading=\"true\"]')"))
+            "const content = document.querySelector('#_pages_content'); "
+            "return !!content && content.children.length > 0 && "
+            "!document.querySelector('[data-dash-is-loading=\"true\"]')"))  # the page's layout has arrived
         return browser
 
     yield open_

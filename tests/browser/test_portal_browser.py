@@ -1,6 +1,8 @@
 """The portal in Chromium: search by id, cone and class; the object page; downloads; not found."""
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
@@ -100,3 +102,51 @@ def test_statistics_and_api_pages_render(page):
     wait(d).until(EC.presence_of_element_located((By.ID, "stats-last")))
     d = page("/api-docs")
     assert d.find_element(By.CSS_SELECTOR, "iframe.api-frame")
+
+
+def test_every_example_chip_finds_results(page):
+    d = page("/")
+    chips = {c.text: c.get_attribute("href") for c in d.find_elements(By.CSS_SELECTOR, "#search-examples a.chip")}
+    assert len(chips) == 6, chips
+    for label, href in chips.items():
+        d = page(href.removeprefix(d.current_url.split("/?")[0].rstrip("/")))
+        text = results_text(d)
+        assert "Nothing found" not in text and not text.startswith("0 objects"), f"{label}: {text}"
+
+
+def test_copy_as_curl_and_python_answer_the_rows_shown_from_this_server(page, portal_url):
+    import json
+    import re
+    import urllib.request
+
+    d = page("/?q=date%3A%202023-10-18")
+    text = results_text(d)
+    shown = int(re.search(r"· ([\d,]+) alerts", text).group(1).replace(",", ""))
+    objects = int(d.find_element(By.ID, "results-count").text.split()[0])
+    curl = d.find_element(By.ID, "results-curl").get_attribute("textContent")
+    python = d.find_element(By.ID, "results-python").get_attribute("textContent")
+    assert curl.startswith(f"curl '{portal_url}/api/v1/explorer?") and f"'{portal_url}/api/v1/explorer'" in python
+    url = curl.removeprefix("curl '").removesuffix("'").replace("output-format=csv", "output-format=json")
+    with urllib.request.urlopen(url, timeout=30) as r:
+        by_curl = json.load(r)
+    scope: dict = {}
+    exec(python, scope)  # noqa: S102 - the snippet the page offers, run as a user would
+    by_python = scope["df"]
+    assert len(by_curl) == len(by_python) == shown > 100
+    assert sorted(a["i:candid"] for a in by_curl) == sorted(by_python["i:candid"])
+    assert len({a["i:objectId"] for a in by_curl}) == objects
+
+
+def test_a_lower_case_object_id_finds_the_object(page):
+    d = page("/")
+    d.find_element(By.ID, "search-input").send_keys(OTHER.lower(), Keys.ENTER)
+    assert "1 object" in results_text(d)
+
+
+def test_a_click_on_the_sky_plot_opens_the_object(page):
+    d = page("/?q=date%3A%202023-10-18")
+    results_text(d)
+    point = wait(d).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#results-sky .scatterlayer .points path"))[0]
+    ActionChains(d).move_to_element(point).pause(0.3).click().perform()
+    wait(d).until(lambda d: re.search(r"/ZTF\d{2}[a-z]{7}$", d.current_url))
+    wait(d).until(EC.presence_of_element_located((By.ID, "object-title")))
