@@ -20,6 +20,7 @@ from flask import current_app, request
 
 from settings import Config
 from store import Store, open_store
+from store.errors import StoreError
 
 from .access import current_store
 from .access import rubin_store as _rubin_store
@@ -35,7 +36,7 @@ from .render import EXTENSIONS, RENDERERS
 __all__ = ["MAX_TEXT", "TAG", "Identity", "Refused", "add_annotation", "angle", "config", "for_object",
            "base_url", "get_annotation", "job_store", "julian_date", "may_delete", "object_of_name", "objects_with_tag",
            "password_identity", "remove_annotation", "render", "rubin_store",
-           "session_csrf", "session_identity", "sign_in", "sign_out", "store", "token_identity", "too_many_sign_ins"]
+           "session_csrf", "session_identity", "sign_in", "sign_out", "store", "store_or_none", "token_identity", "too_many_sign_ins"]
 
 
 class Refused(ValueError):
@@ -46,6 +47,15 @@ class Refused(ValueError):
 def store() -> Store:
     """The process's store (opened on first use), as the API reads it."""
     return current_store()
+
+
+def store_or_none() -> Store | None:
+    """The process's ZTF store, or None when this server holds no ZTF tables (a Rubin-only
+    server): for pages that only decorate with it (the example chips)."""
+    try:
+        return current_store()
+    except (ApiError, StoreError):
+        return None
 
 
 def config() -> Config:

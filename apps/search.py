@@ -338,7 +338,9 @@ def _sexagesimal(value: float) -> str:
 
 def examples(store) -> dict[str, str]:
     """The home page's example searches, each pointing at something the store holds; read
-    from the store at most every :data:`EXAMPLES_TTL_S` seconds per process."""
+    from the store at most every :data:`EXAMPLES_TTL_S` seconds per process; none without a store."""
+    if store is None:
+        return {}
     key = (id(store), getattr(store, "prefix", ""))
     with _examples_lock:
         cached = _examples.get(key)

@@ -19,7 +19,7 @@ RUBIN_PLACEHOLDER = "diaObjectId: 313853517735395444 · a cone: 'ra dec radius'"
 
 def layout(q: str = "", survey: str = "", **_):  # noqa: A002 - the URL's own parameter names
     survey = "rubin" if survey == "rubin" else "ztf"  # the top bar's survey switch (apps/components/survey_switch.py)
-    examples = RR.EXAMPLES if survey == "rubin" else S.examples(G.store())
+    examples = RR.EXAMPLES if survey == "rubin" else S.examples(G.store_or_none())
     return html.Div(className="home", children=[
         html.Section(className="hero", children=[
             html.H1("Search the alert stream"),

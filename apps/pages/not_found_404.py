@@ -16,7 +16,7 @@ def not_found(path: str = "", message: str = "", extra: list | None = None) -> h
         *(extra or []),
         html.P(["Search again from the ", dcc.Link("search page", href="/"), ", or try an example: "]),
         html.Div(className="examples", children=[dcc.Link(label, href=f"/?q={quote(text)}", className="chip")
-                                                 for label, text in S.examples(G.store()).items()]),
+                                                 for label, text in S.examples(G.store_or_none()).items()]),
     ])
 
 
