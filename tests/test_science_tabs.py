@@ -166,8 +166,8 @@ def test_varstar_background_callback_runs_in_process(portal):
     oid = _best(truth, "varstar")
     fn = getattr(varstar.fit_varstar, "__wrapped__", varstar.fit_varstar)
     with app.test_request_context("/"):
-        out = fn(lambda *_: None, 1, data_version(store, oid), 0.1, 1.2, 3, 1, None)
-        bad = fn(lambda *_: None, 1, data_version(store, oid), 1.2, 0.1, 3, 1, None)
+        out = fn(1, data_version(store, oid), 0.1, 1.2, 3, 1, None)
+        bad = fn(1, data_version(store, oid), 1.2, 0.1, 3, 1, None)
     assert _figures(__import__("dash").html.Div(out))
     assert _messages(__import__("dash").html.Div(bad))
 
