@@ -60,6 +60,7 @@ def test_picking_a_detection_keeps_the_zoom(page):
     zoomed = x_range(d)
 
     candid = d.execute_script(f"return {GD}.data[arguments[0]].customdata[0][0]", index)
+    assert f"candid={candid}" not in d.find_element(By.CSS_SELECTOR, "#cutouts img").get_attribute("src")  # a new pick
     _, points = detections(d)
     ActionChains(d).move_to_element(points[0]).pause(0.3).click().perform()
     wait(d).until(lambda d: f"candid={candid}" in d.find_element(By.CSS_SELECTOR, "#cutouts img").get_attribute("src"))
