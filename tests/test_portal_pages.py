@@ -101,3 +101,62 @@ def test_statistics_page_has_the_last_night_and_charts(client):
     out = json.dumps(call(client, {"id": "stats-body", "property": "children"},
                           [{"id": "stats-trigger", "property": "data", "value": 0}]))
     assert "Last ingested night" in out and "Alerts per filter" in out and "Alerts per class" in out
+
+
+def test_the_summary_shows_the_classification_history(client):
+    from api import queries as q
+    from api.access import current_store
+    from apps.components import classification as K
+
+    page = render_page(client, f"/{OBJECT}")
+    assert "Classification history" in page and "class-history-graph" in page
+    with client.application.test_request_context():
+        alerts = q.objects(current_store(), [OBJECT])
+    hist = K.history(alerts)
+    assert len(hist) == len(alerts) and list(hist["jd"]) == sorted(alerts["i:jd"])
+    assert list(hist["class"]) == [c or "Unknown" for c in alerts.sort_values("i:jd")["d:classification"]]
+    fig = K.figure(hist)
+    assert list(fig.data[0].y) == list(hist["class"]) and len(fig.data[0].x) == len(alerts)
+
+
+def test_a_click_on_an_upper_limit_gets_a_note_and_keeps_the_pick(client):
+    from apps.pages.object import pick_epoch
+    from dash import no_update
+
+    upper = {"points": [{"x": "2023-10-01", "customdata": ["-1", "upperlim", 2460218.75]}]}
+    candid, note = pick_epoch(upper)
+    assert candid is no_update and note.startswith("Upper limit at JD 2460218.75000") and "no cutouts" in note
+    candid, note = pick_epoch({"points": [{"customdata": ["-1", "badquality", 2460219.5]}]})
+    assert candid is no_update and note.startswith("Bad-quality detection at JD 2460219.50000")
+    assert pick_epoch({"points": [{"customdata": ["2481198801415010033", "valid", 2460236.7]}]}) == \
+        ("2481198801415010033", "")
+
+
+def test_a_science_tab_is_drawn_once(client):
+    """Returning to a tab must not redraw it (which reset its settings and reran the fit)."""
+    from apps.pages.object import SCIENCE_TABS, science_tab
+    from dash import no_update
+
+    with client.application.test_request_context():
+        first = science_tab("supernova", OBJECT, [])
+        again = science_tab("supernova", OBJECT, first[-1])
+        summary = science_tab("summary", OBJECT, first[-1])
+    assert first[-1] == ["supernova"] and first[list(SCIENCE_TABS).index("supernova")] is not no_update
+    assert all(x is no_update for x in again) and all(x is no_update for x in summary)
+
+
+def test_a_pick_patches_the_ring_only(client):
+    from api import queries as q
+    from api.access import current_store
+    from apps.components import lightcurve as LC
+
+    with client.application.test_request_context():
+        alerts = q.objects(current_store(), [OBJECT])
+        phot = LC.photometry(alerts, q.objects(current_store(), [OBJECT], withupperlim=True))
+    candid = int(alerts["i:candid"].iloc[0])
+    fig = LC.figure(phot, "diff", ("upperlim",), False, candid)
+    ops = LC.pick_patch(phot, "diff", ("upperlim",), candid).to_plotly_json()["operations"]
+    assert {tuple(op["location"]) for op in ops} == {("data", len(fig.data) - 1, "x"), ("data", len(fig.data) - 1, "y")}
+    assert fig.data[-1].name == "selected alert" and list(fig.data[-1].x) == [op["params"]["value"] for op in ops
+                                                                              if op["location"][-1] == "x"][0]
+    assert "layout" not in json.dumps(ops)

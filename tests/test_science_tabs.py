@@ -166,8 +166,8 @@ def test_varstar_background_callback_runs_in_process(portal):
     oid = _best(truth, "varstar")
     fn = getattr(varstar.fit_varstar, "__wrapped__", varstar.fit_varstar)
     with app.test_request_context("/"):
-        out = fn(lambda *_: None, 1, data_version(store, oid), 0.1, 1.2, 3, 1, None)
-        bad = fn(lambda *_: None, 1, data_version(store, oid), 1.2, 0.1, 3, 1, None)
+        out = fn(1, data_version(store, oid), 0.1, 1.2, 3, 1, None)
+        bad = fn(1, data_version(store, oid), 1.2, 0.1, 3, 1, None)
     assert _figures(__import__("dash").html.Div(out))
     assert _messages(__import__("dash").html.Div(bad))
 
@@ -176,3 +176,74 @@ def test_magnitude_rates_skip_same_night_pairs():
     from apps.science_tabs._plots import rates
     r = rates([1.0, 1.05, 2.0, 4.0], [18.0, 18.1, 18.5, 19.5], [2, 2, 2, 2])["r"]
     assert np.allclose(r["rate"], [(18.5 - 18.1) / 0.95, 0.5])
+
+
+def test_time_axes_are_plain_mjd_numbers_and_labelled():
+    """MJD axes showed "60.6765k": every time axis is plain numbers and says MJD."""
+    from apps.science_tabs import _plots as P
+    lc = {"jd": np.array([2460676.5, 2460680.5, 2460690.5]), "band": np.array([1, 2, 1])}
+    figs = [P.colour_figure({"jd": lc["jd"], "colour": [0.1, 0.2, 0.3]}),
+            P.rates_figure(P.rates(lc["jd"], [18.0, 18.2, 18.4], [1, 1, 1])),
+            P.fit_figure(lc, [18.0, 18.1, 18.2], [0.1] * 3, {}, lambda *_: None, "t", "mag")]
+    for fig in figs:
+        axes = [fig.layout[k] for k in fig.layout if k.startswith("xaxis")]
+        assert all(a.exponentformat == "none" for a in axes)
+        assert any("MJD" in (a.title.text or "") for a in axes)
+        assert min(fig.data[0].x) > 60000  # the numbers are MJD, as the label says
+
+
+def test_periodogram_is_clipped_to_the_searched_range_with_readable_ticks():
+    from apps.science_tabs import _plots as P
+    periods = np.geomspace(0.1, 1.2, 50)
+    fig = P.periodogram_figure(periods, np.linspace(0, 1, 50), 0.5, (0.1, 1.2))
+    assert fig.layout.xaxis.type == "log"
+    assert np.allclose(fig.layout.xaxis.range, np.log10([0.1, 1.2]))
+    assert list(fig.layout.xaxis.tickvals) == [0.1, 0.2, 0.5, 1.0]
+    narrow = P.periodogram_figure(np.linspace(0.4, 0.8, 20), np.ones(20), 0.5, (0.4, 0.8))
+    assert narrow.layout.xaxis.type == "linear" and list(narrow.layout.xaxis.range) == [0.4, 0.8]
+    assert P.period_ticks(0.3, 0.9) == [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
+
+
+def test_unfolded_model_follows_the_folded_model_over_time():
+    """The variable star's model over time: the folded curve evaluated at each time."""
+    from apps.science_tabs import _plots as P
+    period, epoch = 0.5, 2460000.2
+    phase = np.linspace(0, 1, 100, endpoint=False)
+    result = {"period": period, "epoch": epoch, "model": {"g": {"phase": phase, "mag": 18 + np.sin(2 * np.pi * phase)}}}
+    jd = np.array([2460000.0, 2460000.3, 2460001.1, 2460100.0, 2460100.4])
+    lc = {"jd": jd, "mag": np.full(5, 18.0), "err": np.full(5, 0.05), "band": np.ones(5, int)}
+    t = jd + 3 * period
+    assert np.allclose(P.model_at_times(result, "g", t), 18 + np.sin(2 * np.pi * np.mod((t - epoch) / period, 1)),
+                       atol=2e-3)
+    fig = P.unfolded_figure(lc, result)
+    model = next(tr for tr in fig.data if tr.name == "g model")
+    x = np.asarray(model.x, float)
+    assert np.isnan(x).sum() == 1  # two seasons, the line broken between them
+    assert np.nanmin(x) <= jd.min() - 2400000.5 and np.nanmax(x) >= jd.max() - 2400000.5 - period / 20
+    assert fig.layout.xaxis.exponentformat == "none" and "MJD" in fig.layout.xaxis.title.text
+
+
+def test_varstar_tab_shows_the_unfolded_model_beside_the_folded_one(portal):
+    app, store, truth = portal
+    tab = _render(app, store, "varstar", _best(truth, "varstar"))
+    titles = [f.layout.title.text for f in _figures(tab)]
+    assert any(t.startswith("Folded at") for t in titles) and any(t.startswith("Model over time") for t in titles)
+
+
+def test_varstar_inputs_persist_per_object():
+    from dash import dcc
+
+    from apps.science_tabs import varstar
+    found = []
+
+    def walk(c):
+        if isinstance(c, dcc.Input):
+            found.append(c)
+        kids = getattr(c, "children", None)
+        for k in kids if isinstance(kids, list) else [kids]:
+            if k is not None and not isinstance(k, str):
+                walk(k)
+    import unittest.mock as mock
+    with mock.patch.object(varstar, "data_version", lambda *_: {}), mock.patch.object(varstar.G, "store", lambda: None):
+        walk(varstar.layout("ZTF21abcdefg"))
+    assert found and all(i.persistence == "ZTF21abcdefg" and i.persistence_type == "session" for i in found)

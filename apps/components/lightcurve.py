@@ -7,13 +7,19 @@ detections as open circles, forced-photometry points (when shown) as diamonds, a
 g − r panel. In magnitudes a forced point is drawn where it is a detection (3 sigma); in
 difference flux (µJy: the alerts' ``magpsf`` signed by ``isdiffpos``, the forced points'
 calibrated flux) every forced point is drawn, negative or not. Forced points have no DC
-magnitude here. Clicking a detection gives its ``candid`` in ``customdata``.
+magnitude here.
+Every point carries ``[candid, tag, jd]`` in ``customdata`` (candid ``-1`` where there is
+no alert: upper limits, bad-quality detections, forced points), so a click on any point can
+be answered (:func:`pick_note`). The ring around the picked alert is the figure's last
+trace, so a new pick moves it alone (:func:`pick_patch`) and leaves the user's zoom as it
+is; the legend sits below the plot, clear of the points and of the mode bar at any width.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from dash import Patch
 from plotly.subplots import make_subplots
 
 from science.bands import ZTF_FID
@@ -102,50 +108,94 @@ def figure(phot: dict, unit: str = "diff", show: tuple = ("upperlim", "badqualit
         if len(valid):
             fig.add_trace(go.Scatter(
                 x=valid["date"], y=valid[ycol], error_y={"type": "data", "array": valid[ecol], "thickness": 1},
-                mode="markers", name=f"{name}", legendgroup=name, customdata=[[c] for c in valid["candid"]],
+                mode="markers", name=f"{name}", legendgroup=name, customdata=_custom(valid),
                 marker={"color": colour, "size": 9, "line": {"width": 1, "color": "white"}},
                 hovertemplate="%{x}<br>%{y:.3f}<br>candid %{customdata[0]}<extra>" + name + "</extra>"), 1, 1)
         bad = band[band["tag"] == "badquality"]
         if "badquality" in show and len(bad):
             fig.add_trace(go.Scatter(
                 x=bad["date"], y=bad[ycol], error_y={"type": "data", "array": bad[ecol], "thickness": 1},
-                mode="markers", name=f"{name} bad quality", legendgroup=name,
+                mode="markers", name=f"{name} bad quality", legendgroup=name, customdata=_custom(bad),
                 marker={"color": colour, "size": 8, "symbol": "circle-open"},
                 hovertemplate="%{x}<br>%{y:.3f} (bad quality)<extra>" + name + "</extra>"), 1, 1)
         forced = band[(band["tag"] == FORCED) & band[ycol].notna()] if FORCED in show else band.iloc[:0]
         if len(forced):
             fig.add_trace(go.Scatter(
                 x=forced["date"], y=forced[ycol], error_y={"type": "data", "array": forced[ecol], "thickness": 1},
-                mode="markers", name=f"{name} forced photometry", legendgroup=name,
+                mode="markers", name=f"{name} forced photometry", legendgroup=name, customdata=_custom(forced),
                 marker={"color": colour, "size": 7, "symbol": "diamond", "opacity": 0.75},
                 hovertemplate="%{x}<br>%{y:.3f} (forced)<extra>" + name + "</extra>"), 1, 1)
         upper = band[band["tag"] == "upperlim"]
         if "upperlim" in show and len(upper) and unit != "dflux":
             fig.add_trace(go.Scatter(
                 x=upper["date"], y=upper["lim_flux" if unit == "flux" else "lim"], mode="markers",
-                name=f"{name} upper limit", legendgroup=name, opacity=0.45,
+                name=f"{name} upper limit", legendgroup=name, opacity=0.45, customdata=_custom(upper),
                 marker={"color": colour, "size": 8, "symbol": "triangle-down-open" if unit == "flux" else "triangle-down"},
                 hovertemplate="%{x}<br>limit %{y:.2f}<extra>" + name + "</extra>"), 1, 1)
-    if selected is not None:
-        pick = df[df["candid"] == str(selected)]
-        if len(pick):
-            fig.add_trace(go.Scatter(x=pick["date"], y=pick[ycol], mode="markers", name="selected alert",
-                                     hoverinfo="skip", showlegend=False,
-                                     marker={"size": 18, "color": "rgba(0,0,0,0)",
-                                             "line": {"width": 2, "color": "#1b2430"}}), 1, 1)
     if color_panel:
         gr = df[(df["tag"] == "valid") & df["gr"].notna()]
         fig.add_trace(go.Scatter(x=gr["date"], y=gr["gr"], mode="markers+lines", name="g − r",
                                  marker={"color": "#5a6270", "size": 7}, line={"width": 1}), 2, 1)
         fig.update_yaxes(title_text="g − r", row=2, col=1)
+    x, y = _ring(df, ycol, selected)
+    fig.add_trace(go.Scatter(x=x, y=y, mode="markers", name="selected alert", hoverinfo="skip", showlegend=False,
+                             marker={"size": 18, "color": "rgba(0,0,0,0)", "line": {"width": 2, "color": "#1b2430"}}),
+                  1, 1)  # always last: pick_patch moves it
     magnitudes = unit in ("diff", "dc")
     if unit == "dflux":
         fig.add_hline(y=0, line={"width": 1, "color": "#aab0b8", "dash": "dot"}, row=1, col=1)
     fig.update_yaxes(title_text=UNITS[unit], autorange="reversed" if magnitudes else True, row=1, col=1)
     fig.update_layout(template="plotly_white", height=460 if color_panel else 400, hovermode="closest",
-                      margin={"l": 60, "r": 10, "t": 10, "b": 40}, clickmode="event",
-                      legend={"orientation": "h", "y": 1.08, "x": 0}, uirevision=unit)
+                      margin={"l": 60, "r": 10, "t": 30, "b": 40}, clickmode="event",
+                      legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.12, "yanchor": "top"},
+                      uirevision=unit)
     return fig
+
+
+def _ring(df: pd.DataFrame, ycol: str, selected: int | None) -> tuple[list, list]:
+    pick = df[df["candid"] == str(selected)] if selected is not None else df.iloc[:0]
+    return pick["date"].tolist(), pick[ycol].tolist()
+
+
+def pick_patch(phot: dict, unit: str, show: tuple, selected: int) -> Patch:
+    """The change to :func:`figure`'s output that moves the ring to alert ``selected``: its
+    last trace's points only, so the axes (and the user's zoom) are not touched."""
+    n = len(figure(phot, unit, show, "color" in show, selected).data)
+    x, y = _ring(pd.DataFrame(phot), unit, selected)
+    patch = Patch()
+    patch["data"][n - 1]["x"] = x
+    patch["data"][n - 1]["y"] = y
+    return patch
+
+
+def _custom(points: pd.DataFrame) -> list:
+    return [[c, t, j] for c, t, j in zip(points["candid"], points["tag"], points["jd"])]
+
+
+def pick_note(point: dict) -> str | None:
+    """What a click on a point that is not an alert means, or None for an alert's point.
+
+    ``point`` is one of plotly's ``clickData["points"]``; its ``customdata`` is ``[candid,
+    tag, jd]`` (see :func:`figure`).
+    """
+    custom = point.get("customdata") or []
+    candid = str(custom[0]) if custom else ""
+    if candid.lstrip("-").isdigit() and int(candid) > 0:
+        return None
+    tag = str(custom[1]) if len(custom) > 1 else ""
+    jd = custom[2] if len(custom) > 2 else None
+    when = f"JD {float(jd):.5f}" if isinstance(jd, (int, float)) else str(point.get("x", "this date"))
+    if tag == "upperlim":
+        return (f"Upper limit at {when}: the object was not detected in this exposure, so there is no alert "
+                "packet, no cutouts and no fields for it. Click a filled point for an alert.")
+    if tag == "badquality":
+        return (f"Bad-quality detection at {when}: known only from a later alert's history, so there is no alert "
+                "packet, no cutouts and no fields for it. Click a filled point for an alert.")
+    if tag == FORCED:
+        return (f"Forced photometry at {when}: flux measured at the object's position in this exposure, "
+                "carried by a later alert; it has no packet, cutouts or fields of its own. "
+                "Click a filled point for an alert.")
+    return None
 
 
 def _empty(fig: go.Figure) -> go.Figure:

@@ -25,9 +25,13 @@ def shell(page) -> html.Div:
     ])
 
 
-def loading(child, kind: str = "default"):
-    """A loading indicator shown after a short delay (so fast answers do not flicker)."""
-    return dcc.Loading(child, type=kind, delay_show=300, color="#3f6ad8")
+def loading(child, kind: str = "default", target: dict | None = None):
+    """A loading indicator shown after a short delay (so fast answers do not flicker).
+
+    ``target`` ({id: property}) limits it to those outputs; without it, any output inside
+    ``child`` that is being computed hides the whole child behind the spinner."""
+    extra = {"target_components": target} if target else {}
+    return dcc.Loading(child, type=kind, delay_show=300, color="#3f6ad8", **extra)
 
 
 def code_block(code: str, block_id: str) -> html.Div:

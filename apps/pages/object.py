@@ -2,7 +2,14 @@
 
 The layout reads the object once (alerts and upper limits) and renders the Summary tab in
 full, so the first render needs no further callback; callbacks redraw the light curve,
-the cutouts and the alert table when the user changes units, options or the epoch.
+the cutouts and the alert table when the user changes units, options or the epoch. A
+click on a point that is not an alert (upper limit, bad quality) gets a line saying so.
+
+A science tab's layout is rendered the first time the tab is opened and kept: returning
+to it shows its settings and last result as they were, without running the fit again;
+its inputs also persist per object for the browser session. Only that first render shows
+the loading indicator: a fit in progress shows the tab's own status line, with the
+controls and the previous result in place.
 """
 from __future__ import annotations
 
@@ -13,6 +20,7 @@ from api import portal_gateway as G
 from api import queries as q
 from apps.callbacks import callback
 from apps.components import annotations as N
+from apps.components import classification as K
 from apps.components import cutouts as C
 from apps.components import lightcurve as LC
 from apps.components import object_info as O
@@ -53,17 +61,16 @@ def layout(object_id: str = "", **_):
                                             "disabled": forced.empty},
                                            {"label": "g − r panel", "value": "color"}]),
                 ]),
-                loading(dcc.Graph(id="lc-graph", figure=LC.figure(phot, selected=int(last["i:candid"])),
-                                  config={"displaylogo": False, "responsive": True})),
+                dcc.Graph(id="lc-graph", figure=LC.figure(phot, selected=int(last["i:candid"])),
+                          config={"displaylogo": False, "responsive": True}),
                 html.P("Click a detection to show its cutouts and fields.", className="muted small"),
+                html.P(id="lc-pick-note", className="lc-pick-note small", role="status", **{"aria-live": "polite"}),
             ]),
             html.Div(className="card", children=[
-                html.Div(className="cutout-controls", children=[
-                    dcc.Dropdown(id="cutout-stretch", options=list(C.STRETCHES), value="sigmoid", clearable=False),
-                    dcc.Dropdown(id="cutout-colormap", options=list(C.COLORMAPS), value="Greys_r", clearable=False),
-                ]),
+                C.controls(),
                 html.Div(C.cutouts(object_id, int(last["i:candid"])), id="cutouts", className="cutouts"),
             ]),
+            K.card(alerts),
         ]),
         html.Div(className="summary-side", children=[
             html.Div(O.alert_table(last), id="alert-fields", className="card"),
@@ -75,10 +82,12 @@ def layout(object_id: str = "", **_):
     tabs = [dcc.Tab(label="Summary", value="summary", children=summary, className="tab", selected_className="tab-on")]
     tabs += [dcc.Tab(label=label, value=key, className="tab", selected_className="tab-on",
                      disabled=key == "sso" and not solar_system.ssnamenr_of(alerts),  # asteroids only
-                     children=loading(html.Div(id=f"tab-{key}"))) for key, (label, _) in SCIENCE_TABS.items()]
+                     children=loading(html.Div(id=f"tab-{key}"), target={f"tab-{key}": "children"}))
+             for key, (label, _) in SCIENCE_TABS.items()]
     return html.Div(className="object", children=[
         dcc.Store(id="object-id", data=object_id),
         dcc.Store(id="object-phot", data=phot),
+        dcc.Store(id="tabs-drawn", data=[]),  # the science tabs already rendered (kept as they are)
         dcc.Store(id="object-candid", data=str(int(last["i:candid"]))),  # a string: JS numbers cannot hold candids
         html.Div(className="object-head", children=[html.H1(object_id, id="object-title"), O.badges(alerts)]),
         dcc.Tabs(id="object-tabs", value="summary", children=tabs, className="tabs"),
@@ -97,16 +106,27 @@ def not_found_object(object_id: str, store):
 
 
 @callback(Output("lc-graph", "figure"), Input("lc-unit", "value"), Input("lc-show", "value"),
-          Input("object-candid", "data"), State("object-phot", "data"), prevent_initial_call=True)
+          State("object-candid", "data"), State("object-phot", "data"), prevent_initial_call=True)
 def redraw(unit, show, candid, phot):
     return LC.figure(phot, unit, tuple(show or ()), "color" in (show or ()), int(candid))
 
 
-@callback(Output("object-candid", "data"), Input("lc-graph", "clickData"), prevent_initial_call=True)
+@callback(Output("lc-graph", "figure", allow_duplicate=True), Input("object-candid", "data"),
+          State("lc-unit", "value"), State("lc-show", "value"), State("object-phot", "data"), prevent_initial_call=True)
+def mark_pick(candid, unit, show, phot):
+    """Moves the ring to the picked alert and nothing else: a full redraw would undo the user's zoom."""
+    return LC.pick_patch(phot, unit, tuple(show or ()), int(candid))
+
+
+@callback(Output("object-candid", "data"), Output("lc-pick-note", "children"), Input("lc-graph", "clickData"),
+          prevent_initial_call=True)
 def pick_epoch(click):
-    point = (click or {}).get("points", [{}])[0]
+    point = ((click or {}).get("points") or [{}])[0]
+    note = LC.pick_note(point)
+    if note is not None:
+        return no_update, note
     custom = point.get("customdata")
-    return str(custom[0]) if custom and int(custom[0]) > 0 else no_update
+    return (str(custom[0]), "") if custom else (no_update, no_update)
 
 
 @callback(Output("cutouts", "children"), Input("object-candid", "data"), Input("cutout-stretch", "value"),
@@ -123,7 +143,13 @@ def show_alert(candid, object_id):
     return O.alert_table(picked.iloc[0]) if len(picked) else no_update
 
 
-@callback([Output(f"tab-{key}", "children") for key in SCIENCE_TABS], Input("object-tabs", "value"),
-          State("object-id", "data"), prevent_initial_call=True)
-def science_tab(tab, object_id):
-    return [SCIENCE_TABS[key][1].layout(object_id) if key == tab else no_update for key in SCIENCE_TABS]
+@callback([Output(f"tab-{key}", "children") for key in SCIENCE_TABS], Output("tabs-drawn", "data"),
+          Input("object-tabs", "value"), State("object-id", "data"), State("tabs-drawn", "data"),
+          prevent_initial_call=True)
+def science_tab(tab, object_id, drawn):
+    """The opened tab's layout, the first time only: a tab already drawn keeps its state."""
+    drawn = list(drawn or [])
+    if tab not in SCIENCE_TABS or tab in drawn:
+        return [no_update] * len(SCIENCE_TABS) + [no_update]
+    return [SCIENCE_TABS[key][1].layout(object_id) if key == tab else no_update for key in SCIENCE_TABS] + [
+        drawn + [tab]]

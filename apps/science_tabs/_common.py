@@ -5,7 +5,7 @@ parameters in the process, under the same time budget as an API request: the sci
 code refuses parameters whose work is too large, and a fit still running when the budget
 passes is killed, so a job never hangs. Fits that can take more than half a second (variable star,
 microlensing) run as Dash background callbacks: each job is a forked process that writes
-its progress and result to a disk cache shared by every gunicorn worker, so a worker is
+its result to a disk cache shared by every gunicorn worker, so a worker is
 never blocked and a result computed once is served to any worker from the disk cache
 (keyed by the callback's inputs, which carry the object's data version). The job opens
 its own store (:func:`api.portal_gateway.job_store`).

@@ -23,8 +23,17 @@ LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 70, "b":
           "hovermode": "closest"}
 
 
+MJD_TITLE = "MJD (= JD − 2400000.5)"
+
+
 def _mjd(jd):
     return np.asarray(jd, dtype=float) - 2400000.5
+
+
+def _time_axes(fig: go.Figure) -> go.Figure:
+    """Every x axis of ``fig`` as plain MJD numbers (60676.5, never "60.6765k")."""
+    fig.update_xaxes(exponentformat="none", separatethousands=False, hoverformat=".4f")
+    return fig
 
 
 def _colour(band) -> str:
@@ -42,18 +51,18 @@ def scores_figure(alerts) -> go.Figure:
                                  line={"color": colour}, marker={"size": 6}))
     fig.add_hline(y=THRESHOLD, line={"dash": "dash", "color": "#5a6270"},
                   annotation_text="decision threshold 0.5", annotation_position="top left")
-    fig.update_layout(**LAYOUT, height=300, title="Classifier scores", xaxis_title="MJD",
+    fig.update_layout(**LAYOUT, height=300, title="Classifier scores", xaxis_title=MJD_TITLE,
                       yaxis={"title": "score", "range": [-0.05, 1.05]})
-    return fig
+    return _time_axes(fig)
 
 
 def colour_figure(colour: dict) -> go.Figure:
     """g − r from pairs of g and r detections less than half a day apart."""
     fig = go.Figure(go.Scatter(x=_mjd(colour["jd"]), y=colour["colour"], mode="lines+markers",
                                name=colour.get("label", "g-r"), marker={"color": "#1b2430", "size": 7}))
-    fig.update_layout(**LAYOUT, height=280, title="Colour g − r (difference magnitudes)", xaxis_title="MJD",
+    fig.update_layout(**LAYOUT, height=280, title="Colour g − r (difference magnitudes)", xaxis_title=MJD_TITLE,
                       yaxis_title="g − r [mag]")
-    return fig
+    return _time_axes(fig)
 
 
 def rates(jd, mag, band) -> dict:
@@ -79,9 +88,9 @@ def rates_figure(per_band: dict) -> go.Figure:
         fig.add_trace(go.Scatter(x=_mjd(r["jd"]), y=r["rate"], name=b, mode="markers+lines",
                                  marker={"color": _colour(b), "size": 7}, line={"width": 1}))
     fig.add_hline(y=0, line={"color": "#dde3ea"})
-    fig.update_layout(**LAYOUT, height=280, title="Magnitude rate (positive: fading)", xaxis_title="MJD",
+    fig.update_layout(**LAYOUT, height=280, title="Magnitude rate (positive: fading)", xaxis_title=MJD_TITLE,
                       yaxis_title="Δmag / Δt [mag/day]")
-    return fig
+    return _time_axes(fig)
 
 
 def fit_figure(lc: dict, mag, err, model: dict, model_at, title: str, ytitle: str,
@@ -115,17 +124,40 @@ def fit_figure(lc: dict, mag, err, model: dict, model_at, title: str, ytitle: st
             fig.add_vline(x=float(t) - 2400000.5, line={"dash": "dot", "color": "#5a6270"}, annotation_text=label)
     fig.update_yaxes(autorange="reversed", title_text=ytitle, row=1, col=1)
     fig.update_yaxes(autorange="reversed", title_text="residual [mag]", row=2, col=1)
-    fig.update_xaxes(title_text="MJD", row=2, col=1)
+    fig.update_xaxes(title_text=MJD_TITLE, row=2, col=1)
     fig.update_layout(**LAYOUT, height=520, title=title)
-    return fig
+    return _time_axes(fig)
 
 
-def periodogram_figure(periods, power, best: float) -> go.Figure:
-    """Multiband Lomb-Scargle power against period, with the best period marked."""
-    fig = go.Figure(go.Scatter(x=periods, y=power, mode="lines", name="power", line={"color": "#3f6ad8"}))
+def period_ticks(low: float, high: float) -> list[float]:
+    """Tick values for a period axis from ``low`` to ``high``: 1, 2, 5 × 10^k inside the range
+    (1 … 9 × 10^k when that gives fewer than three), never minor digits crowding each other."""
+    out: list[float] = []
+    for steps in ((1, 2, 5), tuple(range(1, 10))):
+        out = [float(f"{m}e{k}") for k in range(int(np.floor(np.log10(low))), int(np.ceil(np.log10(high))) + 1)
+               for m in steps if low <= float(f"{m}e{k}") <= high]
+        if len(out) >= 3:
+            break
+    return out
+
+
+def periodogram_figure(periods, power, best: float, searched: tuple[float, float] | None = None) -> go.Figure:
+    """Multiband Lomb-Scargle power against period, with the best period marked.
+
+    The axis spans the searched range (``searched``, else the periods given) and no more;
+    it is logarithmic when the range spans a decade or more, with ticks 1, 2, 5 × 10^k.
+    """
+    periods = np.asarray(periods, float)
+    low, high = searched if searched else (float(np.nanmin(periods)), float(np.nanmax(periods)))
+    fig = go.Figure(go.Scatter(x=periods, y=power, mode="lines", name="power", line={"color": "#3f6ad8"},
+                               hovertemplate="P = %{x:.6f} d<br>power %{y:.3f}<extra></extra>"))
     fig.add_vline(x=best, line={"dash": "dash", "color": "#d1495b"}, annotation_text=f"P = {best:.6f} d")
-    fig.update_layout(**LAYOUT, height=300, title="Periodogram", xaxis={"title": "period [days]", "type": "log"},
-                      yaxis_title="power")
+    log = high >= 10 * low
+    xaxis = {"title": "period [days]", "type": "log" if log else "linear", "exponentformat": "none",
+             "range": [np.log10(low), np.log10(high)] if log else [low, high]}
+    if log:
+        xaxis |= {"tickmode": "array", "tickvals": period_ticks(low, high)}
+    fig.update_layout(**LAYOUT, height=300, title="Periodogram", xaxis=xaxis, yaxis_title="power")
     return fig
 
 
@@ -155,3 +187,56 @@ def folded_figure(lc: dict, result: dict) -> go.Figure:
                       xaxis={"title": "phase", "range": [0, 2]},
                       yaxis={"title": "magnitude (DC where a source is behind)", "autorange": "reversed"})
     return fig
+
+
+def model_at_times(result: dict, band: str, jd) -> np.ndarray:
+    """The folded model of ``band`` (one period from the epoch) at the times ``jd``."""
+    cur = result["model"][band]
+    phase = np.mod((np.asarray(jd, float) - result["epoch"]) / result["period"], 1.0)
+    return np.interp(phase, np.asarray(cur["phase"], float), np.asarray(cur["mag"], float), period=1.0)
+
+
+def unfolded_figure(lc: dict, result: dict, max_points: int = 4000) -> go.Figure:
+    """The light curve against time with the periodic model drawn through it, band by band.
+
+    The model is sampled at least 20 times a period over each season (stretches of data
+    without a gap longer than 30 periods or 30 days), at most ``max_points`` per band; with
+    more cycles than that the line cannot show single cycles anyway, and the model is drawn
+    at the observation times instead.
+    """
+    fig = go.Figure()
+    jd, mag, err = np.asarray(lc["jd"], float), np.asarray(lc["mag"], float), np.asarray(lc["err"], float)
+    grid = _season_grid(jd, result["period"], max_points)
+    for fid in sorted(set(np.asarray(lc["band"]).tolist())):
+        b = ZTF_FID.get(int(fid), str(fid))
+        m = (np.asarray(lc["band"]) == fid) & np.isfinite(mag)
+        colour = _colour(b)
+        fig.add_trace(go.Scatter(x=_mjd(jd[m]), y=mag[m], error_y={"array": err[m], "thickness": 1}, mode="markers",
+                                 name=f"{b} data", legendgroup=b, marker={"color": colour, "size": 7}))
+        if b in result["model"]:
+            t = grid if grid is not None else np.sort(jd[m])
+            fig.add_trace(go.Scatter(x=_mjd(t), y=model_at_times(result, b, t), name=f"{b} model", legendgroup=b,
+                                     mode="lines" if grid is not None else "markers", connectgaps=False,
+                                     line={"color": colour, "width": 1.5}, marker={"symbol": "line-ew-open"}))
+    fig.update_layout(**LAYOUT, height=420, title=f"Model over time, P = {result['period']:.6f} d",
+                      xaxis_title=MJD_TITLE,
+                      yaxis={"title": "magnitude (DC where a source is behind)", "autorange": "reversed"})
+    return _time_axes(fig)
+
+
+def _season_grid(jd: np.ndarray, period: float, max_points: int) -> np.ndarray | None:
+    """Times covering the observed stretches, 20 per period, NaN between stretches (so the line
+    breaks); None when that needs more than ``max_points``."""
+    t = np.sort(jd[np.isfinite(jd)])
+    if not len(t) or not period > 0:
+        return None
+    gap = max(30 * period, 30.0)
+    breaks = np.flatnonzero(np.diff(t) > gap)
+    starts, stops = np.r_[t[0], t[breaks + 1]], np.r_[t[breaks], t[-1]]
+    step = period / 20
+    if np.sum((stops - starts) / step + 2) > max_points:
+        return None
+    parts = []
+    for a, z in zip(starts, stops):
+        parts += [np.arange(a, z + step, step), [np.nan]]
+    return np.concatenate(parts)[:-1]

@@ -2,7 +2,7 @@
 
 The fit (pyLIMA, :func:`science.mulens.fit_pspl`, through the cached
 :func:`api.queries.fit`) can take a second or two, so it runs as a Dash background
-callback with a progress line, started when the tab opens. The data are DC magnitudes
+callback, started when the tab opens, with a status line while it runs. The data are DC magnitudes
 (the lensed star is the reference source).
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ def layout(object_id: str):
         html.H3("Microlensing"),
         dcc.Store(id="ml-key", data=data_version(G.store(), object_id)),
         html.Div(id="ml-status", className="science-status", role="status"),
-        html.Div(id="ml-results"),
+        html.Div(id="ml-results", className="science-results"),
     ])
 
 
@@ -65,11 +65,10 @@ def _model_at(result):
 
 
 @callback(Output("ml-results", "children"), Input("ml-key", "data"),
-          background=True, progress=[Output("ml-status", "children")],
-          running=[(Output("ml-status", "className"), "science-status running", "science-status")])
-def fit_microlensing(set_progress, key):
-    set_progress("Fitting a point-source point-lens model…")
+          background=True,
+          running=[(Output("ml-status", "children"), "Fitting a point-source point-lens model…", ""),
+                   (Output("ml-status", "className"), "science-status running", "science-status"),
+                   (Output("ml-results", "className"), "science-results stale", "science-results")])
+def fit_microlensing(key):
     with G.job_store() as store:
-        out = results(store, key["objectId"])
-    set_progress("")
-    return out
+        return results(store, key["objectId"])

@@ -2,9 +2,13 @@
 
 The user sets the period range, the Fourier terms (shared and per band) and optionally a
 known period; the fit (:func:`science.varstar.fit_period`, through the cached
-:func:`api.queries.fit`) runs as a Dash background callback with a progress line, since
-long light curves take more than half a second. Magnitudes are DC where a source sits
+:func:`api.queries.fit`) runs as a Dash background callback, since long light curves take more than half a
+second; while it runs the status line says so (Dash's ``running``, set in the browser as
+the request leaves, not at the job's first poll a second later). Magnitudes are DC where a source sits
 behind the variable (the star itself in the reference image), difference otherwise.
+
+The inputs persist per object for the browser session; while a fit runs, the controls and
+the previous result stay in place (the result dimmed) under a status line.
 """
 from __future__ import annotations
 
@@ -18,12 +22,13 @@ from apps.science_tabs._common import data_version, fmt, message, param_table, r
 
 DEFAULTS = {"period_min": 0.1, "period_max": 1.2, "nterms_base": 3, "nterms_band": 1}
 GRAPH = {"displaylogo": False, "responsive": True}
+RUNNING = "Fitting: searching the period (or fitting at the fixed one)…"
 
 
 def layout(object_id: str):
     def number(id_, label, value, **kw):
-        return html.Label(className="science-input", children=[label, dcc.Input(id=id_, type="number", value=value,
-                                                                                debounce=True, **kw)])
+        return html.Label(className="science-input", children=[label, dcc.Input(
+            id=id_, type="number", value=value, debounce=True, persistence=object_id, persistence_type="session", **kw)])
     return html.Div(className="science-tab", children=[
         html.H3("Variable star"),
         dcc.Store(id="vs-key", data=data_version(G.store(), object_id)),
@@ -36,7 +41,7 @@ def layout(object_id: str):
             html.Button("Fit", id="vs-fit", className="button", n_clicks=0),
         ]),
         html.Div(id="vs-status", className="science-status", role="status"),
-        html.Div(id="vs-results"),
+        html.Div(id="vs-results", className="science-results"),
     ])
 
 
@@ -80,9 +85,11 @@ def results(store, object_id: str, params: dict) -> list:
     out += [html.P(f"Band {b} has no model: {why}.", className="muted small")
             for b, why in result["skipped_bands"].items()]
     if result["periods"]:
-        out.append(dcc.Graph(id="vs-periodogram", config=GRAPH,
-                             figure=P.periodogram_figure(result["periods"], result["power"], result["period"])))
-    out.append(dcc.Graph(id="vs-folded", config=GRAPH, figure=P.folded_figure(lc, result)))
+        out.append(dcc.Graph(id="vs-periodogram", config=GRAPH, figure=P.periodogram_figure(
+            result["periods"], result["power"], result["period"], (params["period_min"], params["period_max"]))))
+    out.append(html.Div(className="science-pair", children=[
+        dcc.Graph(id="vs-folded", config=GRAPH, figure=P.folded_figure(lc, result)),
+        dcc.Graph(id="vs-unfolded", config=GRAPH, figure=P.unfolded_figure(lc, result))]))
     if any(lc["is_dc"]):
         out.append(html.P("Filled circles: DC magnitudes (reference source + difference); open diamonds: "
                           "difference magnitudes.", className="muted small"))
@@ -92,16 +99,14 @@ def results(store, object_id: str, params: dict) -> list:
 @callback(Output("vs-results", "children"), Input("vs-fit", "n_clicks"), Input("vs-key", "data"),
           State("vs-pmin", "value"), State("vs-pmax", "value"), State("vs-nbase", "value"),
           State("vs-nband", "value"), State("vs-period", "value"),
-          background=True, progress=[Output("vs-status", "children")],
+          background=True,
           running=[(Output("vs-fit", "disabled"), True, False),
-                   (Output("vs-status", "className"), "science-status running", "science-status")])
-def fit_varstar(set_progress, _clicks, key, pmin, pmax, nbase, nband, period):
+                   (Output("vs-status", "children"), RUNNING, ""),
+                   (Output("vs-status", "className"), "science-status running", "science-status"),
+                   (Output("vs-results", "className"), "science-results stale", "science-results")])
+def fit_varstar(_clicks, key, pmin, pmax, nbase, nband, period):
     params, why = params_from(pmin, pmax, nbase, nband, period)
     if params is None:
-        set_progress("")
         return [message(why, "error")]
-    set_progress("Searching the period…" if "period" not in params else "Fitting at the given period…")
     with G.job_store() as store:
-        out = results(store, key["objectId"], params)
-    set_progress("")
-    return out
+        return results(store, key["objectId"], params)
