@@ -252,6 +252,10 @@ def test_light_curve_shows_forced_points_when_toggled(ingested):
     assert min(drawn) < 0 < max(drawn)  # fainter and brighter than the reference, both shown
     alerts = [t for t in LC.figure(phot, "dflux", (LC.FORCED,)).data if t.name in ("g", "r")]
     assert alerts and all(np.isfinite(y) for t in alerts for y in t.y)
+    # a click on a forced point is answered (it has no packet of its own), like an upper limit's
+    trace = next(iter(in_flux.values()))
+    note = LC.pick_note({"customdata": list(trace.customdata[0]), "x": trace.x[0]})
+    assert note and note.startswith("Forced photometry at JD")
 
 
 def test_object_page_offers_the_forced_photometry_toggle_and_downloads(ingested):
