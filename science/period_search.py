@@ -98,8 +98,9 @@ def search(t, mag, err, band, fmin: float, fmax: float, nterms: int) -> Search:
     freqs = fmin + df * np.arange(n)
     ls = LombScargle(t, y, sigma)
     power = ls.power(freqs, method="fast", assume_regular_frequency=True)
-    fap = float(ls.false_alarm_probability(power.max(), method="baluev", minimum_frequency=fmin,
-                                           maximum_frequency=fmax))
+    with np.errstate(invalid="ignore"):  # NaN for a handful of points: reported as not significant
+        fap = float(ls.false_alarm_probability(power.max(), method="baluev", minimum_frequency=fmin,
+                                               maximum_frequency=fmax))
 
     peaks = np.flatnonzero((power[1:-1] >= power[:-2]) & (power[1:-1] >= power[2:])) + 1
     peaks = np.concatenate([peaks, [0, n - 1]])

@@ -61,8 +61,9 @@ def fit_period(jd, mag, err, band, period_range=(0.1, 1.2), nterms_base: int | N
     period_range : (float, float)
         Shortest and longest period searched, days.
     nterms_base, nterms_band : int or None
-        Harmonics of the shared and of the per-band Fourier series of the model; None (the
-        default) chooses them for the number of points (:func:`auto_terms`).
+        Harmonics of the shared and of the per-band Fourier series of the model; both None
+        (the default) chooses them for the number of points (:func:`auto_terms`), one None
+        is 1 (Fink's default).
     period : float, optional
         Known period (days): no search, the model is fitted at it and the periodogram
         lists are empty.
@@ -91,8 +92,8 @@ def fit_period(jd, mag, err, band, period_range=(0.1, 1.2), nterms_base: int | N
     chosen = nterms_base is None and nterms_band is None
     if chosen:
         nterms_base, nterms_band = auto_terms(len(lc.jd), counts)
-    nterms_base = 1 if nterms_base is None else int(nterms_base)
-    nterms_band = 0 if nterms_band is None else int(nterms_band)
+    nterms_base = 1 if nterms_base is None else int(nterms_base)  # one given: Fink's 1 for the other
+    nterms_band = 1 if nterms_band is None else int(nterms_band)
     if nterms_base < 0 or nterms_band < 0 or nterms_base + nterms_band < 1:
         raise ValueError("nterms_base and nterms_band must be >= 0, at least one of them > 0")
     check_terms(len(lc.jd), len(lc.bands()), nterms_base, nterms_band)
