@@ -34,7 +34,7 @@ from science.inputs import clean_lightcurve, floats, number, require_variation
 MIN_POINTS = 10
 MAX_PLOT_POINTS = 2000
 MODEL_POINTS = 200
-MAX_SEARCH_SECONDS = 4.0   # estimated CPU of one period search, on the reference machine
+MAX_SEARCH_SECONDS = 1.5   # estimated CPU of one period search, on the reference machine (API budget: 2 s)
 REFINE_US = 300.0          # CPU of the candidates' refinement per point, microseconds
 PARAMS_PER_POINT = 0.25    # a model with more parameters per point gets a warning (0.5 is refused)
 MIN_BAND_POINTS = 5        # fewer points in a band: a warning
