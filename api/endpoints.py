@@ -239,14 +239,17 @@ FIT_LIMITS = ("; runs within the query time budget (422 when stopped), at most a
 VARSTAR_PARAMS = (
     Param("period_min", "float", "Shortest period searched [days]", 0.1, minimum=0.01, maximum=100),
     Param("period_max", "float", "Longest period searched [days]", 1.2, minimum=0.02, maximum=1000),
-    Param("nterms_base", "int", "Fourier terms of the base model", 1, minimum=0, maximum=5),
-    Param("nterms_band", "int", "Fourier terms per band", 1, minimum=0, maximum=5),
+    Param("nterms_base", "int", "Fourier terms of the shared model (default: both chosen for the number of points, "
+          "at most a quarter as many parameters as points; one given: 1 for the other)", minimum=0, maximum=5),
+    Param("nterms_band", "int", "Fourier terms per band (default: see nterms_base)", minimum=0, maximum=5),
     Param("period", "float", "Fit at this period instead of searching [days]", minimum=0.01, maximum=1000),
 )
 FIT_VARSTAR = Endpoint("fit/varstar", "Multiband period fit (gatspy) of an object's light curve. The model's "
                        "parameters (2 per shared term, 1 + 2 per band term, per band) must be at most half the "
                        "points, and the search's cost (trial periods from the range and the curve's time span, "
-                       "times points and terms) bounded, else 422 saying what to change" + FIT_LIMITS, (
+                       "times points) bounded, else 422 saying what to change. The answer's 'warnings' list "
+                       "the fit's quality problems ({code, message}: no_significant_peak, few_points_per_band, parameters_near_points, "
+                       "period_at_range_edge); 'epoch' is in 'time_unit' (JD)" + FIT_LIMITS, (
     FIT_OBJECT, *VARSTAR_PARAMS,
 ), formats=("json",), responses=FIT_404)
 FIT_MULENS = Endpoint("fit/mulens", "Point-source point-lens microlensing fit (pyLIMA)" + FIT_LIMITS, (FIT_OBJECT,),

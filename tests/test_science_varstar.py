@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from science.varstar import fit_period
+from tests.conftest import shared_data
 
 PERIOD = 0.5617  # days, an RRab period
 
@@ -92,3 +93,82 @@ def test_nans_are_dropped_and_bad_input_refused():
         fit_period(jd, mag[:-1], err, fid)
     with pytest.raises(ValueError, match="period_range"):
         fit_period(jd, mag, err, fid, period_range=(1.0, 0.5))
+
+
+def codes(result) -> set[str]:
+    """The warning codes of a fit, after checking each warning's shape."""
+    for w in result["warnings"]:
+        assert set(w) == {"code", "message"} and w["code"].replace("_", "").isalpha() and w["code"].islower()
+        assert w["message"][0].isupper() and w["message"].endswith(".") and len(w["message"]) > 40
+    return {w["code"] for w in result["warnings"]}
+
+
+def test_a_clean_fit_has_no_warning_and_says_its_time_unit(fitted):
+    _, res = fitted
+    assert res["warnings"] == [] and res["time_unit"] == "JD"
+    assert res["false_alarm_probability"] < 1e-10 and res["nterms_chosen"]
+    assert 2459000 < res["epoch"] < 2459300  # a JD like the input, not an MJD
+    assert res["n_parameters"] <= res["n_points"] / 4
+
+
+def test_the_issues_overfit_case_gets_the_smallest_model_and_a_warning():
+    # 12 points of an RR Lyrae (P = 0.5308 d): 3 shared + 1 per-band terms are 12 parameters,
+    # refused; the defaults choose 1 shared term and the band offsets, and say it is still many
+    jd, mag, err, fid = rr_lyrae(n=12, period=0.5308, seed=0, days=60)
+    with pytest.raises(ValueError, match="12 model parameters"):
+        fit_period(jd, mag, err, fid, nterms_base=3, nterms_band=1)
+    res = fit_period(jd, mag, err, fid)
+    assert (res["nterms_base"], res["nterms_band"]) == (1, 0)
+    assert "parameters_near_points" in codes(res)
+    assert max(res["amplitude"].values()) < 1.5  # not the 3.7 mag of the overfit model
+
+
+def test_defaults_on_a_short_curve_find_the_period_where_three_terms_warn():
+    jd, mag, err, fid = rr_lyrae(n=24, period=0.5308, seed=0, days=60)
+    res = fit_period(jd, mag, err, fid)
+    assert abs(res["period"] / 0.5308 - 1) < 1e-2 and "parameters_near_points" not in codes(res)
+    assert res["n_parameters"] <= 24 / 4
+    forced = fit_period(jd, mag, err, fid, nterms_base=3, nterms_band=1)  # 12 parameters, 24 points
+    assert "parameters_near_points" in codes(forced)
+
+
+def test_noise_has_no_significant_peak():
+    rng = np.random.default_rng(5)
+    jd = 2459000.5 + np.sort(rng.uniform(0, 200, 80))
+    err = np.full(80, 0.05)
+    res = fit_period(jd, 17 + rng.normal(0, 0.05, 80), err, np.where(np.arange(80) % 2, 1, 2))
+    assert "no_significant_peak" in codes(res) and res["false_alarm_probability"] > 0.01
+
+
+def test_a_band_with_few_points_is_named():
+    jd, mag, err, fid = rr_lyrae(n=80, seed=4)
+    fid[:3] = 3  # three points in i
+    res = fit_period(jd, mag, err, fid)
+    assert "few_points_per_band" in codes(res)
+    assert "i: 3" in next(w["message"] for w in res["warnings"] if w["code"] == "few_points_per_band")
+
+
+def test_a_period_outside_the_range_is_flagged_at_its_edge():
+    # times at random hours (no daily alias) over 30 days, a 1.22-day period: its peak is wider
+    # than the gap to 1.2 d, so the best in 0.1-1.2 d is on the edge
+    rng = np.random.default_rng(6)
+    jd = 2459000.5 + np.sort(rng.uniform(0, 30, 80))
+    fid, err = np.where(np.arange(80) % 2, 1, 2), np.full(80, 0.03)
+    mag = 17 + 0.4 * np.sin(2 * np.pi * jd / 1.22) + rng.normal(0, 0.03, 80)
+    res = fit_period(jd, mag, err, fid, period_range=(0.1, 1.2))
+    assert "period_at_range_edge" in codes(res) and res["period"] > 1.19
+    inside = fit_period(jd, mag, err, fid, period_range=(0.1, 5.0))
+    assert "period_at_range_edge" not in codes(inside) and abs(inside["period"] / 1.22 - 1) < 1e-2
+
+
+# The first stars of the Stripe 82 catalogue (Sesar et al. 2010), in its order: real sparse
+# five-band light curves over ~8 years (the full 150 are in bench/bench_periods.py).
+STRIPE82_FIRST = 12
+
+
+def test_stripe82_rr_lyrae_periods_are_recovered():
+    from bench.stripe82 import load
+    stars = load(shared_data())[:STRIPE82_FIRST]
+    found = [fit_period(s.mjd + 2400000.5, s.mag, s.err, s.band)["period"] for s in stars]
+    within = [abs(p / s.period - 1) < 1e-3 for p, s in zip(found, stars, strict=True)]
+    assert sum(within) >= STRIPE82_FIRST - 1, list(zip([s.id for s in stars], found, within, strict=True))
