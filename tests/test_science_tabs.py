@@ -152,6 +152,11 @@ def test_varstar_inputs_are_checked(portal):
     assert params_from(0.1, 1.2, 3, 1, None)[0] == {"period_min": 0.1, "period_max": 1.2, "nterms_base": 3,
                                                     "nterms_band": 1}
     assert params_from(0.1, 1.2, 3, 1, 0.5)[0]["period"] == 0.5
+    # empty terms (the tab's default): chosen for the number of points by the fit, as the API's default
+    auto = params_from(0.1, 1.2, None, "", None)[0]
+    assert auto["nterms_base"] is None and auto["nterms_band"] is None
+    assert params_from(0.1, 1.2, 2, None, None)[0]["nterms_base"] == 2
+    assert params_from(0.1, 1.2, 1.5, 1, None)[0] is None
     for bad in [(None, 1.2, 1, 1, None), (1.2, 0.1, 1, 1, None), (0.1, 1.2, 0, 0, None), (0.1, 1.2, 9, 1, None),
                 (0.1, 1.2, 1, 1, -2.0)]:
         params, why = params_from(*bad)

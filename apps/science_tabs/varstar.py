@@ -20,7 +20,7 @@ from apps.callbacks import callback
 from apps.science_tabs import _plots as P
 from apps.science_tabs._common import data_version, fmt, message, param_table, run_fit
 
-DEFAULTS = {"period_min": 0.1, "period_max": 1.2, "nterms_base": 3, "nterms_band": 1}
+DEFAULTS = {"period_min": 0.1, "period_max": 1.2, "nterms_base": None, "nterms_band": None}  # terms: chosen for the points
 GRAPH = {"displaylogo": False, "responsive": True}
 RUNNING = "Fitting: searching the period (or fitting at the fixed one)…"
 
@@ -35,8 +35,10 @@ def layout(object_id: str):
         html.Div(className="science-controls", children=[
             number("vs-pmin", "shortest period [d]", DEFAULTS["period_min"], min=0.01, max=100, step="any"),
             number("vs-pmax", "longest period [d]", DEFAULTS["period_max"], min=0.02, max=1000, step="any"),
-            number("vs-nbase", "Fourier terms, shared", DEFAULTS["nterms_base"], min=0, max=5, step=1),
-            number("vs-nband", "Fourier terms, per band", DEFAULTS["nterms_band"], min=0, max=5, step=1),
+            number("vs-nbase", "Fourier terms, shared", DEFAULTS["nterms_base"], min=0, max=5, step=1,
+                   placeholder="auto"),
+            number("vs-nband", "Fourier terms, per band", DEFAULTS["nterms_band"], min=0, max=5, step=1,
+                   placeholder="auto"),
             number("vs-period", "fixed period [d] (optional)", None, min=0.01, max=1000, step="any"),
             html.Button("Fit", id="vs-fit", className="button", n_clicks=0),
         ]),
@@ -49,13 +51,14 @@ def params_from(pmin, pmax, nbase, nband, period) -> tuple[dict | None, str | No
     """The fit parameters from the inputs, or a message naming the bad input."""
     try:
         p = {"period_min": float(pmin), "period_max": float(pmax),
-             "nterms_base": int(nbase), "nterms_band": int(nband)}
+             "nterms_base": _terms(nbase), "nterms_band": _terms(nband)}
     except (TypeError, ValueError):
-        return None, "Give a period range and the numbers of Fourier terms."
+        return None, "Give a period range, and whole numbers of Fourier terms (or leave them empty: auto)."
     if not 0 < p["period_min"] < p["period_max"]:
         return None, "The shortest period must be positive and smaller than the longest."
-    if not (0 <= p["nterms_base"] <= 5 and 0 <= p["nterms_band"] <= 5) or p["nterms_base"] + p["nterms_band"] < 1:
-        return None, "Fourier terms: 0 to 5 each, at least one term in all."
+    given = [t for t in (p["nterms_base"], p["nterms_band"]) if t is not None]
+    if not all(0 <= t <= 5 for t in given) or (len(given) == 2 and sum(given) < 1):
+        return None, "Fourier terms: 0 to 5 each, at least one term in all (empty: chosen for the points)."
     if period not in (None, ""):
         try:
             p["period"] = float(period)
@@ -64,6 +67,15 @@ def params_from(pmin, pmax, nbase, nband, period) -> tuple[dict | None, str | No
         if not p["period"] > 0:
             return None, "The fixed period must be a positive number of days."
     return p, None
+
+
+def _terms(value) -> int | None:
+    """A number of Fourier terms from its input; None (chosen for the points) when empty."""
+    if value in (None, ""):
+        return None
+    if float(value) != int(float(value)):
+        raise ValueError(value)
+    return int(float(value))
 
 
 def results(store, object_id: str, params: dict) -> list:
