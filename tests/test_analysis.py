@@ -37,7 +37,7 @@ def env(module_config):
     for i, (jd, fid, mag) in enumerate([(2460230.5, 1, 19.0), (2460232.5, 1, 18.6), (2460234.5, 1, 18.2),
                                          (2460231.5, 2, 18.9), (2460233.5, 2, 18.7), (2460235.5, 2, 18.5)]):
         main.put(main.keys.build(OBJ, jd, i + 1), {"i:objectId": OBJ, "i:jd": jd, "i:candid": i + 1, "i:fid": fid,
-                                                   "i:magpsf": mag, "i:sigmapsf": 0.05})
+                                                   "i:magpsf": mag, "i:sigmapsf": 0.05, "i:ra": 10.0, "i:dec": 20.0})
     auth.add_user(store, "root", roles=["admin"])
     auth.add_user(store, "alice")
     auth.add_user(store, "bob")
@@ -234,3 +234,21 @@ def test_completed_analyses_are_capped_per_object_and_user(env):
     assert A.cap(store, "ZTF20aaaaaaa", "carol", 2) == 2
     left = [(a["user"], a["id"][-2:]) for a in A.for_object(store, "ZTF20aaaaaaa")]
     assert left == [("dave", "_d"), ("carol", "c3"), ("carol", "c2")]
+
+
+def test_the_object_page_shows_the_results(env):
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).parent / "browser"))
+    from portal_helpers import render_page
+
+    from index import create_app
+    client, _, tokens, service, cfg = env
+    if not any(s["name"] == "fitter" for s in client.get("/api/v1/analysis/services").get_json()):
+        register(client, tokens, service, "fitter")
+    key = start(client, tokens["alice"], model="linear").get_json()["id"]
+    done = wait_for(client, key)
+    page = render_page(create_app(cfg).test_client(), f"/{OBJ}")
+    assert '"id": "analyses"' in page and "fitter" in page and "completed" in page
+    assert "data:image/svg+xml;base64," + done["plots"][0]["data"] in page
+    assert "model=linear" in page
