@@ -31,5 +31,8 @@ def create_app(config: Config | None = None) -> Flask:
 server = create_app()
 
 if __name__ == "__main__":
+    from api.analysis_dispatcher import ensure_started
+
     cfg = get_config()
+    ensure_started(cfg)  # gunicorn starts it in post_worker_init (deploy/gunicorn.conf.py)
     server.run(host=cfg.server_host, port=cfg.server_port)

@@ -6,6 +6,7 @@ Load it once at start-up with :func:`get_config`; tests build their own with
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
@@ -44,6 +45,11 @@ class Config:
     dash_jobs_dir: Path = Path(tempfile.gettempdir()) / "nocturne-dash-jobs"
     secret_key: str = field(default="", repr=False)
     sky_images: str = "https://alasky.cds.unistra.fr/DSS/DSSColor"
+    analysis_allowlist: str = ""
+    analysis_max_per_object: int = 50
+    analysis_per_minute: int = 5
+    analysis_max_result_bytes: int = 8 * 1024 * 1024
+    analysis_dispatcher: bool = True
 
     def replace(self, **changes) -> "Config":
         """A copy with some keys changed, validated like a loaded file."""
@@ -109,6 +115,22 @@ def _coerce(key: str, value, base_dir: Path):
         return _int(value, 1, 10**9)
     if key in ("api_rate_limit", "writes_per_minute", "sign_ins_per_minute", "compute_slots"):
         return _int(value, 0, 10**9)
+    if key == "analysis_allowlist":  # comma-separated URL prefixes a service's URL must start with
+        prefixes = [p.strip() for p in str(value or "").split(",") if p.strip()]
+        bad = [p for p in prefixes if not re.match(r"^https?://[^/?#@\s]+/", p)]
+        if bad:
+            raise ValueError(f"{bad[0]!r} must be an http(s) URL prefix ending its host with '/' "
+                             f"(e.g. https://fitter.example.org/)")
+        return ",".join(prefixes)
+    if key in ("analysis_max_per_object", "analysis_per_minute"):
+        return _int(value, 0, 10**6)
+    if key == "analysis_max_result_bytes":
+        return _int(value, 1024, 1 << 30)
+    if key == "analysis_dispatcher":
+        text = str(value).strip().lower()
+        if text not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+            raise ValueError(f"{value!r} is not true or false")
+        return text in ("true", "1", "yes", "on")
     if key == "compute_slots_per_client":
         return _int(value, 1, 10**6)
     if key == "query_time_budget_s":

@@ -14,7 +14,7 @@ def init_api(app: Flask) -> None:
     from . import errors
     from .auth import init_auth
     from .guard import init_guard
-    from . import docs, routes_annotations, routes_lookup  # noqa: F401  (their routes join bp and root)
+    from . import docs, routes_analysis, routes_annotations, routes_lookup  # noqa: F401  (their routes join bp and root)
     from .routes import bp, root
     from .routes_rubin import rubin_bp
 

@@ -37,9 +37,10 @@ from store import Store, StoreError, Table
 
 from .errors import ApiError, error_response
 
-SCOPES = ("annotate", "admin")
+SCOPES = ("annotate", "admin", "analysis")
 ROLES = ("admin",)
-USER_TABLES = ("annotations", "annotation_tag", "internal_name", "users", "tokens", "sessions")
+USER_TABLES = ("annotations", "annotation_tag", "internal_name", "users", "tokens", "sessions",
+               "analysis_services", "analyses", "analysis_queue", "analysis_callbacks")
 TOKEN_PREFIX = "noc_"
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
 MIN_PASSWORD, MAX_PASSWORD = 8, 1024

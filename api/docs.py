@@ -8,6 +8,7 @@ declaration: methods, parameters, formats, access (the token's security scheme) 
 from __future__ import annotations
 
 import html
+import re
 from urllib.parse import urlencode
 
 from flask import Response, jsonify, request
@@ -24,6 +25,7 @@ _SCHEMA = {
     "date": {"type": "string", "description": "ISO date (UTC), Julian Date or MJD"},
     "ra": {"type": "string", "description": "degrees or sexagesimal hours"},
     "dec": {"type": "string", "description": "degrees or sexagesimal"},
+    "json": {"description": "any JSON value"},
 }
 _MEDIA = {"json": "application/json", "csv": "text/csv", "parquet": "application/vnd.apache.parquet",
           "votable": "application/x-votable+xml", "png": "image/png", "fits": "application/fits",
@@ -75,8 +77,13 @@ def _operation(ep: Endpoint, method: str) -> dict:
     op = {"summary": ep.summary, "operationId": f"{ep.name}_{method}", "responses": responses}
     if ep.description:
         op["description"] = ep.description
+    in_path = set(re.findall(r"<(\w+)>", ep.name))  # a path's <part>, as OpenAPI's {part}
+    if in_path:
+        op["parameters"] = [{"name": p.name, "in": "path", "required": True, "description": p.description,
+                             "schema": _param_schema(p)} for p in params if p.name in in_path]
+        params = [p for p in params if p.name not in in_path]
     if method in ("get", "delete"):
-        op["parameters"] = [{"name": p.name, "in": "query", "required": p.required,
+        op["parameters"] = op.get("parameters", []) + [{"name": p.name, "in": "query", "required": p.required,
                              "description": p.description, "schema": _param_schema(p)} for p in params]
     else:
         op["requestBody"] = {"required": any(p.required for p in params), "content": {"application/json": {
@@ -92,10 +99,10 @@ def openapi_spec() -> dict:
         rubin = d.path.startswith(R.PREFIX)
         for method in (m.lower() for m in d.endpoint.methods):
             op = _declared_operation(d.endpoint, method)
-            op["operationId"] = ("lsst_" if rubin else "") + f"{d.name.strip('/').replace('/', '_')}_{method}"
+            op["operationId"] = ("lsst_" if rubin else "") + re.sub(r"[^A-Za-z0-9_]", "", d.name.strip('/').replace('/', '_')) + f"_{method}"
             if rubin:
                 op["tags"] = ["Rubin/LSST"]
-            paths.setdefault(d.path, {})[method] = op
+            paths.setdefault(re.sub(r"<(\w+)>", r"{\1}", d.path), {})[method] = op
         if d.endpoint.access.via == "session":
             schemes["session"] = SESSION
     return {"openapi": "3.0.3",

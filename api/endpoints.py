@@ -297,6 +297,73 @@ METADATA_GIVE = Endpoint("metadata", METADATA_SUMMARY, _METADATA_PARAMS, formats
                                                     when="giving a name (objectId and internal_name)"),
                          responses=(("200", "Metadata rows"), ("201", "The name, given"), NO_OBJECT, TAKEN))
 
+# -- external analysis services (api/analysis*.py) -------------------------------------------
+from .analysis_services import AUTH_KINDS, DATA_TYPES, MAX_TIMEOUT_S  # noqa: E402
+
+ADMIN_WRITE = Access("token", ("admin",), writes=True)
+ANALYSIS_SERVICES = Endpoint("analysis/services", "The external analysis services this server may call (no secrets)",
+                             (), formats=("json",), methods=("GET",), strict=True)
+ANALYSIS_SERVICE_ADD = Endpoint("analysis/services", "Register or replace an analysis service (token with scope admin)", (
+    Param("name", "string", "Its name: 2 to 40 lower-case letters, digits, _ or -", required=True, example="fitter",
+          max_length=40),
+    Param("url", "string", "Where analyses are POSTed; must start with a prefix of the setting analysis_allowlist",
+          required=True, example="https://fitter.example.org/analyse", max_length=500),
+    Param("description", "string", "What it does", "", max_length=500),
+    Param("version", "string", "Its version", "", max_length=40),
+    Param("contact", "string", "Who runs it (an address)", "", max_length=200),
+    Param("auth", "choice", "How it authenticates our requests: none, header (a token in a header) or basic",
+          "none", choices=AUTH_KINDS),
+    Param("auth_header", "string", "The header carrying the token with auth=header (default Authorization)",
+          max_length=64),
+    Param("secret", "string", "The header's token, or user:password with basic; stored encrypted, never returned",
+          max_length=1000),
+    Param("data_types", "list", "What it is sent: " + ", ".join(DATA_TYPES) + " (default detections)",
+          example="detections,upper_limits"),
+    Param("parameters", "json", "Its optional parameters and their allowed values: {name: [value, ...]}",
+          example='{"model": ["linear", "quadratic"]}', max_length=20_000),
+    Param("timeout", "int", f"Seconds it has to send its results, at most {MAX_TIMEOUT_S}", 600, minimum=1,
+          maximum=MAX_TIMEOUT_S),
+    Param("upload_only", "bool", "The service only receives the data: no callback, completed when it accepts them",
+          False),
+    Param("users", "list", "Users who may use it (with scopes: either suffices; neither: anyone may)"),
+    Param("scopes", "list", "Token scopes that may use it (annotate, analysis, admin)"),
+), formats=("json",), methods=("POST",), strict=True, access=ADMIN_WRITE,
+    responses=(("201", "The service, registered"),))
+ANALYSIS_SERVICE_REMOVE = Endpoint("analysis/services", "Remove an analysis service (token with scope admin)", (
+    Param("name", "string", "Its name", required=True, max_length=40),
+), formats=("json",), methods=("DELETE",), strict=True, access=ADMIN_WRITE,
+    responses=(("200", "Removed"), ("404", "No such service")))
+ANALYSES = Endpoint("analysis", "Analyses of an object by external services, newest first", (
+    Param("objectId", "string", "ZTF objectId", required=True, example="ZTF23abjexnw", max_length=40),
+    Param("includeAnalysisData", "bool", "Add each analysis' results, plots (base64) and inference data", False),
+), formats=("json",), methods=("GET",), strict=True)
+ANALYSIS_START = Endpoint("analysis", "Start an analysis of an object by an external service (token with scope "
+                                      "analysis or annotate, and the service's permission)", (
+    Param("objectId", "string", "ZTF objectId of a stored object", required=True, example="ZTF23abjexnw",
+          max_length=40),
+    Param("service", "string", "The service's name (GET analysis/services)", required=True, example="fitter",
+          max_length=40),
+    Param("parameters", "json", "Values of the service's optional parameters: {name: value}", max_length=20_000),
+), formats=("json",), methods=("POST",), strict=True,
+    access=Access("token", ("analysis", "annotate", "admin"), writes=True),
+    responses=(("201", "The analysis, queued"), ("404", "No such object or service")))
+ANALYSIS_DELETE = Endpoint("analysis", "Delete an analysis: who started it, or a token with scope admin", (
+    Param("id", "string", "The analysis' id, as GET analysis gives it", required=True, max_length=200),
+), formats=("json",), methods=("DELETE",), strict=True,
+    access=Access("token", ("analysis", "annotate", "admin"), writes=True),
+    responses=(("200", "Deleted"), ("404", "No such analysis")))
+WEBHOOK = Endpoint("webhook/analysis/<token>", "A service sends an analysis' results (once, before it times out)", (
+    Param("token", "string", "The single-use callback token of the URL the service was sent", required=True,
+          max_length=100),
+    Param("status", "choice", "success or error", "success", choices=("success", "error")),
+    Param("message", "string", "What the service says (shown with the analysis)", "", max_length=2000),
+    Param("results", "json", "The results: a JSON object", max_length=1 << 30),
+    Param("plots", "json", "Plots: [{name, format: png or svg, data: base64}], at most 10", max_length=1 << 30),
+    Param("inference_data", "json", "Inference data as NetCDF: {format: netcdf, data: base64}", max_length=1 << 30),
+), formats=("json",), methods=("POST",), strict=True,
+    responses=(("200", "Accepted"), ("404", "Unknown callback token"), ("410", "Used or expired token"),
+               ("413", "Larger than analysis_max_result_bytes"), ("415", "Not JSON (pickles are never read)")))
+
 # -- this documentation ------------------------------------------------------------------------
 OPENAPI = Endpoint("openapi.json", "This API's OpenAPI 3 spec, made from these declarations", (), formats=("json",),
                    methods=("GET",))
@@ -304,4 +371,5 @@ DOCS = Endpoint("docs", "This API's documentation, a page (also at /api)", (), f
 
 ALL = (OBJECTS, FP, CONESEARCH, EXPLORER, LATESTS, SSO, RESOLVER, TRACKLET, SKYMAP, CUTOUTS, XMATCH, CLASSES, SCHEMA,
        COLUMNS_OLD, STATISTICS, ANOMALY, RANDOM, HEALTH, FIT_VARSTAR, FIT_MULENS,
-       FIT_SUPERNOVA, ANNOTATIONS, ANNOTATE, UNANNOTATE, METADATA, METADATA_GIVE, OPENAPI, DOCS)
+       FIT_SUPERNOVA, ANNOTATIONS, ANNOTATE, UNANNOTATE, METADATA, METADATA_GIVE, ANALYSIS_SERVICES, ANALYSIS_SERVICE_ADD,
+       ANALYSIS_SERVICE_REMOVE, ANALYSES, ANALYSIS_START, ANALYSIS_DELETE, WEBHOOK, OPENAPI, DOCS)

@@ -2,7 +2,7 @@
 into the OpenAPI spec by :mod:`api.openapi`.
 
 A :class:`Param` names its kind (``string``, ``int``, ``float``, ``bool``, ``choice``,
-``list``, ``columns``, ``date``, ``ra``, ``dec``); :func:`parse` reads a GET query string
+``list``, ``columns``, ``date``, ``ra``, ``dec``, ``json``: any JSON value); :func:`parse` reads a GET query string
 or a POST JSON body with the same names and raises :class:`~api.errors.ApiError` (400)
 naming the parameter and what it accepts.
 
@@ -172,6 +172,16 @@ def _fail(p: Param, value, accepts: str):
 
 
 def _convert(p: Param, value, bounded: bool = True):
+    if p.kind == "json":  # any JSON value (an object, a list...), as sent in a JSON body
+        import json
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                _fail(p, value, "a JSON value")
+        if len(json.dumps(value)) > p.max_length:
+            raise ApiError(400, f"parameter '{p.name}' is longer than {p.max_length} characters")
+        return value
     if isinstance(value, dict) or (isinstance(value, list) and p.kind not in ("list", "columns")):
         _fail(p, value, f"a {p.kind} value, not a JSON {type(value).__name__}")
     if isinstance(value, list) and any(isinstance(x, (dict, list)) for x in value):

@@ -158,3 +158,9 @@ def remove_annotation(identity: Identity | None, key: str) -> None:
     if record is None or not may_delete(identity, record):
         raise Refused("You may not delete this annotation (sign in as its author).")
     delete_annotation(current_store(), key)
+
+
+def analyses(object_id: str) -> list[dict]:
+    """The object's analyses by external services, newest first, with their results and plots."""
+    from .analyses import for_object
+    return for_object(current_store(), object_id, with_data=True, n=50)

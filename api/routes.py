@@ -118,12 +118,12 @@ def route(endpoint: Endpoint, *aliases: str, expensive=None, blueprint: Blueprin
     target = blueprint or bp
 
     def wrap(fn):
-        def view():
+        def view(**path):
             caller = None if access.via == "anyone" else (lambda: identify(access))
             if caller is not None and not access.when:
                 checked = caller()
                 caller = lambda: checked  # noqa: E731
-            values = parse(endpoint, request_params())
+            values = parse(endpoint, {**request_params(), **path})  # a path's <part> is a parameter
             values.identify = caller
             admitted = (_admission().admit(client_address()) if expensive is not None and expensive(values)
                         else contextlib.nullcontext())

@@ -27,3 +27,10 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 # Each worker opens its own store connection after the fork.
 preload_app = False
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_worker_init(worker):
+    """Start the analysis dispatcher thread in each worker: one of them (the holder of its lock
+    file) sends queued analyses, the others take over if it dies (api/analysis_dispatcher.py)."""
+    from api.analysis_dispatcher import ensure_started
+    ensure_started(worker.app.wsgi().config["NOCTURNE"])

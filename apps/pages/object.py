@@ -19,6 +19,7 @@ from dash import Input, Output, State, dcc, html, no_update
 from api import portal_gateway as G
 from api import queries as q
 from apps.callbacks import callback
+from apps.components import analyses as AN
 from apps.components import annotations as N
 from apps.components import classification as K
 from apps.components import cutouts as C
@@ -77,6 +78,7 @@ def layout(object_id: str = "", **_):
             html.Div(className="card", children=[html.H3("Elsewhere"), O.external_links(object_id, last["i:ra"], last["i:dec"])]),
             html.Div(className="card", children=[html.H3("Data"),
                                                  O.downloads(object_id, G.config().api_url, not forced.empty)]),
+            AN.card(G.analyses(object_id)),
         ]),
     ])
     tabs = [dcc.Tab(label="Summary", value="summary", children=summary, className="tab", selected_className="tab-on")]
