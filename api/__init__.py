@@ -17,12 +17,15 @@ def init_api(app: Flask) -> None:
     from . import docs, routes_analysis, routes_annotations, routes_lookup  # noqa: F401  (their routes join bp and root)
     from .routes import bp, root
     from .routes_rubin import rubin_bp
+    from .routes_vo import rubin_vo_bp, vo_bp
 
     if not app.config.get("MAX_CONTENT_LENGTH"):
         app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.register_blueprint(bp)
     app.register_blueprint(root)
     app.register_blueprint(rubin_bp)
+    app.register_blueprint(vo_bp)
+    app.register_blueprint(rubin_vo_bp)
     errors.register(app)
     init_auth(app)
     init_guard(app)

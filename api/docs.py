@@ -29,7 +29,7 @@ _SCHEMA = {
 }
 _MEDIA = {"json": "application/json", "csv": "text/csv", "parquet": "application/vnd.apache.parquet",
           "votable": "application/x-votable+xml", "png": "image/png", "fits": "application/fits",
-          "array": "application/json", "html": "text/html"}
+          "array": "application/json", "html": "text/html", "xml": "text/xml"}
 TOKEN = {"type": "apiKey", "in": "header", "name": "Authorization",
          "description": "'token <token>': issued by `python -m api.tokens_cli token issue USER --scope annotate`"}
 SESSION = {"type": "apiKey", "in": "cookie", "name": "nocturne_session",

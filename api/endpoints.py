@@ -364,6 +364,55 @@ WEBHOOK = Endpoint("webhook/analysis/<token>", "A service sends an analysis' res
     responses=(("200", "Accepted"), ("404", "Unknown callback token"), ("410", "Used or expired token"),
                ("413", "Larger than analysis_max_result_bytes"), ("415", "Not JSON (pickles are never read)")))
 
+
+# -- Virtual Observatory: IVOA Simple Cone Search 1.03, Simple Image Access 1.0, VOSI ----------
+# (api/routes_vo.py serves them under /api/v1/vo for ZTF and /lsst/api/v1/vo for Rubin)
+MAX_SR_DEG = MAX_RADIUS_ARCSEC / 3600
+MAX_SIA_SIZE_DEG = 1.0
+VO_ERRORS = (("200", "A VOTable; an error (a missing or invalid parameter...) is a VOTable too, with INFO "
+                     "name=\"QUERY_STATUS\" value=\"ERROR\" and the message, as the IVOA standards say"),)
+_MAXREC = Param("MAXREC", "int", f"At most this many rows (larger values: {MAX_N}); QUERY_STATUS is OVERFLOW "
+                                 "when more match", 1000, minimum=0, maximum=MAX_N, clamp=True)
+_SCS_PARAMS = (
+    Param("RA", "ra", "Right ascension of the cone's centre, ICRS degrees", required=True, minimum=0, maximum=360,
+          example="3.38"),
+    Param("DEC", "dec", "Declination of the cone's centre, ICRS degrees", required=True, minimum=-90, maximum=90,
+          example="52.69"),
+    Param("SR", "float", f"Radius of the cone in degrees (at most {MAX_SR_DEG:g})", required=True, minimum=0,
+          maximum=MAX_SR_DEG, example=0.01),
+    Param("VERB", "int", "Columns: 1 the id and position, 2 a few more (time, band, brightness, separation), "
+                         "3 every column the sky index holds", 2, minimum=1, maximum=3),
+    _MAXREC,
+)
+VO_SCS_ALERTS = Endpoint("scs/alerts", "IVOA Simple Cone Search over the alerts: every alert in the cone",
+                         _SCS_PARAMS, formats=("votable",), responses=VO_ERRORS, description=(
+                             "SCS 1.03: one row per alert, nearest first; ID_MAIN is the alert's id (candid, "
+                             "diaSourceId), POS_EQ_RA_MAIN and POS_EQ_DEC_MAIN its position."))
+VO_SCS_OBJECTS = Endpoint("scs/objects", "IVOA Simple Cone Search over the objects: the newest alert of each",
+                          _SCS_PARAMS, formats=("votable",), responses=VO_ERRORS, description=(
+                              "SCS 1.03: the rows of conesearch (the newest alert of each object, nearest first); "
+                              "ID_MAIN is the object's id (objectId, diaObjectId)."))
+VO_SIA = Endpoint("sia", "IVOA Simple Image Access 1.0: the alerts' cutouts overlapping a region", (
+    Param("POS", "string", "Centre of the region: 'ra,dec' in ICRS degrees", required=True, example="3.38,52.69",
+          max_length=100),
+    Param("SIZE", "string", f"Size of the region in degrees: one value (a square) or 'width,height' (at most "
+                            f"{MAX_SIA_SIZE_DEG:g})", required=True, example="0.01", max_length=100),
+    Param("FORMAT", "string", "Comma-separated: image/fits, image/png, ALL (both; default), GRAPHIC (png), "
+                              "METADATA (no rows: the columns only)", "ALL", max_length=200),
+    Param("INTERSECT", "choice", "OVERLAPS: images overlapping the region; CENTER: images whose centre is in it",
+          "OVERLAPS", choices=("OVERLAPS", "CENTER")),
+    Param("VERB", "int", "Accepted for SIA 1.0; every column is always returned", 1, minimum=0, maximum=3),
+    _MAXREC,
+), formats=("votable",), responses=VO_ERRORS, description=(
+    "One row per cutout (Science, Template, Difference) of each alert and per format, its centre, shape, pixel "
+    "scale and WCS from the stamp's FITS header; VOX:Image_AccessReference is the URL of the cutout route "
+    "(output-format=fits or png)."))
+VO_CAPABILITIES = Endpoint("capabilities", "VOSI capabilities: the VO services here, their URLs and limits", (),
+                           formats=("xml",), methods=("GET",))
+VO_AVAILABILITY = Endpoint("availability", "VOSI availability: whether the store answers", (),
+                           formats=("xml",), methods=("GET",))
+VO_ALL = (VO_SCS_ALERTS, VO_SCS_OBJECTS, VO_SIA, VO_CAPABILITIES, VO_AVAILABILITY)
+
 # -- this documentation ------------------------------------------------------------------------
 OPENAPI = Endpoint("openapi.json", "This API's OpenAPI 3 spec, made from these declarations", (), formats=("json",),
                    methods=("GET",))

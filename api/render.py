@@ -61,15 +61,21 @@ def render_parquet(df: pd.DataFrame) -> bytes:
 def render_votable(df: pd.DataFrame) -> bytes:
     """A VOTable; a column without any value (every cell null) is written as masked text,
     as astropy cannot infer a VOTable type from nulls alone."""
+    buf = io.BytesIO()
+    votable_file(df).to_xml(buf)
+    return buf.getvalue()
+
+
+def votable_file(df: pd.DataFrame):
+    """The astropy VOTable document of ``df`` (:func:`render_votable`'s), before it is
+    written: the VO routes add UCDs and status to it."""
     flat = _strings_for_objects(_nested_to_text(df))
     flat.columns = [c.replace(":", "_").replace("-", "_") for c in flat.columns]
     table = Table.from_pandas(flat) if len(flat.columns) else Table()
     for name in table.colnames:
         if table[name].dtype == object and all(v is None or v is np.ma.masked for v in table[name].tolist()):
             table[name] = MaskedColumn(np.full(len(table), ""), mask=np.ones(len(table), dtype=bool))
-    buf = io.BytesIO()
-    from_table(table).to_xml(buf)
-    return buf.getvalue()
+    return from_table(table)
 
 
 def _strings_for_objects(df: pd.DataFrame) -> pd.DataFrame:
