@@ -45,7 +45,7 @@ CONESEARCH = Endpoint("conesearch", "The newest alert of each object in a cone, 
     Param("n", "int", f"Maximum number of objects (larger values: {MAX_N})", 1000, minimum=1, maximum=MAX_N,
           clamp=True),
     Param("startdate", "date", "Start of the window (UTC ISO, JD or MJD, read as MJD TAI as Fink does)"),
-    Param("stopdate", "date", "End of the window, exclusive (UTC ISO, JD or MJD)"),
+    Param("stopdate", "date", "End of the window, included as in Fink (UTC ISO, JD or MJD)"),
     Param("window", "float", "Days after startdate (instead of stopdate)", minimum=0, maximum=36500),
     Param("kind", "choice", "How the window applies: within (objects first detected in it whose newest alert is "
                             "in it too: the whole variation within the window) or across (objects with an alert "

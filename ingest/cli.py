@@ -45,6 +45,10 @@ def main(argv: list[str] | None = None) -> int:
     night.add_argument("--survey", choices=["ztf", "rubin"], help="the alerts' survey (default: told from the data)")
     night.add_argument("--schema", type=Path, help="Rubin: writer schema of Confluent wire-format messages, "
                                                   "an .avsc file or a folder of them (picked by schema id)")
+    night.add_argument("--rewrite-history", action="store_true",
+                       help="Rubin: write every previous and forced source again, also those already stored "
+                            "(by default a history row whose key is stored is skipped; use this when Rubin "
+                            "re-delivers history rows with changed values)")
     args = parser.parse_args(argv)
     return run_night(args)
 
@@ -71,7 +75,8 @@ def run_night(args) -> int:
         summary = ingest(args.path, config, night=args.night, dry_run=args.dry_run,
                          quarantine_dir=args.quarantine, batch_size=args.batch_size, workers=args.workers,
                          show_progress=False if args.no_progress else None,
-                         survey=getattr(args, "survey", None), schema_path=getattr(args, "schema", None))
+                         survey=getattr(args, "survey", None), schema_path=getattr(args, "schema", None),
+                         rewrite_history=getattr(args, "rewrite_history", False))
     except IngestLocked as exc:
         log.error("%s", exc)
         return EXIT_LOCKED

@@ -36,7 +36,7 @@ from .write import NightCounts, Writer
 def ingest(path: Path, config: Config, night: str | None = None, dry_run: bool = False,
            quarantine_dir: Path | None = None, show_progress: bool | None = None,
            batch_size: int | None = None, workers: int | None = None, survey: str | None = None,
-           schema_path: Path | None = None) -> Summary:
+           schema_path: Path | None = None, rewrite_history: bool = False) -> Summary:
     """Ingest every packet under ``path`` into the store ``config`` names.
 
     :param night: YYYYMMDD to file every alert under (default: each alert's UTC date).
@@ -45,10 +45,14 @@ def ingest(path: Path, config: Config, night: str | None = None, dry_run: bool =
         1 does everything in this process).
     :param survey: ``ztf`` or ``rubin`` (default: told from the files, ``ingest.surveys.detect``).
     :param schema_path: Rubin's writer schema (.avsc file or folder) for Confluent wire messages.
+    :param rewrite_history: Rubin: send every previous and forced source, also those the store
+        holds (by default they are skipped before encoding: ``ingest.rubin.lists``).
     """
     started = time.perf_counter()
     plan = plan_night(Path(path), night, workers)
-    chosen = survey_named(survey or detect(plan.files), schema_path)
+    chosen = survey_named(survey or detect(plan.files), schema_path, rewrite_history)
+    if chosen.split is not None:  # big files cut into parts, each a unit of work
+        plan = plan_night(Path(path), night, workers, chosen.split)
     data_dir = Path(config.data_dir)
     with ExitStack() as stack:
         prepared = stack.enter_context(Workers(config, plan, chosen.preparer))  # forked before the lock and the store

@@ -27,15 +27,19 @@ class Plan:
     nbytes: int = 0            # bytes of the input files
 
 
-def plan(path: Path, night: str | None = None, workers: int | None = None) -> Plan:
+def plan(path: Path, night: str | None = None, workers: int | None = None, split=None) -> Plan:
     """The plan of ingesting ``path``; FileNotFoundError when it holds no alert file.
 
     :param workers: processes that prepare units (default: the CPU count, at most 4).
+    :param split: (units, UNIT_BYTES) -> units: a survey's cut of big files into parts
+        (Rubin's Parquet row groups, ``ingest.rubin.readers.split_units``).
     """
     files = input_files(Path(path))
     if not files:
         raise FileNotFoundError(f"no alert files (.avro, .tar.gz, .parquet) under {path}")
     work = units(files)
+    if split is not None:
+        work = split(work, UNIT_BYTES)
     workers = default_workers() if workers is None else max(1, workers)
     return Plan(files, work, workers if len(work) > 1 else 1, night, sum(f.stat().st_size for f in files))
 

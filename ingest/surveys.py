@@ -19,7 +19,7 @@ from .prepare import Preparer
 from .rows import alert_tables
 from .rubin import statistics as rubin_statistics
 from .rubin.prepare import TABLES as RUBIN_TABLES, RubinPreparer
-from .rubin.readers import is_rubin_file
+from .rubin.readers import is_rubin_file, split_units
 from .rubin.write import RubinWriter
 from .write import Writer
 
@@ -35,6 +35,7 @@ class Survey:
     night_span: Callable        # (night) -> [start, end) in the time index's unit
     bulk: bool = False          # units carry hundreds of rows an alert: the cyclic GC is paused while they are written
     batch_size: int = 500       # rows per write batch by default (a Rubin alert writes ~850: 5,000, a fifth less writer time)
+    split: Callable | None = None  # (units, unit bytes) -> units: big files cut into parts (``ingest.plan.plan``)
 
     @property
     def schema(self) -> Schema:
@@ -51,13 +52,14 @@ class Survey:
         return module.write_statistics(store, night, span, quarantined, duplicates, duration)
 
 
-def survey(name: str, schema_path: Path | None = None) -> Survey:
+def survey(name: str, schema_path: Path | None = None, rewrite_history: bool = False) -> Survey:
     """The survey called ``name`` (``ztf`` or ``rubin``); ``schema_path``: Rubin's writer schema
-    (.avsc file or folder) for Confluent wire-format messages."""
+    (.avsc file or folder) for Confluent wire-format messages; ``rewrite_history``: Rubin's
+    previous and forced sources are all sent, also those the store holds."""
     if name == "rubin":
-        return Survey("rubin", partial(RubinPreparer, schema_path=schema_path), lambda schema: RUBIN_TABLES,
+        return Survey("rubin", partial(RubinPreparer, schema_path=schema_path, rewrite_history=rewrite_history), lambda schema: RUBIN_TABLES,
                       rubin_statistics.night_span, bulk=True,
-                      batch_size=5000)
+                      batch_size=5000, split=split_units)
     if name == "ztf":
         return Survey("ztf", Preparer, alert_tables, ztf_statistics.night_span)
     raise ValueError(f"unknown survey {name!r} (known: {', '.join(NAMES)})")

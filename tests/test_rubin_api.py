@@ -149,6 +149,27 @@ def test_conesearch_kind_within_and_across(rubin_api, packets):
     assert before.data == b"[]"
 
 
+def test_conesearch_stopdate_is_included_as_in_fink(rubin_api, packets):
+    # Fink's LSST documentation: objects "between startdate (included) and stopdate (included)"
+    if not hasattr(rubin_api, "application"):
+        pytest.skip("reads the query layer in-process")
+    from api.access import rubin_store
+    from api.queries.rubin.cone import conesearch
+    src = newest(packets, BIG)["diaSource"]
+    last = src["midpointMjdTai"]
+    first = min(s["midpointMjdTai"] for p in of_object(packets, BIG) for s in p["prvDiaSources"])
+    with rubin_api.application.app_context():
+        store = rubin_store()
+
+        def found(start, stop, kind):
+            df = conesearch(store, src["ra"], src["dec"], 5, start, stop, kind, columns=["r:diaObjectId"])
+            return df["r:diaObjectId"].tolist() if len(df) else []
+        assert found(first - 1, last, "within") == [BIG]       # its newest alert at the stop: within
+        assert found(last, last, "across") == [BIG]            # an alert at the stop: across
+        assert found(first - 1, last - 1e-6, "within") == []   # the newest alert 0.09 s after the stop
+        assert found(last + 1e-6, last + 1, "across") == []    # no alert from the start on
+
+
 def test_conesearch_sexagesimal_and_empty_sky(rubin_api, packets):
     src = newest(packets, BIG)["diaSource"]
     from astropy.coordinates import SkyCoord

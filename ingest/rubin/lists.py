@@ -15,6 +15,16 @@ the writer would send, before encoding: a row goes when its key is first met in 
 order (the alert's own source comes before its previous sources; a key sent by an earlier unit
 of this worker, in a bounded set, is not sent again). The writer still checks every key, so
 rows dropped here are only rows it would have dropped.
+
+Then, still before encoding, a row whose key the store already holds is left out
+(``stored``: the keys of the unit's objects in the row's table, one key-only range read per
+object): in a nightly stream an alert's previous and forced sources were nearly all stored
+by its object's earlier alerts, on earlier nights. A stored row is whole (a row is one put,
+committed with its batch), and its cells are those a rerun would write (keys and values are
+deterministic), so leaving it out changes nothing stored: the ingest stays idempotent and a
+run killed mid-night resumes by skipping what it had committed. ``rewrite_history`` (the
+ingest's ``--rewrite-history``) turns the read off, for a re-delivery whose history rows
+carry changed values.
 """
 from __future__ import annotations
 
@@ -80,9 +90,13 @@ def arrow_columns(struct: pa.StructArray, names) -> dict:
 class ListRows:
     """Rows of one list field for the packets of a unit, in one worker."""
 
-    def __init__(self, spec: ListField, table, columns: list, builder):
+    def __init__(self, spec: ListField, table, columns: list, builder, stored=None):
+        """``stored``: (table name, object ids) -> the keys the store holds in that table for
+        those objects (None: every row is sent, as for ``--rewrite-history``)."""
         self.spec, self.table, self.columns, self.builder = spec, table, columns, builder
+        self.stored = stored
         self.seen: set = set()
+        self.skipped = 0   # rows left out because the store held their keys
 
     def rows(self, owners: list[Owner]) -> tuple[list[list], dict]:
         """For each owner, its ``(key, payload)`` rows to send; and owner index -> the error
@@ -132,6 +146,7 @@ class ListRows:
         owner, part, where = owner[order], part[order], where[order]
         keys = [keys[i] for i in order.tolist()]
         keep = self._first(owners, owner, keys, errors)
+        keep &= self._not_stored(owners, keys, keep)
         owner, part, where = owner[keep], part[keep], where[keep]
         keys = [k for k, ok in zip(keys, keep.tolist()) if ok]
         payloads: list = [None] * len(keys)
@@ -178,6 +193,17 @@ class ListRows:
         first = ~pd.Series([keys[i] for i in rows.tolist()], dtype=object).duplicated(keep="first").to_numpy()
         keep[rows[~first]] = False
         return keep
+
+    def _not_stored(self, owners, keys: list, keep: np.ndarray) -> np.ndarray | bool:
+        """False for the rows whose key the store already holds (read for the unit's objects)."""
+        if self.stored is None or not keep.any():
+            return True
+        known = self.stored(self.spec.table, sorted({o.object_id for o in owners if o.object_id}))
+        if not known:
+            return True
+        fresh = np.array([k not in known for k in keys], dtype=bool)
+        self.skipped += int((keep & ~fresh).sum())
+        return fresh
 
     def commit(self, owners: list[Owner], kept: list[list]) -> None:
         """Remember the keys of a unit whose packets are all accepted."""

@@ -10,7 +10,7 @@ from pathlib import Path
 from hbase_schema import get_schema
 from science.stamps import stamp_problem
 from settings import Config
-from store import encoder_store
+from store import encoder_store, open_store
 from store.codec import ColumnValueError
 from store.sky import pixels
 
@@ -44,15 +44,36 @@ class RubinAlert:
 class RubinPreparer:
     """Worker-side state: the Rubin schema, the row builder and a connection-less encoder."""
 
-    def __init__(self, config: Config, schema_path: Path | None = None):
+    def __init__(self, config: Config, schema_path: Path | None = None, rewrite_history: bool = False):
+        """``rewrite_history``: send every previous and forced source, even those the store holds."""
         schema = get_schema("rubin")
+        self.config, self.schema = config, schema
         self.builder = RubinRowBuilder(schema)
         self.order = schema.pixel_order
         self.schema_path = schema_path
         store = encoder_store(config, schema)
         self.tables = {name: store.table(name) for name in TABLES}
-        self.lists = [ListRows(spec, self.tables[spec.table], self.builder.list_columns(spec.field), self.builder)
-                      for spec in FIELDS]  # previous sources, then forced sources
+        self.reader = None  # the store, opened for reading on first use (in the worker, after the fork)
+        stored = None if rewrite_history else self.stored_keys
+        self.lists = [ListRows(spec, self.tables[spec.table], self.builder.list_columns(spec.field), self.builder,
+                               stored) for spec in FIELDS]  # previous sources, then forced sources
+
+    def stored_keys(self, table: str, object_ids: list) -> set:
+        """The keys ``table`` holds for ``object_ids`` (one key-only range per object); empty
+        while the store does not exist yet (a first night: the writer creates it) or cannot
+        be read (then every row is sent, which is always correct)."""
+        if not object_ids:
+            return set()
+        try:
+            if self.reader is None:
+                self.reader = open_store(self.config, schema=self.schema)
+            t = self.reader.table(table)
+            return set(t.read(ranges=[t.keys.span(o) for o in object_ids], columns=[]).keys)
+        except Exception:  # noqa: BLE001 - a store not created yet, or unreachable: send everything
+            if self.reader is not None:
+                self.reader.close()
+            self.reader = None
+            return set()
 
     def run(self, files: list[Path]) -> Prepared:
         with gc_paused():

@@ -5,11 +5,13 @@ columns) is read column-wise over the cone's ranges; separations come from numpy
 object keeps its newest alert (a solar-system alert, diaObjectId 0, is its own); columns
 the index lacks are read from ``sources`` for the alerts kept.
 
-Dates, as ``kind`` says (MJD TAI, ``[start, stop)``):
+Dates, as ``kind`` says (MJD TAI, ``[start, stop]``: both bounds included, as Fink's LSST
+documentation gives them; "included" to half the key's time resolution, 1e-7 day, since a
+date sent as MJD, JD or ISO comes back through a float conversion):
 
 - ``within`` (default): objects whose variation lies within the window: first detected
   (``f:firstDiaSourceMjdTaiFink``, else its first alert in the index) at or after ``start``,
-  newest alert before ``stop`` (Fink's filters on the first detection and the alert time).
+  newest alert at or before ``stop`` (Fink's filters on the first and last detections).
 - ``across``: objects with an alert inside the window; the newest such alert is returned.
 """
 from __future__ import annotations
@@ -29,6 +31,7 @@ ALWAYS = ["r:ra", "r:dec", "r:midpointMjdTai"]  # added to any columns asked, as
 KEYS = ["r:diaObjectId", "r:diaSourceId", "r:midpointMjdTai", "r:ra", "r:dec", "f:firstDiaSourceMjdTaiFink"]
 KINDS = ("within", "across")
 ADVICE = "narrow the cone (a smaller radius)"
+EPS = 5e-8  # days: half the row keys' MJD resolution (%013.7f), the tolerance of an included bound
 
 
 def conesearch(store: Store, ra: float, dec: float, radius_arcsec: float, start_mjd: float | None = None,
@@ -56,9 +59,9 @@ def conesearch(store: Store, ra: float, dec: float, radius_arcsec: float, start_
     ok = sep <= radius
     if kind == "across":
         if start_mjd is not None:
-            ok &= mjd >= start_mjd
+            ok &= mjd >= start_mjd - EPS
         if stop_mjd is not None:
-            ok &= mjd < stop_mjd
+            ok &= mjd <= stop_mjd + EPS
     idx = np.flatnonzero(ok)
     if not len(idx):
         return pd.DataFrame()
@@ -68,9 +71,9 @@ def conesearch(store: Store, ra: float, dec: float, radius_arcsec: float, start_
         first = _first_detection(col, mjd, group)
         keep = np.ones(len(last), dtype=bool)
         if start_mjd is not None:
-            keep &= first[last] >= start_mjd
+            keep &= first[last] >= start_mjd - EPS
         if stop_mjd is not None:
-            keep &= mjd[last] < stop_mjd
+            keep &= mjd[last] <= stop_mjd + EPS
         last = last[keep]
     chosen = last[np.argsort(sep[last], kind="stable")][:n]
     picked = {name: _take(col.get(name), chosen) for name in wanted if name in light}

@@ -1,0 +1,108 @@
+"""Rubin history rows already stored are skipped before encoding (``ingest.rubin.lists``), and a
+big Parquet file is cut into units of row groups (``ingest.rubin.readers.split_units``): the
+store ends the same as when every row is sent, on the real alerts."""
+from __future__ import annotations
+
+import shutil
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from conftest import dump, make_config, need, shared_data
+from hbase_schema import get_schema
+from ingest.night import ingest
+from ingest.plan import plan
+from ingest.rubin.readers import ParquetPart, split_units
+from rubin_inputs import parquet_files
+from store import open_store
+
+RUBIN = get_schema("rubin")
+VOLATILE = ("f:duration_s", "f:finished")
+
+
+def _data():
+    need((shared_data() / "rubin-fink-2026-03-10").is_dir(), "real Rubin alerts not available")
+
+
+def _ingest(path, cfg, **kw):
+    return ingest(path, cfg, workers=kw.pop("workers", 1), show_progress=False, survey="rubin", **kw)
+
+
+def _sent(summary) -> tuple[int, int]:
+    return sum(c.sources for c in summary.nights.values()), sum(c.forced for c in summary.nights.values())
+
+
+def _tables(cfg):
+    with open_store(cfg, schema=RUBIN) as s:
+        tables = dump(s)
+    tables["statistics"] = [(k, {c: v for c, v in cells.items() if c not in VOLATILE})
+                            for k, cells in tables["statistics"]]
+    tables.pop("meta")
+    return tables
+
+
+def _copy(files, folder):
+    folder.mkdir()
+    for f in files:
+        shutil.copy(f, folder / f.name)
+    return folder
+
+
+def test_a_later_night_sends_only_the_history_the_store_lacks(tmp_path):
+    _data()
+    files = parquet_files(12)
+    clean = make_config("embedded", tmp_path / "clean")
+    full = _ingest(_copy(files, tmp_path / "all"), clean)
+    sources, forced = _sent(full)
+    assert sources > 0 and forced > 0
+    # a first night, then the whole sample (which repeats it): the store of one clean run
+    cfg = make_config("embedded", tmp_path / "nights")
+    _ingest(_copy(files[:5], tmp_path / "first"), cfg)
+    later = _ingest(tmp_path / "all", cfg)
+    assert _tables(cfg) == _tables(clean)
+    later_sources, later_forced = _sent(later)
+    assert later_forced < forced and later_sources < sources
+    # the same files again: every history row is stored, none is sent, nothing changes
+    again = _ingest(tmp_path / "all", cfg, workers=2)
+    assert _sent(again) == (0, 0)
+    assert _tables(cfg) == _tables(clean)
+    # --rewrite-history sends them all again (the same cells)
+    rewritten = _ingest(tmp_path / "all", cfg, rewrite_history=True)
+    assert _sent(rewritten) == (sources, forced)
+    assert _tables(cfg) == _tables(clean)
+
+
+def test_a_stored_history_row_is_kept_unless_history_is_rewritten(tmp_path):
+    _data()
+    folder = _copy(parquet_files(4), tmp_path / "in")
+    cfg = make_config("embedded", tmp_path / "store")
+    _ingest(folder, cfg)
+    with open_store(cfg, schema=RUBIN) as s:
+        key, cells = next(s.table("fp").scan(limit=1))
+        s.table("fp").put(key, {"r:psfFlux": 12345.0})  # as if Rubin had delivered another value before
+    _ingest(folder, cfg)
+    with open_store(cfg, schema=RUBIN) as s:
+        assert s.table("fp").row(key)["r:psfFlux"] == 12345.0
+    _ingest(folder, cfg, rewrite_history=True)
+    with open_store(cfg, schema=RUBIN) as s:
+        assert s.table("fp").row(key)["r:psfFlux"] == cells["r:psfFlux"]
+
+
+def test_a_big_parquet_file_is_cut_into_units_of_row_groups(tmp_path, monkeypatch):
+    _data()
+    files = parquet_files(12)
+    tables = [pq.read_table(f) for f in files]
+    one = tmp_path / "one"
+    one.mkdir()
+    pq.write_table(pa.concat_tables(tables, promote_options="default"), one / "night.parquet", row_group_size=5)
+    monkeypatch.setattr("ingest.plan.UNIT_BYTES", 1)  # every row group is then a unit of its own
+    cut = plan(one, split=split_units)
+    alerts = sum(t.num_rows for t in tables)
+    assert [u[0].first for u in cut.units] == list(range(0, (alerts + 4) // 5)) and cut.workers > 1
+    assert all(isinstance(u[0], ParquetPart) and u[0].stop == u[0].first + 1 for u in cut.units)
+    cfg = make_config("embedded", tmp_path / "cut")
+    summary = _ingest(one, cfg, workers=2)
+    assert summary.alerts == alerts
+    whole = make_config("embedded", tmp_path / "whole")
+    _ingest(_copy(files, tmp_path / "files"), whole)
+    assert _tables(cfg) == _tables(whole)
