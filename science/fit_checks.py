@@ -40,9 +40,15 @@ def at_bound(name: str, value: float, lo: float, hi: float, unit: str = "") -> d
     span = max(abs(hi - lo), 1e-12)
     for side, bound in (("lower", lo), ("upper", hi)):
         if np.isfinite(bound) and abs(value - bound) <= BOUND_TOL * span:
-            return warning("parameter_at_bound", f"{name} = {value:.4g}{unit} is at the {side} bound of its "
-                                                 f"range ({lo:.4g} to {hi:.4g}{unit}): the data do not constrain it.")
+            return warning("parameter_at_bound", f"{name} = {_num(value)}{unit} is at the {side} bound of its "
+                                                 f"range ({_num(lo)} to {_num(hi)}{unit}): the data do not "
+                                                 "constrain it.")
     return None
+
+
+def _num(x: float) -> str:
+    """A value as text: times (large numbers) to 0.01, others to 4 significant digits."""
+    return f"{x:.2f}" if abs(x) >= 1e4 else f"{x:.4g}"
 
 
 def outside(name: str, t: float, t_min: float, t_max: float, unit: str) -> dict | None:
