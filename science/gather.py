@@ -11,7 +11,9 @@ labelled with its ``kind``:
   score decides whether they are used (:func:`history_mask`: ``none``, ``good`` for
   ``rb >= 0.55``, ``all``);
 - ``forced``: forced photometry, a difference flux at every visit, detected or not
-  (:func:`forced_points`).
+  (:func:`forced_points`);
+- ``detection``: a survey's detections where alerts and their history are not told apart
+  (Rubin's diaSources, ``api.queries.rubin.fits``).
 
 Each part is a dict of equal-length arrays (:data:`COLUMNS`); :func:`combine` joins them
 in time order and keeps one point per time and band, the first part's (alerts win).
@@ -23,7 +25,7 @@ import numpy as np
 from science.inputs import as_float
 from science.photometry import dc_mag, has_source_behind
 
-KINDS = ("alert", "history", "forced")
+KINDS = ("alert", "history", "forced", "detection")
 HISTORY_CHOICES = ("none", "good", "all")
 GOOD_RB = 0.55              # Fink's real/bogus cut for a good ZTF detection
 MIN_FORCED_SNR = 3.0        # a forced difference flux below it has no useful difference magnitude
