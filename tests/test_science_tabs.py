@@ -176,3 +176,75 @@ def test_magnitude_rates_skip_same_night_pairs():
     from apps.science_tabs._plots import rates
     r = rates([1.0, 1.05, 2.0, 4.0], [18.0, 18.1, 18.5, 19.5], [2, 2, 2, 2])["r"]
     assert np.allclose(r["rate"], [(18.5 - 18.1) / 0.95, 0.5])
+
+
+def _warning_boxes(component) -> list:
+    found = []
+
+    def walk(c):
+        if "science-warnings" in (getattr(c, "className", "") or ""):
+            found.append(c)
+        children = getattr(c, "children", None)
+        for child in children if isinstance(children, (list, tuple)) else [children]:
+            if child is not None and not isinstance(child, (str, int, float)):
+                walk(child)
+    walk(component)
+    return found
+
+
+def _items(box) -> list[tuple[str, str]]:
+    return [(li.title, li.children) for li in box.children[1].children]
+
+
+@pytest.mark.parametrize("kind", ["supernova", "varstar", "microlensing"])
+def test_fit_warnings_render_in_a_box(portal, monkeypatch, kind):
+    """Each tab shows the fit's ``warnings`` (code, message) in a visible box above the fit."""
+    from dash import html
+
+    from api import queries as q
+    from apps.science_tabs import _common
+    app, store, truth = portal
+    oid = _best(truth, kind)
+    real = q.fit
+    said = [{"code": "poor_fit", "message": "chi2/dof = 65.6 for the model, above 5."},
+            {"code": "parameter_at_bound", "message": "tE = 500 d is at the upper bound of its range."}]
+
+    def with_warnings(*args, **kwargs):
+        return {**real(*args, **kwargs), "warnings": said}
+    with app.test_request_context("/"):
+        monkeypatch.setattr(_common.q, "fit", with_warnings)
+        warned = _render(app, store, kind, oid)
+    boxes = _warning_boxes(warned)
+    assert len(boxes) == 1 and boxes[0].role == "alert"
+    assert _items(boxes[0]) == [(w["code"], w["message"]) for w in said]
+    assert _figures(html.Div(warned))  # the fit is still drawn, under its warnings
+
+
+def test_microlensing_tab_shows_the_fits_own_warnings_and_time_unit(portal):
+    """A fit with few points per band (the simulation's events) warns, and the plot's time
+    axis is in the unit of the fitted t0."""
+    from apps.science_tabs import microlensing
+    app, store, truth = portal
+    found = None
+    for oid in truth[truth.type == "microlensing"].sort_values("n_alerts", ascending=False).objectId[:6]:
+        with app.test_request_context("/"):
+            tab = __import__("dash").html.Div(microlensing.results(store, oid))
+        if _warning_boxes(tab):
+            found = tab
+            break
+    assert found is not None, "no simulated event gave a warning"
+    fig = _figures(found)[0]
+    assert fig.layout.xaxis2.title.text == "time [JD]"
+    t0_line = [s for s in fig.layout.shapes if s.type == "line" and s.x0 == s.x1]
+    data_x = [x for tr in fig.data for x in (tr.x if tr.x is not None else [])]
+    assert t0_line and min(data_x) - 500 < t0_line[0].x0 < max(data_x) + 500  # same unit as the data
+
+
+def test_fit_plot_marks_each_kind_of_point():
+    from apps.science_tabs._plots import KIND_MARKERS, fit_figure
+    lc = {"jd": np.array([JD0, JD0 + 1, JD0 + 2]), "band": np.array([1, 1, 1]),
+          "kind": np.array(["alert", "history", "forced"])}
+    fig = fit_figure(lc, [18.0, 18.1, 18.2], [0.1, 0.1, 0.1], {}, lambda b, jd: None, "t", "mag")
+    symbols = {tr.name: tr.marker.symbol for tr in fig.data}
+    assert symbols == {f"g {KIND_MARKERS[k][1]}": KIND_MARKERS[k][0] for k in ("alert", "history", "forced")}
+    assert len(set(symbols.values())) == 3
