@@ -47,7 +47,7 @@ MIN_POINTS = 10
 MIN_BAND_POINTS = 5
 ZERO_POINT = 27.4  # pyLIMA.toolbox.brightness_transformation.ZERO_POINT
 MODEL_POINTS = 400
-MAX_POINTS = 200   # above it the light curve is binned per band and night (the fit's time budget)
+MAX_POINTS = 500   # above it the light curve is binned per band and night (the fit's time budget)
 _LOCK = threading.Lock()
 
 
@@ -219,6 +219,8 @@ def objective_at(jd, mag, err, band, *, t0: float, u0: float, tE: float, source_
     degeneracy of the data (the best fit scores as low or lower).
     """
     lc = clean_lightcurve(jd, mag, err, band, MIN_POINTS, "objective_at")
+    if len(lc.jd) > MAX_POINTS:  # binned as the fit bins it
+        lc = bin_nightly(lc)
     ref = _reference_fluxes(ref_mag)
     if ref is None:
         raise ValueError("objective_at needs ref_mag (the constrained fit's baseline)")
