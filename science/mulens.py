@@ -24,6 +24,13 @@ star is magnified, so the limits carry the information on the wings that separat
 from u0 and the source flux. The starts are a grid of u0 (0.01-1) and tE (5-80 d) around
 the brightest point; the fit with the lowest total (chi2 + limits) is kept.
 
+A light curve of more than ``MAX_POINTS`` usable points (a Rubin object with its forced
+photometry: ~1000) is averaged per band and night first (:func:`bin_nightly`): the fit's
+cost grows with the points and pyLIMA's per-evaluation overhead, and a night's points
+carry one epoch of an event lasting days. Below it nothing is binned: a high-magnification
+peak can be narrower than a night. Every result carries quality warnings
+(:mod:`science.fit_checks`).
+
 pyLIMA prints progress to stdout; it is captured and discarded. Its fit objects also start
 three ``multiprocessing.Manager`` server processes to record trials for its parallel
 samplers; for this in-process gradient fit they are replaced by plain lists (a guarded,
@@ -80,7 +87,10 @@ def fit_pspl(jd, mag, err, band, ra: float = 270.0, dec: float = -30.0, *,
     ``fs_err``, ``fb_err`` ({band: flux}), ``mag_source`` and ``mag_baseline`` ({band: mag});
     ``flux_zero_point``; ``chi2``, ``dof``, ``n_points``; ``model`` ({band: {"jd", "mag"}});
     ``bands``, ``skipped_bands``, ``method``; ``constrained`` (bool), ``chi2_upper`` (the
-    upper limits' term, 0 without limits) and ``n_upper``.
+    upper limits' term, 0 without limits) and ``n_upper``; ``time_unit`` ("JD"),
+    ``n_measured`` (usable points given) and ``binned`` (True when more than MAX_POINTS
+    were averaged per band and night, :func:`bin_nightly`); ``warnings`` (a list of
+    {code, message}, :func:`pspl_warnings`).
 
     Raises
     ------

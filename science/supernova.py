@@ -64,7 +64,8 @@ def fit_lightcurve(jd, mag, err, band) -> dict:
     dict with ``bands`` ({band: {t_peak, t_peak_err, peak_mag, tau_rise, tau_rise_err,
     tau_fall, tau_fall_err, A, B, t0 (and their _err), chi2, dof, n_points}}), total
     ``chi2`` and ``dof``, ``model`` ({band: {"jd", "mag"}}), ``skipped_bands``,
-    ``flux_unit``.
+    ``flux_unit``, ``time_unit`` ("JD") and ``warnings`` ({code, message} each,
+    :func:`band_warnings` and too few points per band).
 
     Raises
     ------
