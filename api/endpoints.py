@@ -234,7 +234,13 @@ HEALTH = Endpoint("health", "Is the store reachable, and with which schema", (),
 FIT_OBJECT = Param("objectId", "string", "ZTF objectId", required=True, example="ZTF23abjexnw")
 FIT_404 = (("404", "No such object or alert"),)
 FIT_LIMITS = ("; runs within the query time budget (422 when stopped), at most a few fits at a time per client "
-              "(429) and per server (503), with Retry-After")
+              "(429) and per server (503), with Retry-After. The answer's `warnings` lists, as "
+              "{code, message}, why the fit may not be trusted (parameter_at_bound, peak_outside_data, "
+              "peak_time_uncertain, poor_fit, degenerate_parameters, few_points_per_band); times are in "
+              "`time_unit` (JD)")
+FIT_HISTORY = Param("history", "choice", "Earlier detections from the alerts' history (prv_candidates) that join "
+                                         "the alerts: none; good (real/bogus score rb >= 0.55); all",
+                    "good", choices=("none", "good", "all"))
 #: the variable-star fit's parameters, shared by both surveys
 VARSTAR_PARAMS = (
     Param("period_min", "float", "Shortest period searched [days]", 0.1, minimum=0.01, maximum=100),
@@ -250,12 +256,12 @@ FIT_VARSTAR = Endpoint("fit/varstar", "Multiband period fit (gatspy) of an objec
                        "times points) bounded, else 422 saying what to change. The answer's 'warnings' list "
                        "the fit's quality problems ({code, message}: no_significant_peak, few_points_per_band, parameters_near_points, "
                        "period_at_range_edge); 'epoch' is in 'time_unit' (JD)" + FIT_LIMITS, (
-    FIT_OBJECT, *VARSTAR_PARAMS,
+    FIT_OBJECT, FIT_HISTORY, *VARSTAR_PARAMS,
 ), formats=("json",), responses=FIT_404)
-FIT_MULENS = Endpoint("fit/mulens", "Point-source point-lens microlensing fit (pyLIMA)" + FIT_LIMITS, (FIT_OBJECT,),
-                      formats=("json",), responses=FIT_404)
+FIT_MULENS = Endpoint("fit/mulens", "Point-source point-lens microlensing fit (pyLIMA)" + FIT_LIMITS,
+                      (FIT_OBJECT, FIT_HISTORY), formats=("json",), responses=FIT_404)
 FIT_SUPERNOVA = Endpoint("fit/supernova", "Bazin light-curve fit per band and g-r colour" + FIT_LIMITS,
-                         (FIT_OBJECT,),
+                         (FIT_OBJECT, FIT_HISTORY),
                          formats=("json",), responses=FIT_404)
 
 # -- annotations and internal names: reads are anyone's, writes need a token -------------------

@@ -1,6 +1,10 @@
 """Science fits against the simulator's ground truth, all three kinds, with their targets.
 
-    python bench/bench_groundtruth.py [--no-write-doc]
+    python bench/bench_groundtruth.py [--no-write-doc] [--forced-only] [--events N] [--seed S]
+
+``--forced-only`` runs only the second part: microlensing events with forced photometry
+(tests/mulens_truth.py, science level, N simulated events of which those of peak S/N >= 20
+qualify), fitted with and without their forced points (section ``groundtruth-forced``).
 
 Same simulation and criteria as tests/test_science_groundtruth.py (which asserts the
 variable-star and supernova criteria in CI); this script also measures the microlensing
@@ -20,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.report import machine, publish, today  # noqa: E402
+from tests import mulens_truth as mt  # noqa: E402
 from tests import test_science_groundtruth as gt  # noqa: E402
 
 
@@ -39,10 +44,59 @@ def truth_minus_best(store, truth, object_id: str) -> float:
     return at_truth["total"] - at_best["total"]
 
 
+def forced_section(n_events: int, seed: int) -> str:
+    """The microlensing criterion on simulated events with forced photometry, and without it."""
+    import time
+    events = mt.simulate(n_events, seed)
+    t = time.perf_counter()
+    rows = {"alerts + forced photometry": mt.evaluate(events)}
+    per_fit = (time.perf_counter() - t) / max(len(rows["alerts + forced photometry"]), 1)
+    rows["alerts only (no upper limits)"] = mt.evaluate(events, forced=False)
+    n_points = np.median([len(e["lc"]["jd"]) for e in events if e["qualifies"]])
+    lines = ["## Microlensing with forced photometry against the truth (`bench/bench_groundtruth.py`)", "",
+             f"Run {today()} on {machine()}. {n_events} events drawn by the simulator "
+             f"(`populations.draw_microlensing`), seed {seed}, visited at ZTF's cadence over {mt.NIGHTS} nights "
+             f"(`cadence.schedule`, a visit of the field every {mt.CADENCE:g} night, {mt.WEATHER:.0%} of nights "
+             "usable), measured by `photometry.measure`: a 5σ detection is an alert, every other visit a "
+             "forced-photometry point (tests/mulens_truth.py). Qualifying: peak S/N ≥ 20 and t0 between the "
+             f"first and last detection. Median {n_points:.0f} points per event; "
+             f"{per_fit:.2f} s per fit (wall, with forced photometry).", "",
+             "| photometry | N qualifying | t0 within 1 d and tE within 10 % | t0 within 1 d | "
+             "tE within 3σ of its error | Δ < −1 (optimiser miss) | Δ median (misses) | warned misses |",
+             "|---|---|---|---|---|---|---|---|"]
+    for label, r in rows.items():
+        ok = np.array([x["ok"] for x in r])
+        delta = np.array([x["delta"] for x in r], dtype=float)
+        missed = [x for x in r if not x["ok"]]
+        lines.append(f"| {label} | {len(r)} | {ok.mean():.1%} | {np.mean([x['t0_ok'] for x in r]):.1%} | "
+                     f"{np.mean([x['tE_in_3sigma'] for x in r]):.1%} | {int(np.sum(delta < -1))} | "
+                     f"{np.nanmedian(delta[~ok]) if (~ok).any() else float('nan'):.1f} | "
+                     f"{sum(bool(x.get('warnings')) for x in missed)} of {len(missed)} |")
+    forced = rows["alerts + forced photometry"]
+    frac = float(np.mean([x["ok"] for x in forced])) if forced else 0.0
+    worst = min((x["delta"] for x in forced), default=float("nan"))
+    lines += ["", "Δ: what the fit minimises (`science.mulens.objective_at`) at the true parameters minus at the "
+              "best fit, on the fit's data; Δ < −1 would be an optimiser that stopped at a worse minimum than the "
+              f"truth's (smallest Δ here: {worst:.1f}). Warned misses: misses whose fit returned a warning.", "",
+              f"Target 90 %: {'met' if frac >= 0.9 else 'not met'} ({frac:.1%} of {len(forced)}). Forced photometry "
+              "holds the wings of the light curve that separate tE from u0 and the blending: without it, most "
+              "misses are flagged `degenerate_parameters`. The misses that remain with it are not optimiser "
+              "failures (every Δ ≥ −1, tE within 3σ of its fitted error): their data hold tE to 10–50 % (low peak "
+              "S/N, strong blending, or a high-magnification peak whose weight ZTF's 0.01 mag floor on sigmapsf "
+              "caps), an error below the 50 % at which the fit warns."]
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--no-write-doc", action="store_true")
+    p.add_argument("--forced-only", action="store_true", help="only the events with forced photometry")
+    p.add_argument("--events", type=int, default=300, help="simulated events with forced photometry")
+    p.add_argument("--seed", type=int, default=2, help="their seed")
     args = p.parse_args(argv)
+    publish("groundtruth-forced", forced_section(args.events, args.seed), write=not args.no_write_doc)
+    if args.forced_only:
+        return 0
     from api import queries as q
     from ingest.night import ingest
     from ingest.simulator.cli import main as simulate

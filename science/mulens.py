@@ -24,6 +24,13 @@ star is magnified, so the limits carry the information on the wings that separat
 from u0 and the source flux. The starts are a grid of u0 (0.01-1) and tE (5-80 d) around
 the brightest point; the fit with the lowest total (chi2 + limits) is kept.
 
+A light curve of more than ``MAX_POINTS`` usable points (a Rubin object with its forced
+photometry: ~1000) is averaged per band and night first (:func:`bin_nightly`): the fit's
+cost grows with the points and pyLIMA's per-evaluation overhead, and a night's points
+carry one epoch of an event lasting days. Below it nothing is binned: a high-magnification
+peak can be narrower than a night. Every result carries quality warnings
+(:mod:`science.fit_checks`).
+
 pyLIMA prints progress to stdout; it is captured and discarded. Its fit objects also start
 three ``multiprocessing.Manager`` server processes to record trials for its parallel
 samplers; for this in-process gradient fit they are replaced by plain lists (a guarded,
@@ -39,13 +46,15 @@ import numpy as np
 
 from scipy.special import log_ndtr, ndtr
 
+from science import fit_checks as checks
 from science.bands import normalise_bands
-from science.inputs import as_float, clean_lightcurve, floats, number, require_variation
+from science.inputs import LightCurve, as_float, clean_lightcurve, floats, number, require_variation
 
 MIN_POINTS = 10
 MIN_BAND_POINTS = 5
 ZERO_POINT = 27.4  # pyLIMA.toolbox.brightness_transformation.ZERO_POINT
 MODEL_POINTS = 400
+MAX_POINTS = 500   # above it the light curve is binned per band and night (the fit's time budget)
 _LOCK = threading.Lock()
 
 
@@ -78,7 +87,10 @@ def fit_pspl(jd, mag, err, band, ra: float = 270.0, dec: float = -30.0, *,
     ``fs_err``, ``fb_err`` ({band: flux}), ``mag_source`` and ``mag_baseline`` ({band: mag});
     ``flux_zero_point``; ``chi2``, ``dof``, ``n_points``; ``model`` ({band: {"jd", "mag"}});
     ``bands``, ``skipped_bands``, ``method``; ``constrained`` (bool), ``chi2_upper`` (the
-    upper limits' term, 0 without limits) and ``n_upper``.
+    upper limits' term, 0 without limits) and ``n_upper``; ``time_unit`` ("JD"),
+    ``n_measured`` (usable points given) and ``binned`` (True when more than MAX_POINTS
+    were averaged per band and night, :func:`bin_nightly`); ``warnings`` (a list of
+    {code, message}, :func:`pspl_warnings`).
 
     Raises
     ------
@@ -87,6 +99,9 @@ def fit_pspl(jd, mag, err, band, ra: float = 270.0, dec: float = -30.0, *,
     """
     lc = clean_lightcurve(jd, mag, err, band, MIN_POINTS, "fit_pspl")
     require_variation(lc, "fit_pspl")
+    n_measured = len(lc.jd)
+    if n_measured > MAX_POINTS:
+        lc = bin_nightly(lc)
     ref = _reference_fluxes(ref_mag)
     bands, skipped = _bands_used(lc, ref, "fit_pspl")
 
@@ -147,9 +162,59 @@ def fit_pspl(jd, mag, err, band, ra: float = 270.0, dec: float = -30.0, *,
         "bands": bands, "skipped_bands": skipped,
         "method": ("pyLIMA PSPL, Trust Region Reflective fit, baseline flux fixed to the reference"
                    + (", upper limits as censored data" if constrained and len(fit.upper["jd"]) else "")
-                   if constrained else "pyLIMA PSPL, Trust Region Reflective fit"),
+                   if constrained else "pyLIMA PSPL, Trust Region Reflective fit")
+                  + (f"; {n_measured} points binned per band and night into {len(lc.jd)}"
+                     if len(lc.jd) < n_measured else ""),
+        "time_unit": "JD", "n_measured": n_measured, "binned": len(lc.jd) < n_measured,
     })
+    bounds = {k: fit.fit_parameters[k][1] for k in ("t0", "u0", "tE")}
+    out["warnings"] = pspl_warnings(out, bounds, lc.jd[used], {b: int(np.sum(lc.band == b)) for b in bands})
     return out
+
+
+def pspl_warnings(res: dict, bounds: dict, jd, counts: dict) -> list[dict]:
+    """The quality warnings of a PSPL fit (:mod:`science.fit_checks`): t0 or tE at a bound
+    of its range (u0 at its upper one), t0 outside the observed times, chi2/dof too large,
+    tE with a large relative error, too few points per band."""
+    t_lo, t_hi = (float(v) for v in bounds["t0"])
+    tE_lo, tE_hi = (float(v) for v in bounds["tE"])
+    u_hi = float(bounds["u0"][1])
+    return checks.collect(
+        checks.at_bound("t0", res["t0"], t_lo, t_hi, " JD"),
+        checks.at_bound("tE", res["tE"], tE_lo, tE_hi, " d"),
+        checks.at_bound("u0", res["u0"], u_hi, u_hi),
+        checks.outside("t0", res["t0"], float(np.min(jd)), float(np.max(jd)), "JD"),
+        checks.poor_fit(res["chi2"], res["dof"], "the PSPL model"),
+        checks.degenerate("tE", res["tE"], res["tE_err"],
+                          "tE is degenerate with u0 and the blending; observations of the event's wings "
+                          "and baseline (forced photometry, upper limits) are needed to separate them."),
+        checks.few_points(res["skipped_bands"], counts, MIN_BAND_POINTS),
+    )
+
+
+def bin_nightly(lc):
+    """The light curve averaged per band and day (JD, noon to noon UTC: one observing
+    night at the surveys' sites): flux-weighted means of time and flux, the error of the
+    mean. Keeps a long light curve's information on events of a day or more at a cost
+    the fit's time budget allows."""
+    day = np.floor(lc.jd)
+    keys = np.char.add(np.char.add(lc.band.astype(str), "|"), day.astype(np.int64).astype(str))
+    uniq, inverse = np.unique(keys, return_inverse=True)
+    flux = 10 ** (-0.4 * (lc.mag - ZERO_POINT))
+    ferr = flux * lc.err / 1.0857362047581294
+    w = 1 / ferr ** 2
+    sw = np.bincount(inverse, w)
+    mean_flux = np.bincount(inverse, w * flux) / sw
+    mean_jd = np.bincount(inverse, w * lc.jd) / sw
+    mean_err = 1 / np.sqrt(sw)
+    band = np.empty(len(uniq), dtype=lc.band.dtype)
+    band[inverse] = lc.band
+    ok = mean_flux > 0
+    mag = ZERO_POINT - 2.5 * np.log10(np.where(ok, mean_flux, 1.0))
+    err = 1.0857362047581294 * mean_err / np.where(ok, mean_flux, 1.0)
+    order = np.argsort(mean_jd[ok], kind="stable")
+    return LightCurve(mean_jd[ok][order], mag[ok][order], err[ok][order], band[ok][order],
+                      np.ones(int(ok.sum()), dtype=bool))
 
 
 def objective_at(jd, mag, err, band, *, t0: float, u0: float, tE: float, source_fraction, ref_mag,
@@ -164,6 +229,8 @@ def objective_at(jd, mag, err, band, *, t0: float, u0: float, tE: float, source_
     degeneracy of the data (the best fit scores as low or lower).
     """
     lc = clean_lightcurve(jd, mag, err, band, MIN_POINTS, "objective_at")
+    if len(lc.jd) > MAX_POINTS:  # binned as the fit bins it
+        lc = bin_nightly(lc)
     ref = _reference_fluxes(ref_mag)
     if ref is None:
         raise ValueError("objective_at needs ref_mag (the constrained fit's baseline)")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import least_squares
 
+from science import fit_checks as checks
 from science.bands import normalise_bands
 from science.inputs import as_float, clean_lightcurve, floats, number, require_variation
 
@@ -63,7 +64,8 @@ def fit_lightcurve(jd, mag, err, band) -> dict:
     dict with ``bands`` ({band: {t_peak, t_peak_err, peak_mag, tau_rise, tau_rise_err,
     tau_fall, tau_fall_err, A, B, t0 (and their _err), chi2, dof, n_points}}), total
     ``chi2`` and ``dof``, ``model`` ({band: {"jd", "mag"}}), ``skipped_bands``,
-    ``flux_unit``.
+    ``flux_unit``, ``time_unit`` ("JD") and ``warnings`` ({code, message} each,
+    :func:`band_warnings` and too few points per band).
 
     Raises
     ------
@@ -89,9 +91,33 @@ def fit_lightcurve(jd, mag, err, band) -> dict:
     if not results:
         raise ValueError(f"fit_lightcurve needs at least {MIN_BAND_POINTS} usable points in one band, "
                          f"got {skipped}")
+    found = [w for b, r in results.items() for w in band_warnings(b, r, lc.jd[lc.band == b])]
+    found += checks.few_points(skipped, {b: r["n_points"] for b, r in results.items()}, MIN_BAND_POINTS)
+    for r in results.values():
+        r.pop("bounds")
     return {"bands": results, "chi2": float(sum(r["chi2"] for r in results.values())),
             "dof": int(sum(r["dof"] for r in results.values())), "model": curves,
-            "skipped_bands": skipped, "flux_unit": "uJy (AB, zero point 23.9)"}
+            "skipped_bands": skipped, "flux_unit": "uJy (AB, zero point 23.9)", "time_unit": "JD",
+            "warnings": found}
+
+
+def band_warnings(band: str, r: dict, jd) -> list[dict]:
+    """The quality warnings of one band's Bazin fit (:mod:`science.fit_checks`): a
+    parameter at a bound, the peak outside the band's observed times, a peak time whose
+    error is unknown or longer than the data, chi2/dof too large."""
+    lo, hi = r["bounds"]
+    found = [checks.at_bound(f"{name} ({band})", r[name], lo[i], hi[i]) for i, name in enumerate(PARAMS)
+             if name != "B"]
+    first, last = float(np.min(jd)), float(np.max(jd))
+    found.append(checks.outside(f"peak time ({band})", r["t_peak"], first, last, "JD"))
+    err = r["t_peak_err"]
+    if err is None or err <= 0 or err > last - first:
+        shown = ("no error: the model has no maximum after a rise, its peak is the edge of the data"
+                 if err is None or err <= 0 else f"±{err:.0f} days")
+        found.append(checks.warning("peak_time_uncertain", f"The peak time in {band} is uncertain ({shown}, the "
+                                    f"band's data span {last - first:.0f} days): its peak magnitude is not measured."))
+    found.append(checks.poor_fit(r["chi2"], r["dof"], f"the Bazin model in {band}"))
+    return checks.collect(*found)
 
 
 def _fit_band(t, f, ferr, grid) -> dict:
@@ -129,7 +155,7 @@ def _fit_band(t, f, ferr, grid) -> dict:
     out.update({
         "t_peak": float(t_peak), "t_peak_err": number(np.sqrt(max(grad @ cov @ grad, 0.0))),
         "peak_mag": number(ZP_UJY - 2.5 * np.log10(peak_flux)) if peak_flux > 0 else None,
-        "chi2": chi2, "dof": int(dof), "n_points": int(len(t)),
+        "chi2": chi2, "dof": int(dof), "n_points": int(len(t)), "bounds": (lower, upper),
     })
     return out
 

@@ -270,3 +270,25 @@ def test_fits_refuse_a_two_point_light_curve_with_422(api, kind):
     body = resp.get_json()
     assert body["status"] == "error" and "cannot fit" in body["message"]
     assert api.get(f"/api/v1/fit/{kind}", query_string={"objectId": "ZTF00nothing"}).status_code == 404
+
+
+HISTORY_OBJ = "ZTF26aaaldio"  # one alert in the Fink sample, ~50 earlier detections in its history
+
+
+@pytest.mark.parametrize("kind", ["mulens", "supernova"])
+def test_fits_use_the_history_and_return_warnings(api, kind):
+    path = f"/api/v1/fit/{kind}"
+    alone = api.get(path, query_string={"objectId": HISTORY_OBJ, "history": "none"})
+    assert alone.status_code == 422  # one alert cannot be fitted
+    good = api.get(path, query_string={"objectId": HISTORY_OBJ})  # default: good earlier detections
+    every = api.get(path, query_string={"objectId": HISTORY_OBJ, "history": "all"})
+    assert good.status_code == every.status_code == 200, good.get_data(as_text=True)[:300]
+    g, a = good.get_json(), every.get_json()
+    points = (lambda r: r["n_measured"]) if kind == "mulens" else (
+        lambda r: sum(b["n_points"] for b in r["bands"].values()))
+    assert 10 <= points(g) < points(a)
+    for res in (g, a):
+        assert res["time_unit"] == "JD" and isinstance(res["warnings"], list)
+        assert all(set(w) == {"code", "message"} and w["code"] and w["message"] for w in res["warnings"])
+    bad = api.get(path, query_string={"objectId": HISTORY_OBJ, "history": "best"})
+    assert bad.status_code == 400 and "history" in bad.get_json()["message"]

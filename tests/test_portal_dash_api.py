@@ -99,7 +99,8 @@ def test_a_background_fit_runs_in_a_forked_job_on_the_configured_disk_cache(tmp_
     jobs = tmp_path / "jobs"
     client = create_app(_store_with(tmp_path, ["ZTF23aaaaaaa"]).replace(dash_jobs_dir=jobs)).test_client()
     body = {"output": "ml-results.children", "outputs": {"id": "ml-results", "property": "children"},
-            "inputs": [{"id": "ml-key", "property": "data", "value": {"objectId": "ZTF23zzzzzzz", "n": 0}}],
+            "inputs": [{"id": "ml-key", "property": "data", "value": {"objectId": "ZTF23zzzzzzz", "n": 0}},
+                       {"id": "ml-history", "property": "value", "value": "good"}],
             "state": [], "changedPropIds": ["ml-key.data"]}
     started = client.post("/_dash-update-component", json=body).get_json()
     assert set(started) >= {"cacheKey", "job"}  # a job, not an answer computed in the request

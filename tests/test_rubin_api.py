@@ -322,3 +322,15 @@ def test_openapi_and_the_docs_page_cover_every_rubin_route(rubin_api):
         assert names == {p.name for p in ep.params} | {"output-format"}
     page = rubin_api.get("/api").data.decode()
     assert all(f"{LSST}/{ep.name}</h2>" in page for ep in R.ALL)
+
+
+def test_rubin_mulens_fit_of_a_thousand_points_is_binned_and_returns_warnings(rubin_api):
+    r = rubin_api.get(f"{LSST}/fit/mulens", query_string={"diaObjectId": str(BIG), "withfp": "true"})
+    assert r.status_code == 200, r.get_data(as_text=True)[:300]
+    res = r.get_json()
+    assert res["n_measured"] > 1000 and res["binned"] and res["n_points"] < 100
+    assert res["time_unit"] == "JD" and "binned per band and night" in res["method"]
+    # not a microlensing event: the fit says it cannot be trusted
+    assert {w["code"] for w in res["warnings"]} & {"poor_fit", "parameter_at_bound", "degenerate_parameters"}
+    sn = rubin_api.get(f"{LSST}/fit/supernova", query_string={"diaObjectId": str(BIG)}).get_json()
+    assert isinstance(sn["warnings"], list) and sn["time_unit"] == "JD"

@@ -18,7 +18,9 @@ Qualifying objects and criteria (thresholds from the issue; never loosen them):
   of an event, where tE is degenerate with u0 and blending, and the fitted parameters
   are statistically indistinguishable from the truth for the misses. So this criterion
   is measured and reported by ``bench/bench_groundtruth.py`` (docs/benchmarks.md)
-  rather than asserted here at a lower threshold.
+  rather than asserted here at a lower threshold. With forced photometry (the wings of
+  the event below 5 sigma) see tests/test_science_mulens_truth.py and the bench's
+  ``groundtruth-forced`` section.
 - **Supernovae**: SNe Ia that are *well sampled* in r: at least 8 r-band detections, the
   first at least 5 days before the true r-band peak (truth ``t_peak``) and the last at
   least 10 days after it. Success: |t_peak_fit(r) - t_peak| < 3 days (r-band Bazin fit on

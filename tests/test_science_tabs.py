@@ -183,18 +183,19 @@ def test_magnitude_rates_skip_same_night_pairs():
     assert np.allclose(r["rate"], [(18.5 - 18.1) / 0.95, 0.5])
 
 
-def test_time_axes_are_plain_mjd_numbers_and_labelled():
-    """MJD axes showed "60.6765k": every time axis is plain numbers and says MJD."""
+def test_time_axes_are_plain_numbers_labelled_with_their_unit():
+    """MJD axes showed "60.6765k": every time axis is plain numbers and says its unit: MJD for
+    the per-alert plots, JD for a fit's plot (the unit of its fitted times, t0 or the peak)."""
     from apps.science_tabs import _plots as P
     lc = {"jd": np.array([2460676.5, 2460680.5, 2460690.5]), "band": np.array([1, 2, 1])}
-    figs = [P.colour_figure({"jd": lc["jd"], "colour": [0.1, 0.2, 0.3]}),
-            P.rates_figure(P.rates(lc["jd"], [18.0, 18.2, 18.4], [1, 1, 1])),
-            P.fit_figure(lc, [18.0, 18.1, 18.2], [0.1] * 3, {}, lambda *_: None, "t", "mag")]
-    for fig in figs:
+    figs = [(P.colour_figure({"jd": lc["jd"], "colour": [0.1, 0.2, 0.3]}), "MJD", 60000, 2400000),
+            (P.rates_figure(P.rates(lc["jd"], [18.0, 18.2, 18.4], [1, 1, 1])), "MJD", 60000, 2400000),
+            (P.fit_figure(lc, [18.0, 18.1, 18.2], [0.1] * 3, {}, lambda *_: None, "t", "mag"), "JD", 2400000, 1e7)]
+    for fig, unit, low, high in figs:
         axes = [fig.layout[k] for k in fig.layout if k.startswith("xaxis")]
         assert all(a.exponentformat == "none" for a in axes)
-        assert any("MJD" in (a.title.text or "") for a in axes)
-        assert min(fig.data[0].x) > 60000  # the numbers are MJD, as the label says
+        assert any(unit in (a.title.text or "") for a in axes)
+        assert low < min(fig.data[0].x) < high  # the numbers are in the unit the label says
 
 
 def test_periodogram_is_clipped_to_the_searched_range_with_readable_ticks():
@@ -252,3 +253,75 @@ def test_varstar_inputs_persist_per_object():
     with mock.patch.object(varstar, "data_version", lambda *_: {}), mock.patch.object(varstar.G, "store", lambda: None):
         walk(varstar.layout("ZTF21abcdefg"))
     assert found and all(i.persistence == "ZTF21abcdefg" and i.persistence_type == "session" for i in found)
+
+
+def _warning_boxes(component) -> list:
+    found = []
+
+    def walk(c):
+        if "science-warnings" in (getattr(c, "className", "") or ""):
+            found.append(c)
+        children = getattr(c, "children", None)
+        for child in children if isinstance(children, (list, tuple)) else [children]:
+            if child is not None and not isinstance(child, (str, int, float)):
+                walk(child)
+    walk(component)
+    return found
+
+
+def _items(box) -> list[tuple[str, str]]:
+    return [(li.title, li.children) for li in box.children[1].children]
+
+
+@pytest.mark.parametrize("kind", ["supernova", "varstar", "microlensing"])
+def test_fit_warnings_render_in_a_box(portal, monkeypatch, kind):
+    """Each tab shows the fit's ``warnings`` (code, message) in a visible box above the fit."""
+    from dash import html
+
+    from api import queries as q
+    from apps.science_tabs import _common
+    app, store, truth = portal
+    oid = _best(truth, kind)
+    real = q.fit
+    said = [{"code": "poor_fit", "message": "chi2/dof = 65.6 for the model, above 5."},
+            {"code": "parameter_at_bound", "message": "tE = 500 d is at the upper bound of its range."}]
+
+    def with_warnings(*args, **kwargs):
+        return {**real(*args, **kwargs), "warnings": said}
+    with app.test_request_context("/"):
+        monkeypatch.setattr(_common.q, "fit", with_warnings)
+        warned = _render(app, store, kind, oid)
+    boxes = _warning_boxes(warned)
+    assert len(boxes) == 1 and boxes[0].role == "alert"
+    assert _items(boxes[0]) == [(w["code"], w["message"]) for w in said]
+    assert _figures(html.Div(warned))  # the fit is still drawn, under its warnings
+
+
+def test_microlensing_tab_shows_the_fits_own_warnings_and_time_unit(portal):
+    """A fit with few points per band (the simulation's events) warns, and the plot's time
+    axis is in the unit of the fitted t0."""
+    from apps.science_tabs import microlensing
+    app, store, truth = portal
+    found = None
+    for oid in truth[truth.type == "microlensing"].sort_values("n_alerts", ascending=False).objectId[:6]:
+        with app.test_request_context("/"):
+            tab = __import__("dash").html.Div(microlensing.results(store, oid))
+        if _warning_boxes(tab):
+            found = tab
+            break
+    assert found is not None, "no simulated event gave a warning"
+    fig = _figures(found)[0]
+    assert fig.layout.xaxis2.title.text == "time [JD]"
+    t0_line = [s for s in fig.layout.shapes if s.type == "line" and s.x0 == s.x1]
+    data_x = [x for tr in fig.data for x in (tr.x if tr.x is not None else [])]
+    assert t0_line and min(data_x) - 500 < t0_line[0].x0 < max(data_x) + 500  # same unit as the data
+
+
+def test_fit_plot_marks_each_kind_of_point():
+    from apps.science_tabs._plots import KIND_MARKERS, fit_figure
+    lc = {"jd": np.array([JD0, JD0 + 1, JD0 + 2]), "band": np.array([1, 1, 1]),
+          "kind": np.array(["alert", "history", "forced"])}
+    fig = fit_figure(lc, [18.0, 18.1, 18.2], [0.1, 0.1, 0.1], {}, lambda b, jd: None, "t", "mag")
+    symbols = {tr.name: tr.marker.symbol for tr in fig.data}
+    assert symbols == {f"g {KIND_MARKERS[k][1]}": KIND_MARKERS[k][0] for k in ("alert", "history", "forced")}
+    assert len(set(symbols.values())) == 3

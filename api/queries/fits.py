@@ -1,8 +1,10 @@
 """Science fits of an object's light curve, cached per object, data and parameters.
 
-The light curve is the object's valid detections: DC magnitudes where a source sits
-behind the transient (variable stars, microlensing), difference magnitudes elsewhere.
-A fit is cached under the object's alert count and last jd, so a new night refits.
+The light curve is all the object's photometry (:mod:`science.gather`): its alerts, the
+earlier detections of their history (``history``: none, good, all) and, when given, forced
+photometry; DC magnitudes where a source sits behind the transient (variable stars,
+microlensing), difference magnitudes elsewhere; each point keeps its ``kind`` for the plots.
+A fit is cached under the object's point count and last jd, so a new night refits.
 
 Under a time budget (every API request, every portal fit) the fit itself runs in a forked
 child killed when the budget passes (:mod:`api.queries.isolated`): numpy cannot be
@@ -23,7 +25,7 @@ from threading import Lock
 
 import numpy as np
 
-from science.photometry import apparent_or_difference, has_source_behind
+from science.gather import combine, detections, forced_points, history_mask, reference_mags
 from store import Store
 
 from .budget import remaining
@@ -31,6 +33,7 @@ from .isolated import run_isolated
 from .objects import _history, alert_rows
 
 CACHE_SIZE = 256
+MULENS_MIN_POINTS = 10   # science.mulens.MIN_POINTS (not imported here: pyLIMA loads lazily)
 ADVICE = {"varstar": "narrow the period range (raise period_min, lower period_max) or use fewer Fourier terms; "
                      "if the server is busy, retry later",
           "mulens": "the server may be busy; retry later", "supernova": "the server may be busy; retry later"}
@@ -38,49 +41,60 @@ _cache: OrderedDict = OrderedDict()
 _lock = Lock()
 
 
-def lightcurve(store: Store, object_id: str, with_upper: bool = False) -> dict:
-    """Arrays of the object's detections: jd, mag, err, band (fid), and whether DC.
+def lightcurve(store: Store, object_id: str, with_upper: bool = False, history: str = "good",
+               forced=None) -> dict:
+    """Arrays of the object's photometry for a fit (:mod:`science.gather`): jd, mag, err,
+    band (fid), is_dc, diffmag/differr (difference photometry), magnr (reference magnitude
+    where a source is behind, else NaN), meas_err (error of ``mag`` from the difference
+    photometry alone) and kind (``alert``, ``history``, ``forced``).
 
-    Also ``diffmag``/``differr`` (difference photometry), ``magnr`` (reference magnitude
-    where a source is behind, else NaN), ``meas_err`` (error of ``mag`` from the difference
-    photometry alone) and, with ``with_upper``, ``upper`` ({"jd", "band", "maglim"} of the
-    non-detections).
+    ``history`` chooses the alerts' earlier detections that join the alerts (``none``,
+    ``good``: real/bogus >= 0.55, ``all``); ``forced`` is a forced-photometry table (see
+    :func:`science.gather.forced_points`: jd, band as fid, flux, flux_err, zp[, procstatus]).
+    With ``with_upper``, ``upper`` ({"jd", "band", "maglim"} of the non-detections).
     """
-    cols = ("i:jd", "i:magpsf", "i:sigmapsf", "i:fid", "i:magnr", "i:sigmagnr", "i:isdiffpos", "i:distnr")
     alerts = alert_rows(store, object_id, ("i",))
     rows = [r for r in alerts if r.get("i:magpsf") is not None]
-    if not rows:
-        return {"jd": np.array([]), "mag": np.array([]), "err": np.array([]), "band": np.array([]), "is_dc": []}
-    get = {c: [r.get(c) for r in rows] for c in cols}
-    num = {c: np.array([np.nan if v is None else v for v in get[c]], dtype=float)
-           for c in cols if c not in ("i:isdiffpos",)}
-    phot = apparent_or_difference(num["i:magpsf"], num["i:sigmapsf"], num["i:magnr"], num["i:sigmagnr"],
-                                  get["i:isdiffpos"], num["i:distnr"])
-    mag = np.array(phot["mag"], dtype=float)
-    behind = np.broadcast_to(has_source_behind(num["i:distnr"], num["i:magnr"]), mag.shape)
-    # sigma(F) = sigmapsf |dF| / 1.0857 of the difference flux, as a magnitude error of F
-    with np.errstate(invalid="ignore", over="ignore"):
-        meas_err = np.where(behind, num["i:sigmapsf"] * 10 ** (-0.4 * (num["i:magpsf"] - mag)), num["i:sigmapsf"])
-    out = {"jd": num["i:jd"], "mag": mag,
-           "err": np.array(phot["err"], dtype=float), "band": num["i:fid"].astype(int), "is_dc": phot["is_dc"],
-           "diffmag": num["i:magpsf"], "differr": num["i:sigmapsf"],
-           "magnr": np.where(behind, num["i:magnr"], np.nan), "meas_err": meas_err}
+    need_history = with_upper or history != "none"
+    past = _history(store, object_id, {r["i:jd"] for r in rows}, {r.get("i:candid") for r in alerts}) \
+        if need_history and alerts else []
+    earlier = [c for c in past if c.get("d:tag") == "badquality" and c.get("i:magpsf") is not None]
+    earlier = [c for c, keep in zip(earlier, history_mask([_num(c.get("i:rb")) for c in earlier], history),
+                                    strict=True) if keep]
+    parts = [_detections(rows, "alert"), _detections(earlier, "history")]
+    if forced is not None and len(forced):
+        parts.append(forced_points(forced, reference_mags(combine(*parts))))
+    out = combine(*parts)
     if with_upper:
-        upper = [c for c in _history(store, object_id, set(num["i:jd"].tolist()), {r.get("i:candid") for r in alerts})
-                 if c.get("d:tag") == "upperlim"]
-        out["upper"] = {"jd": np.array([c.get("i:jd", np.nan) for c in upper], dtype=float),
+        upper = [c for c in past if c.get("d:tag") == "upperlim"]
+        out["upper"] = {"jd": np.array([_num(c.get("i:jd")) for c in upper], dtype=float),
                         "band": np.array([c.get("i:fid", 0) or 0 for c in upper], dtype=int),
-                        "maglim": np.array([np.nan if c.get("i:diffmaglim") is None else c["i:diffmaglim"]
-                                            for c in upper], dtype=float)}
+                        "maglim": np.array([_num(c.get("i:diffmaglim")) for c in upper], dtype=float)}
     return out
 
 
-def fit(store: Store, object_id: str, kind: str, **params) -> dict:
-    """Run fit ``kind`` (varstar, mulens, supernova) on the object; ValueError when it cannot."""
-    lc = lightcurve(store, object_id, with_upper=kind == "mulens")
+DETECTION_COLUMNS = ("i:jd", "i:magpsf", "i:sigmapsf", "i:fid", "i:magnr", "i:sigmagnr", "i:isdiffpos", "i:distnr")
+
+
+def _num(v) -> float:
+    return np.nan if v is None else float(v)
+
+
+def _detections(rows: list[dict], kind: str) -> dict:
+    """The part of :func:`science.gather.combine` made of ZTF detection rows."""
+    num = [np.array([_num(r.get(c)) for r in rows], dtype=float) for c in DETECTION_COLUMNS if c != "i:isdiffpos"]
+    jd, magpsf, sigmapsf, fid, magnr, sigmagnr, distnr = num
+    return detections(jd, magpsf, sigmapsf, np.nan_to_num(fid).astype(int), magnr, sigmagnr,
+                      [r.get("i:isdiffpos") for r in rows], distnr, kind)
+
+
+def fit(store: Store, object_id: str, kind: str, history: str = "good", forced=None, **params) -> dict:
+    """Run fit ``kind`` (varstar, mulens, supernova) on the object's photometry (see
+    :func:`lightcurve` for ``history`` and ``forced``); ValueError when it cannot."""
+    lc = lightcurve(store, object_id, with_upper=kind == "mulens", history=history, forced=forced)
     if not len(lc["jd"]):
         raise LookupError(f"no detection of {object_id!r}")
-    return fit_curve(lc, kind, (store.prefix, object_id), **params)
+    return fit_curve(lc, kind, (store.prefix, object_id, history, forced is not None), **params)
 
 
 def fit_curve(lc: dict, kind: str, whose: tuple, **params) -> dict:
@@ -150,8 +164,9 @@ def mulens_inputs(lc: dict) -> tuple[tuple, dict]:
     band, magnr = np.asarray(lc["band"]), np.asarray(lc.get("magnr", np.full(len(lc["jd"]), np.nan)))
     ref = {int(b): float(np.median(magnr[band == b])) for b in np.unique(band)
            if np.all(np.isfinite(magnr[band == b]))}
-    if not ref or "meas_err" not in lc:
-        return (lc["jd"], lc["mag"], lc["err"], lc["band"]), {}
     keep = np.isin(band, list(ref))
+    if not ref or "meas_err" not in lc or keep.sum() < MULENS_MIN_POINTS:
+        # too few points with the star behind for a constrained fit: free blending on all
+        return (lc["jd"], lc["mag"], lc["err"], lc["band"]), {}
     up = lc.get("upper") or {"jd": [], "band": [], "maglim": []}
     return (lc["jd"][keep], lc["mag"][keep], lc["meas_err"][keep], band[keep]), {"ref_mag": ref, "upper_limits": up}

@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from dash import DiskcacheManager, html
+from dash import DiskcacheManager, dcc, html
 
 from api import portal_gateway as G
 from api import queries as q
@@ -51,6 +51,29 @@ def run_fit(store, object_id: str, kind: str, **params) -> tuple[dict | None, st
         return None, f"{object_id} has no detection stored here."
     except ValueError as exc:
         return None, f"Cannot fit this light curve: {exc}"
+
+
+HISTORY_OPTIONS = [{"label": "alerts only", "value": "none"},
+                   {"label": "+ earlier detections of good quality (rb ≥ 0.55)", "value": "good"},
+                   {"label": "+ all earlier detections", "value": "all"}]
+
+
+def history_control(id_: str, value: str = "good") -> html.Label:
+    """The choice of the alerts' earlier detections a fit uses (the fit endpoints' ``history``)."""
+    return html.Label(className="science-input", children=[
+        "photometry", dcc.RadioItems(id=id_, options=HISTORY_OPTIONS, value=value, inline=True)])
+
+
+def warning_box(result: dict) -> html.Div | None:
+    """The fit's quality warnings (``result["warnings"]``, each {code, message}) as a visible
+    box above its parameters, or None when there is none."""
+    found = (result or {}).get("warnings") or []
+    if not found:
+        return None
+    return html.Div(className="science-warnings", role="alert", children=[
+        html.Strong(f"This fit may not be trusted ({len(found)} warning{'s' if len(found) > 1 else ''}):"),
+        html.Ul([html.Li(w.get("message", ""), title=w.get("code", ""), className=f"warning-{w.get('code', '')}")
+                 for w in found])])
 
 
 def message(text: str, kind: str = "info") -> html.Div:

@@ -93,38 +93,50 @@ def rates_figure(per_band: dict) -> go.Figure:
     return _time_axes(fig)
 
 
+#: marker of each kind of point (science.gather.KINDS) in the fit plots
+KIND_MARKERS = {"alert": ("circle", "alert"), "detection": ("circle", "detection"),
+                "history": ("diamond", "earlier detection"), "forced": ("square-open", "forced photometry")}
+
+
 def fit_figure(lc: dict, mag, err, model: dict, model_at, title: str, ytitle: str,
-               t_marks: dict | None = None) -> go.Figure:
+               t_marks: dict | None = None, time_unit: str = "JD") -> go.Figure:
     """Data per band with the model over it, and the residuals (data − model) below.
 
     ``model`` is {band: {"jd", "mag"}} (the curves to draw); ``model_at(band, jd)`` gives
     the model magnitude at the observation times (for the residuals), or None for a band
-    the fit left out. ``t_marks`` draws vertical lines, e.g. {"t0": jd}.
+    the fit left out. ``t_marks`` draws vertical lines, e.g. {"t0": jd}. Each kind of point
+    (``lc["kind"]``: alert, earlier detection, forced photometry) has its own marker. The
+    time axis is in the fit's unit (``time_unit``, JD: the times of the result), and says so.
     """
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.04)
     jd, mag, err = np.asarray(lc["jd"], float), np.asarray(mag, float), np.asarray(err, float)
+    kinds = np.asarray(lc.get("kind", np.full(len(jd), "alert")))
     for fid in sorted(set(np.asarray(lc["band"]).tolist())):
-        b = ZTF_FID.get(int(fid), str(fid))
-        m = (np.asarray(lc["band"]) == fid) & np.isfinite(mag)
+        b = ZTF_FID.get(int(fid), str(fid)) if not isinstance(fid, str) else fid
+        in_band = (np.asarray(lc["band"]) == fid) & np.isfinite(mag)
         colour = _colour(b)
-        fig.add_trace(go.Scatter(x=_mjd(jd[m]), y=mag[m], error_y={"array": err[m], "thickness": 1},
-                                 mode="markers", name=f"{b} data", legendgroup=b,
-                                 marker={"color": colour, "size": 7}), 1, 1)
+        for kind in [k for k in KIND_MARKERS if np.any(in_band & (kinds == k))]:
+            m = in_band & (kinds == kind)
+            symbol, label = KIND_MARKERS[kind]
+            fig.add_trace(go.Scatter(x=jd[m], y=mag[m], error_y={"array": err[m], "thickness": 1},
+                                     mode="markers", name=f"{b} {label}", legendgroup=b,
+                                     marker={"color": colour, "size": 7, "symbol": symbol}), 1, 1)
+        m = in_band
         if b in model:
-            fig.add_trace(go.Scatter(x=_mjd(model[b]["jd"]), y=model[b]["mag"], mode="lines", name=f"{b} model",
+            fig.add_trace(go.Scatter(x=model[b]["jd"], y=model[b]["mag"], mode="lines", name=f"{b} model",
                                      legendgroup=b, line={"color": colour, "width": 2}), 1, 1)
             expected = model_at(b, jd[m])
             if expected is not None:
-                fig.add_trace(go.Scatter(x=_mjd(jd[m]), y=mag[m] - expected, mode="markers", showlegend=False,
+                fig.add_trace(go.Scatter(x=jd[m], y=mag[m] - expected, mode="markers", showlegend=False,
                                          error_y={"array": err[m], "thickness": 1}, legendgroup=b,
                                          marker={"color": colour, "size": 6}), 2, 1)
     fig.add_hline(y=0, line={"color": "#5a6270", "width": 1}, row=2, col=1)
     for label, t in (t_marks or {}).items():
         if t is not None and np.isfinite(t):
-            fig.add_vline(x=float(t) - 2400000.5, line={"dash": "dot", "color": "#5a6270"}, annotation_text=label)
+            fig.add_vline(x=float(t), line={"dash": "dot", "color": "#5a6270"}, annotation_text=label)
     fig.update_yaxes(autorange="reversed", title_text=ytitle, row=1, col=1)
     fig.update_yaxes(autorange="reversed", title_text="residual [mag]", row=2, col=1)
-    fig.update_xaxes(title_text=MJD_TITLE, row=2, col=1)
+    fig.update_xaxes(title_text=f"time [{time_unit}]", tickformat=".1f", row=2, col=1)
     fig.update_layout(**LAYOUT, height=520, title=title)
     return _time_axes(fig)
 

@@ -2,8 +2,9 @@
 
 The fit (pyLIMA, :func:`science.mulens.fit_pspl`, through the cached
 :func:`api.queries.fit`) can take a second or two, so it runs as a Dash background
-callback, started when the tab opens, with a status line while it runs. The data are DC magnitudes
-(the lensed star is the reference source).
+callback with a progress line, started when the tab opens and when the choice of earlier
+detections changes. The data are DC magnitudes (the lensed star is the reference source),
+each kind of point with its marker; the fit's quality warnings are shown in a box above it.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from api import portal_gateway as G
 from api import queries as q
 from apps.callbacks import callback
 from apps.science_tabs import _plots as P
-from apps.science_tabs._common import data_version, fmt, message, param_table, run_fit
+from apps.science_tabs._common import data_version, fmt, history_control, message, param_table, run_fit, warning_box
 from science.mulens import ZERO_POINT, magnification
 
 GRAPH = {"displaylogo": False, "responsive": True}
@@ -24,20 +25,23 @@ def layout(object_id: str):
     return html.Div(className="science-tab", children=[
         html.H3("Microlensing"),
         dcc.Store(id="ml-key", data=data_version(G.store(), object_id)),
+        html.Div(className="science-controls", children=[history_control("ml-history")]),
         html.Div(id="ml-status", className="science-status", role="status"),
         html.Div(id="ml-results", className="science-results"),
     ])
 
 
-def results(store, object_id: str) -> list:
-    """The fit over the data with residuals, and the parameters with their uncertainties."""
-    result, why = run_fit(store, object_id, "mulens")
+def results(store, object_id: str, history: str = "good") -> list:
+    """The fit's warnings, the fit over the data with residuals, and the parameters with
+    their uncertainties. ``history``: which earlier detections join the alerts."""
+    result, why = run_fit(store, object_id, "mulens", history=history)
     if result is None:
         return [message(why, "error")]
-    lc = q.lightcurve(store, object_id)
+    lc = q.lightcurve(store, object_id, history=history)
+    unit = result.get("time_unit", "JD")
     fig = P.fit_figure(lc, lc["mag"], lc["err"], result["model"], _model_at(result), "PSPL fit (all bands)",
-                       "DC magnitude", t_marks={"t0": result["t0"]})
-    rows = [("t0 [JD]", fmt(result["t0"], result["t0_err"], 3)),
+                       "DC magnitude", t_marks={"t0": result["t0"]}, time_unit=unit)
+    rows = [(f"t0 [{unit}]", fmt(result["t0"], result["t0_err"], 3)),
             ("u0", fmt(result["u0"], result["u0_err"], 4)),
             ("tE [d]", fmt(result["tE"], result["tE_err"], 2)),
             ("χ² / dof", f"{result['chi2']:.1f} / {result['dof']} = "
@@ -49,7 +53,8 @@ def results(store, object_id: str) -> list:
                      f"{fmt(result['fs'][b], result['fs_err'][b], 1)}, {fmt(result['fb'][b], result['fb_err'][b], 1)}"))
     notes = [html.P(f"Band {b} left out of the fit: {why}.", className="muted small")
              for b, why in result["skipped_bands"].items()]
-    return [dcc.Graph(id="ml-fit", config=GRAPH, figure=fig),
+    box = warning_box(result)
+    return [*([box] if box else []), dcc.Graph(id="ml-fit", config=GRAPH, figure=fig),
             html.Div(className="science-param-block", children=[param_table(rows), *notes,
                                                                  html.P(result["method"], className="muted small")])]
 
@@ -64,11 +69,11 @@ def _model_at(result):
     return at
 
 
-@callback(Output("ml-results", "children"), Input("ml-key", "data"),
+@callback(Output("ml-results", "children"), Input("ml-key", "data"), Input("ml-history", "value"),
           background=True,
           running=[(Output("ml-status", "children"), "Fitting a point-source point-lens model…", ""),
                    (Output("ml-status", "className"), "science-status running", "science-status"),
                    (Output("ml-results", "className"), "science-results stale", "science-results")])
-def fit_microlensing(key):
+def fit_microlensing(key, history="good"):
     with G.job_store() as store:
-        return results(store, key["objectId"])
+        return results(store, key["objectId"], history or "good")

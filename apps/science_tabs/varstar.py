@@ -18,7 +18,7 @@ from api import portal_gateway as G
 from api import queries as q
 from apps.callbacks import callback
 from apps.science_tabs import _plots as P
-from apps.science_tabs._common import data_version, fmt, message, param_table, run_fit
+from apps.science_tabs._common import data_version, fmt, history_control, message, param_table, run_fit, warning_box
 
 DEFAULTS = {"period_min": 0.1, "period_max": 1.2, "nterms_base": None, "nterms_band": None}  # terms: chosen for the points
 GRAPH = {"displaylogo": False, "responsive": True}
@@ -40,6 +40,7 @@ def layout(object_id: str):
             number("vs-nband", "Fourier terms, per band", DEFAULTS["nterms_band"], min=0, max=5, step=1,
                    placeholder="auto"),
             number("vs-period", "fixed period [d] (optional)", None, min=0.01, max=1000, step="any"),
+            history_control("vs-history"),
             html.Button("Fit", id="vs-fit", className="button", n_clicks=0),
         ]),
         html.Div(id="vs-status", className="science-status", role="status"),
@@ -78,12 +79,13 @@ def _terms(value) -> int | None:
     return int(float(value))
 
 
-def results(store, object_id: str, params: dict) -> list:
-    """The tab's results for ``object_id``: best period and score, periodogram, folded curve."""
-    result, why = run_fit(store, object_id, "varstar", **params)
+def results(store, object_id: str, params: dict, history: str = "good") -> list:
+    """The tab's results for ``object_id``: the fit's warnings, best period and score,
+    periodogram, folded curve. ``history``: which earlier detections join the alerts."""
+    result, why = run_fit(store, object_id, "varstar", history=history, **params)
     if result is None:
         return [message(why, "error")]
-    lc = q.lightcurve(store, object_id)
+    lc = q.lightcurve(store, object_id, history=history)
     summary = param_table([
         ("period [d]", fmt(result["period"], None, 6)),
         ("score (multiband power, 0..1)", fmt(result["score"], None, 3)),
@@ -93,7 +95,8 @@ def results(store, object_id: str, params: dict) -> list:
         ("points", str(result["n_points"])),
         ("method", result["method"]),
     ])
-    out = [html.Div(summary, className="science-param-block")]
+    box = warning_box(result)
+    out = [*([box] if box else []), html.Div(summary, className="science-param-block")]
     out += [html.P(f"Band {b} has no model: {why}.", className="muted small")
             for b, why in result["skipped_bands"].items()]
     if result["periods"]:
@@ -110,15 +113,15 @@ def results(store, object_id: str, params: dict) -> list:
 
 @callback(Output("vs-results", "children"), Input("vs-fit", "n_clicks"), Input("vs-key", "data"),
           State("vs-pmin", "value"), State("vs-pmax", "value"), State("vs-nbase", "value"),
-          State("vs-nband", "value"), State("vs-period", "value"),
+          State("vs-nband", "value"), State("vs-period", "value"), State("vs-history", "value"),
           background=True,
           running=[(Output("vs-fit", "disabled"), True, False),
                    (Output("vs-status", "children"), RUNNING, ""),
                    (Output("vs-status", "className"), "science-status running", "science-status"),
                    (Output("vs-results", "className"), "science-results stale", "science-results")])
-def fit_varstar(_clicks, key, pmin, pmax, nbase, nband, period):
+def fit_varstar(_clicks, key, pmin, pmax, nbase, nband, period, history="good"):
     params, why = params_from(pmin, pmax, nbase, nband, period)
     if params is None:
         return [message(why, "error")]
     with G.job_store() as store:
-        return results(store, key["objectId"], params)
+        return results(store, key["objectId"], params, history or "good")

@@ -22,21 +22,26 @@ MJD_TO_JD = 2400000.5
 
 
 def lightcurve(store: Store, object_id: int, kind: str, forced: bool = False) -> dict:
-    """Arrays jd, mag, err, band (and diffmag/differr: the same, from the flux the fit uses)."""
+    """Arrays jd (JD: Rubin's MJD + 2400000.5, the unit every fit takes), mag, err, band,
+    kind (``detection`` or ``forced``) and diffmag/differr (the same, from the flux the fit uses)."""
     flux = FLUX[kind]
     columns = ["r:midpointMjdTai", "r:band", f"r:{flux}", f"r:{flux}Err"]
     parts = [_read(store, "sources", object_id, columns)]
+    kinds = [np.full(len(parts[0][0]), "detection")]
     if forced:
         seen = set(np.round(parts[0][0], 6).tolist())
         mjd, band, f, e = _read(store, "fp", object_id, columns)
         new = np.array([round(t, 6) not in seen for t in mjd.tolist()], dtype=bool)
         parts.append((mjd[new], band[new], f[new], e[new]))
+        kinds.append(np.full(int(new.sum()), "forced"))
     mjd, band, f, e = (np.concatenate(p) for p in zip(*parts))
+    kind = np.concatenate(kinds)
     mag, err = njy_to_mag(f, e)
     mag, err = np.atleast_1d(mag), np.atleast_1d(err)
     ok = np.isfinite(mag) & np.isfinite(err) & (err > 0) & (band != "")
     order = np.argsort(mjd[ok], kind="stable")
-    out = {"jd": mjd[ok][order] + MJD_TO_JD, "mag": mag[ok][order], "err": err[ok][order], "band": band[ok][order]}
+    out = {"jd": mjd[ok][order] + MJD_TO_JD, "mag": mag[ok][order], "err": err[ok][order], "band": band[ok][order],
+           "kind": kind[ok][order]}
     out["diffmag"], out["differr"] = out["mag"], out["err"]
     return out
 
