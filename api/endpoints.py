@@ -241,6 +241,8 @@ FIT_LIMITS = ("; runs within the query time budget (422 when stopped), at most a
 FIT_HISTORY = Param("history", "choice", "Earlier detections from the alerts' history (prv_candidates) that join "
                                          "the alerts: none; good (real/bogus score rb >= 0.55); all",
                     "good", choices=("none", "good", "all"))
+FIT_FORCED = Param("withfp", "bool", "Use the object's forced photometry (the fp table: ZTF 4.x packets' fp_hists) "
+                                     "with its detections", True)
 #: the variable-star fit's parameters, shared by both surveys
 VARSTAR_PARAMS = (
     Param("period_min", "float", "Shortest period searched [days]", 0.1, minimum=0.01, maximum=100),
@@ -256,12 +258,12 @@ FIT_VARSTAR = Endpoint("fit/varstar", "Multiband period fit (gatspy) of an objec
                        "times points) bounded, else 422 saying what to change. The answer's 'warnings' list "
                        "the fit's quality problems ({code, message}: no_significant_peak, few_points_per_band, parameters_near_points, "
                        "period_at_range_edge); 'epoch' is in 'time_unit' (JD)" + FIT_LIMITS, (
-    FIT_OBJECT, FIT_HISTORY, *VARSTAR_PARAMS,
+    FIT_OBJECT, FIT_HISTORY, FIT_FORCED, *VARSTAR_PARAMS,
 ), formats=("json",), responses=FIT_404)
 FIT_MULENS = Endpoint("fit/mulens", "Point-source point-lens microlensing fit (pyLIMA)" + FIT_LIMITS,
-                      (FIT_OBJECT, FIT_HISTORY), formats=("json",), responses=FIT_404)
+                      (FIT_OBJECT, FIT_HISTORY, FIT_FORCED), formats=("json",), responses=FIT_404)
 FIT_SUPERNOVA = Endpoint("fit/supernova", "Bazin light-curve fit per band and g-r colour" + FIT_LIMITS,
-                         (FIT_OBJECT, FIT_HISTORY),
+                         (FIT_OBJECT, FIT_HISTORY, FIT_FORCED),
                          formats=("json",), responses=FIT_404)
 
 # -- annotations and internal names: reads are anyone's, writes need a token -------------------

@@ -427,7 +427,8 @@ def varstar_params(v) -> dict:
 
 
 def _fit(kind: str, v, **params):
-    return fit_json(lambda: q.fit(current_store(), v["objectId"], kind, history=v["history"], **params))
+    return fit_json(lambda: q.fit(current_store(), v["objectId"], kind, history=v["history"], withfp=v["withfp"],
+                                  **params))
 
 
 @route(E.FIT_VARSTAR, expensive=_always)

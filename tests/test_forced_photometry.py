@@ -302,3 +302,38 @@ def _find_store(node, store_id):
             if found is not None:
                 return found
     return None
+
+
+# ---- fits -------------------------------------------------------------------------------------
+
+def test_fits_use_the_stored_forced_points_unless_told_not_to(client, ingested):
+    """The fits' light curve takes every stored forced point of status 0 (a diamond in the
+    tabs: kind 'forced'); withfp=false leaves them out."""
+    from api.queries import fits
+    _, store, _, packets = ingested
+    oid = "ZTF18acullba"
+    frame = fits.stored_forced(store, oid)
+    usable = [p for p in usable_points(packets) if p[0] == oid]
+    assert frame is not None and len(frame) == len(usable) == 14
+    from science.gather import forced_points as gathered
+    status_ok = int((frame["procstatus"].astype(str).str.strip() == "0").sum())
+    lc = fits.lightcurve(store, oid, forced=frame)
+    alone = fits.lightcurve(store, oid)
+    ref = {b: m for b, m in zip(alone["band"], alone["magnr"]) if np.isfinite(m)}
+    part = gathered(frame, ref)
+    seen = {(round(float(t), 5), str(b)) for t, b in zip(alone["jd"], alone["band"])}
+    # a magnitude (a star behind, or >= 3 sigma) at a visit without a detection (a detection is taken first)
+    new = sum(1 for t, b, m in zip(part["jd"], part["band"], part["mag"])
+              if np.isfinite(m) and (round(float(t), 5), str(b)) not in seen)
+    assert int((lc["kind"] == "forced").sum()) == new > 0 and new <= status_ok
+    assert int((alone["kind"] == "forced").sum()) == 0
+    assert fits.stored_forced(store, "ZTF99unknown") is None
+    answers = {}
+    for withfp in ("true", "false"):
+        r = client.get("/api/v1/fit/supernova", query_string={"objectId": oid, "withfp": withfp})
+        assert r.status_code in (200, 422), r.get_data(as_text=True)[:300]
+        answers[withfp] = r
+    if answers["true"].status_code == 200 and answers["false"].status_code == 200:
+        assert answers["true"].get_json()["dof"] > answers["false"].get_json()["dof"]  # more points, same model
+    else:  # too few points without them: the forced points are what makes the fit possible
+        assert answers["false"].status_code == 422

@@ -24,11 +24,13 @@ from collections import OrderedDict
 from threading import Lock
 
 import numpy as np
+import pandas as pd
 
 from science.gather import combine, detections, forced_points, history_mask, reference_mags
 from store import Store
 
 from .budget import remaining
+from .forced import forced_points as forced_points_of
 from .isolated import run_isolated
 from .objects import _history, alert_rows
 
@@ -88,13 +90,30 @@ def _detections(rows: list[dict], kind: str) -> dict:
                       [r.get("i:isdiffpos") for r in rows], distnr, kind)
 
 
-def fit(store: Store, object_id: str, kind: str, history: str = "good", forced=None, **params) -> dict:
+def fit(store: Store, object_id: str, kind: str, history: str = "good", forced=None, withfp: bool = True,
+        **params) -> dict:
     """Run fit ``kind`` (varstar, mulens, supernova) on the object's photometry (see
-    :func:`lightcurve` for ``history`` and ``forced``); ValueError when it cannot."""
+    :func:`lightcurve` for ``history`` and ``forced``; ``withfp``, when no ``forced`` is given:
+    the forced points the store holds for the object, :func:`stored_forced`); ValueError when
+    it cannot."""
+    if forced is None and withfp:
+        forced = stored_forced(store, object_id)
     lc = lightcurve(store, object_id, with_upper=kind == "mulens", history=history, forced=forced)
     if not len(lc["jd"]):
         raise LookupError(f"no detection of {object_id!r}")
     return fit_curve(lc, kind, (store.prefix, object_id, history, forced is not None), **params)
+
+
+def stored_forced(store: Store, object_id: str) -> pd.DataFrame | None:
+    """The object's stored ZTF forced photometry (:func:`api.queries.forced.forced_points`) as
+    :func:`science.gather.forced_points` takes it: the raw difference flux in DN with its
+    exposure's zero point (m = magzpsci - 2.5 log10 flux), band as fid; None when it has none
+    (or the store predates the fp table)."""
+    fp = forced_points_of(store, object_id, missing_ok=True)
+    if fp.empty:
+        return None
+    return pd.DataFrame({"jd": fp["jd"], "band": fp["fid"], "flux": fp["forcediffimflux"],
+                         "flux_err": fp["forcediffimfluxunc"], "zp": fp["magzpsci"], "procstatus": fp["procstatus"]})
 
 
 def fit_curve(lc: dict, kind: str, whose: tuple, **params) -> dict:
