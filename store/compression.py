@@ -77,14 +77,19 @@ class Compressor:
                                               write_content_size=True, write_dict_id=False)
 
     def compress(self, blob: bytes) -> bytes:
-        return self.head + self._zstd.compress(blob)
+        """``blob`` compressed, or as it is when that is not smaller (data unlike the
+        dictionary's: measured on the real Rubin forced sources)."""
+        packed = self.head + self._zstd.compress(blob)
+        return packed if len(packed) < len(blob) else blob
 
     def compress_all(self, blobs: list) -> list:
-        """``blobs`` (None where a row has none) compressed, in place; returned."""
+        """``blobs`` (None where a row has none) compressed where smaller, in place; returned."""
         head, compress = self.head, self._zstd.compress
         for i, blob in enumerate(blobs):
             if blob is not None:
-                blobs[i] = head + compress(blob)
+                packed = head + compress(blob)
+                if len(packed) < len(blob):
+                    blobs[i] = packed
         return blobs
 
 

@@ -47,8 +47,9 @@ def test_every_shipped_dictionary_loads_and_names_a_family_of_the_schema():
     for ident, (survey, table, family, path) in catalogue.items():
         assert family in get_schema(survey).table(table).families, path.name
         assert compression._dictionary(ident).dict_id() or True  # loads
-        blob = b"\x01\x07" + bytes(range(50))
-        assert compression.decompress(compression.Compressor(ident).compress(blob)) == blob
+        blob = b"\x01\x07" + bytes(200)
+        packed = compression.Compressor(ident).compress(blob)
+        assert packed[:1] == compression.COMPRESSED_BYTE and compression.decompress(packed) == blob
 
 
 def test_main_table_blobs_are_stored_compressed_and_read_back(store):
@@ -163,3 +164,10 @@ def test_rubin_sources_are_compressed_too(tmp_path):
         sources.put(key, row)
         assert _stored_blobs(s, sources, key)["r"][:1] == compression.COMPRESSED_BYTE
         assert sources.row(key) == row
+
+
+def test_a_blob_that_does_not_shrink_is_stored_packed():
+    ident = compression.current("ztf", "main", "i")
+    noise = b"\x01" + np.random.default_rng(3).bytes(40)  # nothing like the dictionary's blobs
+    assert compression.Compressor(ident).compress(noise) == noise
+    assert compression.Compressor(ident).compress_all([noise, None]) == [noise, None]
