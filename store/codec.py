@@ -12,6 +12,9 @@ Two encodings share one type system:
       fixed-width values (struct, little-endian, in schema order) |
       lengths of the variable-width values (uint32 each) | their bytes
 
+  A family with a dictionary in ``store/dictionaries/`` stores that blob compressed
+  (:mod:`store.compression`: first byte 0x02); decoding takes either kind.
+
   Only present cells take room: a float32 magnitude costs 4 bytes and a missing one 1
   bit. A general serialiser (msgpack, pickle) would store every float as 8 bytes and
   every column name; the packed form keeps the store near the raw size of the values.
@@ -30,6 +33,8 @@ import numpy as np
 import orjson
 
 from hbase_schema import FamilySpec
+
+from . import compression
 
 FIXED = {"float32": "f", "float64": "d", "int32": "i", "int64": "q", "bool": "?"}
 NUMPY = {"f": "<f4", "d": "<f8", "i": "<i4", "q": "<i8", "?": "?"}  # the same little-endian layout, for numpy
@@ -199,6 +204,22 @@ class FamilyCodec:
         self._plans: dict[int, _Plan] = {}
         self._getters: dict = {}
         self._blob_dtypes: dict = {}
+        self.compressor: compression.Compressor | None = None  # new blobs compressed with it
+        self.inflates = False  # whether blobs read may be compressed (decoders look)
+
+    def use_compression(self, survey: str, table: str) -> None:
+        """Compress new blobs with this family's current shipped dictionary, if it has one
+        (never an open family, nor one the schema marks ``compression: none``)."""
+        if self.spec.open_type is not None or (self.spec.compression or "").lower() == "none":
+            return
+        ident = compression.current(survey, table, self.family)
+        if ident is not None:
+            self.compressor = compression.Compressor(ident)
+            self.inflates = True
+
+    def inflate(self, blobs: list) -> list:
+        """``blobs`` as packed blobs (compressed ones decompressed; the same list if none was)."""
+        return compression.decompress_all(blobs) if self.inflates else blobs
 
     def plan(self, mask: int) -> _Plan:
         plan = self._plans.get(mask)
@@ -218,8 +239,9 @@ class FamilyCodec:
         except (TypeError, ValueError, struct.error, OverflowError):
             self._raise_bad_value({n: cells[n] for n in plan.fixed_names + plan.var_names})
             raise
-        return b"".join((VERSION, mask.to_bytes(self.nbytes, "little"), fixed,
+        blob = b"".join((VERSION, mask.to_bytes(self.nbytes, "little"), fixed,
                          plan.lens.pack(*map(len, var)), *var))
+        return blob if self.compressor is None else self.compressor.compress(blob)
 
     def encode_columns(self, columns: dict, n: int) -> tuple[list, np.ndarray]:
         """Many rows of this family packed at once, each blob the bytes :meth:`encode` gives.
@@ -239,7 +261,10 @@ class FamilyCodec:
         rows = np.flatnonzero(~bad & present.any(axis=1))
         if not len(rows):
             return blobs, bad
-        return self._pack(blobs, bad, masks, rows, ready)
+        blobs, bad = self._pack(blobs, bad, masks, rows, ready)
+        if self.compressor is not None:
+            self.compressor.compress_all(blobs)
+        return blobs, bad
 
     def _ready(self, columns: dict, n: int):
         """Presence per row and column, each column's values as they are packed, and the rows
@@ -318,6 +343,8 @@ class FamilyCodec:
         """The cells of ``blob`` as full names -> values, limited to ``wanted`` names if given."""
         if self.spec.open_type is not None:
             return self._decode_open(blob, wanted)
+        if blob[:1] == compression.COMPRESSED_BYTE:
+            blob = compression.decompress(blob)
         if blob[:1] != VERSION:
             raise ValueError(f"family {self.family}: unknown blob version {blob[:1]!r}")
         nb = self.nbytes
@@ -338,7 +365,8 @@ class FamilyCodec:
 
     def group_rows(self, blobs: list) -> dict[bytes, list[int]]:
         """Row indices of ``blobs`` by set of present columns (the blob's version and
-        presence bitmap); rows without a blob (None) are left out."""
+        presence bitmap); rows without a blob (None) are left out. ``blobs`` must be packed
+        ones (:meth:`inflate`)."""
         head = 1 + self.nbytes
         groups: dict[bytes, list[int]] = {}
         for i, blob in enumerate(blobs):
@@ -368,6 +396,7 @@ class FamilyCodec:
             return {name: [r.get(name) for r in rows] for name in dict.fromkeys(k for r in rows for k in r)}
         nb = self.nbytes
         if groups is None:
+            blobs = self.inflate(blobs)
             groups = self.group_rows(blobs)
         start = 1 + nb
         out: dict = {}
@@ -426,6 +455,8 @@ class FamilyCodec:
     def values(self, blob: bytes, names: tuple) -> tuple:
         """The values of ``names`` (full column names) in ``blob``, None where absent:
         a tuple, without building a dict per row (for scans over many rows)."""
+        if blob[:1] == compression.COMPRESSED_BYTE:
+            blob = compression.decompress(blob)
         getter = self._getters.get((blob[1:1 + self.nbytes], names))
         if getter is None:
             getter = self._getter(blob[1:1 + self.nbytes], names)

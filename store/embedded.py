@@ -46,6 +46,9 @@ class EmbeddedTable(Table):
         self.sql_name = _q(self.name)
         self.fcols = {f: _q("f_" + f) for f in self.layout.family_names}
         self._upserts: dict[tuple, str] = {}
+        for codec in self.layout.codecs.values():  # zstd with a shipped dictionary, where there is one
+            codec.use_compression(store.schema.survey, spec.logical)
+        self._inflating = [f for f, c in self.layout.codecs.items() if c.inflates]
 
     # -- the read primitive ----------------------------------------------------------------
     def _read(self, keys, ranges, wanted, limit, reverse, on_batch, batch_size):
@@ -65,11 +68,13 @@ class EmbeddedTable(Table):
             rows = [found[k] for k in keys if k in found]
             for j, column in enumerate(zip(*rows) if rows else ()):
                 parts[j] = list(column)
+            if not keys_only:
+                self._inflate(parts, families)
         else:
             # a limit counts the rows kept: SQL can apply it unless single columns filter rows out
             sql_limit = limit if not named else None
             for sql, args in self._range_sql(families, keys_only, ranges, reverse, sql_limit):
-                if self._fill(parts, sql, args, families if named else None, wanted, limit, on_batch, batch_size):
+                if self._fill(parts, sql, args, families, named, wanted, limit, on_batch, batch_size):
                     break
         if keys_only:
             return ColumnBatch(parts[0], {})
@@ -110,18 +115,20 @@ class EmbeddedTable(Table):
                               ensure_ascii=False)
         return [(sql, (text,))]
 
-    def _fill(self, parts, sql, args, named_families, wanted, limit, on_batch, batch_size) -> bool:
-        """Append the rows of ``sql`` to ``parts`` (keys, then blobs per family; bytes only:
-        keeping the row tuples alive would make the GC walk them). With ``named_families``
-        (single columns asked, so a row may hold none of them) and a ``limit``, rows are
-        kept as they come until the limit; return whether it was reached."""
+    def _fill(self, parts, sql, args, families, named, wanted, limit, on_batch, batch_size) -> bool:
+        """Append the rows of ``sql`` to ``parts`` (keys, then blobs per family of ``families``,
+        packed; bytes only: keeping the row tuples alive would make the GC walk them). With
+        ``named`` (single columns asked, so a row may hold none of them) and a ``limit``, rows
+        are kept as they come until the limit; return whether it was reached."""
         cursor = self.store._execute(self, sql, args)
         size = batch_size if limit is None else max(64, min(batch_size, limit))
         try:
             while batch := cursor.fetchmany(size):
                 columns = list(zip(*batch))
-                if named_families is not None and limit is not None:
-                    kept = self._kept(columns[1:], named_families, wanted)
+                if len(columns) > 1:
+                    self._inflate(columns, families)
+                if named and limit is not None:
+                    kept = self._kept(columns[1:], families, wanted)
                     if kept is not None:
                         columns = [[c[i] for i in kept] for c in columns]
                 for part, column in zip(parts, columns):
@@ -133,6 +140,14 @@ class EmbeddedTable(Table):
         finally:
             cursor.close()
         return False
+
+    def _inflate(self, parts: list, families: list) -> None:
+        """Compressed blobs of ``parts`` (keys, then blobs per family) decompressed in place,
+        once, as they are read: every decoder downstream sees packed blobs."""
+        if self._inflating:
+            for j, family in enumerate(families, start=1):
+                if family in self._inflating:
+                    parts[j] = self.layout.codecs[family].inflate(parts[j])
 
     def _kept(self, blobs: list, families: list[str], wanted, groups: dict | None = None) -> list[int] | None:
         """Indices of the rows holding any selected cell (None: every row does). ``blobs``
