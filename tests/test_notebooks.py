@@ -167,3 +167,73 @@ def test_a_search_without_rows_or_text_gives_no_notebook(portal):
                     [{"id": "results-notebook", "property": "n_clicks", "value": 1}],
                     [{"id": "search-query", "property": "data", "value": "date: tomorrow"}])
     assert out is None
+
+
+# -- "open in portal": Client.portal_url ---------------------------------------------------------
+def home_query(layout, store_id: str) -> str:
+    return component(layout, store_id)["data"]
+
+
+def test_portal_url_of_a_ztf_object_shows_its_alerts(live, portal):
+    ztf = Client(live.url)
+    oid = live.ztf["sim"][0]
+    url = ztf.portal_url(oid)
+    assert url == f"{live.url}/{oid}"
+    assert object_candids(page(portal, url)) == sorted(map(str, ztf.objects(oid)["i:candid"]))
+
+
+@pytest.mark.parametrize("dataset", ["real", "sim"])
+def test_portal_url_of_a_cone_shows_the_clients_rows(live, portal, dataset):
+    ztf = Client(live.url)
+    alert = ztf.objects(live.ztf[dataset][0], columns="i:ra,i:dec").iloc[0]
+    url = ztf.portal_url(ra=alert["i:ra"], dec=alert["i:dec"], radius=600)
+    rows = results_rows(portal, home_query(page(portal, url), "search-query"))
+    assert sorted(rows) == sorted(ztf.conesearch(alert["i:ra"], alert["i:dec"], 600)["i:objectId"])
+
+
+def test_portal_url_of_a_date_window_and_of_a_class(live, portal):
+    ztf = Client(live.url)
+    url = ztf.portal_url(startdate="2025-01-01", stopdate="2025-01-02")  # the simulated night: < 1000 alerts
+    rows = results_rows(portal, home_query(page(portal, url), "search-query"))
+    window = ztf.table("explorer", startdate="2025-01-01", stopdate="2025-01-02", n=1000)
+    assert len(rows) >= 1 and sorted(rows) == sorted(set(window["i:objectId"]))
+    assert set(rows) == set(live.ztf["sim"])
+    label = ztf.objects(live.ztf["real"][:20], columns="d:classification")["d:classification"].dropna().iloc[0]
+    url = ztf.portal_url(class_=label, n=15)
+    rows = results_rows(portal, home_query(page(portal, url), "search-query"))
+    assert sorted(rows) == sorted(set(ztf.latests(label, n=15)["i:objectId"]))
+
+
+def test_portal_url_of_a_rubin_object_and_cone(live, portal):
+    rubin = Client(live.url + "/lsst")
+    oid = live.rubin["real"][0]
+    url = rubin.portal_url(oid)
+    assert url == f"{live.url}/lsst/{oid}"
+    layout = page(portal, url)
+    assert component(layout, "rubin-object-id")["data"] == str(oid)
+    phot = component(layout, "rubin-phot")["data"]
+    shown = sorted(str(i) for i, kind in zip(phot["id"], phot["kind"]) if kind == "det")
+    assert shown == sorted(map(str, rubin.sources(oid)["r:diaSourceId"]))
+    obj = rubin.objects(oid).iloc[0]
+    url = rubin.portal_url(ra=obj["r:ra"], dec=obj["r:dec"], radius=60)
+    assert url.endswith("&survey=rubin")
+    text = home_query(page(portal, url), "rubin-search-query")
+    out = dash_call(portal, {"id": "rubin-search-results", "property": "children"},
+                    [{"id": "rubin-search-query", "property": "data", "value": text}])
+    rows = [r["diaObjectId"].split("]")[0].lstrip("[") for r in component(out, "rubin-results-grid")["rowData"]]
+    near = rubin.conesearch(obj["r:ra"], obj["r:dec"], 60)
+    assert str(oid) in rows
+    assert sorted(rows) == sorted(str(i) for i in near["r:diaObjectId"] if i != 0)  # the portal lists no SSO alert
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({}, "takes one query"), ({"object_id": "ZTF23abjexnw", "ra": 1.0, "dec": 2.0}, "takes one query"),
+    ({"ra": 1.0}, "both ra and dec"), ({"object_id": ["ZTF23abjexnw", "ZTF18adljlvp"]}, "one object per page"),
+    ({"ra": 1.0, "dec": 2.0, "n": 5}, "n goes with class_"), ({"stopdate": "2023-10-19"}, "needs its startdate"),
+])
+def test_portal_url_refuses_what_the_portal_cannot_show(kwargs, words):
+    with pytest.raises(ValueError, match=words):
+        Client("http://h").portal_url(**kwargs)
+    with pytest.raises(ValueError, match="ZTF route"):
+        Client("http://h/lsst").portal_url(class_="SN candidate")
+    assert Client("http://h/lsst").portal_url(1, portal="http://p/") == "http://p/lsst/1"
