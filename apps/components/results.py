@@ -11,6 +11,7 @@ from plotly.colors import qualitative
 
 from apps import search as S
 
+from . import notebook_button
 from . import sky as aladin
 from .shell import code_block
 
@@ -61,7 +62,7 @@ def downloads(found: S.Found, base_url: str) -> html.Div:
                           className="muted"),
                 *[html.Button(fmt.upper() if fmt != "votable" else "VOTable", id={"type": "results-dl", "fmt": fmt},
                               className="btn btn-small", n_clicks=0) for fmt in ("csv", "json", "votable")],
-                dcc.Download(id="results-download")]
+                dcc.Download(id="results-download"), notebook_button.results_button()]
     if found.capped:
         n = found.total or S.MAX_API_ROWS
         endpoint, params = S.api_call(found.search, n)

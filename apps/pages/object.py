@@ -24,6 +24,7 @@ from apps.components import annotations as N
 from apps.components import classification as K
 from apps.components import cutouts as C
 from apps.components import lightcurve as LC
+from apps.components import notebook_button
 from apps.components import object_info as O
 from apps.components.shell import loading
 from apps.pages.not_found_404 import not_found
@@ -77,7 +78,8 @@ def layout(object_id: str = "", **_):
             html.Div(O.alert_table(last), id="alert-fields", className="card"),
             html.Div(className="card", children=[html.H3("Elsewhere"), O.external_links(object_id, last["i:ra"], last["i:dec"])]),
             html.Div(className="card", children=[html.H3("Data"),
-                                                 O.downloads(object_id, G.config().api_url, not forced.empty)]),
+                                                 O.downloads(object_id, G.config().api_url, not forced.empty),
+                                                 notebook_button.object_button()]),
             AN.card(G.analyses(object_id)),
         ]),
     ])

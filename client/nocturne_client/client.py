@@ -14,6 +14,7 @@ import sys
 import time
 import warnings
 from typing import Any, Iterable, Optional, Union
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -187,6 +188,55 @@ class Client:
         body = {"objectId": object_id, "text": text, "internal_name": internal_name,
                 "tags": None if tags is None else ",".join(tags)}
         return self.request("POST", "annotations", body).json()
+
+    # -- the portal -------------------------------------------------------------------------------
+    def portal_url(self, object_id: Optional[Union[str, int]] = None, *, ra: Union[float, str, None] = None,
+                   dec: Union[float, str, None] = None, radius: Optional[float] = None, startdate: Any = None,
+                   stopdate: Any = None, class_: Optional[str] = None, n: Optional[int] = None,
+                   portal: Optional[str] = None) -> str:
+        """The address of the portal page that shows a query, to open in a browser. One of:
+
+        - ``object_id``: the object's page (ZTF ``/<objectId>``, Rubin ``/lsst/<diaObjectId>``);
+        - ``ra``, ``dec`` (degrees, or sexagesimal strings), ``radius`` (arcseconds; the portal's
+          10 when omitted): the objects of a cone, as :meth:`conesearch` (Rubin too);
+        - ``startdate`` [, ``stopdate``] (ISO, JD or MJD; one day when no stop): ZTF's alerts of a
+          date window;
+        - ``class_`` [, ``n``]: ZTF's latest alerts of a class, as :meth:`latests`.
+
+        ``portal``: the portal's address when it is not the API's (default: this client's base
+        URL without its ``/lsst``). The query goes into the portal's search language (``/?q=...``,
+        ``&survey=rubin`` for Rubin)."""
+        root = (portal or self.api[: -len("/api/v1")]).rstrip("/")
+        if self.rubin and root.endswith("/lsst") and portal is None:
+            root = root[: -len("/lsst")]
+        given = [name for name, value in (("object_id", object_id), ("ra", ra), ("dec", dec), ("radius", radius),
+                                          ("startdate", startdate), ("stopdate", stopdate), ("class_", class_))
+                 if value is not None]
+        kinds = {"object": bool({"object_id"} & set(given)), "cone": bool({"ra", "dec", "radius"} & set(given)),
+                 "date": bool({"startdate", "stopdate"} & set(given)), "class": class_ is not None}
+        if sum(kinds.values()) != 1:
+            raise ValueError("portal_url takes one query: object_id, or ra+dec[+radius], or startdate[+stopdate], "
+                             f"or class_[+n]; got {', '.join(given) or 'none'}")
+        if n is not None and not kinds["class"]:
+            raise ValueError("n goes with class_ (the portal shows up to 1000 rows of a cone or a date window)")
+        if kinds["object"]:
+            ids = [object_id] if isinstance(object_id, (str, int, np.integer)) else list(object_id)
+            if len(ids) != 1:
+                raise ValueError(f"the portal shows one object per page; got {len(ids)} ids")
+            return f"{root}/lsst/{int(ids[0])}" if self.rubin else f"{root}/{ids[0]}"
+        if kinds["cone"]:
+            if ra is None or dec is None:
+                raise ValueError("a cone needs both ra and dec")
+            text = f"{ra} {dec}" + ("" if radius is None else f" {radius}")
+        else:
+            self._only("the portal's " + ("date window" if kinds["date"] else "class") + " search", rubin=False)
+            if kinds["date"]:
+                if startdate is None:
+                    raise ValueError("a date window needs its startdate")
+                text = f"date: {startdate}" + ("" if stopdate is None else f" / {stopdate}")
+            else:
+                text = f"class: {class_}" + ("" if n is None else f";{int(n)}")
+        return f"{root}/?q={quote(text, safe='')}" + ("&survey=rubin" if self.rubin else "")
 
     def _only(self, name: str, rubin: bool) -> None:
         if self.rubin != rubin:
