@@ -78,7 +78,7 @@ def layout(object_id: str = "", **_):
             html.Div(className="card", children=[html.H3("Elsewhere"), O.external_links(object_id, last["i:ra"], last["i:dec"])]),
             html.Div(className="card", children=[html.H3("Data"),
                                                  O.downloads(object_id, G.config().api_url, not forced.empty)]),
-            AN.card(G.analyses(object_id)),
+            AN.card(object_id),
         ]),
     ])
     tabs = [dcc.Tab(label="Summary", value="summary", children=summary, className="tab", selected_className="tab-on")]
