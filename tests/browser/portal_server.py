@@ -32,7 +32,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def portal_url(tmp_path_factory):
+def analysis_service_port() -> int:
+    """The port the browser tests' analysis service listens on: the only one the server's
+    allowlist (analysis_allowlist) admits."""
+    return _free_port()
+
+
+@pytest.fixture(scope="session")
+def portal_url(tmp_path_factory, analysis_service_port):
     browser, chromedriver = D.chromium_paths()
     need(bool(browser and chromedriver), "Chromium or chromedriver not installed (apt-get install chromium chromium-driver)")
     try:
@@ -42,7 +49,8 @@ def portal_url(tmp_path_factory):
     cfg = ingest_rubin(ingest_real(tmp_path_factory.mktemp("browser")))  # ZTF's night and Rubin's alerts
     port = _free_port()
     env = {**os.environ, "NOCTURNE_DATA_DIR": str(cfg.data_dir), "NOCTURNE_BACKEND": "embedded",
-           "NOCTURNE_TABLE_PREFIX": cfg.table_prefix}
+           "NOCTURNE_TABLE_PREFIX": cfg.table_prefix, "NOCTURNE_API_URL": f"http://127.0.0.1:{port}",
+           "NOCTURNE_ANALYSIS_ALLOWLIST": f"http://127.0.0.1:{analysis_service_port}/"}
     gunicorn = Path(sys.executable).with_name("gunicorn")
     log = open(cfg.data_dir.parent / "gunicorn.log", "w+")
     proc = subprocess.Popen([str(gunicorn), "-b", f"127.0.0.1:{port}", "-w", "2", "index:server"],
@@ -59,7 +67,7 @@ def portal_url(tmp_path_factory):
             time.sleep(0.2)
     yield url
     proc.terminate()
-    proc.wait(timeout=10)
+    proc.wait(timeout=40)  # gunicorn gives its workers graceful_timeout (30 s); a loaded machine needs more than 10
     log.seek(0)
     errors = log.read()
     log.close()
