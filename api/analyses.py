@@ -20,9 +20,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import fcntl
 import hashlib
+import os
 import secrets
 import time
+from pathlib import Path
 
 from store import Store, TableMissing
 
@@ -228,9 +232,8 @@ def parse_callback(body: dict) -> tuple[str, str, dict]:
     return ("completed" if status == "success" else "failed"), message, cells
 
 
-def accept_callback(store: Store, config, token: str, body: dict) -> dict:
-    """Complete the analysis of ``token`` with ``body``: 404 for an unknown token, 410 for a used
-    or expired one (or an analysis that already ended); the token is used once."""
+def _usable(store: Store, token: str) -> tuple[str, dict]:
+    """``(analysis key, its x: cells)`` of a token that may still be used; 404 or 410 otherwise."""
     table = store.table("analysis_callbacks") if "analysis_callbacks" in store.existing_tables() else None
     cells = table.row(table.keys.build(_digest(token))) if table is not None and 20 <= len(token) <= 100 else {}
     if not cells.get("c:analysis"):
@@ -243,9 +246,36 @@ def accept_callback(store: Store, config, token: str, body: dict) -> dict:
     analysis = store.table("analyses").row(key, columns=["x"])
     if analysis.get("x:state") != "sent":
         raise ApiError(410, f"the analysis is {analysis.get('x:state') or 'deleted'}: it takes no more results")
+    return key, analysis
+
+
+@contextlib.contextmanager
+def _using_tokens(config):
+    """Exclusive use of the callback tokens on this host: ``flock`` on
+    ``<data_dir>/run/analysis-callbacks.lock``. The store has no compare-and-set, so the check
+    "unused" and the write "used" happen under it: of two deliveries of one token at the same
+    moment (by any workers or threads of this host), exactly one is accepted."""
+    path = Path(config.data_dir) / "run" / "analysis-callbacks.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # frees the lock
+
+
+def accept_callback(store: Store, config, token: str, body: dict) -> dict:
+    """Complete the analysis of ``token`` with ``body``: 404 for an unknown token, 410 for a used
+    or expired one (or an analysis that already ended); the token is used once, atomically on
+    one host (:func:`_using_tokens`)."""
+    _usable(store, token)  # the refusals first, before reading a large body
     state, message, results = parse_callback(body)
-    auth.writable(store, "analysis_callbacks").put(table.keys.build(_digest(token)), {"c:used": auth.now_iso()})
-    finish(store, key, state, message, results)
+    with _using_tokens(config):
+        key, analysis = _usable(store, token)  # again: another delivery may have used it meanwhile
+        table = auth.writable(store, "analysis_callbacks")
+        table.put(table.keys.build(_digest(token)), {"c:used": auth.now_iso()})
+        finish(store, key, state, message, results)
     if state == "completed":
         cap(store, analysis["x:objectId"], analysis["x:user"], config.analysis_max_per_object)
     return {"status": "accepted", "id": key, "state": state}

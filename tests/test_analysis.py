@@ -252,3 +252,42 @@ def test_the_object_page_shows_the_results(env):
     assert '"id": "analyses"' in page and "fitter" in page and "completed" in page
     assert "data:image/svg+xml;base64," + done["plots"][0]["data"] in page
     assert "model=linear" in page
+
+
+def test_two_deliveries_of_one_token_at_once_are_accepted_once(env, monkeypatch):
+    """Both deliveries pass the first checks together (held at a barrier while their bodies
+    are read), then race to use the token: exactly one is accepted, the other told 410."""
+    import concurrent.futures as cf
+    import urllib.error
+    import urllib.request
+
+    _, store, _, _, cfg = env
+    table = auth.writable(store, "analyses")
+    key = table.keys.build(OBJ, 2460300.5, "race01")
+    table.put(key, {"x:objectId": OBJ, "x:service": "fitter", "x:user": "alice", "x:state": "sent",
+                    "x:created": auth.now_iso(), "x:deadline": time.time() + 600})
+    token = A.issue_callback(store, key, time.time() + 600)
+    together = threading.Barrier(2, timeout=10)
+    parse = A.parse_callback
+
+    def parse_together(body):
+        together.wait()
+        return parse(body)
+
+    monkeypatch.setattr(A, "parse_callback", parse_together)
+
+    def deliver(n):
+        request = urllib.request.Request(cfg.api_url + A.WEBHOOK_PATH + token, method="POST",
+                                         data=f'{{"results": {{"delivery": {n}}}}}'.encode(),
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=20) as answer:
+                return answer.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    with cf.ThreadPoolExecutor(2) as pool:
+        codes = sorted(pool.map(deliver, (1, 2)))
+    assert codes == [200, 410], codes
+    done = A.get(store, key, with_data=True)
+    assert done["state"] == "completed" and done["results"]["delivery"] in (1, 2)
