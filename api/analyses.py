@@ -63,18 +63,51 @@ def record(key: str, cells: dict, with_data: bool = False) -> dict:
     return out
 
 
+# -- which object ------------------------------------------------------------------------------
+def is_rubin(object_id: str) -> bool:
+    """A Rubin diaObjectId (digits) rather than a ZTF objectId: ``x:objectId`` holds either."""
+    return object_id.isdigit()
+
+
+def target(object_id: str | None, dia_object_id: str | None) -> str:
+    """The analysed object of a request: a ZTF ``objectId`` or a Rubin ``diaObjectId`` (as
+    digits), exactly one of them; ApiError 400 otherwise."""
+    if bool(object_id) == bool(dia_object_id):
+        raise ApiError(400, "give one of the parameters 'objectId' (ZTF) or 'diaObjectId' (Rubin)")
+    if object_id:
+        return check_object_id(object_id)
+    text = str(dia_object_id).strip()
+    if not text.isdigit() or int(text) >= 2**64:
+        raise ApiError(400, f"parameter 'diaObjectId' = {text[:40]!r} is invalid: expected an integer such as "
+                            f"313853517735395444")
+    return str(int(text))
+
+
+def _exists(store: Store, rubin: Store | None, object_id: str) -> bool:
+    if not is_rubin(object_id):
+        return object_exists(store, object_id)
+    table = rubin.table("objects")
+    return bool(table.row(table.keys.build(int(object_id))))
+
+
 # -- starting ----------------------------------------------------------------------------------
-def start(store: Store, config, identity: auth.Identity, object_id: str, service_name: str, parameters) -> dict:
-    """Queue an analysis of ``object_id`` by the service; ApiError 400/403/404/429 otherwise."""
-    check_object_id(object_id)
+def start(store: Store, config, identity: auth.Identity, object_id: str, service_name: str, parameters,
+          rubin: Store | None = None) -> dict:
+    """Queue an analysis of ``object_id`` (a ZTF objectId, or a Rubin diaObjectId as digits, then
+    looked up in the ``rubin`` store) by the service; ApiError 400/403/404/429 otherwise."""
+    if not is_rubin(object_id):
+        check_object_id(object_id)
+    elif rubin is None:
+        raise ApiError(400, "this server holds no Rubin tables: a diaObjectId cannot be analysed here")
     service = get_service(store, service_name)
     if service is None:
         raise ApiError(404, f"no analysis service {str(service_name)[:40]!r}; see GET /api/v1/analysis/services")
     if not may_use(identity, service["spec"]):
         raise auth.AuthError(403, f"user {identity.user} may not use the service {service_name!r}")
     parameters = check_parameters(service["spec"], parameters)
-    if not object_exists(store, object_id):
-        raise ApiError(404, f"no alert for objectId {object_id!r}: only stored objects can be analysed")
+    if not _exists(store, rubin, object_id):
+        raise ApiError(404, f"no alert for {'diaObjectId' if is_rubin(object_id) else 'objectId'} {object_id!r}: "
+                            f"only stored objects can be analysed")
     if config.analysis_per_minute:
         wait = shared_limits(config.data_dir).take(f"analysis|{identity.user}", config.analysis_per_minute)
         if wait:
