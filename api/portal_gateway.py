@@ -35,7 +35,8 @@ from .rate_limits import shared_limits
 from .render import EXTENSIONS, RENDERERS
 
 __all__ = ["MAX_TEXT", "TAG", "Identity", "Refused", "add_annotation", "analyses", "analysis_services", "angle",
-           "config", "for_object", "may_delete_analysis", "remove_analysis", "start_analysis",
+           "config", "for_object", "may_delete_analysis", "register_service", "registered_services",
+           "remove_analysis", "remove_service", "start_analysis",
            "base_url", "get_annotation", "job_store", "julian_date", "may_delete", "object_of_name", "objects_with_tag",
            "password_identity", "remove_annotation", "render", "rubin_store",
            "session_csrf", "session_identity", "sign_in", "sign_out", "store", "store_or_none", "token_identity", "too_many_sign_ins"]
@@ -213,3 +214,33 @@ def remove_analysis(identity: Identity | None, key: str) -> None:
     if record is None or not may_delete_analysis(identity, record):
         raise Refused("You may not delete this analysis (sign in as who started it).")
     delete(current_store(), key)
+
+
+def registered_services(identity: Identity | None) -> list[dict]:
+    """Every registered service (public records, never a secret), for an admin; none otherwise."""
+    from .analysis_services import listing
+    return listing(current_store()) if identity is not None and identity.can("admin") else []
+
+
+def register_service(identity: Identity | None, raw: dict) -> dict:
+    """Register (or replace) a service from the admin page's fields, read by the declaration of
+    ``POST /api/v1/analysis/services`` and checked as it is; :class:`Refused` with the API's message."""
+    from .analysis_services import register
+    from .endpoints import ANALYSIS_SERVICE_ADD
+    from .params import parse
+    if identity is None or not identity.can("admin"):
+        raise Refused("Only an administrator may register analysis services.")
+    try:
+        check_write_rate(identity.user)
+        return register(current_store(), config(), identity.user, parse(ANALYSIS_SERVICE_ADD, raw, strict=True))
+    except ApiError as exc:
+        raise Refused(exc.message) from None
+
+
+def remove_service(identity: Identity | None, name: str) -> None:
+    """Remove service ``name`` (admins only); :class:`Refused` otherwise."""
+    from .analysis_services import remove
+    if identity is None or not identity.can("admin"):
+        raise Refused("Only an administrator may remove analysis services.")
+    if not remove(current_store(), name or ""):
+        raise Refused(f"No analysis service {str(name)[:40]!r}.")
