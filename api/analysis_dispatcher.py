@@ -36,7 +36,7 @@ import urllib.request
 from pathlib import Path
 
 from hbase_schema import get_schema
-from store import StoreError, open_store
+from store import StoreError, StoreUnavailable, open_store
 
 from . import analyses as A
 from .analysis_payload import payload, rubin_payload
@@ -188,7 +188,9 @@ class Dispatcher:
                             data=rubin_payload(self.rubin(), int(object_id), spec["data_types"]))
             else:
                 body.update(survey="ztf", data=payload(store, object_id, spec["data_types"]))
-        except (StoreError, ApiError) as exc:  # e.g. the Rubin tables are gone: this one fails, not the loop
+        except StoreUnavailable:
+            raise  # an outage: the loop retries, the analysis stays queued
+        except (StoreError, ApiError) as exc:  # e.g. no Rubin tables here: this one fails, not the loop
             A.finish(store, key, "failed", f"the object's data could not be read: {getattr(exc, 'message', exc)}")
             return
         deadline = now + spec["timeout"]

@@ -155,3 +155,28 @@ def test_start_and_delete_from_the_object_card(portal):
                        {"id": "ann-csrf", "property": "data", "value": csrf}],
                       [{"id": "an-object", "property": "data", "value": OBJ}])
     assert listed["an-poll"]["disabled"] is True  # nothing pending: the poll stops
+
+
+def test_a_rubin_analysis_that_cannot_be_read_fails_alone(portal):
+    """A queued analysis of a diaObjectId on a server whose Rubin tables are gone: it fails with
+    a message, and the dispatcher's tick goes on (no exception)."""
+    import time
+
+    from api.analysis_dispatcher import Dispatcher
+    app, store = portal
+    admin = app.test_client()
+    register(admin, sign_in(admin, "root", "root password")["ann-csrf"]["data"], svc_name="anyone",
+             svc_url=ALLOWED + "r")
+    table, queue = auth.writable(store, "analyses"), auth.writable(store, "analysis_queue")
+    key = table.keys.build("170000000000000999", 2460300.5, "rb1")
+    table.put(key, {"x:objectId": "170000000000000999", "x:service": "anyone", "x:user": "ada", "x:state": "queued",
+                    "x:created": auth.now_iso(), "x:deadline": time.time() + 600})
+    queue.put(queue.keys.build("rb1"), {"q:analysis": key})
+    dispatcher = Dispatcher(app.config["NOCTURNE"])
+    try:
+        dispatcher.tick(store)
+    finally:
+        dispatcher.pool.shutdown()
+    done = A.get(store, key)
+    assert done["state"] == "failed" and "could not be read" in done["message"], done
+    assert key not in [k for k, _ in A.pending(store)]
