@@ -17,7 +17,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from api import auth
 from conftest import make_config
 from portal_helpers import OBJECT
-from portal_server import analysis_service_port, browser, downloads, page, portal_url  # noqa: F401 - fixtures
+from portal_server import ANALYSIS_SERVICE_PORT, DATA_DIRS, browser, downloads, page, portal_url  # noqa: F401 - fixtures
 from services.example_fitter import serve
 from store import open_store
 
@@ -29,16 +29,14 @@ def wait(driver, timeout=30):
 
 
 @pytest.fixture(scope="module")
-def fitter(portal_url, analysis_service_port, tmp_path_factory):  # noqa: F811
+def fitter(portal_url):  # noqa: F811
     """The example service, registered by an admin through the API; a user who may run it."""
-    stores = list(tmp_path_factory.getbasetemp().glob("browser[0-9]*/store"))
-    assert len(stores) == 1, stores
-    with open_store(make_config("embedded", stores[0].parent)) as store:
+    with open_store(make_config("embedded", DATA_DIRS[portal_url].parent)) as store:
         auth.add_user(store, "root-analyst", roles=["admin"])
         admin, _ = auth.issue_token(store, "root-analyst", ["admin"])
         auth.add_user(store, "ada", password="lovelace engine")
-    service = serve(analysis_service_port, token=SECRET)
-    body = {"name": "fitter", "url": f"http://127.0.0.1:{analysis_service_port}/analyse", "description": "line fit",
+    service = serve(ANALYSIS_SERVICE_PORT, token=SECRET)
+    body = {"name": "fitter", "url": f"http://127.0.0.1:{ANALYSIS_SERVICE_PORT}/analyse", "description": "line fit",
             "auth": "header", "secret": SECRET, "data_types": ["detections"],
             "parameters": {"model": ["linear", "quadratic"]}, "timeout": 60}
     request = urllib.request.Request(portal_url + "/api/v1/analysis/services", data=json.dumps(body).encode(),
