@@ -20,9 +20,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import fcntl
 import hashlib
+import os
 import secrets
 import time
+from pathlib import Path
 
 from store import Store, TableMissing
 
@@ -59,18 +63,51 @@ def record(key: str, cells: dict, with_data: bool = False) -> dict:
     return out
 
 
+# -- which object ------------------------------------------------------------------------------
+def is_rubin(object_id: str) -> bool:
+    """A Rubin diaObjectId (digits) rather than a ZTF objectId: ``x:objectId`` holds either."""
+    return object_id.isdigit()
+
+
+def target(object_id: str | None, dia_object_id: str | None) -> str:
+    """The analysed object of a request: a ZTF ``objectId`` or a Rubin ``diaObjectId`` (as
+    digits), exactly one of them; ApiError 400 otherwise."""
+    if bool(object_id) == bool(dia_object_id):
+        raise ApiError(400, "give one of the parameters 'objectId' (ZTF) or 'diaObjectId' (Rubin)")
+    if object_id:
+        return check_object_id(object_id)
+    text = str(dia_object_id).strip()
+    if not text.isdigit() or int(text) >= 2**64:
+        raise ApiError(400, f"parameter 'diaObjectId' = {text[:40]!r} is invalid: expected an integer such as "
+                            f"313853517735395444")
+    return str(int(text))
+
+
+def _exists(store: Store, rubin: Store | None, object_id: str) -> bool:
+    if not is_rubin(object_id):
+        return object_exists(store, object_id)
+    table = rubin.table("objects")
+    return bool(table.row(table.keys.build(int(object_id))))
+
+
 # -- starting ----------------------------------------------------------------------------------
-def start(store: Store, config, identity: auth.Identity, object_id: str, service_name: str, parameters) -> dict:
-    """Queue an analysis of ``object_id`` by the service; ApiError 400/403/404/429 otherwise."""
-    check_object_id(object_id)
+def start(store: Store, config, identity: auth.Identity, object_id: str, service_name: str, parameters,
+          rubin: Store | None = None) -> dict:
+    """Queue an analysis of ``object_id`` (a ZTF objectId, or a Rubin diaObjectId as digits, then
+    looked up in the ``rubin`` store) by the service; ApiError 400/403/404/429 otherwise."""
+    if not is_rubin(object_id):
+        check_object_id(object_id)
+    elif rubin is None:
+        raise ApiError(400, "this server holds no Rubin tables: a diaObjectId cannot be analysed here")
     service = get_service(store, service_name)
     if service is None:
         raise ApiError(404, f"no analysis service {str(service_name)[:40]!r}; see GET /api/v1/analysis/services")
     if not may_use(identity, service["spec"]):
         raise auth.AuthError(403, f"user {identity.user} may not use the service {service_name!r}")
     parameters = check_parameters(service["spec"], parameters)
-    if not object_exists(store, object_id):
-        raise ApiError(404, f"no alert for objectId {object_id!r}: only stored objects can be analysed")
+    if not _exists(store, rubin, object_id):
+        raise ApiError(404, f"no alert for {'diaObjectId' if is_rubin(object_id) else 'objectId'} {object_id!r}: "
+                            f"only stored objects can be analysed")
     if config.analysis_per_minute:
         wait = shared_limits(config.data_dir).take(f"analysis|{identity.user}", config.analysis_per_minute)
         if wait:
@@ -228,9 +265,8 @@ def parse_callback(body: dict) -> tuple[str, str, dict]:
     return ("completed" if status == "success" else "failed"), message, cells
 
 
-def accept_callback(store: Store, config, token: str, body: dict) -> dict:
-    """Complete the analysis of ``token`` with ``body``: 404 for an unknown token, 410 for a used
-    or expired one (or an analysis that already ended); the token is used once."""
+def _usable(store: Store, token: str) -> tuple[str, dict]:
+    """``(analysis key, its x: cells)`` of a token that may still be used; 404 or 410 otherwise."""
     table = store.table("analysis_callbacks") if "analysis_callbacks" in store.existing_tables() else None
     cells = table.row(table.keys.build(_digest(token))) if table is not None and 20 <= len(token) <= 100 else {}
     if not cells.get("c:analysis"):
@@ -243,9 +279,36 @@ def accept_callback(store: Store, config, token: str, body: dict) -> dict:
     analysis = store.table("analyses").row(key, columns=["x"])
     if analysis.get("x:state") != "sent":
         raise ApiError(410, f"the analysis is {analysis.get('x:state') or 'deleted'}: it takes no more results")
+    return key, analysis
+
+
+@contextlib.contextmanager
+def _using_tokens(config):
+    """Exclusive use of the callback tokens on this host: ``flock`` on
+    ``<data_dir>/run/analysis-callbacks.lock``. The store has no compare-and-set, so the check
+    "unused" and the write "used" happen under it: of two deliveries of one token at the same
+    moment (by any workers or threads of this host), exactly one is accepted."""
+    path = Path(config.data_dir) / "run" / "analysis-callbacks.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # frees the lock
+
+
+def accept_callback(store: Store, config, token: str, body: dict) -> dict:
+    """Complete the analysis of ``token`` with ``body``: 404 for an unknown token, 410 for a used
+    or expired one (or an analysis that already ended); the token is used once, atomically on
+    one host (:func:`_using_tokens`)."""
+    _usable(store, token)  # the refusals first, before reading a large body
     state, message, results = parse_callback(body)
-    auth.writable(store, "analysis_callbacks").put(table.keys.build(_digest(token)), {"c:used": auth.now_iso()})
-    finish(store, key, state, message, results)
+    with _using_tokens(config):
+        key, analysis = _usable(store, token)  # again: another delivery may have used it meanwhile
+        table = auth.writable(store, "analysis_callbacks")
+        table.put(table.keys.build(_digest(token)), {"c:used": auth.now_iso()})
+        finish(store, key, state, message, results)
     if state == "completed":
         cap(store, analysis["x:objectId"], analysis["x:user"], config.analysis_max_per_object)
     return {"status": "accepted", "id": key, "state": state}

@@ -35,12 +35,14 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from store import open_store
+from hbase_schema import get_schema
+from store import StoreError, StoreUnavailable, open_store
 
 from . import analyses as A
-from .analysis_payload import payload
+from .analysis_payload import payload, rubin_payload
 from .analysis_secrets import SecretUnreadable, decrypt
 from .analysis_services import allowed_url, get as get_service
+from .errors import ApiError
 
 log = logging.getLogger(__name__)
 POLL_S = 0.5
@@ -95,6 +97,7 @@ class Dispatcher:
         self.config, self.poll_s = config, poll_s
         self.stopping = threading.Event()
         self.lock_fd: int | None = None
+        self.rubin_store = None
         self.inflight: dict[str, cf.Future] = {}
         self.pool = cf.ThreadPoolExecutor(SENDERS, thread_name_prefix="analysis-send")
         self.claim = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
@@ -137,8 +140,9 @@ class Dispatcher:
                 log.exception("analysis dispatcher: tick failed; retrying")
                 self.stopping.wait(2.0)
             self.stopping.wait(self.poll_s)
-        if store is not None:
-            store.close()
+        for opened in (store, self.rubin_store):
+            if opened is not None:
+                opened.close()
 
     def tick(self, store, now: float | None = None) -> None:
         """Record what the sends in flight gave, send what is queued, end what timed out."""
@@ -175,17 +179,35 @@ class Dispatcher:
         except SecretUnreadable as exc:
             A.finish(store, key, "failed", str(exc))
             return
+        object_id = cells["x:objectId"]
+        body = {"analysis_id": key, "objectId": object_id, "service": service["name"],
+                "parameters": cells.get("x:parameters") or {}}
+        try:
+            if A.is_rubin(object_id):
+                body.update(survey="rubin", diaObjectId=int(object_id),
+                            data=rubin_payload(self.rubin(), int(object_id), spec["data_types"]))
+            else:
+                body.update(survey="ztf", data=payload(store, object_id, spec["data_types"]))
+        except StoreUnavailable:
+            raise  # an outage: the loop retries, the analysis stays queued
+        except (StoreError, ApiError) as exc:  # e.g. no Rubin tables here: this one fails, not the loop
+            A.finish(store, key, "failed", f"the object's data could not be read: {getattr(exc, 'message', exc)}")
+            return
         deadline = now + spec["timeout"]
         callback = None
         if not spec.get("upload_only"):
             token = A.issue_callback(store, key, deadline)
             callback = self.config.api_url.rstrip("/") + A.WEBHOOK_PATH + token
-        body = {"analysis_id": key, "objectId": cells["x:objectId"], "service": service["name"],
-                "parameters": cells.get("x:parameters") or {}, "callback_url": callback, "callback_expires": deadline,
-                "data": payload(store, cells["x:objectId"], spec["data_types"])}
+        body.update(callback_url=callback, callback_expires=deadline)
         A.mark_sent(store, key, deadline)  # before sending: a fast service may call back before it answers
         self.inflight[key] = self.pool.submit(send, spec["url"], json.dumps(body).encode(), headers,
                                               min(float(spec["timeout"]), MAX_SEND_S))
+
+    def rubin(self):
+        """The Rubin tables (opened on first use: most analyses are of ZTF objects)."""
+        if self.rubin_store is None:
+            self.rubin_store = open_store(self.config, schema=get_schema("rubin"))
+        return self.rubin_store
 
     def record(self, store, key: str, outcome: str, text: str) -> None:
         cells = store.table("analyses").row(key, columns=["x:state", "x:service"])

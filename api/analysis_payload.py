@@ -4,6 +4,10 @@
 ``photometry.upper_limits`` (jd, band, 5-sigma limit) and ``photometry.forced_photometry``
 (the fp table's points: flux in µJy, magnitudes where detected), ``cutouts`` (the latest
 alert's three stamps, gzipped FITS in base64) and ``annotations`` (what users wrote).
+
+For a Rubin object (:func:`rubin_payload`): ``photometry.detections`` are its diaSources and
+``photometry.forced_photometry`` its forced sources (Rubin's fields by name, fluxes in nJy,
+plus ``jd``); Rubin alerts carry no upper limits, and cutouts and annotations are not sent yet.
 """
 from __future__ import annotations
 
@@ -17,6 +21,13 @@ from . import annotations as notes
 from .queries.cutouts import find_alert
 from .queries.forced import forced_points
 from .queries.objects import objects
+from .queries.rubin.objects import history
+
+RUBIN_SOURCE_COLUMNS = ["r:diaSourceId", "r:midpointMjdTai", "r:band", "r:psfFlux", "r:psfFluxErr", "r:scienceFlux",
+                        "r:scienceFluxErr", "r:snr", "r:ra", "r:dec"]
+RUBIN_FORCED_COLUMNS = ["r:diaForcedSourceId", "r:midpointMjdTai", "r:band", "r:psfFlux", "r:psfFluxErr",
+                        "r:scienceFlux", "r:scienceFluxErr"]
+MJD_TO_JD = 2400000.5
 
 DETECTION_COLUMNS = ["i:jd", "i:fid", "i:magpsf", "i:sigmapsf", "i:diffmaglim", "i:ra", "i:dec", "i:candid",
                      "i:isdiffpos"]
@@ -71,3 +82,17 @@ def payload(store: Store, object_id: str, data_types) -> dict:
         out["annotations"] = [{k: a[k] for k in ("author", "time", "text", "tags", "internal_name")}
                               for a in notes.for_object(store, object_id)]
     return out
+
+
+def rubin_payload(store: Store, dia_object_id: int, data_types) -> dict:
+    """The data of the Rubin object ``dia_object_id`` (``store``: the Rubin tables) that a
+    service declared, JSON-ready, oldest first."""
+    photometry: dict = {}
+    for name, table, columns in (("detections", "sources", RUBIN_SOURCE_COLUMNS),
+                                 ("forced_photometry", "fp", RUBIN_FORCED_COLUMNS)):
+        if name in data_types:
+            rows = _records(history(store, table, [dia_object_id], columns), columns)
+            for r in rows:
+                r["jd"] = r["midpointMjdTai"] + MJD_TO_JD if r.get("midpointMjdTai") is not None else None
+            photometry[name] = sorted(rows, key=lambda r: r["midpointMjdTai"] or 0.0)
+    return {"photometry": photometry} if photometry else {}

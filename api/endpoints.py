@@ -342,13 +342,16 @@ ANALYSIS_SERVICE_REMOVE = Endpoint("analysis/services", "Remove an analysis serv
 ), formats=("json",), methods=("DELETE",), strict=True, access=ADMIN_WRITE,
     responses=(("200", "Removed"), ("404", "No such service")))
 ANALYSES = Endpoint("analysis", "Analyses of an object by external services, newest first", (
-    Param("objectId", "string", "ZTF objectId", required=True, example="ZTF23abjexnw", max_length=40),
+    Param("objectId", "string", "ZTF objectId (or give diaObjectId)", example="ZTF23abjexnw", max_length=40),
+    Param("diaObjectId", "string", "Rubin diaObjectId (instead of objectId)", max_length=20),
     Param("includeAnalysisData", "bool", "Add each analysis' results, plots (base64) and inference data", False),
 ), formats=("json",), methods=("GET",), strict=True)
 ANALYSIS_START = Endpoint("analysis", "Start an analysis of an object by an external service (token with scope "
                                       "analysis or annotate, and the service's permission)", (
-    Param("objectId", "string", "ZTF objectId of a stored object", required=True, example="ZTF23abjexnw",
+    Param("objectId", "string", "ZTF objectId of a stored object (or give diaObjectId)", example="ZTF23abjexnw",
           max_length=40),
+    Param("diaObjectId", "string", "Rubin diaObjectId of a stored object (instead of objectId): the service is sent "
+                                   "its diaSources and forced sources", max_length=20),
     Param("service", "string", "The service's name (GET analysis/services)", required=True, example="fitter",
           max_length=40),
     Param("parameters", "json", "Values of the service's optional parameters: {name: value}", max_length=20_000),

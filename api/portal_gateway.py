@@ -3,11 +3,12 @@
 Pages and components of ``apps/`` import :mod:`api.queries` for data and this module for
 everything else the portal needs from the server: the request's store and configuration,
 the Rubin store (:func:`rubin_store`), a store of its own for a background job, the API's
-renderers, the search bar's parsing of angles and dates, annotations (read and write) and
-sign-in sessions. They never import routes, auth, guard or parameter internals: those may
-change shape without touching a page. Writes go through the same functions as the API's,
-with the same checks (session CSRF token, scopes, per-user and per-address write limits),
-and their refusals come back as :class:`Refused` carrying the message to show.
+renderers, the search bar's parsing of angles and dates, annotations (read and write),
+analyses by external services (start, list, delete) and sign-in sessions. They never import
+routes, auth, guard or parameter internals: those may change shape without touching a page.
+Writes go through the same functions as the API's, with the same checks (session CSRF token,
+scopes, per-user and per-address write limits), and their refusals come back as
+:class:`Refused` carrying the message to show.
 """
 from __future__ import annotations
 
@@ -33,7 +34,9 @@ from .params import Param, parse_angle, parse_date
 from .rate_limits import shared_limits
 from .render import EXTENSIONS, RENDERERS
 
-__all__ = ["MAX_TEXT", "TAG", "Identity", "Refused", "add_annotation", "angle", "config", "for_object",
+__all__ = ["MAX_TEXT", "TAG", "Identity", "Refused", "add_annotation", "analyses", "analysis_services", "angle",
+           "config", "for_object", "may_delete_analysis", "register_service", "registered_services",
+           "remove_analysis", "remove_service", "start_analysis",
            "base_url", "get_annotation", "job_store", "julian_date", "may_delete", "object_of_name", "objects_with_tag",
            "password_identity", "remove_annotation", "render", "rubin_store",
            "session_csrf", "session_identity", "sign_in", "sign_out", "store", "store_or_none", "token_identity", "too_many_sign_ins"]
@@ -160,7 +163,84 @@ def remove_annotation(identity: Identity | None, key: str) -> None:
     delete_annotation(current_store(), key)
 
 
+# -- analyses by external services -----------------------------------------------------------
+ANALYSIS_SCOPES = ("analysis", "annotate", "admin")  # as POST /api/v1/analysis declares
+
+
 def analyses(object_id: str) -> list[dict]:
     """The object's analyses by external services, newest first, with their results and plots."""
     from .analyses import for_object
     return for_object(current_store(), object_id, with_data=True, n=50)
+
+
+def analysis_services(identity: Identity | None) -> list[dict]:
+    """The services ``identity`` may start (public records: name, description, parameters with
+    their allowed values...); none for nobody or an identity without an analysis scope."""
+    from .analysis_services import listing, may_use
+    if identity is None or not any(identity.can(s) for s in ANALYSIS_SCOPES):
+        return []
+    return [s for s in listing(current_store()) if may_use(identity, s)]
+
+
+def start_analysis(identity: Identity | None, object_id: str, service: str, parameters: dict) -> dict:
+    """Queue an analysis as ``POST /api/v1/analysis`` does (scopes, write limit, the service's
+    permission and parameters, the per-user rate) and wake the dispatcher; :class:`Refused`
+    with the API's message when it may not."""
+    from .analyses import start
+    from .analysis_dispatcher import ensure_started
+    if identity is None or not any(identity.can(s) for s in ANALYSIS_SCOPES):
+        raise Refused("Sign in to start an analysis.")
+    try:
+        check_write_rate(identity.user)
+        record = start(current_store(), config(), identity, object_id, service or "", parameters or {})
+    except ApiError as exc:
+        raise Refused(exc.message) from None
+    ensure_started(config())
+    return record
+
+
+def may_delete_analysis(identity: Identity | None, analysis: dict) -> bool:
+    """Who started an analysis, or an admin, may delete it."""
+    return identity is not None and (identity.user == analysis.get("user") or identity.can("admin"))
+
+
+def remove_analysis(identity: Identity | None, key: str) -> None:
+    """Delete analysis ``key`` if ``identity`` may, as ``DELETE /api/v1/analysis``; :class:`Refused` otherwise."""
+    from .analyses import delete, get
+    try:
+        record = get(current_store(), key) if identity else None
+    except ApiError:  # not an analysis id
+        record = None
+    if record is None or not may_delete_analysis(identity, record):
+        raise Refused("You may not delete this analysis (sign in as who started it).")
+    delete(current_store(), key)
+
+
+def registered_services(identity: Identity | None) -> list[dict]:
+    """Every registered service (public records, never a secret), for an admin; none otherwise."""
+    from .analysis_services import listing
+    return listing(current_store()) if identity is not None and identity.can("admin") else []
+
+
+def register_service(identity: Identity | None, raw: dict) -> dict:
+    """Register (or replace) a service from the admin page's fields, read by the declaration of
+    ``POST /api/v1/analysis/services`` and checked as it is; :class:`Refused` with the API's message."""
+    from .analysis_services import register
+    from .endpoints import ANALYSIS_SERVICE_ADD
+    from .params import parse
+    if identity is None or not identity.can("admin"):
+        raise Refused("Only an administrator may register analysis services.")
+    try:
+        check_write_rate(identity.user)
+        return register(current_store(), config(), identity.user, parse(ANALYSIS_SERVICE_ADD, raw, strict=True))
+    except ApiError as exc:
+        raise Refused(exc.message) from None
+
+
+def remove_service(identity: Identity | None, name: str) -> None:
+    """Remove service ``name`` (admins only); :class:`Refused` otherwise."""
+    from .analysis_services import remove
+    if identity is None or not identity.can("admin"):
+        raise Refused("Only an administrator may remove analysis services.")
+    if not remove(current_store(), name or ""):
+        raise Refused(f"No analysis service {str(name)[:40]!r}.")

@@ -10,9 +10,8 @@ from . import analyses as A
 from . import analysis_services as S
 from . import auth
 from . import endpoints as E
-from .access import current_store
+from .access import current_store, rubin_store
 from .analysis_dispatcher import ensure_started
-from .annotations import check_object_id
 from .errors import ApiError
 from .routes import route
 
@@ -48,12 +47,14 @@ def remove_service(v):
 
 @route(E.ANALYSES)
 def list_analyses(v):
-    return jsonify(A.for_object(current_store(), check_object_id(v["objectId"]), v["includeAnalysisData"]))
+    return jsonify(A.for_object(current_store(), A.target(v["objectId"], v["diaObjectId"]), v["includeAnalysisData"]))
 
 
 @route(E.ANALYSIS_START)
 def start_analysis(v):
-    record = A.start(current_store(), _config(), v.identity(), v["objectId"], v["service"], v["parameters"])
+    target = A.target(v["objectId"], v["diaObjectId"])
+    record = A.start(current_store(), _config(), v.identity(), target, v["service"], v["parameters"],
+                     rubin=rubin_store() if A.is_rubin(target) else None)
     ensure_started(_config())
     return _created(record)
 

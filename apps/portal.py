@@ -21,7 +21,7 @@ from apps.components.shell import shell
 from apps.science_tabs._common import manager
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
-PAGES = ("home", "statistics", "api_docs", "not_found_404", "rubin_object", "object")
+PAGES = ("home", "statistics", "api_docs", "not_found_404", "rubin_object", "admin_analysis", "object")
 
 
 def init_portal(server: Flask) -> Dash:

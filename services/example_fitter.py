@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import math
 import threading
 import time
 import urllib.request
@@ -65,8 +66,15 @@ def svg(points: list[dict], fits: dict) -> str:
     return f'<svg xmlns="http://www.w3.org/2000/svg" width="400" height="200">{dots}{lines}</svg>'
 
 
+def magnitudes(points: list[dict]) -> list[dict]:
+    """ZTF detections carry ``magpsf``; Rubin's diaSources a flux in nJy (``psfFlux``): its AB
+    magnitude is 31.4 - 2.5 log10(flux), for a positive flux."""
+    return [p if "magpsf" in p else {**p, "magpsf": 31.4 - 2.5 * math.log10(p["psfFlux"])
+                                     if (p.get("psfFlux") or 0) > 0 else None} for p in points]
+
+
 def analyse(request: dict) -> dict:
-    points = request["data"]["photometry"]["detections"]
+    points = magnitudes(request["data"]["photometry"]["detections"])
     degree = 2 if request["parameters"].get("model") == "quadratic" else 1
     fits = fit(points, degree)
     return {"status": "success", "message": f"fitted {len(fits)} band(s)", "results": {"model": "quadratic" if degree == 2

@@ -71,10 +71,10 @@ def register(client, tokens, service, name, path="/analyse", **extra):
     return client.post("/api/v1/analysis/services", json=body, headers=as_(tokens["root"]))
 
 
-def wait_for(client, key, states=A.ENDED, within=15.0):
+def wait_for(client, key, states=A.ENDED, within=15.0, **which):
     end = time.time() + within
     while time.time() < end:
-        found = [a for a in client.get("/api/v1/analysis", query_string={"objectId": OBJ,
+        found = [a for a in client.get("/api/v1/analysis", query_string={**(which or {"objectId": OBJ}),
                                                                          "includeAnalysisData": "true"}).get_json()
                  if a["id"] == key]
         if found and found[0]["state"] in states:
@@ -252,3 +252,99 @@ def test_the_object_page_shows_the_results(env):
     assert '"id": "analyses"' in page and "fitter" in page and "completed" in page
     assert "data:image/svg+xml;base64," + done["plots"][0]["data"] in page
     assert "model=linear" in page
+
+
+def test_two_deliveries_of_one_token_at_once_are_accepted_once(env, monkeypatch):
+    """Both deliveries pass the first checks together (held at a barrier while their bodies
+    are read), then race to use the token: exactly one is accepted, the other told 410."""
+    import concurrent.futures as cf
+    import urllib.error
+    import urllib.request
+
+    _, store, _, _, cfg = env
+    table = auth.writable(store, "analyses")
+    key = table.keys.build(OBJ, 2460300.5, "race01")
+    table.put(key, {"x:objectId": OBJ, "x:service": "fitter", "x:user": "alice", "x:state": "sent",
+                    "x:created": auth.now_iso(), "x:deadline": time.time() + 600})
+    token = A.issue_callback(store, key, time.time() + 600)
+    together = threading.Barrier(2, timeout=10)
+    parse = A.parse_callback
+
+    def parse_together(body):
+        together.wait()
+        return parse(body)
+
+    monkeypatch.setattr(A, "parse_callback", parse_together)
+
+    def deliver(n):
+        request = urllib.request.Request(cfg.api_url + A.WEBHOOK_PATH + token, method="POST",
+                                         data=f'{{"results": {{"delivery": {n}}}}}'.encode(),
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=20) as answer:
+                return answer.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    with cf.ThreadPoolExecutor(2) as pool:
+        codes = sorted(pool.map(deliver, (1, 2)))
+    assert codes == [200, 410], codes
+    done = A.get(store, key, with_data=True)
+    assert done["state"] == "completed" and done["results"]["delivery"] in (1, 2)
+
+
+DIA = 170000000000000123
+
+
+def test_a_rubin_object_is_analysed_with_its_sources_and_forced_photometry(env):
+    """POST with diaObjectId: the service gets the object's diaSources and forced sources from
+    the Rubin tables (every row, oldest first, fluxes in nJy), and its results are listed by diaObjectId."""
+    from hbase_schema import get_schema
+    client, _, tokens, service, cfg = env
+    with open_store(cfg, schema=get_schema("rubin"), create=True) as rubin:
+        rubin.table("objects").put(rubin.table("objects").keys.build(DIA), {"r:diaObjectId": DIA, "r:ra": 150.0})
+        sources, fp = rubin.table("sources"), rubin.table("fp")
+        for i, (mjd, band, flux) in enumerate([(61000.2, "g", 3630.8), (61001.2, "g", 5754.4), (61000.3, "r", 4365.2),
+                                               (61002.2, "g", 9120.1), (61001.3, "r", 4365.2)]):
+            sources.put(sources.keys.build(DIA, mjd, 500 + i), {"r:diaSourceId": 500 + i, "r:midpointMjdTai": mjd,
+                                                                "r:band": band, "r:psfFlux": flux, "r:psfFluxErr": 50.0})
+        for i, mjd in enumerate([60990.2, 60995.2]):
+            fp.put(fp.keys.build(DIA, mjd, 900 + i), {"r:diaForcedSourceId": 900 + i, "r:midpointMjdTai": mjd,
+                                                      "r:band": "g", "r:psfFlux": -12.5, "r:psfFluxErr": 40.0})
+    if not any(s["name"] == "fitter" for s in client.get("/api/v1/analysis/services").get_json()):
+        register(client, tokens, service, "fitter")
+    register(client, tokens, service, "rubinfit", data_types=["detections", "forced_photometry"])
+    r = client.post("/api/v1/analysis", json={"diaObjectId": str(DIA), "service": "rubinfit"},
+                    headers=as_(tokens["alice"]))
+    assert r.status_code == 201, r.get_json()
+    done = wait_for(client, r.get_json()["id"], diaObjectId=str(DIA))
+    assert done["state"] == "completed" and done["objectId"] == str(DIA), done
+    sent = next(s for s in reversed(service.received) if s["analysis_id"] == done["id"])
+    assert sent["survey"] == "rubin" and sent["diaObjectId"] == DIA
+    detections, forced = sent["data"]["photometry"]["detections"], sent["data"]["photometry"]["forced_photometry"]
+    assert [p["diaSourceId"] for p in detections] == [500, 502, 501, 504, 503]  # oldest first
+    assert detections[0]["jd"] == pytest.approx(61000.2 + 2400000.5)
+    assert [(p["diaForcedSourceId"], p["psfFlux"]) for p in forced] == [(900, -12.5), (901, -12.5)]
+    # the fitter made magnitudes of the fluxes: g brightens by 0.5 mag per day from 22.5
+    g = done["results"]["bands"]["g"]
+    assert g["n"] == 3 and g["coefficients"][0] == pytest.approx(22.5, abs=1e-3)
+    assert g["coefficients"][1] == pytest.approx(-0.5, abs=1e-3)
+    assert client.get("/api/v1/analysis", query_string={"objectId": OBJ}).get_json() != \
+        client.get("/api/v1/analysis", query_string={"diaObjectId": str(DIA)}).get_json()
+
+
+@pytest.mark.parametrize("body, status, words", [
+    ({"diaObjectId": "123456789"}, 404, "no alert for diaObjectId"),
+    ({"diaObjectId": "12ab"}, 400, "diaObjectId"),
+    ({"diaObjectId": "99999999999999999999999"}, 400, "diaObjectId"),
+    ({"diaObjectId": str(DIA), "objectId": OBJ}, 400, "one of"),
+    ({}, 400, "one of"),
+])
+def test_which_object_refusals(env, body, status, words):
+    from hbase_schema import get_schema
+    client, _, tokens, service, cfg = env
+    open_store(cfg, schema=get_schema("rubin"), create=True).close()
+    if not any(s["name"] == "fitter" for s in client.get("/api/v1/analysis/services").get_json()):
+        register(client, tokens, service, "fitter")
+    r = client.post("/api/v1/analysis", json={"service": "fitter", **body}, headers=as_(tokens["alice"]))
+    assert r.status_code == status and words in r.get_json()["message"], r.get_json()

@@ -80,7 +80,7 @@ def layout(object_id: str = "", **_):
             html.Div(className="card", children=[html.H3("Data"),
                                                  O.downloads(object_id, G.config().api_url, not forced.empty),
                                                  notebook_button.object_button()]),
-            AN.card(G.analyses(object_id)),
+            AN.card(object_id),
         ]),
     ])
     tabs = [dcc.Tab(label="Summary", value="summary", children=summary, className="tab", selected_className="tab-on")]

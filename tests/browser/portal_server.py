@@ -31,6 +31,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+# The port the browser tests' analysis service listens on: the only one the server's allowlist
+# (analysis_allowlist) admits. Not a fixture, so that the modules importing portal_url need nothing more.
+ANALYSIS_SERVICE_PORT = _free_port()
+# The store each server serves, by its URL: a module importing portal_url gets its own session
+# fixture (pytest registers imported fixtures per module), hence maybe its own server.
+DATA_DIRS: dict[str, Path] = {}
+
+
 @pytest.fixture(scope="session")
 def portal_url(tmp_path_factory):
     browser, chromedriver = D.chromium_paths()
@@ -42,7 +50,8 @@ def portal_url(tmp_path_factory):
     cfg = ingest_rubin(ingest_real(tmp_path_factory.mktemp("browser")))  # ZTF's night and Rubin's alerts
     port = _free_port()
     env = {**os.environ, "NOCTURNE_DATA_DIR": str(cfg.data_dir), "NOCTURNE_BACKEND": "embedded",
-           "NOCTURNE_TABLE_PREFIX": cfg.table_prefix}
+           "NOCTURNE_TABLE_PREFIX": cfg.table_prefix, "NOCTURNE_API_URL": f"http://127.0.0.1:{port}",
+           "NOCTURNE_ANALYSIS_ALLOWLIST": f"http://127.0.0.1:{ANALYSIS_SERVICE_PORT}/"}
     gunicorn = Path(sys.executable).with_name("gunicorn")
     log = open(cfg.data_dir.parent / "gunicorn.log", "w+")
     proc = subprocess.Popen([str(gunicorn), "-b", f"127.0.0.1:{port}", "-w", "2", "index:server"],
@@ -57,9 +66,10 @@ def portal_url(tmp_path_factory):
                 log.seek(0)
                 pytest.fail(f"gunicorn did not start: {log.read()[-2000:]}")
             time.sleep(0.2)
+    DATA_DIRS[url] = cfg.data_dir
     yield url
     proc.terminate()
-    proc.wait(timeout=10)
+    proc.wait(timeout=40)  # gunicorn gives its workers graceful_timeout (30 s); a loaded machine needs more than 10
     log.seek(0)
     errors = log.read()
     log.close()
