@@ -11,7 +11,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from api import auth
 from conftest import make_config
 from portal_helpers import OBJECT
-from portal_server import browser, downloads, page, portal_url  # noqa: F401 - fixtures
+from portal_server import DATA_DIRS, browser, downloads, page, portal_url  # noqa: F401 - fixtures
 from store import open_store
 
 TEXT = 'Fast riser <img src=x onerror="alert(1)"><script>alert(2)</script>'
@@ -23,11 +23,10 @@ def wait(driver, timeout=20):
 
 
 @pytest.fixture(scope="module")
-def credentials(portal_url, tmp_path_factory):  # noqa: F811
-    """A user with a password and a token in the store the portal serves."""
-    stores = list(tmp_path_factory.getbasetemp().glob("browser[0-9]*/store"))
-    assert len(stores) == 1, stores
-    with open_store(make_config("embedded", stores[0].parent)) as store:
+def credentials(portal_url):  # noqa: F811
+    """A user with a password and a token in the store the portal serves (this module's
+    server: each browser module may start its own, DATA_DIRS says which store is whose)."""
+    with open_store(make_config("embedded", DATA_DIRS[portal_url].parent)) as store:
         auth.add_user(store, "vera", password="rubin observatory")
         token, _ = auth.issue_token(store, "vera", ["annotate"])
     return {"user": "vera", "password": "rubin observatory", "token": token}
