@@ -8,6 +8,10 @@ night PATH     ingest a folder of Avro packets, an Avro container, a .tar.gz of 
                75 another ingest holds the lock; 1 the night could not be ingested
                (nothing half-done: run the same command again).
 simulate OUT   write simulated nights (see ``python -m ingest simulate --help``).
+reindex-sky    fill the object-level sky index (objects_sky) from the stored alerts, for a
+               store made before that table (``ingest/reindex.py``); until then cone searches
+               read the alert index. Exit code 0 done; 75 an ingest holds the lock; 1 failed
+               (run it again: it resumes, and a second run writes nothing).
 """
 from __future__ import annotations
 
@@ -45,8 +49,36 @@ def main(argv: list[str] | None = None) -> int:
     night.add_argument("--survey", choices=["ztf", "rubin"], help="the alerts' survey (default: told from the data)")
     night.add_argument("--schema", type=Path, help="Rubin: writer schema of Confluent wire-format messages, "
                                                   "an .avsc file or a folder of them (picked by schema id)")
+    reindex = sub.add_parser("reindex-sky", help="fill the object-level sky index from the stored alerts")
+    reindex.add_argument("--config", help="configuration file (default: NOCTURNE_CONFIG or config.yml)")
     args = parser.parse_args(argv)
+    if args.command == "reindex-sky":
+        return run_reindex(args)
     return run_night(args)
+
+
+def run_reindex(args) -> int:
+    from ingest.lock import IngestLocked
+    from ingest.reindex import reindex_sky
+    from store import StoreError
+
+    try:
+        config = load_config(args.config)
+        done = reindex_sky(config, progress=lambda d: print(f"  {d.alerts:,} alerts read, {d.written:,} rows written",
+                                                            file=sys.stderr))
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except IngestLocked as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
+    except (StoreError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        print("nothing is lost: run the same command again (it resumes)", file=sys.stderr)
+        return 1
+    print(f"objects_sky filled: {done.alerts:,} alerts read, {done.written:,} object rows written; "
+          f"cone searches now read it")
+    return 0
 
 
 def run_night(args) -> int:
