@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
                                                   "an .avsc file or a folder of them (picked by schema id)")
     reindex = sub.add_parser("reindex-sky", help="fill the object-level sky index from the stored alerts")
     reindex.add_argument("--config", help="configuration file (default: NOCTURNE_CONFIG or config.yml)")
+    reindex.add_argument("--page", type=int, default=50_000, help="alert index rows read at a time (default 50,000)")
     args = parser.parse_args(argv)
     if args.command == "reindex-sky":
         return run_reindex(args)
@@ -64,8 +65,10 @@ def run_reindex(args) -> int:
 
     try:
         config = load_config(args.config)
-        done = reindex_sky(config, progress=lambda d: print(f"  {d.alerts:,} alerts read, {d.written:,} rows written",
-                                                            file=sys.stderr))
+        page = max(1, args.page)
+        done = reindex_sky(config, page=page, batch_size=min(2000, page),
+                           progress=lambda d: print(f"  {d.alerts:,} alerts read, {d.written:,} rows written",
+                                                    file=sys.stderr))
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
