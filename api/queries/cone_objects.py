@@ -18,7 +18,7 @@ import pandas as pd
 
 from store import Store
 from store.filled import is_filled
-from store.sky import cone_ranges
+from store.sky import EDGE_MARGIN_DEG, cone_ranges
 
 from .budget import check
 
@@ -48,9 +48,13 @@ def latest_in_cone(store: Store, ra: float, dec: float, radius_deg: float, dista
     oid = np.asarray(data["i:objectId"], dtype=object)
     jd = np.array(data["i:jd"], dtype=float)
     candid = np.array(data["i:candid"])
-    sep = distance(ra, dec, np.asarray(data["i:ra"], dtype=float), np.asarray(data["i:dec"], dtype=float))
+    row_ra, row_dec = np.asarray(data["i:ra"], dtype=float), np.asarray(data["i:dec"], dtype=float)
+    sep = distance(ra, dec, row_ra, row_dec)
     inside = sep <= radius_deg
     edge = np.flatnonzero(~inside & (sep <= radius_deg + pixel_diameter_deg(order)))
+    if len(edge):
+        width = len(sky.keys.prefix(0)) - 1
+        edge = edge[_reach(data.keys, edge, sep, row_ra, row_dec, order, distance, width) <= radius_deg]
     if len(edge):
         _older_inside(store, data.keys, edge, oid, jd, candid, sep, inside, ra, dec, radius_deg, distance)
     rows = np.flatnonzero(inside)
@@ -61,6 +65,20 @@ def latest_in_cone(store: Store, ra: float, dec: float, radius_deg: float, dista
     chosen = rows[last]
     return {"objectId": oid[chosen], "jd": jd[chosen], "candid": candid[chosen], "sep": sep[chosen],
             "first": codes[last]}
+
+
+def _reach(keys, rows, sep, row_ra, row_dec, order, distance, width) -> np.ndarray:
+    """A lower bound of the distance from the cone's centre to any point of each row's pixel:
+    the row's separation less the distance from its alert to the farthest vertex of the pixel
+    (the farthest point of a small convex cell; with a margin for edges that are not quite
+    great circles)."""
+    from cdshealpix.nested import vertices
+
+    pix = np.array([int(keys[i][:width]) for i in rows.tolist()], dtype=np.uint64)
+    lon, lat = vertices(pix, order)
+    lon, lat = lon.to_value("deg"), lat.to_value("deg")
+    far = np.max(distance(row_ra[rows][:, None], row_dec[rows][:, None], lon, lat), axis=1)
+    return sep[rows] - far - EDGE_MARGIN_DEG
 
 
 def _older_inside(store, keys, edge, oid, jd, candid, sep, inside, ra, dec, radius_deg, distance) -> None:
