@@ -51,6 +51,24 @@ def _write(store, records):
         return sky_writer(store, {SKY: batch}).offer(candidates)
 
 
+@pytest.fixture(autouse=True)
+def every_radius_reads_objects_sky(monkeypatch):
+    """Every cone here reads the object-level index (in service only from OBJECT_INDEX_ARCSEC)."""
+    monkeypatch.setattr(cone, "OBJECT_INDEX_ARCSEC", 0.0)
+
+
+def test_only_big_cones_without_a_date_window_read_objects_sky(monkeypatch, tmp_path):
+    monkeypatch.setattr(cone, "OBJECT_INDEX_ARCSEC", 900.0)
+    calls = []
+    saved = cone.latest_in_cone
+    monkeypatch.setattr(cone, "latest_in_cone", lambda *a: calls.append(a[3]) or saved(*a))
+    with open_store(make_config("embedded", tmp_path), create=True) as s:
+        _write(s, [_record(OID, 2460236.5, 1, 150.0, 30.0)])
+        assert len(cone.conesearch(s, 150.0, 30.0, 60)) == 1 and calls == []
+        assert len(cone.conesearch(s, 150.0, 30.0, 3600, start_jd=2460000.5)) == 1 and calls == []
+        assert len(cone.conesearch(s, 150.0, 30.0, 900)) == 1 and calls == [0.25]
+
+
 def _alert_index_answer(store, *args, **kw):
     """The conesearch answer read from the alert index (the code before objects_sky)."""
     saved = cone.latest_in_cone
