@@ -56,7 +56,8 @@ def query_layer(data_dir: Path, centre: dict, repeats: int) -> list[dict]:
     with open_store(Config().replace(data_dir=data_dir, backend="embedded")) as s:
         if not is_filled(s, SKY):
             raise SystemExit(f"{SKY} is not filled in {data_dir}: run `python -m ingest reindex-sky` on it first")
-        saved = cone.latest_in_cone
+        saved, threshold = cone.latest_in_cone, cone.OBJECT_INDEX_ARCSEC
+        cone.OBJECT_INDEX_ARCSEC = 0.0  # every radius both ways (in service: from OBJECT_INDEX_ARCSEC)
         finders = {"alerts": lambda *a, **k: None, "objects": saved}
         for r in RADII:
             row, answers, times = {"radius": r}, {}, {name: [] for name in finders}
@@ -85,6 +86,7 @@ def query_layer(data_dir: Path, centre: dict, repeats: int) -> list[dict]:
             row["answer"] = len(answers["objects"])
             out.append(row)
             print(row, flush=True)
+        cone.OBJECT_INDEX_ARCSEC = threshold
     return out
 
 
