@@ -146,6 +146,8 @@ def test_the_cone_read_from_objects_sky_equals_the_alert_index_answer_at_the_edg
     assert dict(zip(found["i:objectId"], found["i:candid"])) == {"ZTF23aaaaaaa": 11, "ZTF23bbbbbbb": 21,
                                                                  "ZTF23ddddddd": 41}
     assert cone.conesearch(store, ra, dec, 61).set_index("i:objectId").loc["ZTF23aaaaaaa", "i:candid"] == 12
+    empty = cone.conesearch(store, ra + 1, dec, 60)  # no object there: the alert index's empty answer
+    assert empty.empty and empty.equals(_alert_index_answer(store, ra + 1, dec, 60))
 
 
 def test_an_unfilled_objects_sky_is_not_read(store):

@@ -77,7 +77,7 @@ def conesearch(store: Store, ra: float, dec: float, radius_arcsec: float, start_
         found = latest_in_cone(store, ra, dec, radius_arcsec / 3600, angular_distance)
     if found is None:
         found = _latest_by_alerts(store, ra, dec, radius_arcsec, start_jd, stop_jd, by_alert_date)
-    if found is None:
+    if found is None or not len(found["sep"]):
         return select(full_frame(store, []), columns)
     chosen = np.lexsort((found["first"], found["sep"]))[:n]
     light = [{"i:objectId": found["objectId"][i], "i:jd": float(found["jd"][i]), "i:candid": found["candid"][i],
