@@ -8,6 +8,10 @@ night PATH     ingest a folder of Avro packets, an Avro container, a .tar.gz of 
                75 another ingest holds the lock; 1 the night could not be ingested
                (nothing half-done: run the same command again).
 simulate OUT   write simulated nights (see ``python -m ingest simulate --help``).
+reindex-sky    fill the object-level sky index (objects_sky) from the stored alerts, for a
+               store made before that table (``ingest/reindex.py``); until then cone searches
+               read the alert index. Exit code 0 done; 75 an ingest holds the lock; 1 failed
+               (run it again: it resumes, and a second run writes nothing).
 """
 from __future__ import annotations
 
@@ -49,8 +53,39 @@ def main(argv: list[str] | None = None) -> int:
                        help="Rubin: write every previous and forced source again, also those already stored "
                             "(by default a history row whose key is stored is skipped; use this when Rubin "
                             "re-delivers history rows with changed values)")
+    reindex = sub.add_parser("reindex-sky", help="fill the object-level sky index from the stored alerts")
+    reindex.add_argument("--config", help="configuration file (default: NOCTURNE_CONFIG or config.yml)")
+    reindex.add_argument("--page", type=int, default=50_000, help="alert index rows read at a time (default 50,000)")
     args = parser.parse_args(argv)
+    if args.command == "reindex-sky":
+        return run_reindex(args)
     return run_night(args)
+
+
+def run_reindex(args) -> int:
+    from ingest.lock import IngestLocked
+    from ingest.reindex import reindex_sky
+    from store import StoreError
+
+    try:
+        config = load_config(args.config)
+        page = max(1, args.page)
+        done = reindex_sky(config, page=page, batch_size=min(2000, page),
+                           progress=lambda d: print(f"  {d.alerts:,} alerts read, {d.written:,} rows written",
+                                                    file=sys.stderr))
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except IngestLocked as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
+    except (StoreError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        print("nothing is lost: run the same command again (it resumes)", file=sys.stderr)
+        return 1
+    print(f"objects_sky filled: {done.alerts:,} alerts read, {done.written:,} object rows written; "
+          f"cone searches now read it")
+    return 0
 
 
 def run_night(args) -> int:

@@ -25,7 +25,7 @@ from science.stamps import stamp_problem
 
 from .nights import night_of
 from .readers import Packet, packets_of
-from .rows import CUTOUTS, FORCED, RowBuilder, alert_tables
+from .rows import CUTOUTS, FORCED, SKY, RowBuilder, alert_tables
 from .validate import candid_of, problem
 
 
@@ -79,6 +79,7 @@ class Alert:
     upper: list             # (key, payload)
     badquality: list        # (key, payload)
     forced: list = field(default_factory=list)   # (key, payload) of the fp table
+    sky: tuple | None = None  # (key, order, payload, full) of the object-level sky index (RowBuilder.sky_row)
     source: str = ""        # the packet's file (and member) and position, for the repeats ledger
     index: int = 0
 
@@ -151,10 +152,14 @@ class Preparer:
         writes = [("main", rows.main[0], t["main"].encode(rows.main[1]))]
         for table, (key, cells) in self.builder.index_rows(rows, pixel).items():
             writes.append((table, key, t[table].encode(cells)))
+        sky = self.builder.sky_row(rows, pixel)
+        if sky is not None:
+            key, order, cells, full = sky
+            sky = (key, order, t[SKY].encode(cells), full)
         return Alert(night_of(rows.jd), rows.object_id, rows.candid, rows.fid, rows.classification, writes,
                      [(k, t["upper"].encode(c)) for k, c in rows.upper],
                      [(k, t["uppervalid"].encode(c)) for k, c in rows.badquality],
-                     [(k, t[FORCED].encode(c)) for k, c in rows.forced])
+                     [(k, t[FORCED].encode(c)) for k, c in rows.forced], sky=sky)
 
 
 def damaged_cutouts(record: dict) -> list[tuple[str, str]]:

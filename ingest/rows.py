@@ -20,6 +20,7 @@ from store.keys import RowKey
 ROOT_FIELDS = ("objectId", "schemavsn", "publisher")
 CUTOUTS = ("cutoutScience", "cutoutTemplate", "cutoutDifference")
 FORCED = "fp"  # the forced-photometry table, filled from the packets' fp_hists
+SKY = "objects_sky"  # the object-level sky index: written only by a newer alert (ingest.newest)
 
 
 def alert_tables(schema: Schema) -> tuple[str, ...]:
@@ -63,6 +64,8 @@ class RowBuilder:
         self.anomaly_cols = [f"{f}:{q}" for f, fam in schema.table("anomaly").families.items() for q in fam.columns]
         light = schema.table("jd")
         self.light_cols = [f"{f}:{q}" for f, fam in light.families.items() for q in fam.columns]
+        sky = schema.tables.get(SKY)
+        self.sky_cols = [] if sky is None else [f"{f}:{q}" for f, fam in sky.families.items() for q in fam.columns]
         self.upper_cols = [(q, f"i:{q}") for q in schema.table("upper").families["i"].columns if q != "objectId"]
         forced = schema.tables.get(FORCED)
         self.forced_cols = [] if forced is None else \
@@ -168,6 +171,29 @@ class RowBuilder:
         if rows.anomaly is not None:
             out["anomaly"] = (k["anomaly"].build(jd, oid, candid), rows.anomaly)
         return out
+
+
+    def sky_row(self, rows: AlertRows, pixel: int) -> tuple[str, tuple, dict, bool] | None:
+        """The alert's row of the object-level sky index, for the writer to send only when it
+        is newer than the object's row in that pixel: ``(key, order, cells, full)``, ``order``
+        as :func:`sky_order` ranks it, ``full`` when every column of the table has a value
+        (a row replacing another without some cell must delete the older one first)."""
+        if not self.sky_cols:
+            return None
+        cells = {c: rows.light[c] for c in self.sky_cols if c in rows.light}
+        return (self.keys[SKY].build(pixel, rows.object_id), sky_order(rows.jd, rows.candid), cells,
+                len(cells) == len(self.sky_cols))
+
+
+def sky_order(jd: float, candid) -> tuple[float, str]:
+    """How an alert ranks in the object-level sky index: by jd, and at equal jd the alert the
+    alert index lists first (its key ends with the candid in decimal: the smaller text)."""
+    return float(jd), str(candid)
+
+
+def sky_newer(a: tuple[float, str], b: tuple[float, str]) -> bool:
+    """Whether the alert ranked ``a`` (:func:`sky_order`) replaces the one ranked ``b``."""
+    return a[0] > b[0] or (a[0] == b[0] and a[1] < b[1])
 
 
 def _coerce(cells: dict, int_cols, str_cols) -> None:

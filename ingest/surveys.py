@@ -16,6 +16,7 @@ from hbase_schema import Schema, get_schema
 
 from . import statistics as ztf_statistics
 from .prepare import Preparer
+from .newest import sky_writer
 from .rows import alert_tables
 from .rubin import statistics as rubin_statistics
 from .rubin.prepare import TABLES as RUBIN_TABLES, RubinPreparer
@@ -45,7 +46,7 @@ class Survey:
         if self.name == "rubin":
             objects = store.table("objects") if store is not None else None
             return RubinWriter(batches, night, quarantine_root, repeats_root, dry_run, objects)
-        return Writer(batches, night, quarantine_root, repeats_root, dry_run)
+        return Writer(batches, night, quarantine_root, repeats_root, dry_run, sky_writer(store, batches))
 
     def write_statistics(self, store, night: str, span, quarantined: int, duplicates: int, duration: float):
         module = rubin_statistics if self.name == "rubin" else ztf_statistics

@@ -5,7 +5,8 @@ run read, sends the encoded rows to the store's batches, lists repeated packets
 (``quarantine.Repeats``), quarantines bad packets and damaged cutouts
 (``quarantine.Quarantine``), and sends a history row (upper limit, bad-quality detection,
 forced-photometry point)
-only when it would change what the run last wrote under its key. Row keys are
+only when it would change what the run last wrote under its key, and a row of the object-level
+sky index only when its alert is newer than the row's (``ingest.newest``). Row keys are
 deterministic, so a rerun writes the same cells.
 """
 from __future__ import annotations
@@ -43,8 +44,9 @@ class Writer:
     encoded rows to ``batches`` (table -> the store's batch; None for a dry run)."""
 
     def __init__(self, batches: dict | None, night: str | None, quarantine_root: Path, repeats_root: Path,
-                 dry_run: bool = False):
+                 dry_run: bool = False, sky=None):
         self.batches, self.night, self.dry_run = batches, night, dry_run
+        self.sky = sky  # the object-level sky index's rows, sent only when newer (ingest.newest.NewestRows)
         self.root, self.repeats_root = Path(quarantine_root), Path(repeats_root)
         self.counts: dict[str, NightCounts] = {}
         self.quarantines: dict[str, Quarantine] = {}
@@ -106,6 +108,8 @@ class Writer:
                 c.forced += new
                 if changed and w is not None:
                     w["fp"].put_encoded(key, payload)
+        if self.sky is not None:
+            self.sky.offer([a.sky for a in prepared.alerts if a.sky is not None])
 
     def reject(self, packet, reason: str, night: str | None) -> None:
         self.total_quarantined += 1

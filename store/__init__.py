@@ -26,6 +26,7 @@ from settings import Config, get_config
 from .base import Batch, Store, Table
 from .batch import ColumnBatch
 from .errors import DataDirError, SchemaVersionError, StoreError, StoreUnavailable, TableMissing
+from .filled import DERIVED, mark_filled
 
 __all__ = ["open_store", "encoder_store", "table_prefix", "Store", "Table", "Batch", "ColumnBatch", "StoreError", "DataDirError",
            "SchemaVersionError", "StoreUnavailable", "TableMissing"]
@@ -86,6 +87,9 @@ def _stamp(store: Store) -> None:
     if not meta.row(META_ROW):
         meta.put(META_ROW, {"m:schema_version": store.schema.version, "m:prefix": store.prefix,
                             "m:created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")})
+        for table in DERIVED:  # a new store: its derived tables get every alert from the first one
+            if table in store.schema.tables:
+                mark_filled(store, table)
 
 
 def _check_version(store: Store, expected: int) -> None:

@@ -42,8 +42,8 @@ def test_a_folder_without_alert_files_is_refused_by_name(tmp_path):
 
 
 def test_the_alert_tables_are_main_the_tables_that_borrow_its_columns_and_the_forced_photometry(tmp_path):
-    assert alert_tables(get_schema()) == ("main", "jd", "pixel", "class", "tns", "anomaly", "ssnamenr", "upper",
-                                          "uppervalid", "fp")
+    assert alert_tables(get_schema()) == ("main", "jd", "pixel", "objects_sky", "class", "tns", "anomaly", "ssnamenr",
+                                          "upper", "uppervalid", "fp")
     schema = tmp_path / "schema.yml"
     schema.write_text("""version: 1
 tables:
@@ -82,6 +82,7 @@ def test_an_alert_with_every_kind_of_row_fills_every_alert_table():
     filled |= {"upper"} if rows.upper else set()
     filled |= {"uppervalid"} if rows.badquality else set()
     filled |= {"fp"} if rows.forced else set()
+    filled |= {"objects_sky"} if builder.sky_row(rows, pixel=42) else set()
     assert filled == set(alert_tables(schema))
 
 

@@ -8,6 +8,7 @@ from store import Store
 from store.sky import cone_ranges
 
 from .budget import check
+from .cone_objects import latest_in_cone
 from .frame import select, to_frame
 from .listing import full_frame
 
@@ -51,6 +52,12 @@ def cone_columns(store: Store, ra: float, dec: float, radius_deg: float, names: 
              for name in names}, sep[inside])
 
 
+# From this radius a cone without a date window reads the object-level index: measured at 1 M
+# alerts (bench/bench_sky_index.py), on par up to 30′ (the answer is then nearly every object in
+# the cone, whose full rows cost the most) and 1.6x faster at 1°; 0.9x at 1′ (one more read).
+OBJECT_INDEX_ARCSEC = 900.0
+
+
 def conesearch(store: Store, ra: float, dec: float, radius_arcsec: float, start_jd: float | None = None,
                stop_jd: float | None = None, n: int = 1000, columns: list[str] | None = None,
                by_alert_date: bool = False) -> pd.DataFrame:
@@ -60,7 +67,28 @@ def conesearch(store: Store, ra: float, dec: float, radius_arcsec: float, start_
     object's first detection (``i:jdstarthist``); ``by_alert_date``, as in Fink's explorer,
     to the alerts themselves (the latest alert within the window). Ties go to the alert
     read first (key order).
+
+    Without a date window, a cone of ``OBJECT_INDEX_ARCSEC`` or more reads the object-level
+    sky index (one row per object and pixel, ``cone_objects``) when the store's is complete,
+    else the alert index: the same answer, fewer rows read.
     """
+    found = None
+    if start_jd is None and stop_jd is None and radius_arcsec >= OBJECT_INDEX_ARCSEC:
+        found = latest_in_cone(store, ra, dec, radius_arcsec / 3600, angular_distance)
+    if found is None:
+        found = _latest_by_alerts(store, ra, dec, radius_arcsec, start_jd, stop_jd, by_alert_date)
+    if found is None or not len(found["sep"]):
+        return select(full_frame(store, []), columns)
+    chosen = np.lexsort((found["first"], found["sep"]))[:n]
+    light = [{"i:objectId": found["objectId"][i], "i:jd": float(found["jd"][i]), "i:candid": found["candid"][i],
+              "v:separation_degree": float(found["sep"][i])} for i in chosen.tolist()]
+    return select(full_frame(store, light, keep=("v:separation_degree",)), columns)
+
+
+def _latest_by_alerts(store: Store, ra: float, dec: float, radius_arcsec: float, start_jd, stop_jd,
+                      by_alert_date: bool) -> dict | None:
+    """:func:`cone_objects.latest_in_cone`'s answer read from the alert index (every alert in
+    the cone), with the date window; None when no alert qualifies."""
     _, data, sep = cone_columns(store, ra, dec, radius_arcsec / 3600, CONE_KEYS)
     jd = np.asarray(data["i:jd"], dtype=float)
     first = np.asarray(pd.array(data["i:jdstarthist"], dtype="Float64").to_numpy(dtype=float, na_value=np.nan))
@@ -72,15 +100,14 @@ def conesearch(store: Store, ra: float, dec: float, radius_arcsec: float, start_
         ok &= first < stop_jd
     idx = np.flatnonzero(ok)
     if not len(idx):
-        return select(full_frame(store, []), columns)
+        return None
     codes = pd.factorize(data["i:objectId"][idx])[0]  # objects numbered in order of first appearance
     # per object: the latest jd, and among equal jds the alert read first
     order = np.lexsort((-idx, jd[idx], codes))
     last = order[np.r_[codes[order][1:] != codes[order][:-1], True]]
-    chosen = idx[last[np.lexsort((codes[last], sep[idx][last]))]][:n]
-    light = [{"i:objectId": data["i:objectId"][i], "i:jd": float(jd[i]), "i:candid": data["i:candid"][i],
-              "v:separation_degree": float(sep[i])} for i in chosen.tolist()]
-    return select(full_frame(store, light, keep=("v:separation_degree",)), columns)
+    rows = idx[last]
+    return {"objectId": data["i:objectId"][rows], "jd": jd[rows], "candid": data["i:candid"][rows],
+            "sep": sep[rows], "first": codes[last]}
 
 
 FAST_XMATCH_ARCSEC = 5.0  # within this radius a source's cone lies inside its 3x3 order-14 pixels

@@ -80,11 +80,13 @@ def test_a_query_over_its_time_budget_gets_advice_not_a_busy_worker(tmp_path):
         pixel = store.table("pixel")
         from store.sky import pixels
         ra, dec = 150 + rng.uniform(-1, 1, n), 30 + rng.uniform(-1, 1, n)
-        with pixel.batch(5000) as b:
+        sky = store.table("objects_sky")  # as the ingest writes them: the alert index and the object-level one
+        with pixel.batch(5000) as b, sky.batch(5000) as o:
             for i, (r, d, p) in enumerate(zip(ra, dec, pixels(ra, dec, store.schema.pixel_order).tolist())):
-                b.put(pixel.keys.build(p, 2460000.5 + i * 1e-5, f"ZTF25{i:07d}", i),
-                      {"i:objectId": f"ZTF25{i:07d}", "i:ra": float(r), "i:dec": float(d), "i:jd": 2460000.5,
-                       "i:candid": i})
+                cells = {"i:objectId": f"ZTF25{i:07d}", "i:ra": float(r), "i:dec": float(d), "i:jd": 2460000.5,
+                         "i:candid": i}
+                b.put(pixel.keys.build(p, 2460000.5 + i * 1e-5, f"ZTF25{i:07d}", i), cells)
+                o.put(sky.keys.build(p, f"ZTF25{i:07d}"), cells)
     clock = RowClock(per_row=1e-3)
     reader = open_store(cfg)
 
