@@ -24,6 +24,29 @@ ASSETS = Path(__file__).resolve().parents[1] / "assets"
 PAGES = ("home", "statistics", "api_docs", "not_found_404", "rubin_object", "object")
 
 
+def warm_up() -> None:
+    """Pay at start what the first page of each process would pay: the table schemas (read
+    once per process), plotly's lazily imported figure classes and its default template
+    (~1.5 s cold, measured by ``bench/bench_portal.py --chromium``)."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    from hbase_schema import SURVEYS, get_schema
+
+    for survey in SURVEYS:
+        get_schema(survey)
+    import pandas as pd
+    import plotly.io as pio
+
+    x = pd.Series([0.0, 1.0])
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True)
+    fig.add_trace(go.Scatter(x=x, y=x, mode="markers", error_y={"array": x}, customdata=[[0], [1]]), 1, 1)
+    fig.add_trace(go.Bar(x=x, y=x), 2, 1)
+    fig.update_layout(template=pio.templates.default, legend={"orientation": "h"}, xaxis={"title": "x"},
+                      yaxis={"autorange": "reversed"})
+    fig.to_plotly_json()
+
+
 def init_portal(server: Flask) -> Dash:
     """Mount the portal at "/" of ``server`` and return the Dash app."""
     config = server.config["NOCTURNE"]
@@ -41,6 +64,7 @@ def init_portal(server: Flask) -> Dash:
     # request; with threaded workers a concurrent request could see it half done. Do it now.
     with server.test_request_context("/"):
         server.preprocess_request()
+    warm_up()
     # the hashes of the page's inline scripts, for the Content-Security-Policy (api/guard.py)
     server.config["NOCTURNE_SCRIPT_HASHES"] = app.csp_hashes
     return app
