@@ -14,13 +14,17 @@ from pathlib import Path
 
 import dash
 from dash import Dash
-from flask import Flask
+from flask import Flask, redirect, send_file
 
 from apps import callbacks
 from apps.components.shell import shell
 from apps.science_tabs._common import manager
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
+#: plotly.js with the cartesian traces only (scatter, bar, heatmap: all the portal draws), 1.5 MB
+#: instead of the 4.8 MB of Dash's full bundle; fetched at install by scripts/plotly.sh
+PLOTLY_CARTESIAN = ASSETS / "vendor" / "plotly" / "plotly-cartesian.min.js"
+PLOTLY_ROUTE = "/_nocturne/plotly.min.js"  # assets/plotly_js.js points dcc.Graph here
 PAGES = ("home", "statistics", "api_docs", "not_found_404", "rubin_object", "object")
 
 
@@ -47,6 +51,13 @@ def warm_up() -> None:
     fig.to_plotly_json()
 
 
+def serve_plotly():
+    """The cartesian plotly.js bundle when installed, else a redirect to Dash's full one."""
+    if PLOTLY_CARTESIAN.is_file():
+        return send_file(PLOTLY_CARTESIAN, mimetype="application/javascript", max_age=86400)
+    return redirect("/_dash-component-suites/plotly/package_data/plotly.min.js", code=302)
+
+
 def init_portal(server: Flask) -> Dash:
     """Mount the portal at "/" of ``server`` and return the Dash app."""
     config = server.config["NOCTURNE"]
@@ -59,6 +70,7 @@ def init_portal(server: Flask) -> Dash:
     for name in PAGES:  # register_page needs an app first: import the pages after it (once per process)
         importlib.import_module(f"apps.pages.{name}")
     callbacks.attach(app)
+    server.add_url_rule(PLOTLY_ROUTE, "nocturne_plotly", serve_plotly)
     app.layout = shell(dash.page_container)
     # Dash finishes its set-up (scripts, callbacks, the pages router) on a worker's first
     # request; with threaded workers a concurrent request could see it half done. Do it now.
