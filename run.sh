@@ -13,6 +13,8 @@ source scripts/venv.sh
 ensure_venv
 source scripts/aladin.sh
 ensure_aladin || true  # the sky view says so when it is missing
+source scripts/plotly.sh
+ensure_plotly_cartesian || true  # else Dash's full plotly.js is served
 
 cmd="${1:-demo}"
 shift || true

@@ -14,6 +14,8 @@ source scripts/venv.sh
 ensure_venv || exit 1
 source scripts/aladin.sh
 ensure_aladin || true  # the sky browser tests then skip (fail under CI=true)
+source scripts/plotly.sh
+ensure_plotly_cartesian || true  # else Dash's full plotly.js is served
 
 if [ "${1:-}" = "--url" ]; then
   [ -n "${2:-}" ] || { echo "usage: ./run_tests.sh --url http://HOST:PORT [pytest args]" >&2; exit 2; }

@@ -75,6 +75,15 @@ def rubin_store() -> Store:
         raise Refused(exc.message) from None
 
 
+def rubin_store_or_none() -> Store | None:
+    """The process's Rubin store, or None when this server holds no Rubin tables: for pages
+    that only decorate with it (the Rubin example chips)."""
+    try:
+        return _rubin_store()
+    except (ApiError, StoreError):
+        return None
+
+
 def base_url() -> str:
     """This server's address as the browser reached it (``http://host:port``): the request's
     scheme and Host; behind a local proxy (nginx), the scheme it forwards (X-Forwarded-Proto)."""

@@ -26,6 +26,7 @@ import pandas as pd
 from api import portal_gateway as G
 from api import queries as q
 from api.queries import resolver
+from api.queries import rubin as qr
 from api.queries.solar_system import UnknownName, sso_alerts
 from science.bands import ZTF_FID
 from science.classification import simbad_type
@@ -341,15 +342,35 @@ def examples(store) -> dict[str, str]:
     from the store at most every :data:`EXAMPLES_TTL_S` seconds per process; none without a store."""
     if store is None:
         return {}
-    key = (id(store), getattr(store, "prefix", ""))
+    return _cached(store, "ztf", lambda: example_searches(q.example_targets(store)))
+
+
+def rubin_examples(store) -> dict[str, str]:
+    """The home page's Rubin example searches (the survey switch on Rubin), each pointing at
+    something the Rubin store holds; cached as :func:`examples`; none without a store."""
+    if store is None:
+        return {}
+    return _cached(store, "rubin", lambda: rubin_example_searches(qr.example_targets(store)))
+
+
+def _cached(store, survey: str, compute) -> dict[str, str]:
+    key = (id(store), getattr(store, "prefix", ""), survey)
     with _examples_lock:
         cached = _examples.get(key)
         if cached and time.monotonic() - cached[0] < EXAMPLES_TTL_S:
             return cached[1]
-    value = example_searches(q.example_targets(store))
+    value = compute()
     with _examples_lock:
         _examples[key] = (time.monotonic(), value)
     return value
+
+
+def rubin_example_searches(targets: dict) -> dict[str, str]:
+    """Chip label → search text, for what :func:`api.queries.rubin.example_targets` found."""
+    if "diaObjectId" not in targets:
+        return {}
+    return {"A Rubin object": str(targets["diaObjectId"]),
+            "A Rubin cone": f"{targets['ra']:.5f} {targets['dec']:.5f} 60"}
 
 
 TABLE_COLUMNS = ["objectId", "class", "first detection", "last detection", "detections", "last mag",

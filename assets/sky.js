@@ -102,9 +102,28 @@
     });
   }
 
+  /* Aladin Lite (2.4 MB) is fetched only when a sky view comes into sight and stays there for
+   * DWELL ms: a view below the results table, or in a tab not opened, costs the page nothing,
+   * nor does one that is in sight only while the table above it is still being laid out. */
+  var DWELL = 500;
+  var watching = typeof IntersectionObserver === "function" ? new IntersectionObserver(function (entries) {
+    entries.forEach(function (e) {
+      var div = e.target;
+      clearTimeout(div.nocturneSkyTimer);
+      if (e.isIntersecting && !div.hasAttribute("data-sky-state")) {
+        div.nocturneSkyTimer = setTimeout(function () {  // still in sight (the layout may have moved it)?
+          var r = div.getBoundingClientRect();
+          if (r.width > 0 && r.top < innerHeight + 100 && r.bottom > -100) { watching.unobserve(div); draw(div); }
+        }, DWELL);
+      }
+    });
+  }, { rootMargin: "100px" }) : null;
+
   function scan() {
-    var divs = document.querySelectorAll("div.sky-canvas[data-sky]:not([data-sky-state])");
-    for (var i = 0; i < divs.length; i++) { draw(divs[i]); }
+    var divs = document.querySelectorAll("div.sky-canvas[data-sky]:not([data-sky-state]):not([data-sky-watched])");
+    for (var i = 0; i < divs.length; i++) {
+      if (watching) { divs[i].setAttribute("data-sky-watched", ""); watching.observe(divs[i]); } else { draw(divs[i]); }
+    }
   }
 
   new MutationObserver(scan).observe(document.documentElement, { childList: true, subtree: true });

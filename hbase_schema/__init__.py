@@ -15,9 +15,14 @@ __all__ = ["COLUMN_TYPES", "SCHEMA_FILE", "RUBIN_SCHEMA_FILE", "SURVEYS", "Colum
 SURVEYS = {"ztf": SCHEMA_FILE, "rubin": RUBIN_SCHEMA_FILE}  # survey -> its schema file
 
 
-@lru_cache(maxsize=None)
 def get_schema(survey: str = "ztf") -> Schema:
-    """The schema of ``survey`` (``ztf``: ``schema.yml``; ``rubin``: ``rubin.yml``), read once."""
+    """The schema of ``survey`` (``ztf``: ``schema.yml``; ``rubin``: ``rubin.yml``), read once
+    (``get_schema()`` and ``get_schema("ztf")`` share it)."""
+    return _read(survey)
+
+
+@lru_cache(maxsize=None)
+def _read(survey: str) -> Schema:
     try:
         path = SURVEYS[survey]
     except KeyError:

@@ -108,7 +108,9 @@ class Schema:
 def load_schema(path: str | Path = SCHEMA_FILE) -> Schema:
     """Read and validate a schema file; raise :class:`SchemaError` naming what is wrong."""
     try:
-        raw = yaml.safe_load(Path(path).read_text())
+        # libyaml's parser when PyYAML has it (the same safe constructor): 10x faster, and the
+        # schema is read on the first request of each server process
+        raw = yaml.load(Path(path).read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (OSError, yaml.YAMLError) as exc:
         raise SchemaError(f"cannot read schema file {path}: {exc}") from exc
     if not isinstance(raw, dict) or "tables" not in raw:

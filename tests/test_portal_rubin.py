@@ -147,14 +147,19 @@ def test_a_server_without_rubin_tables_says_how_to_make_them(tmp_path):
     assert "not-found" in page and "python -m hbase_schema create --survey rubin" in page
 
 
+def test_the_photometry_is_sent_once_in_the_figure_not_again_in_a_store(client):
+    page = render_page(client, f"/lsst/{OBJ}")
+    assert "rubin-phot" not in page
+    assert _component(page, "rubin-object-id")["data"] == OBJ
+
+
 def test_units_flux_and_toggles_redraw_the_light_curve(client):
-    phot = _component(render_page(client, f"/lsst/{OBJ}"), "rubin-phot")["data"]
     inputs = [{"id": "rubin-lc-unit", "property": "value", "value": "mag"},
               {"id": "rubin-lc-flux", "property": "value", "value": "scienceFlux"},
               {"id": "rubin-lc-show", "property": "value", "value": ["det"]},
               {"id": "rubin-source", "property": "data", "value": ""}]
     fig = call(client, {"id": "rubin-lc-graph", "property": "figure"}, inputs,
-               [{"id": "rubin-phot", "property": "data", "value": phot}])["response"]["rubin-lc-graph"]["figure"]
+               [{"id": "rubin-object-id", "property": "data", "value": OBJ}])["response"]["rubin-lc-graph"]["figure"]
     assert fig["layout"]["yaxis"]["title"]["text"] == "AB magnitude (from scienceFlux)"
     assert fig["layout"]["yaxis"]["autorange"] == "reversed"
     kinds = {row[1] for t in fig["data"] for row in t.get("customdata") or []}

@@ -291,6 +291,13 @@ def test_demo_has_all_science_cases(tmp_path):
     assert len(nights) == 5 and all(any(n.iterdir()) for n in nights)
     # nothing but alerts in Avro files, and no second copy in Parquet, under OUT
     assert not list(out.rglob("*.parquet"))
+    # the demo shows ZTF forced photometry: its packets carry fp_hists beside Fink's values
+    with open(avro_files(out)[0], "rb") as fh:
+        reader = fastavro.reader(fh)
+        names = [f["name"] for f in reader.writer_schema["fields"]]
+    assert "fp_hists" in names and "rf_snia_vs_nonia" in names
+    records = read_all(out)
+    assert sum(1 for r in records if r["fp_hists"]) > len(records) // 2
 
 
 def test_cli_refuses_non_empty_output(tmp_path, capsys):

@@ -13,7 +13,6 @@ from .rubin_object_info import CATS_CLASSES
 from .results import error
 
 MAX_ROWS = 1000
-EXAMPLES = {"A Rubin object": "313853517735395444", "A Rubin cone": "149.24012 1.21946 60"}  # in the real sample
 OTHER_KINDS = ("The Rubin search takes a diaObjectId (a large integer, or 'lsst: <id>') or a cone 'ra dec radius'; "
                "switch to ZTF in the top bar for classes, nights, solar-system objects, tags and names.")
 

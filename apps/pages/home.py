@@ -14,12 +14,12 @@ from apps.components import rubin_results as RR
 from apps.components.shell import loading
 from science.identifiers import is_object_id
 
-RUBIN_PLACEHOLDER = "diaObjectId: 313853517735395444 · a cone: 'ra dec radius'"
+RUBIN_PLACEHOLDER = "diaObjectId · a cone: 'ra dec radius'"
 
 
 def layout(q: str = "", survey: str = "", **_):  # noqa: A002 - the URL's own parameter names
     survey = "rubin" if survey == "rubin" else "ztf"  # the top bar's survey switch (apps/components/survey_switch.py)
-    examples = RR.EXAMPLES if survey == "rubin" else S.examples(G.store_or_none())
+    examples = S.rubin_examples(G.rubin_store_or_none()) if survey == "rubin" else S.examples(G.store_or_none())
     return html.Div(className="home", children=[
         html.Section(className="hero", children=[
             html.H1("Search the alert stream"),
@@ -28,7 +28,7 @@ def layout(q: str = "", survey: str = "", **_):  # noqa: A002 - the URL's own pa
                    "or a name (an internal or TNS name, an asteroid, a star).", className="muted"),
             html.Div(className="searchbar", children=[
                 dcc.Input(id="search-input", type="text", value=q, debounce=False, autoComplete="off",
-                          placeholder=RUBIN_PLACEHOLDER if survey == "rubin" else
+                          placeholder=(" · ".join(examples.values()) or RUBIN_PLACEHOLDER) if survey == "rubin" else
                           (" · ".join(examples.values()) or "objectId · ra dec radius · class: <label>"),
                           list="search-suggestions", className="search-input", n_submit=0),
                 html.Datalist(id="search-suggestions"),

@@ -49,6 +49,13 @@ def object_tags(sources) -> list[str]:
     return [t for t in TAGS if t in found] + sorted(found - set(TAGS))
 
 
+def read_light_curve(store, object_id: int):
+    """The object's diaSources, forced sources, and the diaSourceIds of its alerts (with cutouts)."""
+    sources = qr.history(store, "sources", [object_id], SOURCE_COLUMNS)
+    fp = qr.history(store, "fp", [object_id], FP_COLUMNS)
+    return sources, fp, [str(s) for s in qr.cutout_sources(store, object_id)]
+
+
 def layout(dia_object_id: str = "", **_):
     ids, _refused = qr.object_ids([dia_object_id or ""])
     if not ids or not (dia_object_id or "").isdigit():
@@ -62,9 +69,7 @@ def layout(dia_object_id: str = "", **_):
     if found.empty:
         return not_found(object_path(object_id), f"No Rubin object {object_id} is stored here.")
     obj = found.iloc[0]
-    sources = qr.history(store, "sources", [object_id], SOURCE_COLUMNS)
-    fp = qr.history(store, "fp", [object_id], FP_COLUMNS)
-    alerts = [str(s) for s in qr.cutout_sources(store, object_id)]
+    sources, fp, alerts = read_light_curve(store, object_id)
     newest = sources[sources["r:diaSourceId"] == obj["r:diaSourceId"]] if len(sources) else sources
     tags = object_tags(sources) if len(sources) else []
     phot = RL.photometry(sources, fp, alerts)
@@ -103,7 +108,6 @@ def layout(dia_object_id: str = "", **_):
     ])
     return html.Div(className="object rubin-object", children=[
         dcc.Store(id="rubin-object-id", data=str(object_id)),  # strings: JS numbers cannot hold 64-bit ids
-        dcc.Store(id="rubin-phot", data=phot),
         dcc.Store(id="rubin-source", data=selected),
         html.Div(className="object-head", children=[
             html.H1(["LSST ", html.Span(str(object_id), id="rubin-object-title")]), RI.badges(obj, tags)]),
@@ -116,9 +120,12 @@ dash.register_page(__name__, path_template=f"{PATH}/<dia_object_id>", name="Rubi
 
 
 @callback(Output("rubin-lc-graph", "figure"), Input("rubin-lc-unit", "value"), Input("rubin-lc-flux", "value"),
-          Input("rubin-lc-show", "value"), Input("rubin-source", "data"), State("rubin-phot", "data"),
+          Input("rubin-lc-show", "value"), Input("rubin-source", "data"), State("rubin-object-id", "data"),
           prevent_initial_call=True)
-def redraw(unit, flux, show, source, phot):
+def redraw(unit, flux, show, source, object_id):
+    """The light curve in other units or with other points: the photometry is read again (a few
+    ms) rather than kept in the page, where it would double what the first visit downloads."""
+    phot = RL.photometry(*read_light_curve(G.rubin_store(), int(object_id)))
     return RL.figure(phot, unit, flux, tuple(show or ()), source)
 
 

@@ -84,7 +84,7 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--demo", action="store_true",
                    help=f"README demo: {DEMO['nights']} nights x {DEMO['alerts_per_night']} alerts "
                    f"(rubin: {RUBIN_DEMO['nights']} x {RUBIN_DEMO['alerts_per_night']}), "
-                   "all science cases, with Fink values (unless --raw)")
+                   "all science cases, with Fink values (unless --raw); ztf: with fp_hists (forced photometry)")
     o = p.add_argument_group("what to write")
     o.add_argument("--no-cutouts", action="store_true", help="leave the three cutouts null")
     f = o.add_mutually_exclusive_group()
@@ -152,7 +152,7 @@ def ztf_config_from_args(a: argparse.Namespace) -> tuple[Config, Output]:
     cfg = Config(nights=nights, alerts_per_night=per_night, seed=seed, start=a.start_date or dt.date(2025, 1, 1),
                  footprint=footprint, center=center, density=a.density, cadence=a.cadence,
                  cutouts=not a.no_cutouts, fink=a.with_fink_values or (a.demo and not a.raw),
-                 fp_hists=a.with_fp_hists)
+                 fp_hists=a.with_fp_hists or a.demo)
     if a.mix:
         cfg.mix = a.mix
     out = Output(root=a.out, avro=not a.no_avro, layout="containers" if a.containers else "files",

@@ -150,3 +150,14 @@ def test_a_click_on_the_sky_plot_opens_the_object(page):
     ActionChains(d).move_to_element(point).pause(0.3).click().perform()
     wait(d).until(lambda d: re.search(r"/ZTF\d{2}[a-z]{7}$", d.current_url))
     wait(d).until(EC.presence_of_element_located((By.ID, "object-title")))
+
+
+def test_figures_are_drawn_with_the_cartesian_plotly_bundle(page):
+    from apps.portal import PLOTLY_CARTESIAN
+    from conftest import need
+    need(PLOTLY_CARTESIAN.is_file(), "plotly.js cartesian bundle not installed (scripts/plotly.sh: ./run.sh setup)")
+    d = page(f"/{OBJECT}")
+    wait(d).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#lc-graph .scatterlayer .points path")))
+    fetched = d.execute_script("return performance.getEntriesByType('resource').map(function (e) { return e.name; })")
+    assert any(u.endswith("/_nocturne/plotly.min.js") for u in fetched)
+    assert not any("package_data/plotly.min.js" in u for u in fetched)  # Dash's full bundle: not fetched

@@ -7,6 +7,7 @@ requests to the sky images' host (setting ``sky_images``), which are network err
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from selenium.common.exceptions import StaleElementReferenceException
@@ -69,7 +70,32 @@ def test_results_page_shows_its_objects_in_aladin(sky_page):
     wait(d).until(EC.presence_of_element_located((By.ID, "results-count")))
     n = int(d.find_element(By.ID, "results-count").text.split()[0])
     assert n > 1
+    div = d.find_element(By.CSS_SELECTOR, "#results-aladin .sky-canvas")
+    d.execute_script("arguments[0].scrollIntoView()", div)  # Aladin Lite loads when the view comes into sight
     check_view(d, settled(d, "#results-aladin .sky-canvas"), n)
+
+
+def aladin_fetched(d) -> bool:
+    return d.execute_script("return performance.getEntriesByType('resource')"
+                            ".some(function (e) { return e.name.indexOf('aladin-lite/aladin.js') >= 0; })")
+
+
+def test_aladin_lite_is_fetched_only_when_a_sky_view_comes_into_sight(sky_page):
+    d = sky_page("/")
+    size = d.get_window_size()
+    d.set_window_size(1400, 700)  # the results' sky view then sits below the fold
+    try:
+        d.get(d.current_url.split("/?")[0].rstrip("/") + CONE)
+        div = wait(d).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#results-aladin .sky-canvas")))
+        wait(d).until(EC.presence_of_element_located((By.ID, "results-count")))
+        time.sleep(1.5)  # time enough for a fetch started at once to show in the resource entries
+        assert d.execute_script("return arguments[0].getBoundingClientRect().top > innerHeight + 100", div)
+        assert not aladin_fetched(d) and div.get_attribute("data-sky-state") is None
+        d.execute_script("arguments[0].scrollIntoView()", div)
+        settled(d, "#results-aladin .sky-canvas")
+        assert aladin_fetched(d)
+    finally:
+        d.set_window_size(size["width"], size["height"])
 
 
 def test_object_sky_tab_shows_the_object_and_its_neighbours(sky_page):

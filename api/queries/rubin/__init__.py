@@ -2,12 +2,13 @@
 LSST API answers: ``r:`` Rubin's fields, ``f:`` Fink's added values. Each takes a store
 opened with the Rubin schema and plain parameters; no Flask here."""
 from .cone import KINDS as CONE_KINDS, conesearch
+from .examples import example_targets
 from .fits import fit
 from .frame import column_types, unknown_columns
 from .lookup import (CUTOUT_KINDS, SCHEMA_TABLES, cutout_sources, find_cutouts, resolve, schema, schema_route, sso, statistics, statistics_schema, tag_list,
                      tagged)
 from .objects import history, object_ids, objects
 
-__all__ = ["CONE_KINDS", "conesearch", "fit", "column_types", "unknown_columns", "CUTOUT_KINDS", "cutout_sources", "find_cutouts",
+__all__ = ["CONE_KINDS", "conesearch", "example_targets", "fit", "column_types", "unknown_columns", "CUTOUT_KINDS", "cutout_sources", "find_cutouts",
            "SCHEMA_TABLES", "resolve", "schema", "schema_route", "sso", "statistics", "statistics_schema", "tag_list", "tagged", "history",
            "object_ids", "objects"]
