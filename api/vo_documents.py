@@ -42,7 +42,16 @@ def _info(name: str, value: str, text: str) -> Info:
     return info
 
 
-def _xml(votable) -> bytes:
+#: the VOTable version of cone searches and errors: SCS 1.03 was written for it, and its UCD1
+#: words (ID_MAIN, POS_EQ_RA_MAIN) are valid there, where VOTable 1.2+ expects UCD1+ (astropy's
+#: W06). SIA 1.0 answers stay in astropy's default version: their VOX: words are invalid UCDs
+#: in every version, and 1.1 would refuse their VOUnits (pixel, deg.pixel**-1) as well.
+SCS_VOTABLE_VERSION = "1.1"
+
+
+def _xml(votable, version: str | None = None) -> bytes:
+    if version:
+        votable.version = version
     buf = io.BytesIO()
     votable.to_xml(buf)
     return buf.getvalue()
@@ -70,7 +79,7 @@ def scs_votable(cat: Catalogue, title: str) -> bytes:
         if field.name in (_field_name(cat.ra_column), _field_name(cat.dec_column), "v_separation_degree"):
             field.unit = "deg"
     text = "MAXREC rows returned; more match" if cat.overflow else "OK"
-    return _xml(_status(votable, "OVERFLOW" if cat.overflow else "OK", text))
+    return _xml(_status(votable, "OVERFLOW" if cat.overflow else "OK", text), SCS_VOTABLE_VERSION)
 
 
 _SIA_EMPTY = {"naxes": np.int32, "ra": float, "dec": float, "mjd_obs": float, "equinox": float, "alert_id": np.int64}
@@ -111,7 +120,7 @@ def error_votable(message: str) -> bytes:
     table.fields.append(Field(votable, name="error", datatype="char", arraysize="*"))
     table.create_arrays(0)
     resource.tables.append(table)
-    return _xml(votable)
+    return _xml(votable, SCS_VOTABLE_VERSION)
 
 
 # -- VOSI ------------------------------------------------------------------------------------------
