@@ -31,8 +31,9 @@ def plan(path: Path, night: str | None = None, workers: int | None = None, split
     """The plan of ingesting ``path``; FileNotFoundError when it holds no alert file.
 
     :param workers: processes that prepare units (default: the CPU count, at most 4).
-    :param split: (units, UNIT_BYTES) -> units: a survey's cut of big files into parts
-        (Rubin's Parquet row groups, ``ingest.rubin.readers.split_units``).
+    :param split: (units, UNIT_BYTES) -> units: a survey's regrouping of its files into units
+        (Rubin: Parquet files into units of at most ``UNIT_ALERTS`` rows, a big file cut into
+        slices of rows, ``ingest.rubin.readers.split_units``).
     """
     files = input_files(Path(path))
     if not files:

@@ -36,7 +36,7 @@ class Survey:
     night_span: Callable        # (night) -> [start, end) in the time index's unit
     bulk: bool = False          # units carry hundreds of rows an alert: the cyclic GC is paused while they are written
     batch_size: int = 500       # rows per write batch by default (a Rubin alert writes ~850: 5,000, a fifth less writer time)
-    split: Callable | None = None  # (units, unit bytes) -> units: big files cut into parts (``ingest.plan.plan``)
+    split: Callable | None = None  # (units, unit bytes) -> units: files regrouped, big ones cut (``ingest.plan.plan``)
 
     @property
     def schema(self) -> Schema:

@@ -1,5 +1,5 @@
 """Rubin history rows already stored are skipped before encoding (``ingest.rubin.lists``), and a
-big Parquet file is cut into units of row groups (``ingest.rubin.readers.split_units``): the
+big Parquet file is cut into units of rows (``ingest.rubin.readers.split_units``): the
 store ends the same as when every row is sent, on the real alerts."""
 from __future__ import annotations
 
@@ -88,18 +88,18 @@ def test_a_stored_history_row_is_kept_unless_history_is_rewritten(tmp_path):
         assert s.table("fp").row(key)["r:psfFlux"] == cells["r:psfFlux"]
 
 
-def test_a_big_parquet_file_is_cut_into_units_of_row_groups(tmp_path, monkeypatch):
+def test_a_big_parquet_file_is_cut_into_units_of_rows(tmp_path, monkeypatch):
     _data()
     files = parquet_files(12)
     tables = [pq.read_table(f) for f in files]
     one = tmp_path / "one"
     one.mkdir()
     pq.write_table(pa.concat_tables(tables, promote_options="default"), one / "night.parquet", row_group_size=5)
-    monkeypatch.setattr("ingest.plan.UNIT_BYTES", 1)  # every row group is then a unit of its own
+    monkeypatch.setattr("ingest.rubin.readers.UNIT_ALERTS", 7)  # units of 7 rows across row groups of 5
     cut = plan(one, split=split_units)
     alerts = sum(t.num_rows for t in tables)
-    assert [u[0].first for u in cut.units] == list(range(0, (alerts + 4) // 5)) and cut.workers > 1
-    assert all(isinstance(u[0], ParquetPart) and u[0].stop == u[0].first + 1 for u in cut.units)
+    assert [(u[0].start, u[0].stop) for u in cut.units] == [(s, min(alerts, s + 7)) for s in range(0, alerts, 7)]
+    assert all(isinstance(u[0], ParquetPart) for u in cut.units) and cut.workers > 1
     cfg = make_config("embedded", tmp_path / "cut")
     summary = _ingest(one, cfg, workers=2)
     assert summary.alerts == alerts

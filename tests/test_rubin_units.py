@@ -1,0 +1,78 @@
+"""Rubin's units of work hold at most ``UNIT_ALERTS`` alerts whatever the input's row groups
+(``ingest.rubin.readers.split_units``): what a worker prepares and hands to the writer at a
+time is bounded by alerts, so the ingest's memory is too (issue 19). A part of a file reads
+the same packets as the whole file, whichever parts a worker read before."""
+from __future__ import annotations
+
+from functools import partial
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import make_config, need, shared_data
+from ingest.plan import plan
+from ingest.prepare import Workers
+from ingest.rubin import readers
+from ingest.rubin.prepare import RubinPreparer
+from ingest.rubin.readers import ParquetPart, packets_of, split_units
+from rubin_inputs import parquet_files
+
+
+@pytest.fixture
+def one_group(tmp_path):
+    """The real alerts as one Parquet file of a single row group (as a delivery may write it)."""
+    need((shared_data() / "rubin-fink-2026-03-10").is_dir(), "real Rubin alerts not available")
+    table = pa.concat_tables([pq.read_table(f) for f in parquet_files()], promote_options="default")
+    folder = tmp_path / "night"
+    folder.mkdir()
+    pq.write_table(table, folder / "night.parquet", row_group_size=table.num_rows)
+    assert pq.ParquetFile(folder / "night.parquet").metadata.num_row_groups == 1
+    return folder, table.num_rows
+
+
+def _ids(packets) -> list:
+    return [(p.index, p.record["diaSourceId"], len(p.record["prvDiaForcedSources"] or ())) for p in packets]
+
+
+def test_a_row_group_bigger_than_the_bound_is_cut_into_units_of_at_most_that_many_alerts(one_group, monkeypatch):
+    folder, alerts = one_group
+    monkeypatch.setattr(readers, "UNIT_ALERTS", 20)
+    units = plan(folder, split=split_units).units
+    assert [(u[0].start, u[0].stop) for u in units] == [(s, min(alerts, s + 20)) for s in range(0, alerts, 20)]
+
+
+def test_small_files_are_grouped_whole_up_to_the_bound(monkeypatch):
+    need((shared_data() / "rubin-fink-2026-03-10").is_dir(), "real Rubin alerts not available")
+    files = parquet_files(12)
+    rows = {f: pq.ParquetFile(f).metadata.num_rows for f in files}
+    got = split_units([files], 0, alerts=7)
+    assert [f for u in got for f in u] == files  # whole files, in order
+    assert all(sum(rows[f] for f in u) <= 7 for u in got) and len(got) > 1
+
+
+def test_parts_read_the_packets_of_the_whole_file_in_any_order(one_group):
+    folder, alerts = one_group
+    file = folder / "night.parquet"
+    whole = _ids(packets_of([file]))
+    parts = [ParquetPart(file, s, min(alerts, s + 9)) for s in range(0, alerts, 9)]
+    readers._Cursor.current = None
+    forward = [_ids(packets_of([p])) for p in parts]  # one cursor goes on from part to part
+    assert [x for part in forward for x in part] == whole
+    every_other = [_ids(packets_of([p])) for p in parts[1::2]]  # skips the parts another worker took
+    assert [x for part in every_other for x in part] == [x for part in forward[1::2] for x in part]
+    backwards = [_ids(packets_of([p])) for p in reversed(parts)]  # the file is opened again
+    assert [x for part in reversed(backwards) for x in part] == whole
+
+
+def test_the_workers_hand_back_at_most_the_bound_of_alerts_at_a_time(one_group, monkeypatch, tmp_path):
+    folder, alerts = one_group
+    monkeypatch.setattr(readers, "UNIT_ALERTS", 20)
+    p = plan(folder, workers=2, split=split_units)
+    config = make_config("embedded", tmp_path / "store")
+    with Workers(config, p, partial(RubinPreparer)) as workers:
+        prepared = list(workers.prepared())
+    sizes = [len(u.alerts) + len(u.rejects) for u in prepared]
+    assert max(sizes) <= 20 and len(prepared) == len(p.units) > 1
+    assert [a.index for u in prepared for a in u.alerts] == list(range(alerts))  # each alert once, in order
+    assert sum(u.nbytes for u in prepared) == pytest.approx((folder / "night.parquet").stat().st_size, abs=len(prepared))
