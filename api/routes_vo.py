@@ -27,8 +27,12 @@ BLUEPRINTS = {"ztf": vo_bp, "rubin": rubin_vo_bp}
 TEST_POSITIONS = {"ztf": (3.38, 52.69), "rubin": (53.2514, -27.861)}  # the API's examples
 
 
+VOSI = ("/capabilities", "/availability")  # XML documents (text/xml): so are their errors
+
+
 def _votable(body: bytes, status: int = 200, headers: dict | None = None) -> Response:
-    return Response(body, status=status, mimetype=VOTABLE_TYPE, headers=headers or {})
+    mimetype = "text/xml" if request.path.endswith(VOSI) else VOTABLE_TYPE
+    return Response(body, status=status, mimetype=mimetype, headers=headers or {})
 
 
 def _error(exc):
