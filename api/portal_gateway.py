@@ -37,7 +37,7 @@ from .render import EXTENSIONS, RENDERERS
 __all__ = ["MAX_TEXT", "TAG", "Identity", "Refused", "add_annotation", "analyses", "analysis_services", "angle",
            "config", "for_object", "may_delete_analysis", "register_service", "registered_services",
            "remove_analysis", "remove_service", "start_analysis",
-           "base_url", "get_annotation", "job_store", "julian_date", "may_delete", "object_of_name", "objects_with_tag",
+           "base_url", "get_annotation", "job_store", "julian_date", "load_schemas", "may_delete", "object_of_name", "objects_with_tag",
            "password_identity", "remove_annotation", "render", "rubin_store",
            "session_csrf", "session_identity", "sign_in", "sign_out", "store", "store_or_none", "token_identity", "too_many_sign_ins"]
 
@@ -50,6 +50,13 @@ class Refused(ValueError):
 def store() -> Store:
     """The process's store (opened on first use), as the API reads it."""
     return current_store()
+
+
+def load_schemas() -> None:
+    """Read every survey's table schema now (each is read once per process, then cached)."""
+    from hbase_schema import SURVEYS, get_schema
+    for survey in SURVEYS:
+        get_schema(survey)
 
 
 def store_or_none() -> Store | None:

@@ -35,10 +35,9 @@ def warm_up() -> None:
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    from hbase_schema import SURVEYS, get_schema
+    from api import portal_gateway
 
-    for survey in SURVEYS:
-        get_schema(survey)
+    portal_gateway.load_schemas()
     import pandas as pd
     import plotly.io as pio
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import os
 import pickle
+import secrets
 import socket
 import threading
 import time
@@ -21,7 +22,7 @@ from services.example_fitter import serve
 from store import open_store
 
 OBJ = "ZTF23abjexnw"
-SECRET = "svc-token-123"
+SECRET = secrets.token_urlsafe(16)  # a fresh header token each run (no literal secret in the repository)
 
 
 def free_port() -> int:

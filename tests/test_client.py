@@ -93,7 +93,7 @@ def test_annotations_with_a_token(live):
     with pytest.raises(ValueError, match="token"):
         Client(live.url).annotate(oid, text="no token")
     with pytest.raises(APIError) as err:
-        Client(live.url, token="not-a-token").annotate(oid, text="bad token")
+        Client(live.url, token="not a token").annotate(oid, text="bad token")
     assert err.value.status == 401 and err.value.message
 
 

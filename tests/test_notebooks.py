@@ -211,8 +211,8 @@ def test_portal_url_of_a_rubin_object_and_cone(live, portal):
     assert url == f"{live.url}/lsst/{oid}"
     layout = page(portal, url)
     assert component(layout, "rubin-object-id")["data"] == str(oid)
-    phot = component(layout, "rubin-phot")["data"]
-    shown = sorted(str(i) for i, kind in zip(phot["id"], phot["kind"]) if kind == "det")
+    figure = component(layout, "rubin-lc-graph")["figure"]  # each point's customdata: [id, kind, alert]
+    shown = sorted(str(c[0]) for trace in figure["data"] for c in (trace.get("customdata") or []) if c[1] == "det")
     assert shown == sorted(map(str, rubin.sources(oid)["r:diaSourceId"]))
     obj = rubin.objects(oid).iloc[0]
     url = rubin.portal_url(ra=obj["r:ra"], dec=obj["r:dec"], radius=60)

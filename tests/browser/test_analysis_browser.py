@@ -6,6 +6,7 @@ the plot; its owner deletes it."""
 from __future__ import annotations
 
 import json
+import secrets
 import urllib.request
 
 import pytest
@@ -21,7 +22,7 @@ from portal_server import ANALYSIS_SERVICE_PORT, DATA_DIRS, browser, downloads, 
 from services.example_fitter import serve
 from store import open_store
 
-SECRET = "browser-fitter-secret"
+SECRET = secrets.token_urlsafe(16)  # a fresh header token each run (no literal secret in the repository)
 
 
 def wait(driver, timeout=30):
