@@ -16,6 +16,7 @@ import queue
 import socket
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import happybase
 from thriftpy2.thrift import TException
@@ -129,6 +130,14 @@ class HBaseTable(Table):
         for segment in _segments(encoded):
             self.store._send(self.bname, segment, self.name)
 
+    def submit(self, ops):
+        """``apply`` on one of the store's sender threads (a future), or here when it has none."""
+        sender = self.store._sender()
+        if sender is None:
+            self.apply(ops)
+            return None
+        return sender.submit(self.apply, ops)
+
 
 class HBaseStore(Store):
     """Tables on an HBase cluster (or a local standalone) reached through Thrift."""
@@ -142,6 +151,20 @@ class HBaseStore(Store):
         self.host, self.port, self.timeout_ms = host, int(port), int(timeout_ms)
         self._last_delete = 0.0
         self.pool = _Pool(pool_size, host, self.port, self.timeout_ms)
+        # Writes in the background use at most pool_size - 1 connections: one stays free for
+        # the reads of the thread that writes (e.g. the ingest's check of stored objects).
+        self.senders = max(0, int(pool_size) - 1)
+        self._executor = None
+        self._executor_lock = threading.Lock()
+
+    def _sender(self):
+        """The executor of background writes (None: the pool has one connection: write here)."""
+        if not self.senders:
+            return None
+        with self._executor_lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(self.senders, thread_name_prefix="hbase-send")
+            return self._executor
 
     def where(self) -> str:
         return f"{self.host}:{self.port}"
@@ -232,6 +255,9 @@ class HBaseStore(Store):
         return dropped
 
     def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
         self.pool.close()
 
 
