@@ -5,6 +5,7 @@ Test ids name the backend ([embedded], [hbase]). The main table is used througho
 """
 import math
 import threading
+import time
 
 import pytest
 
@@ -407,3 +408,31 @@ def test_hbase_sends_a_full_buffer_in_the_background(store, monkeypatch):
         released.set()
     assert waited == [True]
     assert keys(t.scan()) == ["r0"]  # landed before the batch was left
+
+
+def test_hbase_reads_many_ranges_at_once_in_the_order_asked(store, monkeypatch):
+    if store.backend != "hbase":
+        pytest.skip("the embedded store reads ranges from its own file, one after the other")
+    t = store.table("main")
+    with t.batch() as b:
+        for i in range(12):
+            b.put(f"k{i:02d}", {"i:ndethist": i})
+    active, most, lock = [0], [0], threading.Lock()
+    real = t._range
+
+    def counted(*args, **kwargs):
+        with lock:
+            active[0] += 1
+            most[0] = max(most[0], active[0])
+        try:
+            time.sleep(0.2)  # long enough for the next ranges to start meanwhile, if they do
+            return real(*args, **kwargs)
+        finally:
+            with lock:
+                active[0] -= 1
+
+    monkeypatch.setattr(t, "_range", counted)
+    ranges = [(f"k{i:02d}", f"k{i + 2:02d}") for i in (10, 0, 4, 8, 2, 6)]  # not in key order
+    assert t.read(ranges=ranges, columns=["i:ndethist"]).keys == [f"k{i:02d}" for i in
+                                                                   (10, 11, 0, 1, 4, 5, 8, 9, 2, 3, 6, 7)]
+    assert most[0] > 1
