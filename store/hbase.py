@@ -114,37 +114,38 @@ class HBaseTable(Table):
         else:
             first, last = start, stop
         page = max(1, min(batch_size, limit or batch_size))
-        scan = TScan(startRow=first, stopRow=last, columns=columns, caching=page, reversed=reverse,
-                     filterString=b"FirstKeyOnlyFilter() AND KeyOnlyFilter()" if keys_only else None)
-        out = []
-        try:
-            with self.store._connection(self.name) as conn:
-                client = conn.client
-                scanner = client.scannerOpenWithScan(self.bname, scan, {})
-                try:
-                    while True:
-                        want = page if limit is None else min(page, limit - len(out))
-                        items = client.scannerGetList(scanner, want)
-                        for item in items:
-                            key = item.row
-                            if reverse:
-                                if stop is not None and key >= stop:
-                                    continue
-                                if start is not None and key < start:
-                                    return out
-                            out.append((key, {c: cell.value for c, cell in item.columns.items()}))
-                            if on_batch is not None and (before + len(out)) % batch_size == 0:
-                                on_batch()
-                            if limit is not None and len(out) >= limit:
+        tscan = TScan(startRow=first, stopRow=last, columns=columns, caching=page, reversed=reverse,
+                      filterString=b"FirstKeyOnlyFilter() AND KeyOnlyFilter()" if keys_only else None)
+
+        def scan(conn):  # (run again from the start on a dropped connection: see HBaseStore._call)
+            out = []
+            client = conn.client
+            scanner = client.scannerOpenWithScan(self.bname, tscan, {})
+            try:
+                while True:
+                    want = page if limit is None else min(page, limit - len(out))
+                    items = client.scannerGetList(scanner, want)
+                    for item in items:
+                        key = item.row
+                        if reverse:
+                            if stop is not None and key >= stop:
+                                continue
+                            if start is not None and key < start:
                                 return out
-                        if len(items) < want:
+                        out.append((key, {c: cell.value for c, cell in item.columns.items()}))
+                        if on_batch is not None and (before + len(out)) % batch_size == 0:
+                            on_batch()
+                        if limit is not None and len(out) >= limit:
                             return out
-                finally:
+                    if len(items) < want:
+                        return out
+            finally:
+                try:
                     client.scannerClose(scanner)
-        except TRANSIENT as exc:
-            raise self.store._unavailable(exc) from None
-        except TException as exc:
-            raise self.store._error(exc, self.name) from None
+                except TRANSIENT + (TException,):
+                    pass  # (a scanner left open expires on the server after its lease)
+
+        return self.store._call(scan, self.name)
 
     def _prepare(self, data, groups):
         cells = {}
