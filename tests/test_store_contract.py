@@ -436,3 +436,14 @@ def test_hbase_reads_many_ranges_at_once_in_the_order_asked(store, monkeypatch):
     assert t.read(ranges=ranges, columns=["i:ndethist"]).keys == [f"k{i:02d}" for i in
                                                                    (10, 11, 0, 1, 4, 5, 8, 9, 2, 3, 6, 7)]
     assert most[0] > 1
+
+
+def test_read_of_many_keys_keeps_the_order_asked(store):
+    t = store.table("main")
+    with t.batch() as b:
+        for i in range(0, 500, 2):
+            b.put(f"k{i:03d}", {"i:ndethist": i})
+    asked = [f"k{(i * 7) % 500:03d}" for i in range(500)]  # every key once, out of order; half missing
+    batch = t.read(keys=asked, columns=["i:ndethist"])
+    assert batch.keys == [k for k in asked if int(k[1:]) % 2 == 0]
+    assert list(batch["i:ndethist"]) == [int(k[1:]) for k in batch.keys]
