@@ -32,7 +32,6 @@ from .errors import StoreError, StoreUnavailable, TableMissing
 
 TRANSIENT = (TTransportException, socket.error, BrokenPipeError, ConnectionError, EOFError)
 DEFAULT_COMPRESSION = "GZ"
-KEYS_PER_CALL = 100  # reads by key: fewer keys than twice this go in one getRows call
 
 
 class HBaseTable(Table):
@@ -64,9 +63,10 @@ class HBaseTable(Table):
         columns = self._columns(wanted or None)
         found: list[tuple[bytes, dict]] = []
         if keys is not None:
-            got = {}
-            for part in self._by_keys(keys, columns):
-                got.update(part)
+            def get(conn):
+                return conn.table(self.bname).rows(keys, columns=columns)
+
+            got = dict(self.store._call(get, self.name))
             found = [(k, got[k]) for k in keys if got.get(k)]
         elif len(ranges) > 1 and limit is None and self.store.readers:
             found = self._ranges_at_once(ranges, columns, keys_only, on_batch, batch_size)
@@ -80,19 +80,6 @@ class HBaseTable(Table):
         if keys_only:
             return ColumnBatch(raw, {})
         return ColumnBatch(raw, source=RowSource([self._decode(data) for _, data in found], order=str.encode))
-
-    def _by_keys(self, keys, columns):
-        """The rows of ``keys``: one getRows call, or, for many keys, a call per share of them,
-        the shares read at once over the pool (the server gets them in parallel and the
-        client decodes one share while the others travel)."""
-        def get(part):
-            return self.store._call(lambda conn: conn.table(self.bname).rows(part, columns=columns), self.name)
-
-        readers = self.store.readers
-        if readers < 2 or len(keys) < 2 * KEYS_PER_CALL:
-            return [get(keys)]
-        size = max(KEYS_PER_CALL, -(-len(keys) // readers))
-        return list(self.store._reader().map(get, [keys[i:i + size] for i in range(0, len(keys), size)]))
 
     def _ranges_at_once(self, ranges, columns, keys_only, on_batch, batch_size):
         """Many ranges (a cone's cells, a cross-match's thousands): each range is still one
