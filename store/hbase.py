@@ -9,6 +9,10 @@ Every call runs through :meth:`HBaseStore._call`: a transport error is retried w
 backoff until ``hbase_timeout_ms`` has passed, then raised as
 :class:`~store.errors.StoreUnavailable` naming host and port. The pool replaces broken
 connections, so service resumes on its own when HBase comes back.
+
+Writes of a full batch go to sender threads (``submit``; at most one call in flight per
+batch, see :class:`store.base.Batch`); a read of many ranges runs one scanner per range,
+``pool_size`` at once (HBase 2.6's Thrift filter language has no MultiRowRangeFilter).
 """
 from __future__ import annotations
 
