@@ -13,7 +13,10 @@ Semantics every backend honours (pinned by ``tests/test_store_contract.py``):
 * ``put`` adds or overwrites cells and keeps the others; a ``None`` value stores nothing;
 * ``delete(key)`` removes the row, ``delete(key, columns)`` only those cells;
 * ``batch()`` buffers mutations and sends them every ``batch_size``; if the ``with`` block
-  raises, whatever is still buffered is dropped, never half-applied.
+  raises, whatever is still buffered is dropped, never half-applied. A backend may send a
+  full buffer in the background (:meth:`Table.submit`): a batch keeps at most one such send
+  in flight, so its mutations still apply in order, and ``send()`` (and leaving the ``with``
+  block) returns only once everything is applied, raising the error of any send.
 """
 from __future__ import annotations
 
@@ -296,6 +299,14 @@ class Table:
         projection)`` in order (what :class:`Batch` sends)."""
         raise NotImplementedError
 
+    def submit(self, ops: list):
+        """:meth:`apply` ``ops``, possibly in the background: returns None once applied, or a
+        future whose ``result()`` waits for them (and raises their error). Backends whose
+        writes wait on a server (HBase) send in the background, so the caller prepares the
+        next buffer meanwhile and several tables' buffers travel at once."""
+        self.apply(ops)
+        return None
+
 
 class Batch:
     """Buffered mutations of one table; see :meth:`Table.batch`."""
@@ -306,19 +317,20 @@ class Batch:
         self.table = table
         self.batch_size = batch_size
         self._ops: list = []
+        self._flight = None  # the future of the send in the background, if any
 
     def put(self, row: str, data: dict) -> None:
         """Buffer a put; a value that does not fit its column raises here, naming it."""
         payload = self.table._prepare(*self.table.layout.split(data))
         self._ops.append(("put", _key(row), payload))
         if len(self._ops) >= self.batch_size:
-            self.send()
+            self._full()
 
     def put_encoded(self, row: str, payload: object) -> None:
         """Buffer a put encoded beforehand by :meth:`Table.encode` (of the same backend)."""
         self._ops.append(("put", _key(row), payload))
         if len(self._ops) >= self.batch_size:
-            self.send()
+            self._full()
 
     def put_encoded_many(self, rows) -> None:
         """:meth:`put_encoded` of each ``(row, payload)`` of ``rows``, in order (sent every
@@ -328,18 +340,33 @@ class Batch:
         size = self.batch_size
         while len(self._ops) >= size:
             ops, self._ops = self._ops[:size], self._ops[size:]
-            self.table.apply(ops)
+            self._ship(ops)
 
     def delete(self, row: str, columns=None) -> None:
         self._ops.append(("delete", _key(row), self.table.layout.projection(columns)))
         if len(self._ops) >= self.batch_size:
-            self.send()
+            self._full()
+
+    def _full(self) -> None:
+        ops, self._ops = self._ops, []
+        self._ship(ops)
 
     def send(self) -> None:
-        """Apply what is buffered now."""
+        """Apply what is buffered now; return once every mutation of this batch is applied."""
         ops, self._ops = self._ops, []
         if ops:
-            self.table.apply(ops)
+            self._ship(ops)
+        self._wait()
+
+    def _ship(self, ops: list) -> None:
+        """Send ``ops`` after the previous send has landed (one send in flight: in order)."""
+        self._wait()
+        self._flight = self.table.submit(ops)
+
+    def _wait(self) -> None:
+        flight, self._flight = self._flight, None
+        if flight is not None:
+            flight.result()
 
     def __enter__(self) -> "Batch":
         return self
@@ -347,8 +374,12 @@ class Batch:
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
             self.send()
-        else:
-            self._ops = []
+            return
+        self._ops = []
+        try:  # a send already under way is let finish (whole), never left running behind us
+            self._wait()
+        except Exception:
+            pass  # the block's own error is the one raised
 
 
 class Store:

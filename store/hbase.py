@@ -9,6 +9,10 @@ Every call runs through :meth:`HBaseStore._call`: a transport error is retried w
 backoff until ``hbase_timeout_ms`` has passed, then raised as
 :class:`~store.errors.StoreUnavailable` naming host and port. The pool replaces broken
 connections, so service resumes on its own when HBase comes back.
+
+Writes of a full batch go to sender threads (``submit``; at most one call in flight per
+batch, see :class:`store.base.Batch`); a read of many ranges runs one scanner per range,
+``pool_size`` at once (HBase 2.6's Thrift filter language has no MultiRowRangeFilter).
 """
 from __future__ import annotations
 
@@ -16,8 +20,10 @@ import queue
 import socket
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import happybase
+from Hbase_thrift import TScan
 from thriftpy2.thrift import TException
 from thriftpy2.transport import TTransportException
 
@@ -66,8 +72,10 @@ class HBaseTable(Table):
 
             got = dict(self.store._call(get, self.name))
             found = [(k, got[k]) for k in keys if got.get(k)]
+        elif len(ranges) > 1 and limit is None and self.store.readers:
+            found = self._ranges_at_once(ranges, columns, keys_only, on_batch, batch_size)
         else:
-            for start, stop in ranges:  # one scanner per range (Thrift has no multi-range scan)
+            for start, stop in ranges:  # one scanner per range (Thrift 1 has no multi-range scan)
                 found.extend(self._range(start, stop, columns, keys_only, limit and limit - len(found), reverse,
                                          on_batch, batch_size, len(found)))
                 if limit is not None and len(found) >= limit:
@@ -77,38 +85,71 @@ class HBaseTable(Table):
             return ColumnBatch(raw, {})
         return ColumnBatch(raw, source=RowSource([self._decode(data) for _, data in found], order=str.encode))
 
+    def _ranges_at_once(self, ranges, columns, keys_only, on_batch, batch_size):
+        """Many ranges (a cone's cells, a cross-match's thousands): each range is still one
+        scanner (the Thrift 1 filter language has no MultiRowRangeFilter), but up to
+        ``hbase_pool_size`` of them are read at once; the rows come back range by range,
+        in the order asked. ``on_batch`` runs here, as the rows arrive."""
+        pool = self.store._reader()
+        jobs = [pool.submit(self._range, start, stop, columns, keys_only, None, False, None, batch_size, 0)
+                for start, stop in ranges]
+        found, mark = [], batch_size
+        try:
+            for job in jobs:
+                found.extend(job.result())
+                while on_batch is not None and len(found) >= mark:
+                    on_batch()
+                    mark += batch_size
+        except BaseException:
+            for job in jobs:
+                job.cancel()
+            raise
+        return found
+
     def _range(self, start, stop, columns, keys_only, limit, reverse, on_batch, batch_size, before):
         """``(key, cells)`` of one range, as HBase returns them (``before``: rows read already,
-        for ``on_batch``)."""
+        for ``on_batch``). Its own loop over the scanner rather than happybase's: a page shorter
+        than asked ends the scan, saving the round trip that only learns the scanner is empty."""
         start, stop = as_bytes(start), as_bytes(stop)
-        kwargs = dict(columns=columns, batch_size=max(1, min(batch_size, limit or batch_size)))
-        if keys_only:
-            kwargs["filter"] = b"FirstKeyOnlyFilter() AND KeyOnlyFilter()"
         if reverse:
             # HBase walks a reversed scan from row_start (inclusive) downwards; our range
             # is [start, stop), so start at stop, skip stop itself, and end below start.
-            kwargs.update(row_start=stop, reverse=True)
+            first, last = stop, None
         else:
-            kwargs.update(row_start=start, row_stop=stop)
-        out = []
-        try:
-            with self.store._connection(self.name) as conn:
-                for key, data in conn.table(self.bname).scan(**kwargs):
-                    if reverse:
-                        if stop is not None and key >= stop:
-                            continue
-                        if start is not None and key < start:
-                            break
-                    out.append((key, data))
-                    if on_batch is not None and (before + len(out)) % batch_size == 0:
-                        on_batch()
-                    if limit is not None and len(out) >= limit:
-                        break
-        except TRANSIENT as exc:
-            raise self.store._unavailable(exc) from None
-        except TException as exc:
-            raise self.store._error(exc, self.name) from None
-        return out
+            first, last = start, stop
+        page = max(1, min(batch_size, limit or batch_size))
+        tscan = TScan(startRow=first, stopRow=last, columns=columns, caching=page, reversed=reverse,
+                      filterString=b"FirstKeyOnlyFilter() AND KeyOnlyFilter()" if keys_only else None)
+
+        def scan(conn):  # (run again from the start on a dropped connection: see HBaseStore._call)
+            out = []
+            client = conn.client
+            scanner = client.scannerOpenWithScan(self.bname, tscan, {})
+            try:
+                while True:
+                    want = page if limit is None else min(page, limit - len(out))
+                    items = client.scannerGetList(scanner, want)
+                    for item in items:
+                        key = item.row
+                        if reverse:
+                            if stop is not None and key >= stop:
+                                continue
+                            if start is not None and key < start:
+                                return out
+                        out.append((key, {c: cell.value for c, cell in item.columns.items()}))
+                        if on_batch is not None and (before + len(out)) % batch_size == 0:
+                            on_batch()
+                        if limit is not None and len(out) >= limit:
+                            return out
+                    if len(items) < want:
+                        return out
+            finally:
+                try:
+                    client.scannerClose(scanner)
+                except TRANSIENT + (TException,):
+                    pass  # (a scanner left open expires on the server after its lease)
+
+        return self.store._call(scan, self.name)
 
     def _prepare(self, data, groups):
         cells = {}
@@ -129,6 +170,14 @@ class HBaseTable(Table):
         for segment in _segments(encoded):
             self.store._send(self.bname, segment, self.name)
 
+    def submit(self, ops):
+        """``apply`` on one of the store's sender threads (a future), or here when it has none."""
+        sender = self.store._sender()
+        if sender is None:
+            self.apply(ops)
+            return None
+        return sender.submit(self.apply, ops)
+
 
 class HBaseStore(Store):
     """Tables on an HBase cluster (or a local standalone) reached through Thrift."""
@@ -142,6 +191,29 @@ class HBaseStore(Store):
         self.host, self.port, self.timeout_ms = host, int(port), int(timeout_ms)
         self._last_delete = 0.0
         self.pool = _Pool(pool_size, host, self.port, self.timeout_ms)
+        # Writes in the background use at most pool_size - 1 connections: one stays free for
+        # the reads of the thread that writes (e.g. the ingest's check of stored objects).
+        self.senders = max(0, int(pool_size) - 1)
+        self._executor = None
+        self._executor_lock = threading.Lock()
+        self.readers = int(pool_size) if pool_size > 1 else 0  # threads reading many ranges at once
+        self._readers_pool = None
+
+    def _reader(self):
+        """The executor that reads many ranges at once (``_ranges_at_once``)."""
+        with self._executor_lock:
+            if self._readers_pool is None:
+                self._readers_pool = ThreadPoolExecutor(self.readers, thread_name_prefix="hbase-read")
+            return self._readers_pool
+
+    def _sender(self):
+        """The executor of background writes (None: the pool has one connection: write here)."""
+        if not self.senders:
+            return None
+        with self._executor_lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(self.senders, thread_name_prefix="hbase-send")
+            return self._executor
 
     def where(self) -> str:
         return f"{self.host}:{self.port}"
@@ -232,6 +304,10 @@ class HBaseStore(Store):
         return dropped
 
     def close(self) -> None:
+        for pool in (self._executor, self._readers_pool):
+            if pool is not None:
+                pool.shutdown(wait=True)
+        self._executor = self._readers_pool = None
         self.pool.close()
 
 
