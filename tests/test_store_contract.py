@@ -391,9 +391,8 @@ def test_scans_read_page_by_page_see_every_row(store):
         assert keys(t.scan(row_start="a0", limit=4, batch_size=batch_size)) == names[2:6]
 
 
+@pytest.mark.parametrize("store", ["hbase"], indirect=True)  # HBase only: the embedded store writes in the caller's thread (no server to wait on)
 def test_hbase_sends_a_full_buffer_in_the_background(store, monkeypatch):
-    if store.backend != "hbase":
-        pytest.skip("the embedded store writes in the caller's thread (no server to wait on)")
     t = store.table("main")
     released, waited = threading.Event(), []
     real = t.apply
@@ -410,9 +409,8 @@ def test_hbase_sends_a_full_buffer_in_the_background(store, monkeypatch):
     assert keys(t.scan()) == ["r0"]  # landed before the batch was left
 
 
+@pytest.mark.parametrize("store", ["hbase"], indirect=True)  # HBase only: the embedded store reads ranges from its own file, one after the other
 def test_hbase_reads_many_ranges_at_once_in_the_order_asked(store, monkeypatch):
-    if store.backend != "hbase":
-        pytest.skip("the embedded store reads ranges from its own file, one after the other")
     t = store.table("main")
     with t.batch() as b:
         for i in range(12):
