@@ -31,6 +31,7 @@ time than their smaller size saves. Cutouts (already gzipped) never are.
 """
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -67,14 +68,37 @@ def current(survey: str, table: str, family: str) -> int | None:
     return max(ids) if ids else None
 
 
+# python-zstandard's compressor and decompressor objects are not thread-safe (a web worker's
+# threads read at once): each thread has its own, per dictionary.
+_local = threading.local()
+
+
+def _per_thread(kind: str, ident: int, make):
+    cache = getattr(_local, kind, None)
+    if cache is None:
+        cache = {}
+        setattr(_local, kind, cache)
+    obj = cache.get(ident)
+    if obj is None:
+        obj = cache[ident] = make(ident)
+    return obj
+
+
+def _new_compressor(ident: int) -> zstandard.ZstdCompressor:
+    return zstandard.ZstdCompressor(level=LEVEL, dict_data=_dictionary(ident), write_checksum=False,
+                                    write_content_size=True, write_dict_id=False)
+
+
 class Compressor:
-    """Compresses packed blobs with one dictionary."""
+    """Compresses packed blobs with one dictionary (a zstd compressor per thread)."""
 
     def __init__(self, ident: int):
         self.ident = ident
         self.head = COMPRESSED_BYTE + ident.to_bytes(2, "little")
-        self._zstd = zstandard.ZstdCompressor(level=LEVEL, dict_data=_dictionary(ident), write_checksum=False,
-                                              write_content_size=True, write_dict_id=False)
+
+    @property
+    def _zstd(self) -> zstandard.ZstdCompressor:
+        return _per_thread("compressors", self.ident, _new_compressor)
 
     def compress(self, blob: bytes) -> bytes:
         """``blob`` compressed, or as it is when that is not smaller (data unlike the
@@ -93,9 +117,9 @@ class Compressor:
         return blobs
 
 
-@lru_cache(maxsize=None)
 def _decompressor(ident: int) -> zstandard.ZstdDecompressor:
-    return zstandard.ZstdDecompressor(dict_data=_dictionary(ident))
+    """This thread's decompressor of dictionary ``ident``."""
+    return _per_thread("decompressors", ident, lambda i: zstandard.ZstdDecompressor(dict_data=_dictionary(i)))
 
 
 def decompress(blob: bytes) -> bytes:

@@ -171,3 +171,30 @@ def test_a_blob_that_does_not_shrink_is_stored_packed():
     noise = b"\x01" + np.random.default_rng(3).bytes(40)  # nothing like the dictionary's blobs
     assert compression.Compressor(ident).compress(noise) == noise
     assert compression.Compressor(ident).compress_all([noise, None]) == [noise, None]
+
+
+def test_threads_compress_and_decompress_at_once():
+    """A web worker's threads read (and an ingest's write) at once: python-zstandard's objects
+    are not thread-safe, so each thread must have its own (shared ones gave 'unknown blob
+    version' and wrong bytes under a deploy test's 32 readers)."""
+    import threading
+    ident = compression.current("ztf", "main", "i")
+    rng = np.random.default_rng(5)
+    blobs = [b"\x01" + bytes(rng.integers(0, 4, 1500, dtype=np.uint8)) * 2 for _ in range(40)]
+    packed = compression.Compressor(ident).compress_all(list(blobs))
+    assert all(p[:1] == compression.COMPRESSED_BYTE for p in packed)
+    wrong, start = [], threading.Barrier(8)
+
+    def work(k):
+        start.wait()
+        mine = compression.Compressor(ident)
+        for _ in range(150):
+            if compression.decompress_all(packed) != blobs or mine.compress_all(list(blobs)) != packed:
+                wrong.append(k)
+                return
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert wrong == []
