@@ -10,30 +10,8 @@ PLOTLY_JS_VERSION="4.1.1"
 PLOTLY_JS_SHA256="c5f9a84666b97e571a04de689e09319869e60900e265c89eac2f71d0b5a0de88"
 PLOTLY_JS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/assets/vendor/plotly"
 
+source "$(dirname "${BASH_SOURCE[0]}")/npm_asset.sh"
+
 ensure_plotly_cartesian() {
-  if [ -f "$PLOTLY_JS_DIR/plotly-cartesian.min.js" ] && [ "$(cat "$PLOTLY_JS_DIR/VERSION" 2>/dev/null)" = "$PLOTLY_JS_VERSION" ]; then
-    return 0
-  fi
-  if ! command -v npm >/dev/null 2>&1; then
-    echo "warning: npm not found: the portal serves Dash's full plotly.js (4.8 MB)" >&2
-    return 1
-  fi
-  echo "==> fetching plotly.js-cartesian-dist-min $PLOTLY_JS_VERSION (npm) into assets/vendor/plotly"
-  local tmp; tmp="$(mktemp -d)"
-  if ! (cd "$tmp" && npm pack --silent "plotly.js-cartesian-dist-min@$PLOTLY_JS_VERSION" >/dev/null 2>&1); then
-    echo "warning: npm could not fetch plotly.js-cartesian-dist-min@$PLOTLY_JS_VERSION: the full bundle is served" >&2
-    rm -rf "$tmp"; return 1
-  fi
-  local tgz="$tmp/plotly.js-cartesian-dist-min-$PLOTLY_JS_VERSION.tgz"
-  if [ "$(sha256sum "$tgz" | cut -d' ' -f1)" != "$PLOTLY_JS_SHA256" ]; then
-    echo "error: plotly.js-cartesian-dist-min-$PLOTLY_JS_VERSION.tgz does not match its pinned SHA-256; not installed" >&2
-    rm -rf "$tmp"; return 1
-  fi
-  tar -xzf "$tgz" -C "$tmp" package/plotly-cartesian.min.js package/LICENSE &&
-    mkdir -p "$PLOTLY_JS_DIR" &&
-    mv "$tmp/package/plotly-cartesian.min.js" "$tmp/package/LICENSE" "$PLOTLY_JS_DIR/" &&
-    echo "$PLOTLY_JS_VERSION" > "$PLOTLY_JS_DIR/VERSION"
-  local rc=$?
-  rm -rf "$tmp"
-  return $rc
+  fetch_npm_asset plotly.js-cartesian-dist-min "$PLOTLY_JS_VERSION" "$PLOTLY_JS_SHA256" "$PLOTLY_JS_DIR" "the portal serves Dash's full plotly.js (4.8 MB)" plotly-cartesian.min.js LICENSE
 }
