@@ -26,6 +26,7 @@ from .cutouts import _FITS_LOCK, KINDS, CutoutUnreadable, fits_bytes
 from .rubin import conesearch as rubin_conesearch
 from .rubin.frame import column_types as rubin_columns
 from .rubin.frame import frame as rubin_frame
+from .rubin.frame import take_rows
 
 SEPARATION = "v:separation_degree"
 ADVICE = "narrow the cone (a smaller SR or SIZE)"
@@ -105,19 +106,11 @@ def _rubin_alerts(store: Store, ra: float, dec: float, radius_deg: float) -> pd.
         return pd.DataFrame()
     sep = angular_distance(ra, dec, np.asarray(data["r:ra"], float), np.asarray(data["r:dec"], float))
     inside = np.flatnonzero(sep <= radius_deg)
-    picked = {name: _take(data.columns.get(name), inside) for name in light}
+    picked = {name: take_rows(data.columns.get(name), inside) for name in light}
     out = rubin_frame(picked, "pixel", light, n=len(inside), newest_first=False)
     if not out.empty:
         out[SEPARATION] = sep[inside]
     return out
-
-
-def _take(values, idx: np.ndarray):
-    if values is None:
-        return None
-    if isinstance(values, np.ndarray):
-        return values[idx]
-    return [values[i] for i in idx.tolist()]
 
 
 def cone_objects(store: Store, survey: Survey, ra: float, dec: float, radius_deg: float, verb: int,

@@ -24,7 +24,7 @@ from store.sky import cone_ranges
 
 from ..budget import check
 from ..cone import angular_distance
-from .frame import column_types, frame
+from .frame import column_types, frame, take_rows
 
 SEPARATION = "v:separation_degree"
 ALWAYS = ["r:ra", "r:dec", "r:midpointMjdTai"]  # added to any columns asked, as Fink adds them
@@ -76,21 +76,13 @@ def conesearch(store: Store, ra: float, dec: float, radius_arcsec: float, start_
             keep &= mjd[last] <= stop_mjd + EPS
         last = last[keep]
     chosen = last[np.argsort(sep[last], kind="stable")][:n]
-    picked = {name: _take(col.get(name), chosen) for name in wanted if name in light}
+    picked = {name: take_rows(col.get(name), chosen) for name in wanted if name in light}
     extra = [c for c in wanted if c not in light and c != SEPARATION]
     if extra:
         picked.update(_from_sources(store, col, chosen, extra))
     out = frame(picked, "sources", [c for c in wanted if c != SEPARATION], n=len(chosen), newest_first=False)
     out[SEPARATION] = sep[chosen]
     return out
-
-
-def _take(values, idx: np.ndarray):
-    if values is None:
-        return None
-    if isinstance(values, np.ndarray):
-        return values[idx]
-    return [values[i] for i in idx.tolist()]
 
 
 def _first_detection(col: dict, mjd: np.ndarray, group: np.ndarray) -> np.ndarray:

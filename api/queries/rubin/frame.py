@@ -85,3 +85,13 @@ def frame(data: ColumnBatch | dict, table: str, columns: list[str] | None, n: in
             values = values[order] if not isinstance(values, list) else [values[i] for i in order.tolist()]
         out[name] = values
     return pd.DataFrame(out, columns=names)
+
+
+def take_rows(values, idx: np.ndarray):
+    """The rows ``idx`` of one column as a read returns it (a numpy array or a list; None
+    for a column the read did not find)."""
+    if values is None:
+        return None
+    if isinstance(values, np.ndarray):
+        return values[idx]
+    return [values[i] for i in idx.tolist()]
