@@ -10,7 +10,9 @@ from pathlib import Path
 import fastavro
 import pyarrow.parquet as pq
 
-from conftest import shared_data
+from conftest import dump, shared_data
+from hbase_schema import get_schema
+from store import open_store
 
 SCHEMA_ID = 704
 
@@ -73,3 +75,17 @@ def write_wire(folder: Path, recs, schema_dir: Path) -> Path:
         fastavro.schemaless_writer(buf, parsed, r)
         (folder / f"msg-{i:04d}.avro").write_bytes(b"\x00" + SCHEMA_ID.to_bytes(4, "big") + buf.getvalue())
     return folder
+
+
+VOLATILE = ("f:duration_s", "f:finished")  # statistics cells that differ between equal runs
+
+
+def stored_tables(cfg) -> dict:
+    """Every Rubin table of the store of ``cfg`` as comparable rows (dump), without the
+    statistics' timing cells and the meta table: equal for equal ingests."""
+    with open_store(cfg, schema=get_schema("rubin")) as s:
+        tables = dump(s)
+    tables["statistics"] = [(k, {c: v for c, v in cells.items() if c not in VOLATILE})
+                            for k, cells in tables["statistics"]]
+    tables.pop("meta")
+    return tables

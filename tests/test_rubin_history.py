@@ -8,16 +8,15 @@ import shutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from conftest import dump, make_config, need, shared_data
+from conftest import make_config, need, shared_data
 from hbase_schema import get_schema
 from ingest.night import ingest
 from ingest.plan import plan
 from ingest.rubin.readers import ParquetPart, split_units
-from rubin_inputs import parquet_files
+from rubin_inputs import parquet_files, stored_tables
 from store import open_store
 
 RUBIN = get_schema("rubin")
-VOLATILE = ("f:duration_s", "f:finished")
 
 
 def _data():
@@ -30,15 +29,6 @@ def _ingest(path, cfg, **kw):
 
 def _sent(summary) -> tuple[int, int]:
     return sum(c.sources for c in summary.nights.values()), sum(c.forced for c in summary.nights.values())
-
-
-def _tables(cfg):
-    with open_store(cfg, schema=RUBIN) as s:
-        tables = dump(s)
-    tables["statistics"] = [(k, {c: v for c, v in cells.items() if c not in VOLATILE})
-                            for k, cells in tables["statistics"]]
-    tables.pop("meta")
-    return tables
 
 
 def _copy(files, folder):
@@ -59,17 +49,17 @@ def test_a_later_night_sends_only_the_history_the_store_lacks(tmp_path):
     cfg = make_config("embedded", tmp_path / "nights")
     _ingest(_copy(files[:5], tmp_path / "first"), cfg)
     later = _ingest(tmp_path / "all", cfg)
-    assert _tables(cfg) == _tables(clean)
+    assert stored_tables(cfg) == stored_tables(clean)
     later_sources, later_forced = _sent(later)
     assert later_forced < forced and later_sources < sources
     # the same files again: every history row is stored, none is sent, nothing changes
     again = _ingest(tmp_path / "all", cfg, workers=2)
     assert _sent(again) == (0, 0)
-    assert _tables(cfg) == _tables(clean)
+    assert stored_tables(cfg) == stored_tables(clean)
     # --rewrite-history sends them all again (the same cells)
     rewritten = _ingest(tmp_path / "all", cfg, rewrite_history=True)
     assert _sent(rewritten) == (sources, forced)
-    assert _tables(cfg) == _tables(clean)
+    assert stored_tables(cfg) == stored_tables(clean)
 
 
 def test_a_stored_history_row_is_kept_unless_history_is_rewritten(tmp_path):
@@ -105,4 +95,4 @@ def test_a_big_parquet_file_is_cut_into_units_of_rows(tmp_path, monkeypatch):
     assert summary.alerts == alerts
     whole = make_config("embedded", tmp_path / "whole")
     _ingest(_copy(files, tmp_path / "files"), whole)
-    assert _tables(cfg) == _tables(whole)
+    assert stored_tables(cfg) == stored_tables(whole)

@@ -10,16 +10,16 @@ import shutil
 
 import pytest
 
-from conftest import dump, make_config, need, shared_data
+from conftest import make_config, need, shared_data
 from hbase_schema import get_schema
 from ingest.cli import EXIT_QUARANTINED, main as ingest_cli
 from ingest.night import ingest
 from ingest.surveys import detect
-from rubin_inputs import (derived_schema, parquet_files, records, rubin_dir, write_containers, write_wire)
+from rubin_inputs import (derived_schema, parquet_files, records, rubin_dir, stored_tables, write_containers,
+                          write_wire)
 from store import open_store
 
 RUBIN = get_schema("rubin")
-VOLATILE = ("f:duration_s", "f:finished")
 NIGHT = "20260310"
 
 
@@ -31,15 +31,6 @@ def _ingest(path, tmp, name, **kw):
     cfg = make_config("embedded", tmp / name)
     summary = ingest(path, cfg, workers=kw.pop("workers", 1), show_progress=False, **kw)
     return cfg, summary
-
-
-def _tables(cfg):
-    with open_store(cfg, schema=RUBIN) as s:
-        tables = dump(s)
-    tables["statistics"] = [(k, {c: v for c, v in cells.items() if c not in VOLATILE})
-                            for k, cells in tables["statistics"]]
-    tables.pop("meta")
-    return tables
 
 
 def _expected(recs):
@@ -125,9 +116,9 @@ def test_a_second_run_changes_nothing(tmp_path):
     for f in parquet_files(6):
         shutil.copy(f, files / f.name)
     cfg, first = _ingest(files, tmp_path, "store")
-    before = _tables(cfg)
+    before = stored_tables(cfg)
     cfg, again = _ingest(files, tmp_path, "store")
-    assert _tables(cfg) == before
+    assert stored_tables(cfg) == before
     assert again.alerts == first.alerts and again.quarantined == 0
 
 
@@ -139,12 +130,12 @@ def test_avro_containers_and_wire_messages_give_the_parquet_tables(tmp_path):
     folder.mkdir()
     for f in files:
         shutil.copy(f, folder / f.name)
-    expected = _tables(_ingest(folder, tmp_path, "parquet")[0])
+    expected = stored_tables(_ingest(folder, tmp_path, "parquet")[0])
     ocf = write_containers(tmp_path / "ocf", recs, per_file=4, codec="deflate")
-    assert _tables(_ingest(ocf, tmp_path, "ocf")[0]) == expected
+    assert stored_tables(_ingest(ocf, tmp_path, "ocf")[0]) == expected
     wire = write_wire(tmp_path / "wire", recs, tmp_path / "schemas")
     cfg, summary = _ingest(wire, tmp_path, "wire", schema_path=tmp_path / "schemas")
-    assert summary.quarantined == 0 and _tables(cfg) == expected
+    assert summary.quarantined == 0 and stored_tables(cfg) == expected
     # without the writer schema, each message is quarantined with a reason saying what to give
     cfg, summary = _ingest(wire, tmp_path, "noschema", survey="rubin")
     assert summary.quarantined == len(recs) and summary.alerts == 0
@@ -209,7 +200,7 @@ def test_the_objects_table_keeps_the_newest_diaobject_whatever_the_order(tmp_pat
     cfg_b = make_config("embedded", tmp_path / "b")
     for i, r in enumerate(reversed(packets)):  # newest first, each a run of its own
         ingest(write_containers(tmp_path / f"rev{i}", [r]), cfg_b, workers=1, show_progress=False)
-    a, b = _tables(cfg_a), _tables(cfg_b)
+    a, b = stored_tables(cfg_a), stored_tables(cfg_b)
     assert a["objects"] == b["objects"] and a["sources"] == b["sources"] and a["fp"] == b["fp"]
     newest = packets[-1]
     (key, row), = a["objects"]
@@ -226,7 +217,7 @@ def kill_night(tmp_path_factory):
     night.mkdir()
     for f in parquet_files(12):
         shutil.copy(f, night / f.name)
-    return night, _tables(_ingest(night, tmp, "clean")[0])
+    return night, stored_tables(_ingest(night, tmp, "clean")[0])
 
 
 @pytest.mark.parametrize("at", [0.05, 0.2, 0.35, 0.5, 0.65])
@@ -272,5 +263,5 @@ def test_kill_9_mid_night_then_rerun_equals_a_clean_run(kill_night, tmp_path, at
         assert not s.table("statistics").row(NIGHT), "a killed night must not look complete"
     summary = ingest(night, cfg, workers=1, show_progress=False)  # the same command again
     assert summary.quarantined == 0
-    assert _tables(cfg) == clean, f"killed at {killed} forced-source rows, the rerun differs from a clean run"
+    assert stored_tables(cfg) == clean, f"killed at {killed} forced-source rows, the rerun differs from a clean run"
     print(f"killed at {killed} of {len(clean['fp'])} forced-source rows: the rerun equals a clean run")
