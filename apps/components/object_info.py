@@ -51,15 +51,23 @@ def alert_table(alert: pd.Series) -> html.Div:
                                                         html.Div(html.Table(html.Tbody(rows)), className="scroll")])
 
 
-def external_links(object_id: str, ra: float, dec: float) -> html.Ul:
+def catalogue_links(ra: float, dec: float) -> dict[str, str]:
+    """Name → URL of a 5″ search around (ra, dec) in TNS, SIMBAD and NED (either survey)."""
     coords = f"{ra:.6f} {dec:+.6f}"
-    links = {
+    return {
         "TNS (5″)": "https://www.wis-tns.org/search?" + urlencode({"ra": ra, "decl": dec, "radius": 5,
                                                                    "coords_unit": "arcsec"}),
         "SIMBAD (5″)": "https://simbad.cds.unistra.fr/simbad/sim-coo?" + urlencode(
             {"Coord": coords, "Radius": 5, "Radius.unit": "arcsec"}),
         "NED (5″)": "https://ned.ipac.caltech.edu/conesearch?" + urlencode(
             {"coordinates": coords, "radius": 0.0833, "in_csys": "Equatorial", "in_equinox": "J2000"}),
+    }
+
+
+def external_links(object_id: str, ra: float, dec: float) -> html.Ul:
+    coords = f"{ra:.6f} {dec:+.6f}"
+    links = {
+        **catalogue_links(ra, dec),
         "ZTF (IRSA)": "https://irsa.ipac.caltech.edu/cgi-bin/Gator/nph-scan?" + urlencode(
             {"catalog": "ztf_objects_dr22", "spatial": "cone", "objstr": coords, "radius": 5}),
         "Fink": f"https://fink-portal.org/{quote(object_id)}",

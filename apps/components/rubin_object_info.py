@@ -10,6 +10,7 @@ from dash import html
 
 from apps.search import curl_snippet, python_snippet
 
+from .object_info import catalogue_links
 from .rubin_cutouts import RUBIN_API
 from .rubin_lightcurve import BANDS
 from .shell import code_block
@@ -111,16 +112,7 @@ def classification(obj: pd.Series, alert: pd.Series | None, tags: list[str]) -> 
 
 
 def external_links(object_id: int, ra: float, dec: float) -> html.Ul:
-    coords = f"{ra:.6f} {dec:+.6f}"
-    links = {
-        "Fink (LSST)": f"https://lsst.fink-portal.org/{quote(str(object_id))}",
-        "TNS (5″)": "https://www.wis-tns.org/search?" + urlencode({"ra": ra, "decl": dec, "radius": 5,
-                                                                   "coords_unit": "arcsec"}),
-        "SIMBAD (5″)": "https://simbad.cds.unistra.fr/simbad/sim-coo?" + urlencode(
-            {"Coord": coords, "Radius": 5, "Radius.unit": "arcsec"}),
-        "NED (5″)": "https://ned.ipac.caltech.edu/conesearch?" + urlencode(
-            {"coordinates": coords, "radius": 0.0833, "in_csys": "Equatorial", "in_equinox": "J2000"}),
-    }
+    links = {"Fink (LSST)": f"https://lsst.fink-portal.org/{quote(str(object_id))}", **catalogue_links(ra, dec)}
     return html.Ul(className="links", children=[
         html.Li(html.A(name, href=url, target="_blank", rel="noopener noreferrer")) for name, url in links.items()])
 
