@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT / "tests" / "browser"))
 from nocturne_client import Client  # noqa: E402
 from portal_helpers import render_page  # noqa: E402
 
-nbclient = pytest.importorskip("nbclient")  # requirements.txt pins it; needed in CI
-pytest.importorskip("ipykernel")
+import ipykernel  # noqa: E402,F401  (pinned in requirements.txt: the kernel nbclient starts)
+import nbclient  # noqa: E402  (pinned: a missing one is an error, never a skip)
 
 
 @pytest.fixture(scope="module")
