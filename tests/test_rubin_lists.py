@@ -35,7 +35,8 @@ def _row_by_row(monkeypatch):
 def _as_dicts(monkeypatch, files):
     """The packets of ``files`` with their lists as Python dicts, as the Avro readers give them."""
     packets = [Packet(str(f), i, r) for f in files for i, r in enumerate(records([f]))]
-    monkeypatch.setattr(rubin_prepare, "packets_of", lambda _files, _schema=None: iter(copy.deepcopy(packets)))
+    for reader in ("packets_of", "batches_of"):  # (Parquet's own path reads batches)
+        monkeypatch.setattr(rubin_prepare, reader, lambda _files, _schema=None: iter(copy.deepcopy(packets)))
 
 
 def test_column_wise_rows_are_the_row_by_row_rows(preparer, monkeypatch, tmp_path):

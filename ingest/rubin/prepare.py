@@ -4,7 +4,6 @@ previous and forced sources column-wise over the unit: ``ingest.rubin.lists``). 
 (``ingest.rubin.write``) only sends, counts and quarantines."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from hbase_schema import get_schema
@@ -17,35 +16,24 @@ from store.sky import pixels
 from ..gc_pause import gc_paused
 from ..nights import night_of_mjd
 from ..prepare import Prepared
-from ..readers import Packet
+from ..readers import Packet, file_kind
+from .alert import RubinAlert, Staged
+from .alert_columns import ColumnRows
 from .lists import FIELDS, ListRows, MalformedList, Owner
-from .readers import packets_of, plain
+from .readers import LIST_FIELDS, ParquetBatch, ParquetPart, batches_of, packets_of, plain
 from .rows import CUTOUTS, RubinRowBuilder
 from .validate import problem, source_id
 
 TABLES = ("sources", "fp", "objects", "time", "pixel", "tag", "sso", "ssoname", "cutouts")
 
 
-@dataclass
-class RubinAlert:
-    """What the writer needs of one valid alert: its encoded rows and its counts."""
-    night: str
-    object_id: int
-    source_id: int
-    band: str
-    writes: list                 # (table, key, payload): the alert's source, its index rows, its cutouts
-    prv: list = field(default_factory=list)   # (key, payload) of previous sources
-    fp: list = field(default_factory=list)    # (key, payload) of forced sources
-    obj: tuple | None = None     # (key, order, payload) of its diaObject
-    source: str = ""
-    index: int = 0
-
-
 class RubinPreparer:
     """Worker-side state: the Rubin schema, the row builder and a connection-less encoder."""
 
-    def __init__(self, config: Config, schema_path: Path | None = None, rewrite_history: bool = False):
-        """``rewrite_history``: send every previous and forced source, even those the store holds."""
+    def __init__(self, config: Config, schema_path: Path | None = None, rewrite_history: bool = False,
+                 columns: bool = True):
+        """``rewrite_history``: send every previous and forced source, even those the store holds;
+        ``columns``: Parquet's alerts column-wise (False: every packet as a dict, the Avro path)."""
         schema = get_schema("rubin")
         self.config, self.schema = config, schema
         self.builder = RubinRowBuilder(schema)
@@ -57,6 +45,8 @@ class RubinPreparer:
         stored = None if rewrite_history else self.stored_keys
         self.lists = [ListRows(spec, self.tables[spec.table], self.builder.list_columns(spec.field), self.builder,
                                stored) for spec in FIELDS]  # previous sources, then forced sources
+        self.columns = columns
+        self.column_rows = ColumnRows(self.builder, self.tables, self.order)
 
     def stored_keys(self, table: str, object_ids: list) -> set:
         """The keys ``table`` holds for ``object_ids`` (one key-only range per object); empty
@@ -81,8 +71,10 @@ class RubinPreparer:
 
     def _run(self, files: list[Path]) -> Prepared:
         out = Prepared()
-        built = []
-        for packet in packets_of(files, self.schema_path):
+        staged: list = []   # in input order: a Staged alert, or None (refused)
+        built = []          # (position in staged, packet, rows, record): the dict path
+        for item in self._items(files, out, staged):
+            packet = item
             out.nbytes += packet.size
             reason = packet.error or problem(packet.record)
             if reason:
@@ -97,23 +89,47 @@ class RubinPreparer:
                     out.cutouts.append((plain(packet), f"{name} of diaSource {source_id(record)} is damaged, "
                                                        f"stored without it: {why}", _night(packet)))
             try:
-                built.append((packet, self.builder.build(record), record))
+                built.append((len(staged), packet, self.builder.build(record), record))
+                staged.append(None)
             except (TypeError, ValueError, KeyError, AttributeError) as exc:
                 out.rejects.append((plain(packet), f"malformed packet: {type(exc).__name__}: {exc}", _night(packet)))
-        if not built:
-            return out
-        pix = pixels([r.ra for _, r, _ in built], [r.dec for _, r, _ in built], self.order).tolist()
-        accepted = []
-        for (packet, rows, record), pixel in zip(built, pix):
-            try:
-                alert = self._encode(rows, pixel)
-            except (ColumnValueError, ValueError, TypeError) as exc:
-                out.rejects.append((plain(packet), f"value out of type: {exc}", night_of_mjd(rows.mjd)))
-                continue
-            alert.source, alert.index = packet.source, packet.index
-            accepted.append((packet, rows, record, alert))
-        self._add_lists(accepted, out)
+        if built:
+            pix = pixels([r.ra for _, _, r, _ in built], [r.dec for _, _, r, _ in built], self.order).tolist()
+            for (at, packet, rows, record), pixel in zip(built, pix):
+                try:
+                    alert = self._encode(rows, pixel)
+                except (ColumnValueError, ValueError, TypeError) as exc:
+                    out.rejects.append((plain(packet), f"value out of type: {exc}", night_of_mjd(rows.mjd)))
+                    continue
+                alert.source, alert.index = packet.source, packet.index
+                staged[at] = Staged(alert, {n: record.get(n) for n in LIST_FIELDS}, rows.mjd,
+                                    lambda packet=packet: plain(packet))
+        accepted = [s for s in staged if s is not None]
+        if accepted:
+            self._add_lists(accepted, out)
         return out
+
+    def _items(self, files: list, out: Prepared, staged: list):
+        """The packets the dict path takes; Parquet's rows go column-wise (``ingest.rubin.
+        columns``) into ``staged``, and only those the column-wise path leaves come back as packets."""
+        if not self.columns or not any(isinstance(f, ParquetPart) or file_kind(f.name) == "parquet" for f in files):
+            yield from packets_of(files, self.schema_path)
+            return
+        for item in batches_of(files, self.schema_path):
+            if not isinstance(item, ParquetBatch):
+                yield item
+                continue
+            out.nbytes += item.size
+            left = [None] * item.batch.num_rows
+            for i, got in self.column_rows.stage(item):
+                left[i] = got
+            rows = [i for i, got in enumerate(left) if got is None]
+            packets = dict(zip(rows, item.packets(rows))) if rows else {}
+            for i, got in enumerate(left):
+                if got is None:
+                    yield packets[i]
+                else:
+                    staged.append(got)
 
     def _add_lists(self, accepted: list, out: Prepared) -> None:
         """Give each accepted alert its previous and forced sources' rows (column-wise over the
@@ -122,8 +138,8 @@ class RubinPreparer:
         while True:
             results, refused = [], {}
             for lister in self.lists:
-                owners = [Owner(record.get(lister.spec.field), record, rows.object_id, rows.source_id,
-                                alert.writes[0][1]) for _, rows, record, alert in accepted]
+                owners = [Owner(s.lists.get(lister.spec.field), s.lists, s.alert.object_id, s.alert.source_id,
+                                s.alert.writes[0][1]) for s in accepted]
                 kept, errors = lister.rows(owners)
                 results.append((lister, owners, kept))
                 for o, exc in errors.items():
@@ -131,15 +147,15 @@ class RubinPreparer:
             if not refused:
                 break
             for o in sorted(refused):
-                packet, rows, exc = accepted[o][0], accepted[o][1], refused[o]
+                s, exc = accepted[o], refused[o]
                 reason = f"malformed packet: {exc}" if isinstance(exc, MalformedList) else f"value out of type: {exc}"
-                out.rejects.append((plain(packet), reason, night_of_mjd(rows.mjd)))
+                out.rejects.append((s.packet(), reason, night_of_mjd(s.mjd)))
             accepted = [a for o, a in enumerate(accepted) if o not in refused]
         for lister, owners, kept in results:
             lister.commit(owners, kept)
-        for i, (_, _, _, alert) in enumerate(accepted):
-            alert.prv, alert.fp = results[0][2][i], results[1][2][i]
-            out.alerts.append(alert)
+        for i, s in enumerate(accepted):
+            s.alert.prv, s.alert.fp = results[0][2][i], results[1][2][i]
+            out.alerts.append(s.alert)
 
     def _encode(self, rows, pixel: int) -> RubinAlert:
         t = self.tables

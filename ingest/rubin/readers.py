@@ -235,9 +235,71 @@ def _values(array: pa.Array) -> list:
     return rows
 
 
+@dataclass
+class ParquetBatch:
+    """Rows of a Parquet file as Arrow, for the column-wise path (``ingest.rubin.columns``):
+    ``batch`` (its list fields included), the file position of its first row, and the bytes
+    it stands for (the file's, or the part's, with its first batch)."""
+    source: str
+    start: int
+    batch: pa.RecordBatch
+    size: int = 0
+
+    def packets(self, rows=None) -> Iterator[Packet]:
+        """The packets of ``rows`` (positions in the batch; default all) as the dict path reads
+        them: the record a dict, its list fields Arrow slices."""
+        whole = rows is None
+        batch = self.batch if whole else self.batch.take(pa.array(rows, pa.int64()))
+        rows = range(batch.num_rows) if whole else rows
+        lists = [name for name in LIST_FIELDS if name in batch.schema.names]
+        records = rows_of(batch.drop_columns(lists))
+        for name in lists:  # Arrow arrays as they are: ingest.rubin.lists reads them column-wise
+            for record, items in zip(records, list_slices(batch.column(name))):
+                record[name] = items
+        for i, (r, record) in enumerate(zip(rows, records)):
+            yield Packet(self.source, self.start + r, record, size=self.size if whole and i == 0 else 0,
+                         typed=False)
+
+
+def list_slices(column: pa.Array) -> list:
+    """Each row's slice of a list column (None where the list is null)."""
+    offsets = column.offsets.to_numpy()
+    valid = column.is_valid().to_numpy(zero_copy_only=False)
+    values = column.values
+    return [values.slice(offsets[i], offsets[i + 1] - offsets[i]) if valid[i] else None for i in range(len(column))]
+
+
+def batches_of(files: list, schema: Path | None = None) -> Iterator:
+    """What :func:`packets_of` reads, with Parquet's rows as :class:`ParquetBatch` (for the
+    column-wise path) and everything else (and an unreadable Parquet file) as packets."""
+    for file in files:
+        if isinstance(file, ParquetPart):
+            yield from _parquet_batches(file.path, file)
+        elif file_kind(file.name) == "parquet":
+            yield from _parquet_batches(file)
+        else:
+            yield from packets_of([file], schema)
+
+
 def _parquet_packets(file: Path, part: ParquetPart | None = None) -> Iterator[Packet]:
-    """The packets of ``file`` (of ``part``'s rows only: positions count from the file's first
-    row, and the part's share of the file's bytes goes with its first packet)."""
+    for item in _parquet_batches(file, part):
+        if not isinstance(item, ParquetBatch):
+            yield item
+            continue
+        try:
+            packets = list(item.packets())
+        except Exception as exc:  # pyarrow raises ArrowInvalid...
+            _Cursor.current = None
+            yield Packet(str(file), item.start, None, f"unreadable Parquet after {item.start} record(s) "
+                                                      f"({type(exc).__name__}: {exc})", whole_file=file)
+            return
+        yield from packets
+
+
+def _parquet_batches(file: Path, part: ParquetPart | None = None) -> Iterator:
+    """The batches of ``file`` (of ``part``'s rows only: positions count from the file's first
+    row, and the part's share of the file's bytes goes with its first batch); a packet with
+    ``error`` set for what cannot be read."""
     n = part.start if part is not None else 0
     try:
         pf = pq.ParquetFile(file)
@@ -251,20 +313,12 @@ def _parquet_packets(file: Path, part: ParquetPart | None = None) -> Iterator[Pa
         else:
             size = size * (part.stop - part.start) // max(1, pf.metadata.num_rows)
             batches = _Cursor.at(file, part.start).take(part.start, part.stop)
-        start = n
         for batch in batches:
-            lists = [name for name in LIST_FIELDS if name in batch.schema.names]
-            records = rows_of(batch.drop_columns(lists))
-            for name in lists:  # Arrow arrays as they are: ingest.rubin.lists reads them column-wise
-                column = batch.column(name)
-                offsets = column.offsets.to_numpy()
-                valid = column.is_valid().to_numpy(zero_copy_only=False)
-                values = column.values
-                for i, record in enumerate(records):
-                    record[name] = values.slice(offsets[i], offsets[i + 1] - offsets[i]) if valid[i] else None
-            for record in records:
-                yield Packet(str(file), n, record, size=size if n == start else 0, typed=False)
-                n += 1
+            for name in LIST_FIELDS:
+                if name in batch.schema.names:
+                    list_slices(batch.column(name)[:0])  # a list field that is no list: unreadable, as before
+            yield ParquetBatch(str(file), n, batch, size)
+            n, size = n + batch.num_rows, 0
     except Exception as exc:  # pyarrow raises ArrowInvalid, OSError...
         _Cursor.current = None
         yield Packet(str(file), n, None, f"unreadable Parquet after {n} record(s) ({type(exc).__name__}: {exc})",

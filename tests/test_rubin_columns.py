@@ -1,0 +1,134 @@
+"""Parquet's alerts prepared column-wise (``ingest.rubin.columns``, ``ingest.rubin.alert_columns``)
+give what the dict path gives (``RubinPreparer(columns=False)``: every packet a dict, as Avro's
+are): the same encoded rows, keys and order for the real alerts and a simulated night, and the
+same quarantine, with the same reasons, for bad packets."""
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import make_config, need, shared_data
+from ingest.rubin.columns import clean_rows
+from ingest.rubin.prepare import RubinPreparer
+from ingest.rubin.rows import RubinRowBuilder
+from rubin_inputs import parquet_files
+from rubin_sim import simulate
+
+
+def _both(tmp_path, monkeypatch, files):
+    """The prepared unit of ``files`` column-wise and as dicts; asserts no Parquet row took
+    the dict path in the column-wise run when ``files`` hold only good alerts."""
+    calls = []
+    original = RubinRowBuilder.build
+    with monkeypatch.context() as m:
+        m.setattr(RubinRowBuilder, "build", lambda self, r: calls.append(1) or original(self, r))
+        fast = RubinPreparer(make_config("embedded", tmp_path / "a")).run(files)
+    slow = RubinPreparer(make_config("embedded", tmp_path / "b"), columns=False).run(files)
+    return fast, slow, len(calls)
+
+
+def _quarantine(prepared):
+    return [(p.source, p.index, reason, night) for p, reason, night in prepared.rejects + prepared.cutouts]
+
+
+def _same(fast, slow):
+    assert fast.nbytes == slow.nbytes
+    assert _quarantine(fast) == _quarantine(slow)
+    assert len(fast.alerts) == len(slow.alerts)
+    for a, b in zip(fast.alerts, slow.alerts):  # every write's table, key and encoded bytes, in order
+        assert a == b, (a.source, a.index)
+
+
+def test_the_real_alerts_give_the_dict_paths_rows(tmp_path, monkeypatch):
+    need((shared_data() / "rubin-fink-2026-03-10").is_dir(), "real Rubin alerts not available")
+    files = parquet_files()
+    fast, slow, built = _both(tmp_path, monkeypatch, files)
+    assert built == 0, "real alerts left to the dict path"
+    assert len(fast.alerts) == 107 and not fast.rejects
+    assert sum(len(a.writes) for a in fast.alerts) > 4 * 107 and all(a.obj for a in fast.alerts if a.object_id)
+    assert any(w[0] == "cutouts" for a in fast.alerts for w in a.writes)
+    _same(fast, slow)
+
+
+def test_a_simulated_night_gives_the_dict_paths_rows(tmp_path, monkeypatch):
+    root = simulate(tmp_path / "sim", "--nights", "1", "--alerts-per-night", "300", "--seed", "19", "--no-avro")
+    files = sorted((root / "parquet").glob("*.parquet"))
+    fast, slow, built = _both(tmp_path, monkeypatch, files)
+    assert built == 0 and len(fast.alerts) > 250
+    assert any(a.writes[0][0] == "sso" for a in fast.alerts), "no solar-system alert in the night"
+    assert any(w[0] == "ssoname" for a in fast.alerts for w in a.writes)
+    assert any(w[0] == "tag" for a in fast.alerts for w in a.writes)
+    _same(fast, slow)
+
+
+def _bad_night(tmp_path) -> tuple:
+    need((shared_data() / "rubin-fink-2026-03-10").is_dir(), "real Rubin alerts not available")
+    table = pa.concat_tables([pq.read_table(f) for f in parquet_files(6)])
+    recs = table.to_pylist()
+    edits = {
+        0: lambda r: r.update(lsst_schema_version="lsst.v12_0"),
+        1: lambda r: r["diaSource"].update(ra=float("nan")),
+        2: lambda r: r.update(cutoutScience=r["cutoutScience"][:500]),   # a truncated stamp: kept without it
+        3: lambda r: r["diaSource"].update(band="w"),
+        4: lambda r: r["diaSource"].update(midpointMjdTai=1.0),
+        5: lambda r: r["diaObject"].update(diaObjectId=r["diaObject"]["diaObjectId"] + 1),
+        6: lambda r: r.update(diaSourceId=r["diaSourceId"] + 1),
+        7: lambda r: r["diaSource"].update(diaObjectId=None, ssObjectId=None),
+        8: lambda r: r["diaSource"].update(dec=91.0),
+        9: lambda r: r["diaSource"].update(diaSourceId=None),
+        10: lambda r: r.update(diaSource=None),
+        11: lambda r: r["diaSource"].update(ra=360.0),
+        12: lambda r: r["diaSource"].update(psfFlux=float("nan")),  # a NaN flux is a value: stored
+    }
+    for i, edit in edits.items():
+        edit(recs[i])
+    folder = tmp_path / "night"
+    folder.mkdir()
+    pq.write_table(pa.Table.from_pylist(recs, schema=table.schema), folder / "bad.parquet")
+    return [folder / "bad.parquet"], len(recs)
+
+
+def test_bad_packets_are_quarantined_with_the_dict_paths_reasons(tmp_path, monkeypatch):
+    files, n = _bad_night(tmp_path)
+    batch = pq.read_table(files[0]).to_batches()[0]
+    clean = clean_rows(batch)
+    assert not clean[:12].any() and clean[12:].all()  # the bad ones (and the damaged stamp) go the dict way
+    fast, slow, built = _both(tmp_path, monkeypatch, files)
+    assert built == 1  # only the alert with the damaged stamp is built as a dict, and stored
+    reasons = [reason for _, reason, _ in fast.rejects]
+    assert len(reasons) == 11 and len(fast.alerts) == n - 11
+    for text in ("lsst.v12_0", "diaSource.ra is nan", "diaSource.band 'w'", "midpointMjdTai 1.0",
+                 "diaObject.diaObjectId", "differs from diaSource.diaSourceId", "neither diaSource.diaObjectId",
+                 "diaSource.dec 91.0", "diaSource.ra 360.0", "missing diaSource.diaSourceId", "missing diaSource record"):
+        assert sum(text in r for r in reasons) == 1, text
+    assert [why for _, why, _ in fast.cutouts][0].startswith("cutoutScience")
+    _same(fast, slow)
+
+
+def test_a_value_out_of_type_leaves_its_row_to_the_dict_path(tmp_path, monkeypatch):
+    """A value the store's column cannot hold (a visit beyond int64 as uint64) refuses its
+    packet by name, the others staying column-wise."""
+    need((shared_data() / "rubin-fink-2026-03-10").is_dir(), "real Rubin alerts not available")
+    table = pq.read_table(parquet_files(1)[0])
+    recs = table.to_pylist()
+    fields = [f if f.name != "diaSource" else pa.field("diaSource", pa.struct(
+        [g if g.name != "visit" else pa.field("visit", pa.uint64()) for g in f.type])) for f in table.schema]
+    recs[0]["diaSource"]["visit"] = 2**64 - 1
+    folder = tmp_path / "night"
+    folder.mkdir()
+    pq.write_table(pa.Table.from_pylist(recs, schema=pa.schema(fields)), folder / "a.parquet")
+    fast, slow, built = _both(tmp_path, monkeypatch, [folder / "a.parquet"])
+    (packet, reason, _), = fast.rejects
+    assert packet.index == 0 and "value out of type" in reason and "visit" in reason
+    assert built == 1 and len(fast.alerts) == len(recs) - 1
+    _same(fast, slow)
+
+
+@pytest.mark.parametrize("version", ["lsst.v9_0", "10.0", None])
+def test_supported_versions_stay_column_wise(version, tmp_path):
+    need((shared_data() / "rubin-fink-2026-03-10").is_dir(), "real Rubin alerts not available")
+    batch = pq.read_table(parquet_files(1)[0]).to_batches()[0]
+    column = pa.array([version] * batch.num_rows, pa.string())
+    batch = batch.set_column(batch.schema.get_field_index("lsst_schema_version"), "lsst_schema_version", column)
+    assert clean_rows(batch).all()
