@@ -87,6 +87,21 @@ def arrow_columns(struct: pa.StructArray, names) -> dict:
     return out
 
 
+_FITS = {  # store type -> Arrow types whose every value it takes (struct.pack, str/bytes encoders)
+    "int64": (pa.int8(), pa.int16(), pa.int32(), pa.int64(), pa.uint8(), pa.uint16(), pa.uint32()),
+    "int32": (pa.int8(), pa.int16(), pa.int32(), pa.uint8(), pa.uint16()),
+    "float64": (pa.float32(), pa.float64(), pa.int8(), pa.int16(), pa.int32(), pa.int64()),
+    "float32": (pa.float32(), pa.int8(), pa.int16(), pa.int32(), pa.int64()),
+    "bool": (pa.bool_(),),
+    "string": (pa.string(), pa.large_string()),
+    "bytes": (pa.binary(), pa.large_binary()),
+}
+
+
+def _always_fits(arrow_type: pa.DataType, column_type: str) -> bool:
+    return pa.types.is_null(arrow_type) or arrow_type in _FITS.get(column_type, ())
+
+
 class ListRows:
     """Rows of one list field for the packets of a unit, in one worker."""
 
@@ -95,6 +110,9 @@ class ListRows:
         those objects (None: every row is sent, as for ``--rewrite-history``)."""
         self.spec, self.table, self.columns, self.builder = spec, table, columns, builder
         self.stored = stored
+        self.types = {f"{f}:{q}": c.type for f, fam in table.layout.spec.families.items()
+                      for q, c in fam.columns.items()}
+        self._checks: dict = {}   # (struct type, field) -> whether its values need a check
         self.seen: set = set()
         self.skipped = 0   # rows left out because the store held their keys
 
@@ -118,8 +136,11 @@ class ListRows:
             for r, exc in key_errors.items():
                 errors.setdefault(int(owner[rows[r]]), exc)
             # every row is checked, also those deduplicated below: a packet is refused for a
-            # bad value whether or not its row was sent before (as when each row was encoded)
-            checked = self.table.check_columns(arrow_columns(struct.take(pa.array(rows)), self.columns), len(rows))
+            # bad value whether or not its row was sent before (as when each row was encoded);
+            # a column whose Arrow type always fits its store type needs no look at its values
+            doubtful = [q for q in self.columns if self._doubtful(struct.type, q)]
+            checked = self.table.check_columns(arrow_columns(struct.take(pa.array(rows)), doubtful), len(rows)) \
+                if doubtful and len(rows) else {}
             for r, exc in checked.items():
                 errors.setdefault(int(owner[rows[r]]), exc)
             parts.append((owner[rows], keys, struct, rows))
@@ -168,6 +189,17 @@ class ListRows:
         pairs = list(zip(keys, payloads))
         bounds = np.searchsorted(owner, np.arange(len(owners) + 1)).tolist()
         return [pairs[bounds[o]:bounds[o + 1]] for o in range(len(owners))], errors
+
+    def _doubtful(self, kind: pa.StructType, name: str) -> bool:
+        """Whether a value of field ``name`` of ``kind`` may not fit its column (False for a
+        type the column always takes, e.g. int32 into int64, string into string)."""
+        got = self._checks.get((kind, name))
+        if got is None:
+            i = kind.get_field_index(name)
+            column = self.types.get(f"r:{name}")
+            got = self._checks[(kind, name)] = i >= 0 and column is not None \
+                and not _always_fits(kind.field(i).type, column)
+        return got
 
     def _first(self, owners, owner: np.ndarray, keys: list, errors: dict) -> np.ndarray:
         """Which rows (in input order) to send: a key met for the first time in this unit, not
