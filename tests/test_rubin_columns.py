@@ -4,6 +4,8 @@ are): the same encoded rows, keys and order for the real alerts and a simulated 
 same quarantine, with the same reasons, for bad packets."""
 from __future__ import annotations
 
+import copy
+
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -136,21 +138,26 @@ def test_supported_versions_stay_column_wise(version, tmp_path):
 
 def test_a_history_value_out_of_type_in_parquet_still_refuses_its_packet(tmp_path, monkeypatch):
     """The history's value check looks only at columns whose Arrow type may not fit (here
-    psfFlux as float64 into float32; int32 detector into int32 is never looked at): a forced
-    source beyond float32 refuses its packet, by name, on both paths."""
+    psfFlux as float64 into float32; never, e.g., an int32 detector into int32): a forced source
+    beyond float32 refuses its packet by name, also when its row repeats an earlier packet's
+    (so it is not encoded, only checked), on both paths."""
     need((shared_data() / "rubin-fink-2026-03-10").is_dir(), "real Rubin alerts not available")
     table = pq.read_table(parquet_files(1)[0])
     recs = table.to_pylist()
-    recs[1]["prvDiaForcedSources"][3]["psfFlux"] = 1e300
-    fields = pa.struct([g if g.name != "psfFlux" else pa.field("psfFlux", pa.float64())
-                        for g in table.schema.field("prvDiaForcedSources").type.value_type])
+    later = copy.deepcopy(recs[0])  # the same object's next packet repeats its forced sources
+    later["diaSourceId"] = later["diaSource"]["diaSourceId"] = recs[0]["diaSourceId"] + 1
+    later["diaSource"]["midpointMjdTai"] += 1.0
+    later["prvDiaForcedSources"][3]["psfFlux"] = 1e300
+    recs.append(later)
+    value_type = pa.struct([g if g.name != "psfFlux" else pa.field("psfFlux", pa.float64())
+                            for g in table.schema.field("prvDiaForcedSources").type.value_type])
     schema = table.schema.set(table.schema.get_field_index("prvDiaForcedSources"),
-                              pa.field("prvDiaForcedSources", pa.list_(fields)))
+                              pa.field("prvDiaForcedSources", pa.list_(value_type)))
     folder = tmp_path / "night"
     folder.mkdir()
     pq.write_table(pa.Table.from_pylist(recs, schema=schema), folder / "a.parquet")
     fast, slow, _ = _both(tmp_path, monkeypatch, [folder / "a.parquet"])
     (packet, reason, _), = fast.rejects
-    assert packet.index == 1 and "value out of type" in reason and "psfFlux" in reason
+    assert packet.index == len(recs) - 1 and "value out of type" in reason and "psfFlux" in reason
     assert len(fast.alerts) == len(recs) - 1
     _same(fast, slow)
