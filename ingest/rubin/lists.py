@@ -251,6 +251,7 @@ class ListRows:
         first appearance; ``(None, [owner...])`` for lists Arrow cannot hold."""
         arrays: dict = {}
         slow = []
+        last, pieces = None, None   # the previous list's type (a StructType's hash walks its fields; == is cheap)
         for o, owner in enumerate(owners):
             items = owner.items
             if not isinstance(items, pa.Array):
@@ -264,7 +265,10 @@ class ListRows:
                     slow.append(o)
                     continue
             if len(items):
-                arrays.setdefault(items.type, []).append((o, items))
+                kind = items.type
+                if last is None or kind != last:
+                    last, pieces = kind, arrays.setdefault(kind, [])
+                pieces.append((o, items))
         if slow:
             yield None, slow
         for kind, pieces in arrays.items():
