@@ -154,8 +154,7 @@ def as_column(value, type_: str, n: int):
         return _numbers(value), _valid(value)
     if type_ in FIXED and pa.types.is_boolean(value.type):
         return _numbers(value, False), _valid(value)
-    values = value.to_pylist()
-    return values, np.array([v is not None for v in values], dtype=bool)
+    return value.to_pylist(), _valid(value)
 
 
 def alert_cells(batch: pa.RecordBatch, builder) -> dict:
