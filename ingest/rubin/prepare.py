@@ -73,8 +73,7 @@ class RubinPreparer:
         out = Prepared()
         staged: list = []   # in input order: a Staged alert, or None (refused)
         built = []          # (position in staged, packet, rows, record): the dict path
-        for item in self._items(files, out, staged):
-            packet = item
+        for packet in self._items(files, out, staged):
             out.nbytes += packet.size
             reason = packet.error or problem(packet.record)
             if reason:
@@ -124,7 +123,11 @@ class RubinPreparer:
             for i, got in self.column_rows.stage(item):
                 left[i] = got
             rows = [i for i, got in enumerate(left) if got is None]
-            packets = dict(zip(rows, item.packets(rows))) if rows else {}
+            try:
+                packets = dict(zip(rows, item.packets(rows))) if rows else {}
+            except Exception as exc:  # noqa: BLE001 - pyarrow raises ArrowInvalid...: as the reader says it
+                packets = {i: Packet(item.source, item.start + i, None, f"unreadable Parquet record "
+                                     f"({type(exc).__name__}: {exc})") for i in rows}
             for i, got in enumerate(left):
                 if got is None:
                     yield packets[i]
