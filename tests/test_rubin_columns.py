@@ -13,6 +13,7 @@ import pytest
 from conftest import make_config, need, shared_data
 from ingest.rubin.columns import clean_rows
 from ingest.rubin.prepare import RubinPreparer
+from ingest.rubin.readers import ParquetBatch
 from ingest.rubin.rows import RubinRowBuilder
 from rubin_inputs import parquet_files
 from rubin_sim import simulate
@@ -161,3 +162,16 @@ def test_a_history_value_out_of_type_in_parquet_still_refuses_its_packet(tmp_pat
     assert packet.index == len(recs) - 1 and "value out of type" in reason and "psfFlux" in reason
     assert len(fast.alerts) == len(recs) - 1
     _same(fast, slow)
+
+
+def test_a_parquet_row_the_dict_path_cannot_read_keeps_the_file_and_the_other_alerts(tmp_path, monkeypatch):
+    files, n = _bad_night(tmp_path)
+
+    def unreadable(self, rows=None):
+        raise pa.ArrowInvalid("damaged")
+        yield
+    monkeypatch.setattr(ParquetBatch, "packets", unreadable)
+    out = RubinPreparer(make_config("embedded", tmp_path / "a")).run(files)
+    (packet, reason, _), = out.rejects
+    assert "unreadable Parquet" in reason and "damaged" in reason and packet.whole_file == files[0]
+    assert len(out.alerts) == n - 12  # the rows the column-wise path took are stored

@@ -125,14 +125,15 @@ class RubinPreparer:
             rows = [i for i, got in enumerate(left) if got is None]
             try:
                 packets = dict(zip(rows, item.packets(rows))) if rows else {}
-            except Exception as exc:  # noqa: BLE001 - pyarrow raises ArrowInvalid...: as the reader says it
-                packets = {i: Packet(item.source, item.start + i, None, f"unreadable Parquet record "
-                                     f"({type(exc).__name__}: {exc})") for i in rows}
+            except Exception as exc:  # noqa: BLE001 - pyarrow raises ArrowInvalid...: the file is kept whole
+                yield Packet(item.source, item.start + rows[0], None, f"unreadable Parquet record(s) "
+                             f"({type(exc).__name__}: {exc})", whole_file=Path(item.source))
+                packets = {}
             for i, got in enumerate(left):
-                if got is None:
-                    yield packets[i]
-                else:
+                if got is not None:
                     staged.append(got)
+                elif i in packets:
+                    yield packets[i]
 
     def _add_lists(self, accepted: list, out: Prepared) -> None:
         """Give each accepted alert its previous and forced sources' rows (column-wise over the
