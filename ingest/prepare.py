@@ -23,6 +23,7 @@ from store.sky import pixels
 
 from science.stamps import stamp_problem
 
+from .gc_pause import gc_paused
 from .nights import night_of
 from .readers import Packet, packets_of
 from .rows import CUTOUTS, FORCED, SKY, RowBuilder, alert_tables
@@ -104,6 +105,10 @@ class Preparer:
         self.same = same_encoding(schema, self.tables)
 
     def run(self, files: list[Path]) -> Prepared:
+        with gc_paused():  # a unit's decoded packets are thousands of containers: no collection walks them
+            return self._run(files)
+
+    def _run(self, files: list[Path]) -> Prepared:
         out = Prepared()
         built = []
         for packet in packets_of(files):
