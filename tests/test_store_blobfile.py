@@ -104,3 +104,17 @@ def test_a_damaged_or_missing_blob_file_reads_as_no_cutout_not_an_error(store, c
         assert t.row(keys[1]) == second
         assert t.read(keys=keys, columns=[STAMPS[0]]).keys == [keys[1]]  # the damaged one has no cell
     assert "missing or damaged" in caplog.text
+
+
+def test_the_blob_file_is_readable_by_its_owner_only(tmp_path):
+    """Cutouts sit beside password hashes' store: folder 0700, segments 0600, whatever the umask."""
+    old = os.umask(0o022)
+    try:
+        with open_store(make_config("embedded", tmp_path), create=True) as s:
+            s.table("main").put("ZTF23abcdefg_2460236.5000000_1", _stamps(0))
+            folder = s.data_dir / "nocturne.blobs"
+            assert folder.stat().st_mode & 0o777 == 0o700
+            segments = list(folder.glob("*.blob"))
+            assert segments and all(p.stat().st_mode & 0o777 == 0o600 for p in segments)
+    finally:
+        os.umask(old)
