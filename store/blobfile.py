@@ -31,7 +31,14 @@ REF_BYTE = 0x03
 REF = struct.Struct("<BIQII")
 SEGMENT_BYTES = 1 << 30  # a new segment past 1 GiB: files stay easy to copy, and offsets small
 FILE_MODE = 0o600
+CHUNK_BYTES = 4 << 20
 log = logging.getLogger("nocturne.store")
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def is_ref(blob) -> bool:
@@ -59,13 +66,17 @@ class BlobFile:
         if offset >= SEGMENT_BYTES:
             segment, fd = self._writable(segment + 1)
             offset = os.fstat(fd).st_size
-        refs, at = [], offset
+        refs, at, chunk, size = [], offset, [], 0
         for blob in blobs:
             refs.append(REF.pack(REF_BYTE, segment, at, len(blob), zlib.crc32(blob)))
             at += len(blob)
-        data = memoryview(b"".join(blobs))
-        while data:
-            data = data[os.write(fd, data):]
+            chunk.append(blob)
+            size += len(blob)
+            if size >= CHUNK_BYTES:  # written a few MB at a time: a batch is never copied whole
+                _write_all(fd, b"".join(chunk))
+                chunk, size = [], 0
+        if chunk:
+            _write_all(fd, b"".join(chunk))
         os.fdatasync(fd)
         return refs
 

@@ -118,3 +118,26 @@ def test_the_blob_file_is_readable_by_its_owner_only(tmp_path):
             assert segments and all(p.stat().st_mode & 0o777 == 0o600 for p in segments)
     finally:
         os.umask(old)
+
+
+def test_a_batch_larger_than_a_write_chunk_keeps_every_offset(store, monkeypatch):
+    """Blobs are written a few MB at a time; the references still name each one's bytes."""
+    from store import blobfile
+    monkeypatch.setattr(blobfile, "CHUNK_BYTES", 10_000)
+    main = store.table("main")
+    rows = {f"ZTF23abcdefg_2460236.{i:07d}_{i}": _stamps(i) for i in range(12)}
+    with main.batch(100) as b:
+        for key, cells in rows.items():
+            b.put(key, cells)
+    assert main.rows(list(rows)) == list(rows.items())
+
+
+def test_a_full_segment_starts_the_next_and_both_stay_readable(store, monkeypatch):
+    from store import blobfile
+    monkeypatch.setattr(blobfile, "SEGMENT_BYTES", 20_000)
+    main = store.table("main")
+    rows = {f"ZTF23abcdefg_2460236.{i:07d}_{i}": _stamps(i) for i in range(6)}
+    for key, cells in rows.items():  # one transaction each: a segment past 20 kB is left
+        main.put(key, cells)
+    assert len(list((store.data_dir / "nocturne.blobs").glob("*.blob"))) >= 3
+    assert main.rows(list(rows)) == list(rows.items())
