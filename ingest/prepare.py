@@ -17,12 +17,13 @@ from typing import Iterator
 
 from hbase_schema import get_schema
 from settings import Config
-from store import encoder_store
+from store import compression, encoder_store
 from store.codec import ColumnValueError
 from store.sky import pixels
 
 from science.stamps import stamp_problem
 
+from .gc_pause import gc_paused
 from .nights import night_of
 from .readers import Packet, packets_of
 from .rows import CUTOUTS, FORCED, SKY, RowBuilder, alert_tables
@@ -101,8 +102,13 @@ class Preparer:
         self.order = schema.pixel_order
         store = encoder_store(config, schema)
         self.tables = {name: store.table(name) for name in alert_tables(schema)}
+        self.same = same_encoding(schema, self.tables)
 
     def run(self, files: list[Path]) -> Prepared:
+        with gc_paused():  # a unit's decoded packets are thousands of containers: no collection walks them
+            return self._run(files)
+
+    def _run(self, files: list[Path]) -> Prepared:
         out = Prepared()
         built = []
         for packet in packets_of(files):
@@ -148,10 +154,15 @@ class Preparer:
         return reason, night_of(jd) if isinstance(jd, float) and 2415020 < jd < 2488070 else None
 
     def _encode(self, rows, pixel: int) -> Alert:
-        t = self.tables
+        t, same = self.tables, self.same
         writes = [("main", rows.main[0], t["main"].encode(rows.main[1]))]
+        encoded: dict = {}  # the index tables share one row of light columns: encoded once
         for table, (key, cells) in self.builder.index_rows(rows, pixel).items():
-            writes.append((table, key, t[table].encode(cells)))
+            shared = (same[table], id(cells))
+            payload = encoded.get(shared)
+            if payload is None:
+                payload = encoded[shared] = t[table].encode(cells)
+            writes.append((table, key, payload))
         sky = self.builder.sky_row(rows, pixel)
         if sky is not None:
             key, order, cells, full = sky
@@ -160,6 +171,21 @@ class Preparer:
                      [(k, t["upper"].encode(c)) for k, c in rows.upper],
                      [(k, t["uppervalid"].encode(c)) for k, c in rows.badquality],
                      [(k, t[FORCED].encode(c)) for k, c in rows.forced], sky=sky)
+
+
+def same_encoding(schema, tables: dict) -> dict[str, str]:
+    """For each table, the first of ``tables`` that encodes any row into the same bytes: the
+    same families, columns and types, and the same compression dictionaries (the light
+    indexes ``jd``, ``pixel``, ``class``, ``tns``, ``ssnamenr`` share one declaration)."""
+    first: dict = {}
+    out = {}
+    for name in tables:
+        spec = schema.table(name)
+        signature = tuple((f, fam.open_type, fam.compression, compression.current(schema.survey, name, f),
+                           tuple((q, c.type) for q, c in fam.columns.items()))
+                          for f, fam in spec.families.items())
+        out[name] = first.setdefault(signature, name)
+    return out
 
 
 def damaged_cutouts(record: dict) -> list[tuple[str, str]]:

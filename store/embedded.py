@@ -29,9 +29,11 @@ import numpy as np
 
 from .base import Store, Table, as_bytes
 from .batch import ColumnBatch
+from .blobfile import BlobFile, is_ref
 from .errors import DataDirError, StoreError, TableMissing
 
 DB_FILE = "nocturne.sqlite3"
+BLOB_DIR = "nocturne.blobs"  # the bytes-only families' segment files (store/blobfile.py)
 FILE_MODE = 0o600
 log = logging.getLogger("nocturne.store")
 
@@ -49,6 +51,12 @@ class EmbeddedTable(Table):
         for codec in self.layout.codecs.values():  # zstd with a shipped dictionary, where there is one
             codec.use_compression(store.schema.survey, spec.logical)
         self._inflating = [f for f, c in self.layout.codecs.items() if c.inflates]
+        # families of bytes only (cutouts): their blobs go to the store's blob file, the row
+        # holds a reference (store/blobfile.py); None for the encoder-only store (no files)
+        self.external = frozenset(f for f, fam in spec.families.items()
+                                  if fam.open_type is None and fam.columns
+                                  and all(c.type == "bytes" for c in fam.columns.values())) \
+            if store.blobs is not None else frozenset()
 
     # -- the read primitive ----------------------------------------------------------------
     def _read(self, keys, ranges, wanted, limit, reverse, on_batch, batch_size):
@@ -143,11 +151,14 @@ class EmbeddedTable(Table):
 
     def _inflate(self, parts: list, families: list) -> None:
         """Compressed blobs of ``parts`` (keys, then blobs per family) decompressed in place,
-        once, as they are read: every decoder downstream sees packed blobs."""
-        if self._inflating:
+        once, as they are read, and references to the blob file replaced by the bytes they
+        name: every decoder downstream sees packed blobs."""
+        if self._inflating or self.external:
             for j, family in enumerate(families, start=1):
                 if family in self._inflating:
                     parts[j] = self.layout.codecs[family].inflate(parts[j])
+                elif family in self.external:
+                    parts[j] = self.store.blobs.resolve_all(parts[j])
 
     def _kept(self, blobs: list, families: list[str], wanted, groups: dict | None = None) -> list[int] | None:
         """Indices of the rows holding any selected cell (None: every row does). ``blobs``
@@ -247,9 +258,15 @@ class EmbeddedTable(Table):
             self._apply_in_txn(ops)
         except sqlite3.Error as exc:
             raise self.store._write_error(exc) from None
+        except OSError as exc:  # appending to the blob file (the transaction was rolled back)
+            raise self.store._write_error(sqlite3.OperationalError(
+                f"{'database or disk is full' if exc.errno == 28 else 'cannot append'}: "
+                f"{self.store.blobs.folder}: {exc.strerror}")) from None
 
     def _apply_in_txn(self, ops):
         with self.store._write() as db:
+            if self.external:
+                ops = self._externalised(ops)
             run_sql, run_args, run_families = None, [], None
             for op, key, payload in ops:
                 if op == "put":
@@ -275,6 +292,27 @@ class EmbeddedTable(Table):
             if run_args:
                 db.executemany(run_sql, run_args)
 
+    def _externalised(self, ops: list) -> list:
+        """``ops`` with the blobs of bytes-only families appended to the blob file (flushed to
+        disk before the transaction that stores their references commits) and replaced by
+        their references."""
+        spots, blobs = [], []
+        for i, (op, _, payload) in enumerate(ops):
+            if op == "put" and payload[0]:
+                for j, family in enumerate(payload[0]):
+                    if family in self.external and not is_ref(payload[1][j]):
+                        spots.append((i, j))
+                        blobs.append(payload[1][j])
+        if not blobs:
+            return ops
+        ops = list(ops)
+        for (i, j), ref in zip(spots, self.store.blobs.append_all(blobs)):
+            op, key, (families, row) = ops[i]
+            row = list(row)
+            row[j] = ref
+            ops[i] = (op, key, (families, row))
+        return ops
+
     def _delete(self, db, key: bytes, wanted) -> None:
         if wanted is None:
             db.execute(f"DELETE FROM {self.sql_name} WHERE k = ?", (key,))
@@ -285,6 +323,9 @@ class EmbeddedTable(Table):
         if row is None:
             return
         blobs = dict(zip(families, row))
+        for family in self.external:
+            if is_ref(blobs[family]):
+                blobs[family] = self.store.blobs.read(blobs[family])
         for family, names in wanted.items():
             if blobs[family] is None:
                 continue
@@ -371,6 +412,7 @@ class EmbeddedStore(Store):
         self.path = self.data_dir / DB_FILE
         self._local = threading.local()
         self._families = {}
+        self.blobs = BlobFile(self.data_dir / BLOB_DIR)
         if create and not self.data_dir.exists():
             try:
                 self.data_dir.mkdir(parents=True)
@@ -383,7 +425,7 @@ class EmbeddedStore(Store):
         """A store whose tables only encode rows: no directory, no file, no connection."""
         store = cls.__new__(cls)
         Store.__init__(store, schema, prefix)
-        store._local, store._families = threading.local(), {}
+        store._local, store._families, store.blobs = threading.local(), {}, None
         return store
 
     def _check_path(self, create: bool) -> None:
@@ -443,6 +485,17 @@ class EmbeddedStore(Store):
         if codec is None:
             spec = next(t for t in self.schema.tables.values() if t.physical_name(self.prefix) == table)
             codec = self._families[(table, family)] = self.table(spec.logical).layout.codecs[family]
+        if is_ref(old) or is_ref(new):  # cells in the blob file: a new value holding every cell
+            if old is None or new is None:  # of the old one is the merge (a rerun: the same cells)
+                return new if old is None else old
+            old_blob, new_blob = self.blobs.read(old) if is_ref(old) else old, self.blobs.read(new) if is_ref(new) else new
+            if old_blob is None or new_blob is None:
+                return new if new_blob is not None else old
+            old_cells, new_cells = codec.decode(old_blob), codec.decode(new_blob)
+            if old_cells.keys() <= new_cells.keys():
+                return new
+            merged = {**old_cells, **new_cells}  # rare: kept inline (packed), readers take both
+            return codec.encode(merged, codec.mask_of(merged))
         return codec.merge(old, new)
 
     def _execute(self, table: Table, sql: str, args):
@@ -497,8 +550,8 @@ class EmbeddedStore(Store):
         return dropped
 
     def size_bytes(self) -> int:
-        """Bytes on disk: the database file plus its WAL."""
-        return sum(p.stat().st_size for p in self.data_dir.glob(DB_FILE + "*") if p.is_file())
+        """Bytes on disk: the database file plus its WAL, and the blob file."""
+        return sum(p.stat().st_size for p in self.data_dir.glob(DB_FILE + "*") if p.is_file()) + self.blobs.size_bytes()
 
     def checkpoint(self) -> None:
         """Fold the WAL into the database file (e.g. after a night's ingest)."""
@@ -510,3 +563,5 @@ class EmbeddedStore(Store):
         if db is not None:
             db.close()
             self._local.db = None
+        if self.blobs is not None:
+            self.blobs.close()

@@ -83,10 +83,26 @@ def _stored_rows(store, table) -> list[tuple[str, dict]]:
         cells = {}
         for family, blob in zip(families, blobs):
             if blob is not None:
-                cells.update(table.layout.codecs[family].decode(blob))
+                cells.update(table.layout.codecs[family].decode(_referenced(store, blob)))
         if cells:
             out.append((k.decode("utf-8"), cells))
     return out
+
+
+def _referenced(store, blob: bytes) -> bytes:
+    """The packed blob a row's reference names in the store's blob file (cutouts), read by
+    hand: 0x03, segment uint32, offset uint64, length uint32, CRC-32 uint32, little-endian;
+    any other blob as it is."""
+    import struct
+    import zlib
+    if blob[:1] != b"\x03":
+        return blob
+    _, segment, offset, length, crc = struct.unpack("<BIQII", blob)
+    with open(store.data_dir / "nocturne.blobs" / f"{segment:06d}.blob", "rb") as fh:
+        fh.seek(offset)
+        data = fh.read(length)
+    assert zlib.crc32(data) == crc
+    return data
 
 
 def _comparable(rows):
