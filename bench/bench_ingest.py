@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.report import machine, publish, today  # noqa: E402
+from bench.store_size import embedded_bytes  # noqa: E402
 
 
 def simulate(out: Path, alerts: int, nights: int) -> Path:
@@ -78,8 +79,7 @@ def main(argv=None) -> int:
     store = Path(tempfile.mkdtemp(prefix="nocturne-ingest-bench-"))
     try:
         run = ingest(sim, store / "store")
-        disk = sum(f.stat().st_size for f in (store / "store").rglob("*")
-                   if f.is_file() and (f.name.startswith("nocturne.sqlite3") or f.suffix == ".blob"))
+        disk = embedded_bytes(store / "store")
     finally:
         shutil.rmtree(store, ignore_errors=True)
     elapsed = run["elapsed"]

@@ -48,6 +48,7 @@ from bench.bench_api import build_store, pick_queries  # noqa: E402
 from bench.http_timing import QueryFailed, quantiles, serve, stop, time_request  # noqa: E402
 from bench.peers.report import LABELS, report  # noqa: E402
 from bench.report import machine, publish, today  # noqa: E402
+from bench.store_size import embedded_bytes  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 PLOT = ROOT / "docs" / "benchmarks_latency.png"
@@ -212,7 +213,7 @@ def measure_ingest(inputs: list[tuple[str, Path, int]], pg, hb, tmp: Path) -> li
         store = tmp / "ingest-embedded"
         try:
             row["embedded"] = n / ingest_nocturne(night, {"NOCTURNE_BACKEND": "embedded"}, store)
-            row["embedded_bpa"] = sum(f.stat().st_size for f in store.glob("nocturne.sqlite3*")) / n
+            row["embedded_bpa"] = embedded_bytes(store) / n
         finally:
             shutil.rmtree(store, ignore_errors=True)
         log(f"  ingest {label}: embedded {row['embedded']:,.0f} alerts/s")
@@ -260,7 +261,7 @@ def measure_size(size: int, args, pg, hb, tmp: Path) -> dict:
     n = store_alerts(data_dir)
     result = {"size": size, "alerts": n, "bytes": {}, "load_s": {}, "layers": {"query": {}, "http": {}}}
     per = {"query": {}, "http": {}}  # layer → backend → name → figures
-    result["bytes"]["embedded"] = sum(f.stat().st_size for f in data_dir.glob("nocturne.sqlite3*")) / n
+    result["bytes"]["embedded"] = embedded_bytes(data_dir) / n
     logs = tmp / "gunicorn.log"
 
     # Nocturne, embedded
