@@ -38,6 +38,14 @@ FILE_MODE = 0o600
 log = logging.getLogger("nocturne.store")
 
 
+def disk_bytes(data_dir: Path) -> int:
+    """Bytes of an embedded store on disk: the database with its WAL and shared-memory files,
+    and the blob segment files (cutouts)."""
+    data_dir = Path(data_dir)
+    files = [*data_dir.glob(DB_FILE + "*"), *(data_dir / BLOB_DIR).glob("*")]
+    return sum(f.stat().st_size for f in files if f.is_file())
+
+
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -551,7 +559,7 @@ class EmbeddedStore(Store):
 
     def size_bytes(self) -> int:
         """Bytes on disk: the database file plus its WAL, and the blob file."""
-        return sum(p.stat().st_size for p in self.data_dir.glob(DB_FILE + "*") if p.is_file()) + self.blobs.size_bytes()
+        return disk_bytes(self.data_dir)
 
     def checkpoint(self) -> None:
         """Fold the WAL into the database file (e.g. after a night's ingest)."""
