@@ -148,8 +148,13 @@ def run_night(args) -> int:
 
 def _refuse_cluster(args, config) -> str | None:
     """Why ``--cluster`` cannot run with these arguments (None when it can)."""
+    from ingest.cluster import ClusterError, check
     from ingest.distributed import ClusterRefused, refuse_embedded
 
+    try:
+        check(args.cluster)
+    except ClusterError as exc:
+        return str(exc)
     if args.dry_run:
         return "--dry-run reads and validates on this machine: drop --cluster"
     if getattr(args, "schema", None) or getattr(args, "rewrite_history", False):

@@ -19,22 +19,30 @@ class ClusterError(ValueError):
     """The --cluster value is not an address or local:N, or the scheduler does not answer."""
 
 
-@contextmanager
-def connect(address: str, timeout_s: float = 30) -> Iterator:
-    """A ``distributed.Client`` on ``address`` (``tcp://HOST:PORT`` or ``local:N``)."""
-    from distributed import Client, LocalCluster
-
+def check(address: str) -> int | None:
+    """N for ``local:N``, None for a scheduler's address; ClusterError for anything else."""
     local = LOCAL.match(address.strip())
     if local:
         n = int(local.group(1))
         if not 1 <= n <= 64:
             raise ClusterError(f"--cluster {address!r}: local:N needs 1 ≤ N ≤ 64")
+        return n
+    if "://" not in address:
+        raise ClusterError(f"--cluster {address!r}: give the scheduler's address (tcp://HOST:8786) or local:N")
+    return None
+
+
+@contextmanager
+def connect(address: str, timeout_s: float = 30) -> Iterator:
+    """A ``distributed.Client`` on ``address`` (``tcp://HOST:PORT`` or ``local:N``)."""
+    from distributed import Client, LocalCluster
+
+    n = check(address)
+    if n is not None:
         with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, memory_limit=WORKER_MEMORY,
                           dashboard_address=None) as cluster, Client(cluster) as client:
             yield client
         return
-    if "://" not in address:
-        raise ClusterError(f"--cluster {address!r}: give the scheduler's address (tcp://HOST:8786) or local:N")
     try:
         client = Client(address, timeout=timeout_s)
     except OSError as exc:

@@ -28,7 +28,7 @@ from pathlib import Path
 from settings import Config
 from store import open_store
 
-from .cluster import connect
+from .cluster import check, connect
 from .conflicts import Fingerprints
 from .lock import IngestLock
 from .newest import sky_writer
@@ -58,6 +58,7 @@ def ingest_on_cluster(path: Path, config: Config, cluster: str, night: str | Non
     on the cluster at ``cluster`` (``tcp://HOST:PORT`` or ``local:N``). ``path`` must be readable
     at the same place on every worker."""
     started = time.perf_counter()
+    check(cluster)
     refuse_embedded(config)
     path = Path(path).resolve()  # workers open the files by this path; ledgers key packets by it
     plan = plan_night(path, night, 1)

@@ -144,8 +144,11 @@ def test_cluster_refuses_the_embedded_store(night, tmp_path, monkeypatch, capsys
     assert not cfg.data_dir.exists()  # refused before anything is opened or started
 
 
-def test_cluster_address_is_checked(night, tmp_path, monkeypatch, capsys):
-    with backend_config("hbase", tmp_path) as cfg:
-        use(cfg, monkeypatch)
-        assert ingest_cli(["night", str(night), "--cluster", "scheduler:8786", "--no-progress"]) == 2
-        assert "tcp://HOST:8786" in capsys.readouterr().err
+def test_cluster_address_is_checked_before_anything_is_opened(night, tmp_path, monkeypatch, capsys):
+    cfg = make_config("hbase", tmp_path, "never")
+    use(cfg, monkeypatch)
+    for wrong in ("scheduler:8786", "local:0", "local:two"):
+        assert ingest_cli(["night", str(night), "--cluster", wrong, "--no-progress"]) == 2
+        err = capsys.readouterr().err
+        assert f"--cluster {wrong!r}" in err and ("tcp://HOST:8786" in err or "1 ≤ N ≤ 64" in err)
+    assert not cfg.data_dir.exists()
