@@ -1,9 +1,9 @@
 """The Dask cluster a distributed ingest runs on (``--cluster``): a running scheduler's address,
 or ``local:N`` for a cluster of N worker processes on this machine, started and stopped here.
 
-Workers on other machines need the repository importable (start ``dask worker`` from its
-folder, with the same Python environment) and the night's files at the same path (a shared
-file system); see README.md, "A night across machines".
+Workers on other machines need the repository importable (``PYTHONPATH=/path/to/nocturne dask
+worker tcp://SCHEDULER:8786``, with the same Python environment) and the night's files at the
+same path (a shared file system); see README.md, "A night across machines".
 """
 from __future__ import annotations
 

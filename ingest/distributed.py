@@ -20,6 +20,7 @@ The night lock (``ingest.lock``) is taken here, on this machine's ``data_dir``.
 """
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from contextlib import ExitStack
@@ -41,6 +42,7 @@ from .unit_task import rows_of, run_unit
 from .write import Writer
 
 RETRIES = 2
+log = logging.getLogger("nocturne.ingest")
 
 
 class ClusterRefused(ValueError):
@@ -90,8 +92,11 @@ def ingest_on_cluster(path: Path, config: Config, cluster: str, night: str | Non
                 c.upper, c.badquality, c.forced = c.upper + upper, c.badquality + badquality, c.forced + forced
             progress.alerts(writer.total_sci, writer.total_quarantined)
         writer.flush_pending_quarantine()
-        rewrite_conflicts(client, config, name, plan.units, fingerprints, store, batch_size or 500)
+        log.info("%d units written by the workers in %.1f s", len(plan.units), time.perf_counter() - started)
+        put = rewrite_conflicts(client, config, name, plan.units, fingerprints, store, batch_size or 500)
         sky.send()  # every row is stored before the statistics count them
+        log.info("%d row versions put again in input order (keys units wrote differently); at %.1f s",
+                 put, time.perf_counter() - started)
         statistics = write_statistics(chosen, store, writer, time.perf_counter() - started)
     counts = writer.counts
     return Summary(counts, sum(c.quarantined for c in counts.values()), time.perf_counter() - started,
