@@ -14,28 +14,32 @@ history rows of the 2023-10-18 sample), so the second pass is small.
 from __future__ import annotations
 
 import hashlib
+import zlib
 
 import numpy as np
 
 
-def digest(*parts: bytes) -> int:
-    h = hashlib.blake2b(digest_size=8)
-    for part in parts:
-        h.update(part)
-        h.update(b"\0")
-    return int.from_bytes(h.digest(), "little")
+def digest(data: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
 
 
 def key_digest(table: str, key: str) -> int:
-    return digest(table.encode(), key.encode())
+    return digest(f"{table}\0{key}".encode())
 
 
 def payload_digest(payload) -> int:
-    """Of an encoded row: HBase's column -> bytes, or the embedded codec's (families, blobs)."""
+    """Of an encoded row (HBase's column -> bytes, or the embedded codec's (families, blobs)):
+    its CRC-32 and length, over the length-prefixed parts (a main row holds the cutouts, ~60 KB
+    of a ZTF packet: 100 KB take BLAKE2b 240 µs here, CRC-32 18 µs). Two versions of a key that differ yet share
+    both (about one in 4 billion) would be missed; two keys sharing a key digest only cost a
+    needless second put."""
     if isinstance(payload, dict):
-        return digest(*(p for c in sorted(payload) for p in (str(c).encode(), bytes(payload[c]))))
-    families, blobs = payload
-    return digest(repr(families).encode(), *map(bytes, blobs))
+        parts = (p for c in sorted(payload) for p in (str(c).encode(), bytes(payload[c])))
+    else:
+        families, blobs = payload
+        parts = (repr(families).encode(), *map(bytes, blobs))
+    data = b"".join(len(p).to_bytes(4, "little") + p for p in parts)
+    return zlib.crc32(data) | (len(data) & 0xFFFFFFFF) << 32
 
 
 class Recording:
