@@ -152,3 +152,24 @@ def test_cluster_address_is_checked_before_anything_is_opened(night, tmp_path, m
         err = capsys.readouterr().err
         assert f"--cluster {wrong!r}" in err and ("tcp://HOST:8786" in err or "1 ≤ N ≤ 64" in err)
     assert not cfg.data_dir.exists()
+
+
+def test_cluster_refuses_a_rubin_night_before_opening_anything(tmp_path):
+    from conftest import shared_data
+    cfg = make_config("hbase", tmp_path, "never")
+    with pytest.raises(distributed.ClusterRefused, match="ZTF nights; a rubin night runs on one machine"):
+        distributed.ingest_on_cluster(shared_data() / "rubin-fink-2026-03-10", cfg, "local:2")
+    assert not cfg.data_dir.exists()  # no lock, no store, no cluster started
+
+
+def test_keys_written_differently_by_several_units_are_found_in_each_of_them():
+    from ingest.conflicts import Fingerprints, as_array, key_digest, payload_digest
+    a, b, c = (key_digest("upper", k) for k in ("ZTF1_1", "ZTF1_2", "ZTF2_1"))
+    same, other = payload_digest({"i:jd": b"1"}), payload_digest({"i:jd": b"2"})
+    assert same != other and payload_digest({"i:jd": b"1"}) == same
+    prints = Fingerprints()
+    prints.add(0, as_array([(a, same), (b, same)]))
+    prints.add(1, as_array([(a, same), (c, same)]))   # a again, the same bytes: no conflict
+    prints.add(2, as_array([(b, other)]))             # b with other bytes: units 0 and 2 hold it
+    prints.add(3, as_array([]))
+    assert prints.conflicts() == {0: {b}, 2: {b}}
