@@ -7,6 +7,10 @@ night PATH     ingest a folder of Avro packets, an Avro container, a .tar.gz of 
                (see the summary and <data_dir>/quarantine/<night>/quarantine.jsonl);
                75 another ingest holds the lock; 1 the night could not be ingested
                (nothing half-done: run the same command again).
+               --cluster tcp://SCHEDULER:8786 spreads the night over a Dask cluster (workers
+               on other machines write their units to HBase; this process files the quarantine
+               and writes the statistics row, last); --cluster local:N starts N worker processes
+               here. HBase store and ZTF nights only; exit code 2 when refused.
 simulate OUT   write simulated nights (see ``python -m ingest simulate --help``).
 reindex-sky    fill the object-level sky index (objects_sky) from the stored alerts, for a
                store made before that table (``ingest/reindex.py``); until then cone searches
@@ -45,6 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     night.add_argument("--batch-size", type=int, help="rows per write batch (default 500; Rubin 5000: "
                                                       "each of its alerts writes hundreds of rows)")
     night.add_argument("--workers", type=int, help="processes that decode and encode (default: CPU count, max 4)")
+    night.add_argument("--cluster", metavar="ADDRESS",
+                       help="run the night on a Dask cluster: the scheduler's address (tcp://HOST:8786, "
+                            "workers started with `dask worker`), or local:N for N worker processes here; "
+                            "needs the hbase backend and the night's files at the same path on every worker")
     night.add_argument("--no-progress", action="store_true", help="plain log lines even on a terminal")
     night.add_argument("--survey", choices=["ztf", "rubin"], help="the alerts' survey (default: told from the data)")
     night.add_argument("--schema", type=Path, help="Rubin: writer schema of Confluent wire-format messages, "
@@ -89,6 +97,7 @@ def run_reindex(args) -> int:
 
 
 def run_night(args) -> int:
+    from ingest.distributed import UnitLost
     from ingest.lock import IngestLocked
     from ingest.night import ingest
     from store import StoreError
@@ -101,21 +110,31 @@ def run_night(args) -> int:
     if args.night is not None and not (len(args.night) == 8 and args.night.isdigit()):
         print(f"error: --night {args.night!r} must be YYYYMMDD", file=sys.stderr)
         return 2
+    if getattr(args, "cluster", None):
+        refused = _refuse_cluster(args, config)
+        if refused:
+            print(f"error: {refused}", file=sys.stderr)
+            return 2
     _setup_logging(args.log_file or (None if args.dry_run else Path(config.data_dir) / "logs" / "ingest.log"))
     log = logging.getLogger("nocturne.ingest")
     log.info("ingest %s into the %s store (%s)%s", args.path, config.backend,
              config.data_dir if config.backend == "embedded" else f"{config.hbase_host}:{config.hbase_port}",
              " [dry run]" if args.dry_run else "")
     try:
-        summary = ingest(args.path, config, night=args.night, dry_run=args.dry_run,
-                         quarantine_dir=args.quarantine, batch_size=args.batch_size, workers=args.workers,
-                         show_progress=False if args.no_progress else None,
-                         survey=getattr(args, "survey", None), schema_path=getattr(args, "schema", None),
-                         rewrite_history=getattr(args, "rewrite_history", False))
+        if getattr(args, "cluster", None):
+            summary = _ingest_on_cluster(args, config)
+            if summary is None:
+                return 2
+        else:
+            summary = ingest(args.path, config, night=args.night, dry_run=args.dry_run,
+                             quarantine_dir=args.quarantine, batch_size=args.batch_size, workers=args.workers,
+                             show_progress=False if args.no_progress else None,
+                             survey=getattr(args, "survey", None), schema_path=getattr(args, "schema", None),
+                             rewrite_history=getattr(args, "rewrite_history", False))
     except IngestLocked as exc:
         log.error("%s", exc)
         return EXIT_LOCKED
-    except (FileNotFoundError, StoreError) as exc:
+    except (FileNotFoundError, StoreError, UnitLost) as exc:
         log.error("%s", exc)
         log.error("nothing is half-done: fix the cause and run the same command again")
         return 1
@@ -125,6 +144,42 @@ def run_night(args) -> int:
         return 1
     print(render_summary(summary, config))
     return EXIT_QUARANTINED if summary.quarantined or summary.cutouts_dropped else 0
+
+
+def _refuse_cluster(args, config) -> str | None:
+    """Why ``--cluster`` cannot run with these arguments (None when it can)."""
+    from ingest.cluster import ClusterError, check
+    from ingest.distributed import ClusterRefused, refuse_embedded
+
+    try:
+        check(args.cluster)
+    except ClusterError as exc:
+        return str(exc)
+    if args.dry_run:
+        return "--dry-run reads and validates on this machine: drop --cluster"
+    if getattr(args, "schema", None) or getattr(args, "rewrite_history", False):
+        return "--schema and --rewrite-history are Rubin's; --cluster ingests ZTF nights"
+    try:
+        refuse_embedded(config)
+    except ClusterRefused as exc:
+        return str(exc)
+    return None
+
+
+def _ingest_on_cluster(args, config):
+    """The night on the Dask cluster of ``--cluster``; None (after saying why) when refused or
+    when the cluster fails (a unit failed after its retries, or its workers kept dying)."""
+    from ingest.cluster import ClusterError
+    from ingest.distributed import ClusterRefused, ingest_on_cluster
+
+    log = logging.getLogger("nocturne.ingest")
+    try:
+        return ingest_on_cluster(args.path, config, args.cluster, night=args.night, quarantine_dir=args.quarantine,
+                                 show_progress=False if args.no_progress else None, batch_size=args.batch_size,
+                                 survey=getattr(args, "survey", None))
+    except (ClusterRefused, ClusterError) as exc:
+        log.error("%s", exc)
+        return None
 
 
 def render_summary(summary, config) -> str:

@@ -76,7 +76,7 @@ def ingest(path: Path, config: Config, night: str | None = None, dry_run: bool =
         statistics = {}
         if not dry_run:
             writer.send()  # every alert is sent before the statistics
-            statistics = _write_statistics(chosen, store, writer, time.perf_counter() - started)
+            statistics = write_statistics(chosen, store, writer, time.perf_counter() - started)
             if hasattr(store, "checkpoint"):
                 store.checkpoint()
     counts = writer.counts
@@ -84,7 +84,7 @@ def ingest(path: Path, config: Config, night: str | None = None, dry_run: bool =
                    progress.bytes_done, dry_run, writer.cutouts_dropped, statistics, chosen.name)
 
 
-def _write_statistics(survey: Survey, store, writer: Writer, duration: float) -> dict:
+def write_statistics(survey: Survey, store, writer: Writer, duration: float) -> dict:
     """One row per night the run touched, after everything else: a night with this row is
     complete. Counted from the store and the night's ledgers, not from this run."""
     return {night: survey.write_statistics(store, night, _span(survey, night, c.dates),

@@ -1,0 +1,92 @@
+"""Rows that several units of a distributed night write differently, put back in input order.
+
+The single-machine ingest writes units in input order, so where two packets carry different
+rows under one key (ZTF: two detections of an object at the same ``jd`` in ``prv_candidates``,
+or a candid delivered twice with other values), the later packet's row is the one stored. On a
+cluster, units land in any order. So each worker records a fingerprint of every row it sends
+(:class:`Recording`: 8 bytes of BLAKE2b of the table and key, 8 of the payload), the client
+gathers them in input order (:class:`Fingerprints`) and, once every unit is written, finds the
+keys written with more than one payload; those rows are prepared again on the workers
+(``unit_task.rows_of``) and the client puts every version in input order, so the row ends
+as one run in input order leaves it. In a real night such keys are rare (2 of 305 bad-quality
+history rows of the 2023-10-18 sample), so the second pass is small.
+"""
+from __future__ import annotations
+
+import hashlib
+import zlib
+
+import numpy as np
+
+
+def digest(data: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+
+
+def key_digest(table: str, key: str) -> int:
+    return digest(f"{table}\0{key}".encode())
+
+
+def payload_digest(payload) -> int:
+    """Of an encoded row (HBase's column -> bytes, or the embedded codec's (families, blobs)):
+    its CRC-32 and length, over the length-prefixed parts (a main row holds the cutouts, ~60 KB
+    of a ZTF packet: 100 KB take BLAKE2b 240 µs here, CRC-32 18 µs). Two versions of a key that differ yet share
+    both (about one in 4 billion) would be missed; two keys sharing a key digest only cost a
+    needless second put."""
+    if isinstance(payload, dict):
+        parts = (p for c in sorted(payload) for p in (str(c).encode(), bytes(payload[c])))
+    else:
+        families, blobs = payload
+        parts = (repr(families).encode(), *map(bytes, blobs))
+    data = b"".join(len(p).to_bytes(4, "little") + p for p in parts)
+    return zlib.crc32(data) | (len(data) & 0xFFFFFFFF) << 32
+
+
+class Recording:
+    """A batch that forwards to ``batch`` (None: sends nothing) and fingerprints what it is given;
+    with ``wanted`` (key digests), it keeps those rows themselves in ``kept`` instead."""
+
+    def __init__(self, table: str, batch, into: list, wanted: set | None = None):
+        self.table, self.batch, self.into, self.wanted = table, batch, into, wanted
+
+    def put_encoded(self, key: str, payload) -> None:
+        k = key_digest(self.table, key)
+        if self.wanted is None:
+            self.into.append((k, payload_digest(payload)))
+            self.batch.put_encoded(key, payload)
+        elif k in self.wanted:
+            self.into.append((self.table, key, payload))
+
+    def send(self) -> None:
+        if self.batch is not None:
+            self.batch.send()
+
+
+def as_array(pairs: list) -> np.ndarray:
+    return np.array(pairs, dtype=np.uint64).reshape(-1, 2)
+
+
+class Fingerprints:
+    """The fingerprints of every unit, by unit index; :meth:`conflicts` after the last one."""
+
+    def __init__(self):
+        self.units: dict[int, np.ndarray] = {}
+
+    def add(self, unit: int, fingerprints: np.ndarray) -> None:
+        self.units[unit] = fingerprints
+
+    def conflicts(self) -> dict[int, set]:
+        """unit index -> the digests of its keys that some unit wrote with another payload."""
+        if not self.units:
+            return {}
+        order = sorted(self.units)
+        rows = np.concatenate([self.units[u] for u in order])
+        unit = np.concatenate([np.full(len(self.units[u]), u, dtype=np.int64) for u in order])
+        pairs = np.unique(rows, axis=0)  # distinct (key, payload)
+        keys, counts = np.unique(pairs[:, 0], return_counts=True)
+        bad = keys[counts > 1]
+        out: dict[int, set] = {}
+        hit = np.isin(rows[:, 0], bad)
+        for u, k in zip(unit[hit].tolist(), rows[hit, 0].tolist()):
+            out.setdefault(u, set()).add(k)
+        return out
