@@ -26,10 +26,13 @@ if [ "${1:-}" = "--url" ]; then
 fi
 
 started_hbase=""
+hbase_dir=""
 cleanup() {
   if [ -n "$started_hbase" ]; then
     echo "==> stopping the local HBase"
     hbase_schema/local/hbase stop >/dev/null 2>&1 || true
+    # its data (~1 GB after a run) was this run's only; kept, every run left one behind
+    [ -n "${hbase_dir:-}" ] && rm -rf "$hbase_dir"
   fi
 }
 trap cleanup EXIT INT TERM
