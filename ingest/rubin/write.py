@@ -7,7 +7,9 @@ quarantine, repeats ledger, unreadable packets filed under the busiest night) an
   is counted as a repeat and written again under the same keys (stored once);
 - previous sources and forced sources, each key once per run (a source or forced source
   repeated by every later packet of its object is sent once; keys are deterministic, so a
-  rerun writes the same cells);
+  rerun writes the same cells); the keys sent are kept compact (``ingest.sent_keys``: the
+  last units' exactly, older ones as 64-bit hashes, a hash match confirmed by reading the
+  store, so a collision never loses a row);
 - the ``objects`` row of each object only when the packet's diaObject is newer than the one
   stored (by the alert source's ``midpointMjdTai``, then ``diaSourceId``): the stored row is
   the newest packet's whatever order packets, units or runs come in, and a rerun writes none.
@@ -16,8 +18,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from ..gc_pause import gc_paused
-from ..write import SEEN_LIMIT, NightCounts, Writer
+from ..sent_keys import SentKeys
+from ..write import SEEN_LIMIT, SENT_UNITS, NightCounts, Writer
 from .validate import BANDS
 
 ORDER_COLUMNS = ["r:midpointMjdTai", "r:diaSourceId"]
@@ -41,6 +46,9 @@ class RubinWriter(Writer):
         super().__init__(batches, night, quarantine_root, repeats_root, dry_run)
         self.objects = objects
         self.newest: dict = {}  # object key -> the newest (mjd, diaSourceId) stored or sent by this run
+        units = SENT_UNITS if batches is not None else 1 << 62  # a dry run stores nothing to confirm against
+        self.sent = {t: SentKeys(units, SEEN_LIMIT) for t in ("sources", "fp")}  # history keys sent by this run
+        self.confirmed = 0  # keys a hash matched, read from the store to confirm
 
     def _counts(self, night: str) -> NightCounts:
         c = self.counts.get(night)
@@ -76,28 +84,49 @@ class RubinWriter(Writer):
             if w is not None:
                 for table, key, payload in alert.writes:
                     w[table].put_encoded(key, payload)
-            self._first(f"k{alert.writes[0][1]}")  # its source row: a previous-source copy is not sent again
-            fresh = self._fresh("k", alert.prv)
+            self.sent["sources"].add((alert.writes[0][1],))  # its source row: a previous-source copy is not sent again
+            fresh = self._fresh("sources", alert.prv)
             c.sources += len(fresh)
             if w is not None and fresh:
                 w["sources"].put_encoded_many(fresh)
-            fresh = self._fresh("f", alert.fp)
+            fresh = self._fresh("fp", alert.fp)
             c.forced += len(fresh)
             if w is not None and fresh:
                 w["fp"].put_encoded_many(fresh)
         self._objects([a.obj for a in prepared.alerts if a.obj is not None])
+        for sent in self.sent.values():
+            sent.end_unit()
 
-    def _fresh(self, tag: str, rows: list) -> list:
-        """The ``(key, payload)`` rows whose key this run has not sent yet (``_first`` for many)."""
-        seen = self.seen
-        if len(seen) + len(rows) >= SEEN_LIMIT:
-            return [kp for kp in rows if self._first(tag + kp[0])]
-        tagged = [tag + k for k, _ in rows]
-        fresh = [kp for kp, t in zip(rows, tagged) if t not in seen]
-        if len(fresh) == len(rows):
-            seen.update(tagged)
+    def _fresh(self, table: str, rows: list) -> list:
+        """The ``(key, payload)`` rows of ``table`` whose key this run has not sent yet."""
+        if not rows:
+            return rows
+        sent = self.sent[table]
+        keys = [k for k, _ in rows]
+        done, maybe = sent.classify(keys)
+        if maybe.any():
+            done |= self._stored(table, keys, maybe)
+        fresh = [kp for kp, d in zip(rows, done.tolist()) if not d]
+        before = len(sent.recent)
+        sent.add([k for k, _ in fresh])
+        if len(sent.recent) - before == len(fresh):
             return fresh
-        return [kp for kp, t in zip(rows, tagged) if t not in seen and not seen.add(t)]  # (repeats within rows)
+        first: set = set()
+        return [kp for kp in fresh if kp[0] not in first and not first.add(kp[0])]  # (repeats within rows)
+
+    def _stored(self, table: str, keys: list, maybe: np.ndarray) -> np.ndarray:
+        """Which of the keys ``maybe`` marks the store holds: a hash matched a key this run sent
+        units ago, which is the key itself unless two keys share a hash. The batch is sent first,
+        so every row this run put is read."""
+        where = np.flatnonzero(maybe)
+        picked = [keys[i] for i in where.tolist()]
+        self.confirmed += len(picked)
+        batch = self.batches[table]
+        batch.send()
+        held = set(batch.table.read(keys=picked, columns=[]).keys)
+        out = np.zeros(len(keys), dtype=bool)
+        out[where] = [k in held for k in picked]
+        return out
 
     def _objects(self, candidates: list) -> None:
         """Send each object's diaObject of this unit when newer than what is stored or sent."""
