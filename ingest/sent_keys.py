@@ -20,6 +20,9 @@ from collections import deque
 
 import numpy as np
 
+key_hash = hash  # a key's 64-bit hash (str: SipHash, per process); tests make every key collide
+
+
 
 class SentKeys:
     def __init__(self, recent_units: int, hash_limit: int | None = None):
@@ -54,7 +57,7 @@ class SentKeys:
         if len(self.hashes):
             rest = np.flatnonzero(~sent)
             if len(rest):
-                h = np.fromiter((hash(keys[i]) for i in rest.tolist()), dtype=np.int64, count=len(rest))
+                h = np.fromiter((key_hash(keys[i]) for i in rest.tolist()), dtype=np.int64, count=len(rest))
                 pos = np.minimum(np.searchsorted(self.hashes, h), len(self.hashes) - 1)
                 maybe[rest] = self.hashes[pos] == h
         return sent, maybe
@@ -67,7 +70,7 @@ class SentKeys:
             old = self.units.popleft()
             self.recent.difference_update(old)
             if self.hash_limit and old:
-                h = np.fromiter(map(hash, old), dtype=np.int64, count=len(old))
+                h = np.fromiter(map(key_hash, old), dtype=np.int64, count=len(old))
                 h.sort()
                 if len(self.hashes) + len(h) > self.hash_limit:
                     self.hashes = self.hashes[:0]  # forgotten: at worst rows sent again, the same cells
