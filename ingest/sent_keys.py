@@ -7,10 +7,10 @@ writer's 2 M keys were ~300 MB, each worker's ~1 M ~150 MB. :class:`SentKeys` ke
 - the keys of the last ``recent_units`` units exactly (the strings, in a set);
 - older keys as sorted 64-bit hashes (8 bytes a key), when ``hash_limit`` is set.
 
-:meth:`SentKeys.classify` tells, for each key, *sent* (an exact match among the recent units)
-or *maybe* (its hash matches an older key's: two keys may share a hash). A caller must never
+``key in sent`` is an exact match among the recent units; :meth:`SentKeys.maybe` gives the
+other keys whose hash matches an older key's (two keys may share a hash). A caller must never
 drop a row on *maybe* alone: it confirms first (the writer reads the store for those keys,
-``ingest.rubin.write``), so a hash collision costs a read, never a row. Forgetting (the hashes
+once a unit, ``ingest.rubin.write``), so a hash collision costs a read, never a row. Forgetting (the hashes
 beyond ``hash_limit``, a worker's units beyond its window) only means a row sent again under
 the same key, the same cells: the ingest stays idempotent.
 """
@@ -40,27 +40,28 @@ class SentKeys:
         """Sent for sure (an exact match; a hash match alone is not enough)."""
         return key in self.recent
 
-    def add(self, keys) -> None:
-        """Remember ``keys`` as sent by the current unit."""
-        recent, current = self.recent, self.current
-        for k in keys:
-            if k not in recent:
-                recent.add(k)
-                current.append(k)
+    def add(self, keys: list) -> None:
+        """Remember ``keys`` (not sent yet) as sent by the current unit."""
+        self.current.extend(keys)
+        self.recent.update(keys)
 
-    def classify(self, keys: list) -> tuple[np.ndarray, np.ndarray]:
-        """(sent, maybe): booleans per key; ``sent``: sent by a recent unit or the current one;
-        ``maybe``: not that, but its hash matches an older key's (to be confirmed)."""
+    def sent(self, keys: list) -> np.ndarray:
+        """Per key: sent by a recent unit or the current one (exact)."""
         recent = self.recent
-        sent = np.fromiter((k in recent for k in keys), dtype=bool, count=len(keys))
-        maybe = np.zeros(len(keys), dtype=bool)
-        if len(self.hashes):
-            rest = np.flatnonzero(~sent)
-            if len(rest):
-                h = np.fromiter((key_hash(keys[i]) for i in rest.tolist()), dtype=np.int64, count=len(rest))
-                pos = np.minimum(np.searchsorted(self.hashes, h), len(self.hashes) - 1)
-                maybe[rest] = self.hashes[pos] == h
-        return sent, maybe
+        return np.fromiter((k in recent for k in keys), dtype=bool, count=len(keys))
+
+    def maybe(self, keys: list) -> list:
+        """The keys not sent by a recent unit whose hash matches an older key's (to confirm)."""
+        if not len(self.hashes) or not keys:
+            return []
+        h = np.fromiter(map(key_hash, keys), dtype=np.int64, count=len(keys))
+        ordered = np.sort(h)  # sorted queries: each search starts where the last one ended
+        pos = np.minimum(np.searchsorted(self.hashes, ordered), len(self.hashes) - 1)
+        hits = ordered[self.hashes[pos] == ordered]
+        if not len(hits):
+            return []
+        recent = self.recent
+        return [keys[i] for i in np.flatnonzero(np.isin(h, hits)).tolist() if keys[i] not in recent]
 
     def end_unit(self) -> None:
         """Close the current unit; the oldest recent unit's keys become hashes (or are forgotten)."""
@@ -69,7 +70,7 @@ class SentKeys:
         while len(self.units) > self.recent_units:
             old = self.units.popleft()
             self.recent.difference_update(old)
-            if self.hash_limit and old:
+            if self.hash_limit and old:  # (a key twice in ``old``: its hash twice, harmless)
                 h = np.fromiter(map(key_hash, old), dtype=np.int64, count=len(old))
                 h.sort()
                 if len(self.hashes) + len(h) > self.hash_limit:

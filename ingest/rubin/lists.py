@@ -186,7 +186,7 @@ class ListRows:
             keep &= ~np.isin(owner, np.array(sorted(errors), dtype=np.int64))
         keep &= np.array([k is not None for k in keys], dtype=bool)
         if self.seen.recent:
-            keep &= ~self.seen.classify(keys)[0]
+            keep &= ~self.seen.sent(keys)
         if self.spec.own:  # a packet's own source hides its copies in this and later packets
             own: dict = {}
             for o, item in enumerate(owners):
@@ -213,10 +213,10 @@ class ListRows:
 
     def commit(self, owners: list[Owner], kept: list[list]) -> None:
         """Remember the keys of a unit whose packets are all accepted."""
-        for owner, rows in zip(owners, kept):
-            if self.spec.own and owner.own_key is not None:
-                self.seen.add((owner.own_key,))
-            self.seen.add([key for key, _ in rows])
+        keys = [key for rows in kept for key, _ in rows]
+        if self.spec.own:
+            keys += [o.own_key for o in owners if o.own_key is not None and o.own_key not in self.seen]
+        self.seen.add(keys)
         self.seen.end_unit()
 
     def _gather(self, owners):

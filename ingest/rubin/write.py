@@ -18,8 +18,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from ..gc_pause import gc_paused
 from ..sent_keys import SentKeys
 from ..write import SEEN_LIMIT, SENT_UNITS, NightCounts, Writer
@@ -67,6 +65,8 @@ class RubinWriter(Writer):
         for packet, reason, night in prepared.cutouts:
             self.drop_cutout(packet, reason, night)
         w = self.batches
+        held = {t: self._held(t, [k for a in prepared.alerts for k, _ in getattr(a, field)])
+                for t, field in (("sources", "prv"), ("fp", "fp"))}
         for alert in prepared.alerts:
             night = self.night or alert.night
             c = self._counts(night)
@@ -84,12 +84,14 @@ class RubinWriter(Writer):
             if w is not None:
                 for table, key, payload in alert.writes:
                     w[table].put_encoded(key, payload)
-            self.sent["sources"].add((alert.writes[0][1],))  # its source row: a previous-source copy is not sent again
-            fresh = self._fresh("sources", alert.prv)
+            own = alert.writes[0][1]
+            if own not in self.sent["sources"]:
+                self.sent["sources"].add([own])  # its source row: a previous-source copy is not sent again
+            fresh = self._fresh("sources", alert.prv, held["sources"])
             c.sources += len(fresh)
             if w is not None and fresh:
                 w["sources"].put_encoded_many(fresh)
-            fresh = self._fresh("fp", alert.fp)
+            fresh = self._fresh("fp", alert.fp, held["fp"])
             c.forced += len(fresh)
             if w is not None and fresh:
                 w["fp"].put_encoded_many(fresh)
@@ -97,36 +99,33 @@ class RubinWriter(Writer):
         for sent in self.sent.values():
             sent.end_unit()
 
-    def _fresh(self, table: str, rows: list) -> list:
-        """The ``(key, payload)`` rows of ``table`` whose key this run has not sent yet."""
+    def _fresh(self, table: str, rows: list, held: set) -> list:
+        """The ``(key, payload)`` rows of ``table`` whose key this run has not sent yet (``held``:
+        the unit's keys sent units ago, confirmed in the store)."""
         if not rows:
             return rows
         sent = self.sent[table]
-        keys = [k for k, _ in rows]
-        done, maybe = sent.classify(keys)
-        if maybe.any():
-            done |= self._stored(table, keys, maybe)
-        fresh = [kp for kp, d in zip(rows, done.tolist()) if not d]
-        before = len(sent.recent)
-        sent.add([k for k, _ in fresh])
-        if len(sent.recent) - before == len(fresh):
+        recent = sent.recent
+        fresh = [kp for kp in rows if kp[0] not in recent and kp[0] not in held]
+        keys = [k for k, _ in fresh]
+        before = len(recent)
+        sent.add(keys)
+        if len(recent) - before == len(fresh):
             return fresh
         first: set = set()
         return [kp for kp in fresh if kp[0] not in first and not first.add(kp[0])]  # (repeats within rows)
 
-    def _stored(self, table: str, keys: list, maybe: np.ndarray) -> np.ndarray:
-        """Which of the keys ``maybe`` marks the store holds: a hash matched a key this run sent
-        units ago, which is the key itself unless two keys share a hash. The batch is sent first,
-        so every row this run put is read."""
-        where = np.flatnonzero(maybe)
-        picked = [keys[i] for i in where.tolist()]
-        self.confirmed += len(picked)
+    def _held(self, table: str, keys: list) -> set:
+        """Of ``keys``, those sent units ago: their hash matched a key this run sent (the key
+        itself unless two keys share a hash), confirmed by reading the store (the batch sent
+        first, so every row this run put is read). One read a unit, when any hash matched."""
+        maybe = self.sent[table].maybe(keys)
+        if not maybe:
+            return set()
+        self.confirmed += len(maybe)
         batch = self.batches[table]
         batch.send()
-        held = set(batch.table.read(keys=picked, columns=[]).keys)
-        out = np.zeros(len(keys), dtype=bool)
-        out[where] = [k in held for k in picked]
-        return out
+        return set(batch.table.read(keys=maybe, columns=[]).keys)
 
     def _objects(self, candidates: list) -> None:
         """Send each object's diaObject of this unit when newer than what is stored or sent."""
