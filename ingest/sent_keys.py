@@ -63,6 +63,11 @@ class SentKeys:
         recent = self.recent
         return [keys[i] for i in np.flatnonzero(np.isin(h, hits)).tolist() if keys[i] not in recent]
 
+    def clear(self) -> None:
+        """Forget every key (at worst rows sent again, the same cells)."""
+        self.recent, self.units, self.current = set(), deque(), []
+        self.hashes = self.hashes[:0]
+
     def end_unit(self) -> None:
         """Close the current unit; the oldest recent unit's keys become hashes (or are forgotten)."""
         self.units.append(self.current)

@@ -47,6 +47,8 @@ def test_without_hashes_older_units_are_forgotten_and_the_limit_forgets_hashes()
     h.add(["c"])
     h.end_unit()  # 3 hashes > 2: the older ones are forgotten (at worst a row sent again)
     assert h.maybe(["a", "b", "c"]) == ["c"]
+    h.clear()
+    assert len(h) == 0 and h.maybe(["c"]) == [] and "c" not in h
 
 
 def _copy(files, folder):
@@ -102,3 +104,16 @@ def test_the_rubin_ingest_opens_its_connections_without_mapped_reads(tmp_path, m
     with open_store(cfg, schema=get_schema("rubin")) as store:
         store.table("objects").read(keys=["x"], columns=[])
     assert seen and {m for m, _ in seen} == {268435456} and {c for _, c in seen} == {-65536}
+
+
+def test_a_dry_run_counts_the_history_rows_a_real_run_sends(tmp_path, monkeypatch):
+    """A dry run stores nothing to confirm a hash against: its writer keeps the keys exactly."""
+    need((shared_data() / "rubin-fink-2026-03-10").is_dir(), "real Rubin alerts not available")
+    folder = _copy(parquet_files(6), tmp_path / "in")
+    monkeypatch.setattr("ingest.rubin.readers.UNIT_ALERTS", 4)
+    monkeypatch.setattr("ingest.rubin.write.SENT_UNITS", 0)
+    monkeypatch.setattr("ingest.rubin.lists.WORKER_SEEN_UNITS", 0)
+    run = dict(workers=1, show_progress=False, survey="rubin", rewrite_history=True)
+    real = _sent(ingest(folder, make_config("embedded", tmp_path / "real"), **run))
+    dry = _sent(ingest(folder, make_config("embedded", tmp_path / "dry"), dry_run=True, **run))
+    assert dry == real and real[0] > 0

@@ -98,6 +98,8 @@ class RubinWriter(Writer):
         self._objects([a.obj for a in prepared.alerts if a.obj is not None])
         for sent in self.sent.values():
             sent.end_unit()
+            if self.batches is None and len(sent.recent) >= SEEN_LIMIT:  # a dry run keeps keys exactly, bounded
+                sent.clear()
 
     def _fresh(self, table: str, rows: list, held: set) -> list:
         """The ``(key, payload)`` rows of ``table`` whose key this run has not sent yet (``held``:
