@@ -23,6 +23,7 @@ from pathlib import Path
 
 from settings import Config
 from store import open_store
+from store.embedded import ingest_pragmas
 
 from .gc_pause import gc_paused
 from .lock import IngestLock
@@ -55,6 +56,8 @@ def ingest(path: Path, config: Config, night: str | None = None, dry_run: bool =
         plan = plan_night(Path(path), night, workers, chosen.split)
     data_dir = Path(config.data_dir)
     with ExitStack() as stack:
+        if chosen.bulk:  # Rubin: no memory-mapped SQLite reads in the ingest's processes (issue 19)
+            stack.enter_context(ingest_pragmas())
         prepared = stack.enter_context(Workers(config, plan, chosen.preparer))  # forked before the lock and the store
         store, batches = None, None
         if not dry_run:

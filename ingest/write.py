@@ -20,6 +20,7 @@ from science.bands import ZTF_FID
 from .quarantine import Quarantine, Repeats
 
 SEEN_LIMIT = 2_000_000
+SENT_UNITS = 6  # units whose history keys the Rubin writer keeps exactly (older ones as hashes: ingest.sent_keys)
 FILTERS = {fid: f"n_{band}" for fid, band in ZTF_FID.items()}
 
 

@@ -21,6 +21,7 @@ import os
 import stat
 import sqlite3
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 from hbase_schema import Schema, TableSpec
@@ -413,6 +414,12 @@ class EmbeddedStore(Store):
     """Tables in one SQLite database file under ``data_dir``."""
 
     backend = "embedded"
+    # Bytes of the file a connection maps for its reads (PRAGMA mmap_size). Mapped pages are
+    # shared through the OS cache (the API's processes read them without a copy, ~15 % less
+    # CPU a read than through SQLite's cache), but count in each mapping process's resident
+    # memory: the ingest turns it off for its run (``ingest_pragmas``, issue 19).
+    mmap_bytes = 268435456
+    cache_kib = 65536  # SQLite's page cache of a connection, at most (PRAGMA cache_size)
 
     def __init__(self, schema: Schema, prefix: str, data_dir: Path, create: bool = False):
         super().__init__(schema, prefix)
@@ -459,8 +466,8 @@ class EmbeddedStore(Store):
                 db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=60)
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")
-                db.execute("PRAGMA cache_size=-65536")
-                db.execute("PRAGMA mmap_size=268435456")
+                db.execute(f"PRAGMA cache_size=-{int(self.cache_kib)}")
+                db.execute(f"PRAGMA mmap_size={int(self.mmap_bytes)}")
             except sqlite3.Error as exc:
                 raise DataDirError(f"cannot open store file {self.path}: {exc}") from exc
             db.create_function("nocturne_merge", 4, self._merge, deterministic=True)
@@ -573,3 +580,17 @@ class EmbeddedStore(Store):
             self._local.db = None
         if self.blobs is not None:
             self.blobs.close()
+
+
+@contextmanager
+def ingest_pragmas(mmap_bytes: int = 0, cache_kib: int = 16384):
+    """The pragmas of the connections this process (and the workers it forks) opens meanwhile:
+    an ingest's writer wrote through a 256 MB map of a store of a night's size, ~200 MB of its
+    resident memory, and a 16 MB page cache instead of 64 MB saved ~60 MB more, both for the
+    same CPU (docs/benchmarks.md, "Rubin ingest memory")."""
+    saved = EmbeddedStore.mmap_bytes, EmbeddedStore.cache_kib
+    EmbeddedStore.mmap_bytes, EmbeddedStore.cache_kib = mmap_bytes, cache_kib
+    try:
+        yield
+    finally:
+        EmbeddedStore.mmap_bytes, EmbeddedStore.cache_kib = saved

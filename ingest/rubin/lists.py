@@ -12,9 +12,10 @@ a packet whose lists Arrow cannot hold.
 Every row's values are checked (``Table.check_columns``), so a packet with a value out of
 type is refused whether or not its rows repeat earlier ones; then deduplication keeps what
 the writer would send, before encoding: a row goes when its key is first met in input
-order (the alert's own source comes before its previous sources; a key sent by an earlier unit
-of this worker, in a bounded set, is not sent again). The writer still checks every key, so
-rows dropped here are only rows it would have dropped.
+order (the alert's own source comes before its previous sources; a key sent by one of this
+worker's last ``WORKER_SEEN_UNITS`` units is not sent again: older ones are in the store by
+then, or the writer drops them). The writer still checks every key, so rows dropped here are
+only rows it would have dropped.
 
 Then, still before encoding, a row whose key the store already holds is left out
 (``stored``: the keys of the unit's objects in the row's table, one key-only range read per
@@ -34,7 +35,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-WORKER_SEEN_LIMIT = 500_000  # keys remembered across the units of one worker (~60 MB; the writer keeps 2 M)
+from ..sent_keys import SentKeys
+
+# This worker's units whose keys are remembered exactly (issue 19: a set of every key sent,
+# up to 500 k, was ~150 MB a worker on a whole night). An older unit's rows are committed by
+# the time this worker reads the store for a later unit (at most 2 x workers units wait for
+# the writer), so the stored-key read skips them; if not, the writer drops them.
+WORKER_SEEN_UNITS = 4
 
 
 class MalformedList(ValueError):
@@ -113,7 +120,7 @@ class ListRows:
         self.types = {f"{f}:{q}": c.type for f, fam in table.layout.spec.families.items()
                       for q, c in fam.columns.items()}
         self._checks: dict = {}   # (struct type, field) -> whether its values need a check
-        self.seen: set = set()
+        self.seen = SentKeys(WORKER_SEEN_UNITS)  # exact keys of this worker's last units
         self.skipped = 0   # rows left out because the store held their keys
 
     def rows(self, owners: list[Owner]) -> tuple[list[list], dict]:
@@ -210,9 +217,8 @@ class ListRows:
         if errors:
             keep &= ~np.isin(owner, np.array(sorted(errors), dtype=np.int64))
         keep &= np.array([k is not None for k in keys], dtype=bool)
-        if self.seen:
-            seen = self.seen
-            keep &= ~np.array([k in seen for k in keys], dtype=bool)
+        if self.seen.recent:
+            keep &= ~self.seen.sent(keys)
         if self.spec.own:  # a packet's own source hides its copies in this and later packets
             own: dict = {}
             for o, item in enumerate(owners):
@@ -239,12 +245,11 @@ class ListRows:
 
     def commit(self, owners: list[Owner], kept: list[list]) -> None:
         """Remember the keys of a unit whose packets are all accepted."""
-        if len(self.seen) >= WORKER_SEEN_LIMIT:
-            self.seen.clear()
-        for owner, rows in zip(owners, kept):
-            if self.spec.own and owner.own_key is not None:
-                self.seen.add(owner.own_key)
-            self.seen.update(key for key, _ in rows)
+        keys = [key for rows in kept for key, _ in rows]
+        if self.spec.own:
+            keys += [o.own_key for o in owners if o.own_key is not None and o.own_key not in self.seen]
+        self.seen.add(keys)
+        self.seen.end_unit()
 
     def _gather(self, owners):
         """``(type, (struct, owner index per row))`` per shape of the owners' lists, in order of

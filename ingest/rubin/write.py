@@ -7,7 +7,9 @@ quarantine, repeats ledger, unreadable packets filed under the busiest night) an
   is counted as a repeat and written again under the same keys (stored once);
 - previous sources and forced sources, each key once per run (a source or forced source
   repeated by every later packet of its object is sent once; keys are deterministic, so a
-  rerun writes the same cells);
+  rerun writes the same cells); the keys sent are kept compact (``ingest.sent_keys``: the
+  last units' exactly, older ones as 64-bit hashes, a hash match confirmed by reading the
+  store, so a collision never loses a row);
 - the ``objects`` row of each object only when the packet's diaObject is newer than the one
   stored (by the alert source's ``midpointMjdTai``, then ``diaSourceId``): the stored row is
   the newest packet's whatever order packets, units or runs come in, and a rerun writes none.
@@ -17,7 +19,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..gc_pause import gc_paused
-from ..write import SEEN_LIMIT, NightCounts, Writer
+from ..sent_keys import SentKeys
+from ..write import SEEN_LIMIT, SENT_UNITS, NightCounts, Writer
 from .validate import BANDS
 
 ORDER_COLUMNS = ["r:midpointMjdTai", "r:diaSourceId"]
@@ -41,6 +44,9 @@ class RubinWriter(Writer):
         super().__init__(batches, night, quarantine_root, repeats_root, dry_run)
         self.objects = objects
         self.newest: dict = {}  # object key -> the newest (mjd, diaSourceId) stored or sent by this run
+        units = SENT_UNITS if batches is not None else 1 << 62  # a dry run stores nothing to confirm against
+        self.sent = {t: SentKeys(units, SEEN_LIMIT) for t in ("sources", "fp")}  # history keys sent by this run
+        self.confirmed = 0  # keys a hash matched, read from the store to confirm
 
     def _counts(self, night: str) -> NightCounts:
         c = self.counts.get(night)
@@ -59,6 +65,8 @@ class RubinWriter(Writer):
         for packet, reason, night in prepared.cutouts:
             self.drop_cutout(packet, reason, night)
         w = self.batches
+        held = {t: self._held(t, [k for a in prepared.alerts for k, _ in getattr(a, field)])
+                for t, field in (("sources", "prv"), ("fp", "fp"))}
         for alert in prepared.alerts:
             night = self.night or alert.night
             c = self._counts(night)
@@ -76,28 +84,50 @@ class RubinWriter(Writer):
             if w is not None:
                 for table, key, payload in alert.writes:
                     w[table].put_encoded(key, payload)
-            self._first(f"k{alert.writes[0][1]}")  # its source row: a previous-source copy is not sent again
-            fresh = self._fresh("k", alert.prv)
+            own = alert.writes[0][1]
+            if own not in self.sent["sources"]:
+                self.sent["sources"].add([own])  # its source row: a previous-source copy is not sent again
+            fresh = self._fresh("sources", alert.prv, held["sources"])
             c.sources += len(fresh)
             if w is not None and fresh:
                 w["sources"].put_encoded_many(fresh)
-            fresh = self._fresh("f", alert.fp)
+            fresh = self._fresh("fp", alert.fp, held["fp"])
             c.forced += len(fresh)
             if w is not None and fresh:
                 w["fp"].put_encoded_many(fresh)
         self._objects([a.obj for a in prepared.alerts if a.obj is not None])
+        for sent in self.sent.values():
+            sent.end_unit()
+            if self.batches is None and len(sent.recent) >= SEEN_LIMIT:  # a dry run keeps keys exactly, bounded
+                sent.clear()
 
-    def _fresh(self, tag: str, rows: list) -> list:
-        """The ``(key, payload)`` rows whose key this run has not sent yet (``_first`` for many)."""
-        seen = self.seen
-        if len(seen) + len(rows) >= SEEN_LIMIT:
-            return [kp for kp in rows if self._first(tag + kp[0])]
-        tagged = [tag + k for k, _ in rows]
-        fresh = [kp for kp, t in zip(rows, tagged) if t not in seen]
-        if len(fresh) == len(rows):
-            seen.update(tagged)
+    def _fresh(self, table: str, rows: list, held: set) -> list:
+        """The ``(key, payload)`` rows of ``table`` whose key this run has not sent yet (``held``:
+        the unit's keys sent units ago, confirmed in the store)."""
+        if not rows:
+            return rows
+        sent = self.sent[table]
+        recent = sent.recent
+        fresh = [kp for kp in rows if kp[0] not in recent and kp[0] not in held]
+        keys = [k for k, _ in fresh]
+        before = len(recent)
+        sent.add(keys)
+        if len(recent) - before == len(fresh):
             return fresh
-        return [kp for kp, t in zip(rows, tagged) if t not in seen and not seen.add(t)]  # (repeats within rows)
+        first: set = set()
+        return [kp for kp in fresh if kp[0] not in first and not first.add(kp[0])]  # (repeats within rows)
+
+    def _held(self, table: str, keys: list) -> set:
+        """Of ``keys``, those sent units ago: their hash matched a key this run sent (the key
+        itself unless two keys share a hash), confirmed by reading the store (the batch sent
+        first, so every row this run put is read). One read a unit, when any hash matched."""
+        maybe = self.sent[table].maybe(keys)
+        if not maybe:
+            return set()
+        self.confirmed += len(maybe)
+        batch = self.batches[table]
+        batch.send()
+        return set(batch.table.read(keys=maybe, columns=[]).keys)
 
     def _objects(self, candidates: list) -> None:
         """Send each object's diaObject of this unit when newer than what is stored or sent."""
