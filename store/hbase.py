@@ -37,6 +37,7 @@ from .codec import ColumnValueError, check_value, decode_cell, encode_cell
 from .errors import StoreError, StoreUnavailable, TableMissing
 from .hbase_layout import CELLS, RECORD, PackedTable, as_cells, is_packed_payload, packed_tables
 
+_UNKNOWN = object()  # a table's layout before its first use
 TRANSIENT = (TTransportException, socket.error, BrokenPipeError, ConnectionError, EOFError)
 DEFAULT_COMPRESSION = "GZ"
 
@@ -46,7 +47,18 @@ class HBaseTable(Table):
         super().__init__(store, spec)
         self.bname = self.name.encode()
         self.types = {}
-        self.pack = PackedTable(self.layout, store.schema.survey, spec.logical) if store.packs(spec.logical) else None
+        self._pack = _UNKNOWN
+
+    @property
+    def pack(self) -> PackedTable | None:
+        """This table's packed layout, or None when it is one cell a column, as the store
+        records it (learnt on first use: opening a table never contacts HBase)."""
+        if self._pack is _UNKNOWN:
+            packed = self.store.packs(self.spec.logical)
+            if packed is None:  # a store not created yet: decided once it is
+                return None
+            self._pack = PackedTable(self.layout, self.store.schema.survey, self.spec.logical) if packed else None
+        return self._pack
 
     def _type(self, column: bytes) -> str:
         t = self.types.get(column)
@@ -258,15 +270,16 @@ class HBaseStore(Store):
         store._packed = set(packed_tables(schema, layout))
         return store
 
-    def packs(self, logical: str) -> bool:
+    def packs(self, logical: str) -> bool | None:
         """Whether ``logical`` is packed in this store, as recorded in its ``meta`` row when it
-        was created (a store without the record predates the packed layout: per cell)."""
+        was created (a store without the record predates the packed layout: per cell); None
+        while the store has no stamp yet."""
         if logical == "meta":
             return False
         if self._packed is None:
             row = self.table("meta").row(META_ROW)
             if "m:schema_version" not in row:  # not created yet: nothing to remember
-                return False
+                return None
             self._packed = set(row.get(RECORD) or ())
         return logical in self._packed
 
