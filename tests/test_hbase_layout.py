@@ -148,3 +148,40 @@ def test_an_ingest_worker_encodes_for_the_configured_layout_without_connecting()
     cells = encoder_store(cfg.replace(hbase_layout="cells")).table("main").encode(ALERT)
     assert sorted(packed) == [b"d:", b"i:"]
     assert sorted(cells) == sorted(k.encode() for k in ALERT)
+
+
+def test_packed_merges_and_deletes_give_the_embedded_store_s_rows_without_a_server(tmp_path):
+    """``PackedTable.resolve`` on its own (runs where HBase does not): the same mutations applied
+    to an in-memory copy of HBase's cells leave the rows the embedded store keeps."""
+    from store.base import _key
+
+    batches = [
+        [("put", "r1", ALERT)],
+        [("put", "r1", {"i:ra": 99.5, "i:ndethist": 4, "d:roid": 3}), ("put", "r2", {"i:magpsf": float("nan")})],
+        [("put", "r2", {"i:jd": 2460001.5}), ("put", "r2", {"i:jd": 2460002.5, "d:cdsxmatch": "Star"}),
+         ("delete", "r1", ["i:dec", "d:cdsxmatch"]), ("put", "r3", ALERT), ("delete", "r3", None),
+         ("put", "r3", {"i:fid": 2}), ("put", "r4", {"d:cdsxmatch": "x"}), ("delete", "r4", ["d"])],
+    ]
+    with backend_config("embedded", tmp_path) as cfg, open_store(cfg, create=True) as e:
+        main = e.table("main")
+        for ops in batches:
+            with main.batch() as b:
+                for op, key, arg in ops:
+                    b.put(key, arg) if op == "put" else b.delete(key, arg)
+        expected = [(k, {c: "NaN" if v != v else v for c, v in cells.items()}) for k, cells in main.scan()]
+    table = encoder_store(cfg.replace(backend="hbase", hbase_layout="packed")).table("main")
+    pack, cells = table.pack, {}  # cells: row key -> its family cells, as HBase would hold them
+    for ops in batches:
+        encoded = [(op, _key(k), table.encode(a) if op == "put" else table.layout.projection(a)) for op, k, a in ops]
+        for op, key, arg in pack.resolve(encoded, {k: dict(v) for k, v in cells.items()}):
+            row = cells.setdefault(key, {})
+            if op == "put":
+                row.update(arg)
+            elif arg is None:
+                row.clear()
+            else:
+                for c in arg:
+                    row.pop(c, None)
+    found = pack.batch(sorted((k, v) for k, v in cells.items() if v), None).rows()
+    assert [(k, {c: "NaN" if v != v else v for c, v in row.items()}) for k, row in found] == expected
+    assert expected[0][1]["i:ra"] == 99.5 and "i:dec" not in expected[0][1] and [k for k, _ in expected] == ["r1", "r2", "r3"]
