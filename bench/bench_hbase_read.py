@@ -7,7 +7,8 @@ Both stores must hold the same night (ingest it twice: ``NOCTURNE_BACKEND=embedd
 ``bench/bench_api.py`` (objects, cones of 5″, 1′ and 1°, latests, time window, a cross-match of
 1,000 sources over the alerts' sky), sent through Flask's test client (no HTTP, no gunicorn):
 what is timed is the query and its store. Prints p50 / p95 ms per query and backend, and the
-ratio HBase ÷ embedded; ``--check`` first asserts that both stores give the same answers. Run from another checkout's folder to time that checkout's code
+ratio HBase ÷ embedded; ``--check`` first asserts that both stores give the same answers. Run
+from another checkout's folder to time that checkout's code
 (the script imports the code of the current directory).
 """
 from __future__ import annotations

@@ -113,7 +113,8 @@ def replay(capture_file: Path, sizes: list[int], threads: list[int], through_sto
             with ThreadPoolExecutor(n) as ex:
                 list(ex.map(send, calls))
             dt = time.perf_counter() - t0
-            r = {"size": size, "threads": n, "through_store": through_store, "seconds": dt, "rows_per_s": rows / dt, "cells_per_s": cells / dt,
+            r = {"size": size, "threads": n, "through_store": through_store,
+                 "seconds": dt, "rows_per_s": rows / dt, "cells_per_s": cells / dt,
                  "alerts_per_s": data["alerts"] / dt, "client_cpu_s": time.process_time() - cpu0, "load": load,
                  "calls": len(calls)}
             results.append(r)

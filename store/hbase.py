@@ -132,8 +132,9 @@ class HBaseTable(Table):
 
     def _range(self, start, stop, columns, keys_only, limit, reverse, on_batch, batch_size, before, accept=None):
         """``(key, cells)`` of one range, as HBase returns them (``before``: rows read already,
-        for ``on_batch``; ``accept``: if given, only the rows it takes count and are kept). Its own loop over the scanner rather than happybase's: a page shorter
-        than asked ends the scan, saving the round trip that only learns the scanner is empty."""
+        for ``on_batch``; ``accept``: if given, only the rows it takes count and are kept). Its
+        own loop over the scanner rather than happybase's: a page shorter than asked ends the
+        scan, saving the round trip that only learns the scanner is empty."""
         start, stop = as_bytes(start), as_bytes(stop)
         if reverse:
             # HBase walks a reversed scan from row_start (inclusive) downwards; our range
