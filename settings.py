@@ -16,6 +16,7 @@ import yaml
 
 DEFAULT_FILE = Path(__file__).with_name("config.yml")
 BACKENDS = ("embedded", "hbase")
+HBASE_LAYOUTS = ("packed", "cells")  # store.hbase_layout
 
 
 class ConfigError(ValueError):
@@ -30,6 +31,7 @@ class Config:
     hbase_port: int = 9090
     hbase_timeout_ms: int = 5000
     hbase_pool_size: int = 4
+    hbase_layout: str = "packed"
     table_prefix: str = "ztf"
     schema_version: int = 1
     server_host: str = "127.0.0.1"
@@ -97,6 +99,11 @@ def _coerce(key: str, value, base_dir: Path):
     if key == "backend":
         if value not in BACKENDS:
             raise ValueError(f"{value!r} is not a backend; choose one of {', '.join(BACKENDS)}")
+        return value
+    if key == "hbase_layout":
+        value = str(value).strip().lower()
+        if value not in HBASE_LAYOUTS:
+            raise ValueError(f"{value!r} is not an HBase layout; choose one of {', '.join(HBASE_LAYOUTS)}")
         return value
     if key == "data_dir":
         if not str(value).strip():

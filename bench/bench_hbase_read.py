@@ -7,7 +7,8 @@ Both stores must hold the same night (ingest it twice: ``NOCTURNE_BACKEND=embedd
 ``bench/bench_api.py`` (objects, cones of 5″, 1′ and 1°, latests, time window, a cross-match of
 1,000 sources over the alerts' sky), sent through Flask's test client (no HTTP, no gunicorn):
 what is timed is the query and its store. Prints p50 / p95 ms per query and backend, and the
-ratio HBase ÷ embedded. Run from another checkout's folder to time that checkout's code
+ratio HBase ÷ embedded; ``--check`` first asserts that both stores give the same answers. Run
+from another checkout's folder to time that checkout's code
 (the script imports the code of the current directory).
 """
 from __future__ import annotations
@@ -73,6 +74,19 @@ def time_all(config, qs: dict, repeats: int) -> dict:
     return out
 
 
+def check_same(embedded, hbase, qs: dict) -> None:
+    """Raise SystemExit unless each query gets the same JSON from both stores."""
+    from index import create_app
+
+    clients = [create_app(c).test_client() for c in (embedded, hbase)]
+    for name, (method, path, params) in qs.items():
+        answers = [(c.get(path, query_string=params) if method == "GET" else c.post(path, json=params)).get_json()
+                   for c in clients]
+        if answers[0] != answers[1]:
+            raise SystemExit(f"{name}: HBase answers differently from the embedded store")
+    print(f"checked: the {len(qs)} queries get the same answers from both stores")
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--embedded", type=Path, required=True, help="data dir of the embedded store")
@@ -80,15 +94,20 @@ def main(argv=None) -> int:
     p.add_argument("--repeats", type=int, default=15)
     p.add_argument("--skip-embedded", action="store_true")
     p.add_argument("--json", type=Path)
+    p.add_argument("--check", action="store_true", help="first check that both stores answer the same")
     a = p.parse_args(argv)
     from settings import Config
 
     qs = queries(a.embedded)
+    embedded = Config().replace(backend="embedded", data_dir=a.embedded)
+    hbase = Config().replace(backend="hbase", table_prefix=a.hbase_prefix, hbase_timeout_ms=60000,
+                             data_dir=a.embedded.parent / "hbase-read-data")
+    if a.check:
+        check_same(embedded, hbase, qs)
     result = {"load": os.getloadavg()[0]}
     if not a.skip_embedded:
-        result["embedded"] = time_all(Config().replace(backend="embedded", data_dir=a.embedded), qs, a.repeats)
-    result["hbase"] = time_all(Config().replace(backend="hbase", table_prefix=a.hbase_prefix, hbase_timeout_ms=60000,
-                                                data_dir=a.embedded.parent / "hbase-read-data"), qs, a.repeats)
+        result["embedded"] = time_all(embedded, qs, a.repeats)
+    result["hbase"] = time_all(hbase, qs, a.repeats)
     result["load_after"] = os.getloadavg()[0]
     for name in qs:
         e, h = result.get("embedded", {}).get(name), result["hbase"][name]

@@ -2,7 +2,7 @@
 per number of tables written at once.
 
     python -m bench.bench_hbase_write capture OUT.pickle [--survey rubin|ztf] [--path DIR]
-    python -m bench.bench_hbase_write replay OUT.pickle [--sizes 100,1000,5000] [--threads 1,4]
+    python -m bench.bench_hbase_write replay OUT.pickle [--sizes 100,1000,5000] [--threads 1,4] [--through-store]
 
 ``capture`` runs the real ingest of a night (default: the real Rubin alerts of
 ``$NOCTURNE_SHARED_DATA``) with ``HBaseTable.apply`` recording the encoded mutations instead of
@@ -10,7 +10,11 @@ sending them, so what is replayed is exactly what the ingest sends (rows, cells,
 ``replay`` sends them to the HBase of ``NOCTURNE_HBASE_HOST``/``PORT`` under the prefix
 ``NOCTURNE_TABLE_PREFIX`` (tables made if missing, rewritten in place: the writes are
 idempotent), one Thrift ``mutateRows`` per ``size`` rows, the tables' batches sent by
-``threads`` threads at once (each its own connection), and prints rows/s and cells/s.
+``threads`` threads at once (each its own connection), and prints rows/s and cells/s. The
+layout is the one of ``NOCTURNE_HBASE_LAYOUT`` at capture (the tables of a packed store get one
+cell a family); replay into a store made with the same layout. ``--through-store`` sends each
+call through ``HBaseTable.apply`` instead of raw Thrift: with a packed table that includes the
+read of the stored rows each put is merged into (``store.hbase_layout``).
 """
 from __future__ import annotations
 
@@ -68,7 +72,7 @@ def _send(host, port, name: bytes, ops) -> None:
         conn.close()
 
 
-def replay(capture_file: Path, sizes: list[int], threads: list[int]) -> list[dict]:
+def replay(capture_file: Path, sizes: list[int], threads: list[int], through_store: bool = False) -> list[dict]:
     from settings import load_config
     from store import open_store
 
@@ -83,6 +87,7 @@ def replay(capture_file: Path, sizes: list[int], threads: list[int]) -> list[dic
     for logical, ops in data["calls"]:
         per_table.setdefault(logical, []).extend(ops)
     names = {t: store.table(t).bname for t in per_table}
+    tables = {store.table(t).bname: store.table(t) for t in per_table}
     rows = sum(len(v) for v in per_table.values())
     cells = sum(len(p) for v in per_table.values() for op, _, p in v if op == "put")
     results = []
@@ -92,6 +97,8 @@ def replay(capture_file: Path, sizes: list[int], threads: list[int]) -> list[dic
             pool = [happybase.Connection(cfg.hbase_host, cfg.hbase_port, timeout=120000) for _ in range(n)]
 
             def send(job, pool=pool):
+                if through_store:
+                    return tables[job[0]].apply(job[1])
                 conn = pool.pop()
                 try:
                     with conn.table(job[0]).batch() as b:
@@ -106,7 +113,8 @@ def replay(capture_file: Path, sizes: list[int], threads: list[int]) -> list[dic
             with ThreadPoolExecutor(n) as ex:
                 list(ex.map(send, calls))
             dt = time.perf_counter() - t0
-            r = {"size": size, "threads": n, "seconds": dt, "rows_per_s": rows / dt, "cells_per_s": cells / dt,
+            r = {"size": size, "threads": n, "through_store": through_store,
+                 "seconds": dt, "rows_per_s": rows / dt, "cells_per_s": cells / dt,
                  "alerts_per_s": data["alerts"] / dt, "client_cpu_s": time.process_time() - cpu0, "load": load,
                  "calls": len(calls)}
             results.append(r)
@@ -132,11 +140,13 @@ def main(argv=None) -> int:
     r.add_argument("capture", type=Path)
     r.add_argument("--sizes", default="100,1000,5000")
     r.add_argument("--threads", default="1")
+    r.add_argument("--through-store", action="store_true", help="send through HBaseTable.apply (packed: merge reads)")
     a = p.parse_args(argv)
     if a.cmd == "capture":
         capture(a.out, a.survey, a.path)
     else:
-        replay(a.capture, [int(s) for s in a.sizes.split(",")], [int(s) for s in a.threads.split(",")])
+        replay(a.capture, [int(s) for s in a.sizes.split(",")], [int(s) for s in a.threads.split(",")],
+               a.through_store)
     return 0
 
 

@@ -23,15 +23,13 @@ import datetime as _dt
 from hbase_schema import Schema, get_schema
 from settings import Config, get_config
 
-from .base import Batch, Store, Table
+from .base import META_ROW, Batch, Store, Table
 from .batch import ColumnBatch
 from .errors import DataDirError, SchemaVersionError, StoreError, StoreUnavailable, TableMissing
 from .filled import DERIVED, mark_filled
 
 __all__ = ["open_store", "encoder_store", "table_prefix", "Store", "Table", "Batch", "ColumnBatch", "StoreError", "DataDirError",
            "SchemaVersionError", "StoreUnavailable", "TableMissing"]
-
-META_ROW = "store"
 
 
 def open_store(config: Config | None = None, create: bool = False, schema: Schema | None = None) -> Store:
@@ -49,7 +47,7 @@ def open_store(config: Config | None = None, create: bool = False, schema: Schem
     else:
         from .hbase import HBaseStore
         store = HBaseStore(schema, prefix, config.hbase_host, config.hbase_port,
-                           config.hbase_timeout_ms, config.hbase_pool_size)
+                           config.hbase_timeout_ms, config.hbase_pool_size, config.hbase_layout)
     try:
         if create:
             store.create_tables()
@@ -70,7 +68,7 @@ def encoder_store(config: Config, schema: Schema | None = None) -> Store:
         from .embedded import EmbeddedStore
         return EmbeddedStore.encoder(schema, prefix)
     from .hbase import HBaseStore
-    return HBaseStore(schema, prefix, config.hbase_host, config.hbase_port)
+    return HBaseStore.encoder(schema, prefix, config.hbase_layout)
 
 
 def table_prefix(config: Config, schema: Schema) -> str:
@@ -86,7 +84,8 @@ def _stamp(store: Store) -> None:
     meta = store.table("meta")
     if not meta.row(META_ROW):
         meta.put(META_ROW, {"m:schema_version": store.schema.version, "m:prefix": store.prefix,
-                            "m:created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")})
+                            "m:created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                            **store.stamp_cells()})
         for table in DERIVED:  # a new store: its derived tables get every alert from the first one
             if table in store.schema.tables:
                 mark_filled(store, table)

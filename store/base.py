@@ -30,6 +30,7 @@ from .codec import FIXED as FIXED_TYPES, FamilyCodec, check_value
 from .keys import RowKey, successor
 
 DEFAULT_BATCH_SIZE = 1000
+META_ROW = "store"  # the row of table ``meta`` holding the store's own facts (schema version...)
 
 
 class Layout:
@@ -414,6 +415,10 @@ class Store:
     def drop_tables(self) -> list[str]:
         """Drop every table of the schema under this prefix; return those dropped."""
         raise NotImplementedError
+
+    def stamp_cells(self) -> dict:
+        """Cells this backend adds to a new store's ``meta`` row (HBase: its layout)."""
+        return {}
 
     def close(self) -> None:
         pass

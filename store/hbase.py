@@ -1,7 +1,9 @@
 """The HBase backend: happybase over Thrift, with a connection pool.
 
-One schema column is one HBase cell, encoded big-endian by :func:`store.codec.encode_cell`
-so HBase's own tools read the same numbers. Tables are created with the schema's
+A table is laid out one of two ways (:mod:`store.hbase_layout`, recorded in the store when
+it is created): one cell a schema column, encoded big-endian by :func:`store.codec.encode_cell`
+so HBase's own tools read the same numbers, or one cell a family (``packed``: the embedded
+store's family blob; the alert tables of a store made packed). Tables are created with the schema's
 families (one version kept, row bloom filters, compression unless the schema says
 ``compression: none``, as for already-gzipped cutouts).
 
@@ -29,11 +31,13 @@ from thriftpy2.transport import TTransportException
 
 from hbase_schema import Schema, TableSpec
 
-from .base import Store, Table, as_bytes
+from .base import META_ROW, Store, Table, as_bytes
 from .batch import ColumnBatch, RowSource
 from .codec import ColumnValueError, check_value, decode_cell, encode_cell
 from .errors import StoreError, StoreUnavailable, TableMissing
+from .hbase_layout import CELLS, RECORD, PackedTable, as_cells, is_packed_payload, packed_tables
 
+_UNKNOWN = object()  # a table's layout before its first use
 TRANSIENT = (TTransportException, socket.error, BrokenPipeError, ConnectionError, EOFError)
 DEFAULT_COMPRESSION = "GZ"
 
@@ -43,6 +47,18 @@ class HBaseTable(Table):
         super().__init__(store, spec)
         self.bname = self.name.encode()
         self.types = {}
+        self._pack = _UNKNOWN
+
+    @property
+    def pack(self) -> PackedTable | None:
+        """This table's packed layout, or None when it is one cell a column, as the store
+        records it (learnt on first use: opening a table never contacts HBase)."""
+        if self._pack is _UNKNOWN:
+            packed = self.store.packs(self.spec.logical)
+            if packed is None:  # a store not created yet: decided once it is
+                return None
+            self._pack = PackedTable(self.layout, self.store.schema.survey, self.spec.logical) if packed else None
+        return self._pack
 
     def _type(self, column: bytes) -> str:
         t = self.types.get(column)
@@ -64,7 +80,13 @@ class HBaseTable(Table):
 
     def _read(self, keys, ranges, wanted, limit, reverse, on_batch, batch_size):
         keys_only = wanted == {}
-        columns = self._columns(wanted or None)
+        pack, accept = self.pack, None
+        if pack is not None and wanted:  # a family is one cell: read it whole, keep the columns asked
+            columns = sorted(f.encode() for f in wanted)
+            if limit is not None and any(n is not None for n in wanted.values()):
+                accept = lambda cells: pack.has_any(cells, wanted)  # noqa: E731 (rows kept count to the limit)
+        else:
+            columns = self._columns(wanted or None)
         found: list[tuple[bytes, dict]] = []
         if keys is not None:
             def get(conn):
@@ -77,12 +99,14 @@ class HBaseTable(Table):
         else:
             for start, stop in ranges:  # one scanner per range (Thrift 1 has no multi-range scan)
                 found.extend(self._range(start, stop, columns, keys_only, limit and limit - len(found), reverse,
-                                         on_batch, batch_size, len(found)))
+                                         on_batch, batch_size, len(found), accept))
                 if limit is not None and len(found) >= limit:
                     break
         raw = [k for k, _ in found]
         if keys_only:
             return ColumnBatch(raw, {})
+        if pack is not None:
+            return pack.batch(found, wanted)
         return ColumnBatch(raw, source=RowSource([self._decode(data) for _, data in found], order=str.encode))
 
     def _ranges_at_once(self, ranges, columns, keys_only, on_batch, batch_size):
@@ -106,10 +130,11 @@ class HBaseTable(Table):
             raise
         return found
 
-    def _range(self, start, stop, columns, keys_only, limit, reverse, on_batch, batch_size, before):
+    def _range(self, start, stop, columns, keys_only, limit, reverse, on_batch, batch_size, before, accept=None):
         """``(key, cells)`` of one range, as HBase returns them (``before``: rows read already,
-        for ``on_batch``). Its own loop over the scanner rather than happybase's: a page shorter
-        than asked ends the scan, saving the round trip that only learns the scanner is empty."""
+        for ``on_batch``; ``accept``: if given, only the rows it takes count and are kept). Its
+        own loop over the scanner rather than happybase's: a page shorter than asked ends the
+        scan, saving the round trip that only learns the scanner is empty."""
         start, stop = as_bytes(start), as_bytes(stop)
         if reverse:
             # HBase walks a reversed scan from row_start (inclusive) downwards; our range
@@ -136,7 +161,10 @@ class HBaseTable(Table):
                                 continue
                             if start is not None and key < start:
                                 return out
-                        out.append((key, {c: cell.value for c, cell in item.columns.items()}))
+                        cells = {c: cell.value for c, cell in item.columns.items()}
+                        if accept is not None and not accept(cells):
+                            continue
+                        out.append((key, cells))
                         if on_batch is not None and (before + len(out)) % batch_size == 0:
                             on_batch()
                         if limit is not None and len(out) >= limit:
@@ -152,6 +180,8 @@ class HBaseTable(Table):
         return self.store._call(scan, self.name)
 
     def _prepare(self, data, groups):
+        if self.pack is not None:
+            return self.pack.prepare(data, groups)
         cells = {}
         for _family, names, _mask in groups:
             for name in names:
@@ -164,11 +194,43 @@ class HBaseTable(Table):
                     raise ColumnValueError(f"column {name}: cannot store {value!r}") from None
         return cells
 
+    def _prepare_columns(self, columns, n, rows=None):
+        if self.pack is None or rows is not None:
+            return super()._prepare_columns(columns, n, rows)
+        payloads, slow = self.pack.prepare_columns(columns, n)
+        errors: dict = {}
+        if slow:  # rows the column-wise path left: encoded (or refused) one by one
+            redone, errors = super()._prepare_columns(columns, n, slow)
+            for i in slow:
+                payloads[i] = redone[i]
+        return payloads, errors
+
     def apply(self, ops):
-        encoded = [(op, key, payload if op == "put" else self._columns(payload))
-                   for op, key, payload in ops if op != "put" or payload]
+        ops = [op for op in ops if op[0] != "put" or op[2]]
+        if self.pack is not None:
+            encoded = self._resolved(ops)
+        else:  # (a put encoded packed by an encoder configured so: unpacked here)
+            encoded = [(op, key, (as_cells(self.layout, arg, self._type) if is_packed_payload(arg) else arg)
+                        if op == "put" else self._columns(arg)) for op, key, arg in ops]
         for segment in _segments(encoded):
             self.store._send(self.bname, segment, self.name)
+
+    def _resolved(self, ops):
+        """A packed table's ops as HBase mutations, each put merged into the family cells its
+        row holds (read first, in one call: see :class:`store.hbase_layout.PackedTable`)."""
+        pack = self.pack
+        ops = [(op, key, arg if is_packed_payload(arg) else pack.from_cells(arg, self._type)) if op == "put"
+               else (op, key, arg) for op, key, arg in ops]
+        keys = list(dict.fromkeys(key for op, key, arg in ops if op == "put" or arg is not None))
+        stored = {}
+        if keys:
+            families = pack.families_touched(ops)
+
+            def get(conn):
+                return conn.table(self.bname).rows(keys, columns=families)
+
+            stored = {k: dict(cells) for k, cells in self.store._call(get, self.name)}
+        return pack.resolve(ops, stored)
 
     def submit(self, ops):
         """``apply`` on one of the store's sender threads (a future), or here when it has none."""
@@ -186,8 +248,10 @@ class HBaseStore(Store):
     salted = True  # salt parts spread a night's writes over the regions (ARCHITECTURE.md)
 
     def __init__(self, schema: Schema, prefix: str, host: str, port: int, timeout_ms: int = 5000,
-                 pool_size: int = 4):
+                 pool_size: int = 4, layout: str = CELLS):
         super().__init__(schema, prefix)
+        self.new_layout = layout  # for a store created here; an existing one keeps its own (``packs``)
+        self._packed: set | None = None
         self.host, self.port, self.timeout_ms = host, int(port), int(timeout_ms)
         self._last_delete = 0.0
         self.pool = _Pool(pool_size, host, self.port, self.timeout_ms)
@@ -198,6 +262,30 @@ class HBaseStore(Store):
         self._executor_lock = threading.Lock()
         self.readers = int(pool_size) if pool_size > 1 else 0  # threads reading many ranges at once
         self._readers_pool = None
+
+    @classmethod
+    def encoder(cls, schema: Schema, prefix: str, layout: str) -> "HBaseStore":
+        """A store whose tables only encode rows (never connecting), for the ``layout`` a new
+        store gets; a writer whose store was made otherwise converts what it is sent."""
+        store = cls(schema, prefix, "127.0.0.1", 9090, layout=layout)
+        store._packed = set(packed_tables(schema, layout))
+        return store
+
+    def packs(self, logical: str) -> bool | None:
+        """Whether ``logical`` is packed in this store, as recorded in its ``meta`` row when it
+        was created (a store without the record predates the packed layout: per cell); None
+        while the store has no stamp yet."""
+        if logical == "meta":
+            return False
+        if self._packed is None:
+            row = self.table("meta").row(META_ROW)
+            if "m:schema_version" not in row:  # not created yet: nothing to remember
+                return None
+            self._packed = set(row.get(RECORD) or ())
+        return logical in self._packed
+
+    def stamp_cells(self) -> dict:
+        return {RECORD: packed_tables(self.schema, self.new_layout)}
 
     def _reader(self):
         """The executor that reads many ranges at once (``_ranges_at_once``)."""
@@ -301,6 +389,7 @@ class HBaseStore(Store):
             name = self.schema.table(logical).physical_name(self.prefix)
             self._call(lambda c: c.delete_table(name, disable=True))
         self._tables.clear()
+        self._packed = None
         return dropped
 
     def close(self) -> None:

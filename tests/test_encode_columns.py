@@ -12,9 +12,12 @@ from store import encoder_store
 RUBIN = get_schema("rubin")
 
 
-@pytest.fixture(scope="module")
-def tables(tmp_path_factory):
-    store = encoder_store(make_config("embedded", tmp_path_factory.mktemp("enc")), RUBIN)
+@pytest.fixture(scope="module", params=["embedded", "hbase-packed", "hbase-cells"])
+def tables(request, tmp_path_factory):
+    """The encoders of each backend and HBase layout (none of them connects to a store)."""
+    backend, _, layout = request.param.partition("-")
+    config = make_config(backend, tmp_path_factory.mktemp("enc"))
+    store = encoder_store(config.replace(hbase_layout=layout) if layout else config, RUBIN)
     return {name: store.table(name) for name in ("sources", "fp")}
 
 
