@@ -31,6 +31,7 @@ import numpy as np
 from .base import Store, Table, as_bytes
 from .batch import ColumnBatch
 from .blobfile import BlobFile, is_ref
+from .family_blobs import FamilyBlobs
 from .errors import DataDirError, StoreError, TableMissing
 
 DB_FILE = "nocturne.sqlite3"
@@ -202,7 +203,7 @@ class EmbeddedTable(Table):
                 keys, blobs, groups = [keys[i] for i in kept], [[b[i] for i in kept] for b in blobs], {}
         if limit is not None and len(keys) > limit:
             keys, blobs, groups = keys[:limit], [b[:limit] for b in blobs], {}
-        return ColumnBatch(keys, source=_Blobs(self.layout, families, wanted, blobs, groups))
+        return ColumnBatch(keys, source=FamilyBlobs(self.layout, families, wanted, blobs, groups))
 
     # -- writes --------------------------------------------------------------------------
     def _upsert_sql(self, families: tuple) -> str:
@@ -349,34 +350,6 @@ class EmbeddedTable(Table):
         else:
             sets = ", ".join(f"{self.fcols[f]} = ?" for f in families)
             db.execute(f"UPDATE {self.sql_name} SET {sets} WHERE k = ?", (*blobs.values(), key))
-
-
-class _Blobs:
-    """The family blobs of the rows read, decoded when the batch is used: column-wise (one
-    ``numpy.frombuffer`` per shape of row) or row by row (``struct``, for the dict views)."""
-
-    def __init__(self, layout, families, wanted, blobs, groups):
-        self.layout, self.families, self.wanted, self.blobs, self.groups = layout, families, wanted, blobs, groups
-        self.order = layout.cell_order  # of a row's cells, for dicts made from the columns
-
-    def columns(self) -> tuple[dict, dict]:
-        columns, present = {}, {}
-        for family, column in zip(self.families, self.blobs):
-            names = None if self.wanted is None else self.wanted[family]
-            columns.update(self.layout.codecs[family].decode_columns(column, names, self.groups.get(family), present))
-        return columns, present
-
-    def rows(self) -> list[dict]:
-        decoders = [(self.layout.codecs[f].decode, None if self.wanted is None else self.wanted[f])
-                    for f in self.families]
-        out = []
-        for blobs in zip(*self.blobs):
-            cells = {}
-            for (decode, names), blob in zip(decoders, blobs):
-                if blob is not None:
-                    cells.update(decode(blob, names))
-            out.append(cells)
-        return out
 
 
 class _WriteTxn:

@@ -30,7 +30,7 @@ import numpy as np
 from . import compression
 from .batch import ColumnBatch
 from .codec import decode_cell, encode_cell
-from .embedded import _Blobs  # the embedded store's decoder of family blobs, shared
+from .family_blobs import FamilyBlobs
 
 PACKED, CELLS = "packed", "cells"
 RECORD = "m:hbase_packed"  # meta cell: the logical names of the packed tables
@@ -182,4 +182,4 @@ class PackedTable:
             found = [item for item in found if self.has_any(item[1], wanted)]
         families = [f for f in self.layout.family_names if wanted is None or f in wanted]
         blobs = [compression.decompress_all([cells.get(self.cell[f]) for _, cells in found]) for f in families]
-        return ColumnBatch([k for k, _ in found], source=_Blobs(self.layout, families, wanted, blobs, {}))
+        return ColumnBatch([k for k, _ in found], source=FamilyBlobs(self.layout, families, wanted, blobs, {}))
