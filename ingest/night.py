@@ -73,7 +73,8 @@ def ingest(path: Path, config: Config, night: str | None = None, dry_run: bool =
             stack.enter_context(gc_paused())
         for unit in prepared.prepared():
             progress.advance(unit.nbytes)
-            writer.take(unit)
+            with gc_paused():  # a unit's rows are many small containers: collected after it is taken, not during
+                writer.take(unit)
             progress.alerts(writer.total_sci, writer.total_quarantined)
         writer.flush_pending_quarantine()
         statistics = {}

@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from hbase_schema import TableSpec
 
@@ -102,6 +104,38 @@ def _column_ok(kind: str, column) -> bool:
     return False
 
 
+def _fixed_width(strings: pa.Array, width: int) -> np.ndarray:
+    """An Arrow string array of ASCII values all ``width`` long as an ``(n, width)`` matrix of
+    its bytes (a view of its data buffer)."""
+    first = int(np.frombuffer(strings.buffers()[1], dtype=np.int32, count=1, offset=4 * strings.offset)[0])
+    data = np.frombuffer(strings.buffers()[2], dtype=np.uint8, count=len(strings) * width, offset=first)
+    return data.reshape(len(strings), width)
+
+
+def _uid_text(column: np.ndarray) -> np.ndarray:
+    """A valid ``uid`` column's characters, zero-padded to 20 digits (integers cast exactly)."""
+    return _fixed_width(pc.utf8_lpad(pc.cast(pa.array(column), pa.string()), UID_WIDTH, "0"), UID_WIDTH)
+
+
+def _mjd_text(column: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """A valid ``mjd`` column's characters, equal to ``f"{v:013.7f}"``, and the rows to
+    format one by one: ``v * 1e7`` in float64 is within 2**-14 of the exact product (< 1e12),
+    so its nearest integer is the correctly rounded one except near a half (ties included),
+    and those rows (and ``-0.0``, which keeps its sign) are left to the f-string. None when a
+    value rounds up to 100000 (a wider key): the caller formats the column per value."""
+    scaled = column.astype(np.float64) * 1e7
+    units = np.rint(scaled)
+    if len(units) and units.max() >= 10**12:
+        return None
+    near_half = np.abs(scaled - np.floor(scaled) - 0.5) < 1e-3
+    digits = _fixed_width(pc.cast(pa.array(units.astype(np.int64) + 10**12), pa.string()), MJD_WIDTH)
+    text = np.empty_like(digits)  # "1ddddd" + "fffffff" (a leading 1 keeps the zeros) -> "ddddd.fffffff"
+    text[:, :MJD_WIDTH - 8] = digits[:, 1:MJD_WIDTH - 7]
+    text[:, MJD_WIDTH - 8] = ord(".")
+    text[:, MJD_WIDTH - 7:] = digits[:, MJD_WIDTH - 7:]
+    return text, near_half | np.signbit(column)
+
+
 class RowKey:
     """Builds and parses the row keys of one table."""
 
@@ -142,6 +176,9 @@ class RowKey:
         if len(columns) != len(self.parts):
             self.build(*columns)  # raises, naming the parts
         n = len(columns[0]) if columns else 0
+        keys = self._fixed_width_keys(columns)
+        if keys is not None:
+            return keys, {}
         pieces = []
         for i, (part, column) in enumerate(zip(self.parts, columns)):
             fast = not (i == 0 and self.salted) and _column_ok(part.kind, column)
@@ -168,6 +205,36 @@ class RowKey:
                 keys.append(None)
                 errors[i] = exc if isinstance(exc, ValueError) else ValueError(str(exc))
         return keys, errors
+
+    def _fixed_width_keys(self, columns) -> list[str] | None:
+        """The keys of valid ``uid``/``mjd`` columns (a salt before the first part when
+        salted) built column-wise in Arrow, byte for byte :meth:`build`'s; None when a part is
+        of another kind or a column is not valid as a whole (the caller's path then)."""
+        if not self.sep.isascii() or len(self.sep) != 1 or not all(
+                p.kind in ("uid", "mjd") and _column_ok(p.kind, c) for p, c in zip(self.parts, columns)):
+            return None
+        pieces, exact = [], np.zeros(len(columns[0]), dtype=bool)
+        for part, column in zip(self.parts, columns):
+            if part.kind == "uid":
+                pieces.append(_uid_text(column))
+                continue
+            got = _mjd_text(column)
+            if got is None:
+                return None
+            pieces.append(got[0])
+            exact |= got[1]
+        if self.salted:
+            pieces.insert(0, pieces[0][:, UID_WIDTH - SALT_DIGITS:])
+        width = sum(p.shape[1] for p in pieces) + len(pieces) - 1
+        chars = np.full((len(exact), width), ord(self.sep), dtype=np.uint32)
+        at = 0
+        for piece in pieces:
+            chars[:, at:at + piece.shape[1]] = piece
+            at += piece.shape[1] + 1
+        keys = chars.view(f"U{width}").ravel().tolist()
+        for i in np.flatnonzero(exact).tolist():  # near a rounding half: the f-string's digits
+            keys[i] = self.build(*(c[i].item() for c in columns))
+        return keys
 
     def prefix(self, *values) -> str:
         """A scan prefix for the first ``len(values)`` parts, ending with the separator."""

@@ -64,3 +64,47 @@ def test_keys_built_column_wise_are_build_s_and_bad_rows_get_its_reason(salted):
     assert sorted(errors) == [2, 3] and got[2] is None and got[3] is None
     assert "MJD nan" in str(errors[2]) and "-4" in str(errors[3])
     assert got[0] == keys.build(int(oids[0]), float(mjds[0]), int(sids[0]))
+
+
+def _mjd_edges():
+    import numpy as np
+    rng = np.random.default_rng(20261130)
+    halves = (rng.integers(0, 10**12, 3000) + 0.5) / 1e7       # x.xxxxxxx5: near a rounding half
+    ties = np.arange(1, 3000) / 256.0                             # exact binary ties at the 8th decimal
+    return np.concatenate([
+        [0.0, -0.0, 1e-8, 5e-8, 4.9999999e-8, 99999.9999999, 99999.99999994, 60000.5, 61109.0771,
+         np.nextafter(0.00390625, 1), np.nextafter(0.00390625, 0)],
+        halves, np.nextafter(halves, 0), np.nextafter(halves, 1e5), ties,
+        rng.uniform(0, 1e5, 20000), rng.uniform(60000, 62000, 20000), rng.uniform(0, 1, 2000)])
+
+
+@pytest.mark.parametrize("salted", [False, True])
+@pytest.mark.parametrize("dtype", ["int64", "uint64"])
+def test_keys_built_column_wise_are_byte_for_byte_the_per_value_f_strings(salted, dtype):
+    """The column-wise keys (Arrow) equal the per-value f-strings (``%020d``, ``%013.7f``,
+    the salt) on random and edge values: ids 0, 2**63-1, 2**64-1; MJDs near and at a
+    rounding half of the 8th decimal, 0, -0.0, 99999.9999999."""
+    import numpy as np
+    keys = RowKey(get_schema("rubin").table("sources"), salted=salted)
+    mjds = _mjd_edges()
+    rng = np.random.default_rng(7)
+    top = 2**64 - 1 if dtype == "uint64" else 2**63 - 1
+    ids = rng.integers(0, top, len(mjds), dtype=dtype, endpoint=True)
+    ids[:4] = [0, 1, 999, 2**63 - 1]
+    ids[4] = top
+    sids = ids[::-1].copy()
+    assert keys._fixed_width_keys((ids, mjds, sids)) is not None  # the column-wise path is the one tested
+    got, errors = keys.build_columns(ids, mjds, sids)
+    assert not errors
+    want = [(f"{o % 1000:03d}_" if salted else "") + f"{o:020d}_{m:013.7f}_{s:020d}"
+            for o, m, s in zip(ids.tolist(), mjds.tolist(), sids.tolist())]
+    assert got == want
+
+
+def test_keys_built_column_wise_when_an_mjd_rounds_up_to_100000():
+    import numpy as np
+    keys = RowKey(get_schema("rubin").table("sources"))
+    mjds = np.array([99999.99999996, np.nextafter(1e5, 0), 1.5])
+    got, errors = keys.build_columns(np.array([1, 2, 5]), mjds, np.array([3, 4, 6]))
+    assert not errors and got == [keys.build(o, float(m), s) for o, m, s in zip([1, 2, 5], mjds.tolist(), [3, 4, 6])]
+    assert got[0] == "00000000000000000001_100000.0000000_00000000000000000003"
