@@ -10,7 +10,7 @@ night PATH     ingest a folder of Avro packets, an Avro container, a .tar.gz of 
                --cluster tcp://SCHEDULER:8786 spreads the night over a Dask cluster (workers
                on other machines write their units to HBase; this process files the quarantine
                and writes the statistics row, last); --cluster local:N starts N worker processes
-               here. HBase store and ZTF nights only; exit code 2 when refused.
+               here. HBase store only (ZTF or Rubin nights); exit code 2 when refused.
 simulate OUT   write simulated nights (see ``python -m ingest simulate --help``).
 reindex-sky    fill the object-level sky index (objects_sky) from the stored alerts, for a
                store made before that table (``ingest/reindex.py``); until then cone searches
@@ -157,8 +157,6 @@ def _refuse_cluster(args, config) -> str | None:
         return str(exc)
     if args.dry_run:
         return "--dry-run reads and validates on this machine: drop --cluster"
-    if getattr(args, "schema", None) or getattr(args, "rewrite_history", False):
-        return "--schema and --rewrite-history are Rubin's; --cluster ingests ZTF nights"
     try:
         refuse_embedded(config)
     except ClusterRefused as exc:
@@ -176,7 +174,8 @@ def _ingest_on_cluster(args, config):
     try:
         return ingest_on_cluster(args.path, config, args.cluster, night=args.night, quarantine_dir=args.quarantine,
                                  show_progress=False if args.no_progress else None, batch_size=args.batch_size,
-                                 survey=getattr(args, "survey", None))
+                                 survey=getattr(args, "survey", None), schema_path=getattr(args, "schema", None),
+                                 rewrite_history=getattr(args, "rewrite_history", False))
     except (ClusterRefused, ClusterError) as exc:
         log.error("%s", exc)
         return None

@@ -44,18 +44,34 @@ def payload_digest(payload) -> int:
 
 class Recording:
     """A batch that forwards to ``batch`` (None: sends nothing) and fingerprints what it is given;
-    with ``wanted`` (key digests), it keeps those rows themselves in ``kept`` instead."""
+    with ``wanted`` (key digests), it keeps those rows themselves in ``kept`` instead, as
+    ``(table, key, payload, history)``: ``history`` for the rows given in bulk
+    (``put_encoded_many``: Rubin's previous and forced sources, which its writer sends once a key
+    and run, the first version; ``rewrite_conflicts`` replays that rule)."""
 
     def __init__(self, table: str, batch, into: list, wanted: set | None = None):
-        self.table, self.batch, self.into, self.wanted = table, batch, into, wanted
+        self.name, self.batch, self.into, self.wanted = table, batch, into, wanted
 
-    def put_encoded(self, key: str, payload) -> None:
-        k = key_digest(self.table, key)
+    def put_encoded(self, key: str, payload, history: bool = False) -> None:
+        k = key_digest(self.name, key)
         if self.wanted is None:
             self.into.append((k, payload_digest(payload)))
             self.batch.put_encoded(key, payload)
         elif k in self.wanted:
-            self.into.append((self.table, key, payload))
+            self.into.append((self.name, key, payload, history))
+
+    def put_encoded_many(self, rows: list) -> None:
+        if self.wanted is None:
+            self.into.extend((key_digest(self.name, key), payload_digest(payload)) for key, payload in rows)
+            self.batch.put_encoded_many(rows)
+            return
+        for key, payload in rows:
+            self.put_encoded(key, payload, history=True)
+
+    @property
+    def table(self):
+        """The store's table (the Rubin writer reads it to confirm a hash match)."""
+        return self.batch.table
 
     def send(self) -> None:
         if self.batch is not None:

@@ -17,7 +17,7 @@ from hbase_schema import Schema, get_schema
 from . import statistics as ztf_statistics
 from .prepare import Preparer
 from .newest import sky_writer
-from .rows import alert_tables
+from .rows import SKY, alert_tables
 from .rubin import statistics as rubin_statistics
 from .rubin.prepare import TABLES as RUBIN_TABLES, RubinPreparer
 from .rubin.readers import is_rubin_file, split_units
@@ -37,6 +37,15 @@ class Survey:
     bulk: bool = False          # units carry hundreds of rows an alert: the cyclic GC is paused while they are written
     batch_size: int = 500       # rows per write batch by default (a Rubin alert writes ~850: 5,000, a fifth less writer time)
     split: Callable | None = None  # (units, unit bytes) -> units: files regrouped, big ones cut (``ingest.plan.plan``)
+    # On a cluster (``ingest.distributed``): the table whose rows only a newer alert replaces (read
+    # then written: the client applies that rule) and the alert's field holding its row; the alert
+    # fields holding encoded rows (the workers write them; they do not travel back); the history
+    # counters the workers report; whether a history key is sent once a run, its first version
+    # (Rubin's previous and forced sources) rather than every version that differs (ZTF's).
+    newest: tuple = (SKY, "sky")
+    heavy: tuple = ("writes", "upper", "badquality", "forced")
+    history: tuple = ("upper", "badquality", "forced")
+    history_once: bool = False
 
     @property
     def schema(self) -> Schema:
@@ -60,7 +69,8 @@ def survey(name: str, schema_path: Path | None = None, rewrite_history: bool = F
     if name == "rubin":
         return Survey("rubin", partial(RubinPreparer, schema_path=schema_path, rewrite_history=rewrite_history), lambda schema: RUBIN_TABLES,
                       rubin_statistics.night_span, bulk=True,
-                      batch_size=5000, split=split_units)
+                      batch_size=5000, split=split_units, newest=("objects", "obj"), heavy=("writes", "prv", "fp"),
+                      history=("sources", "forced"), history_once=True)
     if name == "ztf":
         return Survey("ztf", Preparer, alert_tables, ztf_statistics.night_span)
     raise ValueError(f"unknown survey {name!r} (known: {', '.join(NAMES)})")

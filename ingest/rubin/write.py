@@ -84,8 +84,8 @@ class RubinWriter(Writer):
             if w is not None:
                 for table, key, payload in alert.writes:
                     w[table].put_encoded(key, payload)
-            own = alert.writes[0][1]
-            if own not in self.sent["sources"]:
+            own = alert.writes[0][1] if alert.writes else None  # (none on a cluster's client: ingest.distributed)
+            if own is not None and own not in self.sent["sources"]:
                 self.sent["sources"].add([own])  # its source row: a previous-source copy is not sent again
             fresh = self._fresh("sources", alert.prv, held["sources"])
             c.sources += len(fresh)
