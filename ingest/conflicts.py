@@ -8,8 +8,19 @@ cluster, units land in any order. So each worker records a fingerprint of every 
 gathers them in input order (:class:`Fingerprints`) and, once every unit is written, finds the
 keys written with more than one payload; those rows are prepared again on the workers
 (``unit_task.rows_of``) and the client puts every version in input order, so the row ends
-as one run in input order leaves it. In a real night such keys are rare (2 of 305 bad-quality
-history rows of the 2023-10-18 sample), so the second pass is small.
+as one run in input order leaves it (:class:`Replay`: every version, but Rubin's previous and
+forced sources only in their first version, as its writer sends them). In a real ZTF night such
+keys are rare (2 of 305 bad-quality history rows of the 2023-10-18 sample), so the second pass
+is small; in a Rubin night they are the diaSources an alert owns whose copy another unit sent
+as a previous source (the own row has Fink's ``f:`` values and root fields: a different payload).
+
+Rubin's workers skip the previous and forced sources the store holds when they prepare a unit
+(``RubinPreparer.stored_keys``), so a copy another unit stored meanwhile is never sent, nor
+fingerprinted. That is the single-machine result as long as the copies of a key carry the same
+values (Rubin repeats a diaSource or forced source unchanged in later packets; when it does not,
+``--rewrite-history`` sends the copies the store holds too, fingerprinted, and the replay keeps
+the first of those sent; a worker still skips the keys of its own last units). A copy not stored
+yet is sent again by another unit: the same cells, harmless.
 """
 from __future__ import annotations
 
@@ -76,6 +87,27 @@ class Recording:
     def send(self) -> None:
         if self.batch is not None:
             self.batch.send()
+
+
+class Replay:
+    """The rows to put again, unit after unit in input order, as the single-machine writer put
+    them: every version of an alert's own rows (and of ZTF's history rows, sent whenever they
+    differ from the last written); with ``history_once`` (Rubin's previous and forced sources,
+    each key sent once a run), a history row only when its key was not put before in the replay,
+    by a history row or by the alert's own source row."""
+
+    def __init__(self, history_once: bool):
+        self.history_once = history_once
+        self.written: set = set()
+
+    def rows(self, unit_rows: list):
+        """Of one unit's ``(table, key, payload, history)`` rows (``unit_task.rows_of``), those to
+        put, as ``(table, key, payload)``."""
+        for table, key, payload, history in unit_rows:
+            if history and self.history_once and (table, key) in self.written:
+                continue
+            self.written.add((table, key))
+            yield table, key, payload
 
 
 def as_array(pairs: list) -> np.ndarray:

@@ -32,7 +32,7 @@ from settings import Config
 from store import open_store
 
 from .cluster import check, connect
-from .conflicts import Fingerprints
+from .conflicts import Fingerprints, Replay
 from .lock import IngestLock
 from .night import Summary, write_statistics
 from .plan import plan as plan_night
@@ -120,14 +120,11 @@ def rewrite_conflicts(client, config: Config, chosen, units: list, fingerprints:
     futures = [client.submit(rows_of, config, chosen.name, units[u], conflicts[u], schema_path,
                              pure=False, retries=RETRIES) for u in order]
     batches: dict = {}
-    written: set = set()
+    replay = Replay(chosen.history_once)
     put = 0
     with ExitStack() as stack:
         for rows in in_input_order(futures, [units[u] for u in order]):
-            for table, key, payload, history in rows:
-                if history and chosen.history_once and (table, key) in written:
-                    continue
-                written.add((table, key))
+            for table, key, payload in replay.rows(rows):
                 if table not in batches:
                     batches[table] = stack.enter_context(store.table(table).batch(batch_size))
                 batches[table].put_encoded(key, payload)

@@ -154,11 +154,20 @@ def test_cluster_address_is_checked_before_anything_is_opened(night, tmp_path, m
     assert not cfg.data_dir.exists()
 
 
-def test_cluster_refuses_a_rubin_night_before_opening_anything(tmp_path):
+def test_a_rubin_night_is_taken_on_a_cluster_with_its_options_and_refused_only_on_the_embedded_store(
+        tmp_path, monkeypatch, capsys):
+    """Rubin nights run on a cluster (tests/test_distributed_rubin.py); --schema and
+    --rewrite-history go with them; the embedded store is refused before anything is opened."""
     from conftest import shared_data
-    cfg = make_config("hbase", tmp_path, "never")
-    with pytest.raises(distributed.ClusterRefused, match="ZTF nights; a rubin night runs on one machine"):
-        distributed.ingest_on_cluster(shared_data() / "rubin-fink-2026-03-10", cfg, "local:2")
+    cfg = make_config("embedded", tmp_path)
+    monkeypatch.setenv("NOCTURNE_BACKEND", "embedded")
+    monkeypatch.setenv("NOCTURNE_DATA_DIR", str(cfg.data_dir))
+    night = shared_data() / "rubin-fink-2026-03-10"
+    code = ingest_cli(["night", str(night), "--cluster", "local:2", "--rewrite-history", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--cluster needs the hbase backend" in err and "Rubin" not in err
+    with pytest.raises(distributed.ClusterRefused, match="needs the hbase backend"):
+        distributed.ingest_on_cluster(night, cfg, "local:2", rewrite_history=True)
     assert not cfg.data_dir.exists()  # no lock, no store, no cluster started
 
 

@@ -182,3 +182,18 @@ def test_the_objects_rule_runs_on_the_client_and_workers_never_write_objects(sim
         assert all(not a.writes and not a.prv and not a.fp for a in done.prepared.alerts)  # rows stay there
         with open_store(cfg, schema=rubin.schema) as s:
             assert s.table("objects").count() == 0 and s.table("sources").count() > 0
+
+
+def test_the_conflicts_replay_keeps_rubins_first_history_version_and_every_own_row():
+    """A key several units wrote differently is put again as one process puts it: Rubin sends a
+    previous source once a run (its first copy; none after the alert's own source row), every
+    version of an alert's own rows; ZTF every version."""
+    from ingest.conflicts import Replay
+    units = [[("sources", "k1", "prv copy of unit 0", True), ("fp", "f1", "forced v0", True)],
+             [("sources", "k1", "own row of unit 1", False), ("fp", "f1", "forced v1", True)],
+             [("sources", "k1", "prv copy of unit 2", True), ("sources", "k1", "own again (a repeat)", False)]]
+    rubin = Replay(history_once=True)
+    assert [p for u in units for _, _, p in rubin.rows(u)] == [
+        "prv copy of unit 0", "forced v0", "own row of unit 1", "own again (a repeat)"]
+    ztf = Replay(history_once=False)
+    assert [p for u in units for _, _, p in ztf.rows(u)] == [p for u in units for _, _, p, _ in u]
