@@ -217,19 +217,21 @@ class HBaseTable(Table):
 
     def _resolved(self, ops):
         """A packed table's ops as HBase mutations, each put merged into the family cells its
-        row holds (read first, in one call: see :class:`store.hbase_layout.PackedTable`)."""
+        row holds (read first, only those a merge needs: :meth:`store.hbase_layout.PackedTable.to_read`)."""
         pack = self.pack
         ops = [(op, key, arg if is_packed_payload(arg) else pack.from_cells(arg, self._type)) if op == "put"
                else (op, key, arg) for op, key, arg in ops]
-        keys = list(dict.fromkeys(key for op, key, arg in ops if op == "put" or arg is not None))
+        by_cells: dict = {}  # the families to read -> the rows that need them (one multi-get each)
+        for key, cells in pack.to_read(ops).items():
+            by_cells.setdefault(cells, []).append(key)
         stored = {}
-        if keys:
-            families = pack.families_touched(ops)
+        for cells, keys in by_cells.items():
+            families = sorted(c[:-1] for c in cells)
 
-            def get(conn):
+            def get(conn, keys=keys, families=families):
                 return conn.table(self.bname).rows(keys, columns=families)
 
-            stored = {k: dict(cells) for k, cells in self.store._call(get, self.name)}
+            stored.update((k, dict(found)) for k, found in self.store._call(get, self.name))
         return pack.resolve(ops, stored)
 
     def submit(self, ops):

@@ -11,8 +11,10 @@ path"), and so does the client's Thrift decoding.
 
 HBase merges a put into a row cell by cell; a packed family is one cell, so a put into an
 existing row is made a merge here: :meth:`PackedTable.resolve` reads the stored family cells of
-the rows a batch touches (one multi-get) and merges each put into them, as the embedded
-store's ``nocturne_merge`` does. Read, merge and write are not atomic: two writers updating the
+the rows a batch touches (a multi-get per set of families) and merges each put into them, as
+the embedded store's ``nocturne_merge`` does. Only what a merge needs is read
+(:meth:`PackedTable.to_read`): not a family a put carries whole (every column: the cutouts,
+a light index row), nor one the batch does not touch. Read, merge and write are not atomic: two writers updating the
 same row at once could lose one's cells. So only tables with one writer are packed: those the
 ingest writes under its lock (:data:`PACKABLE`). The tables the API and the portal write
 (annotations, users, tokens, sessions, analyses...), which gunicorn workers update a few
@@ -79,6 +81,7 @@ class PackedTable:
             codec.use_compression(survey, logical)
         self.cell = {f: family_cell(f) for f in layout.family_names}
         self.family_of = {c: f for f, c in self.cell.items()}
+        self.whole = {self.cell[f]: (1 << len(c.columns)) - 1 for f, c in self.codecs.items()}
 
     # -- writes --------------------------------------------------------------------------
     def prepare(self, data: dict, groups: list) -> dict:
@@ -107,15 +110,42 @@ class PackedTable:
         data = {c.decode(): decode_cell(type_of(c), v) for c, v in payload.items()}
         return self.prepare(*self.layout.split(data))
 
-    def families_touched(self, ops: list) -> list[bytes] | None:
-        """The family names the ops' puts and cell deletes touch (what ``resolve`` must read)."""
-        touched: set = set()
-        for op, _, arg in ops:
+    def is_whole(self, cell: bytes, blob: bytes) -> bool:
+        """Whether a put's family blob holds every column of its family: merged into any stored
+        cell, it gives itself (an open family never is: its columns are not listed)."""
+        codec = self.codecs[self.family_of[cell]]
+        if codec.spec.open_type is not None:
+            return False
+        if blob[:1] == compression.COMPRESSED_BYTE:
+            blob = compression.decompress(blob)
+        return int.from_bytes(blob[1:1 + codec.nbytes], "little") == self.whole[cell]
+
+    def to_read(self, ops: list) -> dict[bytes, frozenset]:
+        """Row key -> the family cells whose stored value ``resolve`` needs to merge ``ops``:
+        those a row's first op on them is a partial put or a cell delete of. Not read: a family
+        the row's ops do not touch (cutouts beside a put of the candidate's fields), one whose
+        first put holds every column (it replaces the stored cell whatever it was), and anything
+        after a delete of the whole row (the row is empty from there on)."""
+        need: dict = {}
+        settled: dict = {}  # key -> cells an earlier op of the batch decided; None: the whole row
+        for op, key, arg in ops:
+            done = settled.get(key, ())
+            if done is None:
+                continue
             if op == "put":
-                touched.update(arg)
-            elif arg is not None:
-                touched.update(self.cell[f] for f in arg)
-        return sorted(c[:-1] for c in touched) or None
+                cells = [(c, not self.is_whole(c, blob)) for c, blob in arg.items() if c not in done]
+            elif arg is None:
+                settled[key] = None
+                continue
+            else:
+                cells = [(self.cell[f], True) for f in arg if self.cell[f] not in done]
+            if cells:
+                done = settled.setdefault(key, set())
+                for cell, read in cells:
+                    done.add(cell)
+                    if read:
+                        need.setdefault(key, set()).add(cell)
+        return {key: frozenset(cells) for key, cells in need.items()}
 
     def resolve(self, ops: list, stored: dict) -> list:
         """``ops`` (puts of family cells, deletes by projection) as HBase mutations on family

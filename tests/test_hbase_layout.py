@@ -186,3 +186,59 @@ def test_packed_merges_and_deletes_give_the_embedded_store_s_rows_without_a_serv
     assert [(k, {c: "NaN" if v != v else v for c, v in row.items()}) for k, row in found] == expected
     assert [k for k, _ in expected] == ["r1", "r2", "r3"]
     assert expected[0][1]["i:ra"] == 99.5 and "i:dec" not in expected[0][1]
+
+
+STAMPS = {"b:cutoutScience_stampData": b"\x1f\x8bscience", "b:cutoutTemplate_stampData": b"\x1f\x8btemplate",
+          "b:cutoutDifference_stampData": b"\x1f\x8bdifference"}
+
+
+def test_a_merge_reads_only_the_families_a_partial_put_or_a_cell_delete_needs():
+    """``PackedTable.to_read`` (no server): a put holding every column of its family replaces
+    the stored cell, so it is not read; the cutouts are never read for a put that does not
+    carry them; after a delete of the whole row nothing stored matters."""
+    cfg = Config().replace(backend="hbase", table_prefix="nowhere" + uuid.uuid4().hex[:6], hbase_port=1)
+    table = encoder_store(cfg).table("main")
+    pack = table.pack
+    partial = table.encode(ALERT)  # i and d, not every column of either
+    stamps = table.encode(STAMPS)  # b: its three columns
+    assert pack.is_whole(b"b:", stamps[b"b:"]) and not pack.is_whole(b"i:", partial[b"i:"])
+    ops = [("put", b"a", partial),
+           ("put", b"b", stamps),
+           ("put", b"c", {**stamps, **partial}),
+           ("delete", b"d", None), ("put", b"d", partial),
+           ("delete", b"e", {"d": {"d:cdsxmatch"}}), ("put", b"e", stamps),
+           ("put", b"f", stamps), ("delete", b"f", {"b": None}), ("put", b"f", partial),
+           ("put", b"g", stamps), ("put", b"g", {**stamps, **partial})]
+    assert pack.to_read(ops) == {b"a": {b"i:", b"d:"}, b"c": {b"i:", b"d:"}, b"e": {b"d:"},
+                                 b"f": {b"i:", b"d:"}, b"g": {b"i:", b"d:"}}
+
+
+def test_a_rerun_into_a_packed_store_equals_the_first_run_and_a_partial_put_still_merges(tmp_path, monkeypatch):
+    import happybase
+
+    asked = []
+    rows = happybase.Table.rows
+    monkeypatch.setattr(happybase.Table, "rows",
+                        lambda self, keys, columns=None, **kw: asked.append(columns) or rows(self, keys, columns, **kw))
+    with backend_config("hbase", tmp_path) as cfg, open_store(cfg, create=True) as s:
+        main = s.table("main")
+        assert main.pack is not None
+        enc = encoder_store(cfg).table("main")
+        alerts = {f"k{i}": {**ALERT, "i:magpsf": 18.0 + i, **STAMPS} for i in range(5)}
+
+        def ingest():
+            with main.batch() as b:
+                for key, cells in alerts.items():
+                    b.put_encoded(key, enc.encode(cells))
+            return {k: (v, raw_row(s, "main", k)) for k, v in main.scan()}
+
+        first = ingest()
+        assert [v for v, _ in first.values()] == list(alerts.values())
+        asked.clear()
+        assert ingest() == first  # a rerun: the same rows, the same cells
+        assert asked and all(b"b" not in (c or []) for c in asked)  # the stamps: never read to merge
+        main.put("k1", {"i:magpsf": 17.5})  # a partial put still merges into the stored family
+        assert main.row("k1") == {**alerts["k1"], "i:magpsf": 17.5}
+        new_stamps = {k: v + b"2" for k, v in STAMPS.items()}
+        main.put("k2", new_stamps)  # a whole family replaces the stored one, the rest stays
+        assert main.row("k2") == {**alerts["k2"], **new_stamps}
