@@ -147,6 +147,19 @@ def dump(store, tables=None) -> dict:
     return out
 
 
+TIMINGS = ("duration_s", "finished")  # statistics cells (any survey's family) that differ between equal runs
+
+
+def comparable(store) -> dict:
+    """:func:`dump` without the meta table and the statistics rows' timing cells: equal for
+    equal ingests (a rerun, a resumed run, a clean run)."""
+    tables = dump(store)
+    tables["statistics"] = [(k, {c: v for c, v in cells.items() if c.partition(":")[2] not in TIMINGS})
+                            for k, cells in tables["statistics"]]
+    tables.pop("meta", None)
+    return tables
+
+
 class HttpResponse:
     """The bits of a Flask test response the API tests use, for a server over HTTP."""
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import fastavro
 import pyarrow.parquet as pq
 
-from conftest import dump, shared_data
+from conftest import comparable, shared_data
 from hbase_schema import get_schema
 from store import open_store
 
@@ -84,8 +84,4 @@ def stored_tables(cfg) -> dict:
     """Every Rubin table of the store of ``cfg`` as comparable rows (dump), without the
     statistics' timing cells and the meta table: equal for equal ingests."""
     with open_store(cfg, schema=get_schema("rubin")) as s:
-        tables = dump(s)
-    tables["statistics"] = [(k, {c: v for c, v in cells.items() if c not in VOLATILE})
-                            for k, cells in tables["statistics"]]
-    tables.pop("meta")
-    return tables
+        return comparable(s)

@@ -6,10 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import ROOT, dump, make_config, shared_data
+from conftest import ROOT, comparable, make_config, shared_data
 from store import open_store
 
-VOLATILE = ("basic:duration_s", "basic:finished")
 
 # the ingest CLI, killed by SIGKILL right after its K-th append to the blob file returns
 # (bytes written and flushed, their transaction not yet committed)
@@ -37,12 +36,6 @@ def _run(data_dir: Path, night: Path, kill_at: int | None = None) -> int:
                           stderr=subprocess.DEVNULL, timeout=300).returncode
 
 
-def _comparable(store):
-    tables = dump(store)
-    tables["statistics"] = [(k, {c: v for c, v in cells.items() if c not in VOLATILE})
-                            for k, cells in tables["statistics"]]
-    tables.pop("meta")
-    return tables
 
 
 def _blob_bytes(data_dir: Path) -> int:
@@ -54,7 +47,7 @@ def test_kill_9_between_the_blob_append_and_the_commit_then_rerun_equals_a_clean
     clean = tmp_path / "clean"
     assert _run(clean, night) == 0
     with open_store(make_config("embedded", tmp_path).replace(data_dir=clean)) as store:
-        expected = _comparable(store)
+        expected = comparable(store)
     assert any(cells for _, cells in expected["main"]) and \
         all("b:cutoutScience_stampData" in cells for _, cells in expected["main"])
     for kill_at in (1, 7):  # the first batch of main rows; one in the middle of the night
@@ -69,5 +62,5 @@ def test_kill_9_between_the_blob_append_and_the_commit_then_rerun_equals_a_clean
         assert appended > 0, "the kill came before any cutout reached the blob file"
         assert _run(crashed, night) == 0
         with open_store(cfg) as s:
-            assert _comparable(s) == expected, f"killed after blob append {kill_at}: the rerun differs from a clean run"
+            assert comparable(s) == expected, f"killed after blob append {kill_at}: the rerun differs from a clean run"
         assert _blob_bytes(crashed) > _blob_bytes(clean), "the rerun appended again (old bytes are garbage)"

@@ -12,13 +12,12 @@ from pathlib import Path
 import fastavro
 import pytest
 
-from conftest import ROOT, dump, make_config, shared_data
+from conftest import ROOT, comparable, make_config, shared_data
 from ingest.cli import EXIT_LOCKED, EXIT_QUARANTINED, main as ingest_cli
 from ingest.lock import IngestLock, IngestLocked
 from ingest.night import ingest
 from store import open_store
 
-VOLATILE = ("basic:duration_s", "basic:finished")
 
 
 def real_files(n):
@@ -93,12 +92,6 @@ def _run(data_dir: Path, night: Path, batch_size: int = 40) -> subprocess.Popen:
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def _comparable(store):
-    tables = dump(store)
-    tables["statistics"] = [(k, {c: v for c, v in cells.items() if c not in VOLATILE})
-                            for k, cells in tables["statistics"]]
-    tables.pop("meta")
-    return tables
 
 
 def _main_rows(data_dir: Path) -> int:
@@ -136,7 +129,7 @@ def test_kill_9_at_random_points_then_rerun_equals_a_clean_run(tmp_path):
     clean = tmp_path / "clean"
     assert _run(clean, night).wait(timeout=300) == 0
     with open_store(make_config("embedded", tmp_path).replace(data_dir=clean)) as store:
-        expected = _comparable(store)
+        expected = comparable(store)
     rng = random.Random(20231018)
     for attempt, target in enumerate(sorted(rng.sample(range(1, 520), 6))):
         for retry in range(4):
@@ -151,7 +144,7 @@ def test_kill_9_at_random_points_then_rerun_equals_a_clean_run(tmp_path):
             assert not s.table("statistics").row("ztf_20231018"), "a killed night must not look complete"
         assert _run(crashed, night).wait(timeout=300) == 0
         with open_store(cfg) as s:
-            assert _comparable(s) == expected, f"killed at {n} rows, the rerun differs from a clean run"
+            assert comparable(s) == expected, f"killed at {n} rows, the rerun differs from a clean run"
         print(f"kill -9 at {n} of 558 main rows: rerun equals the clean run on {len(expected)} tables, "
               f"{sum(len(rows) for rows in expected.values()):,} rows")
 
