@@ -142,15 +142,14 @@ class ListRows:
             if got is None:
                 slow.extend(dict.fromkeys(owner.tolist()))
                 continue
-            rows, keys, key_errors, held = got
+            rows, keys, key_errors, every = got
             for r, exc in key_errors.items():
                 errors.setdefault(int(owner[rows[r]]), exc)
             # every row is checked, also those deduplicated below: a packet is refused for a
             # bad value whether or not its row was sent before (as when each row was encoded);
             # a column whose Arrow type always fits its store type needs no look at its values
-            # (the rows the store holds too: ``held``, left out before their keys were built)
+            # (``every``: also the rows the store holds, left out before their keys were built)
             doubtful = [q for q in self.columns if self._doubtful(struct.type, q)]
-            every = np.union1d(rows, held) if len(held) else rows
             checked = self.table.check_columns(arrow_columns(struct.take(pa.array(every)), doubtful), len(every)) \
                 if doubtful and len(every) else {}
             for r, exc in checked.items():
@@ -293,7 +292,7 @@ class ListRows:
 
     def _keys(self, struct: pa.StructArray, owner: np.ndarray, owners: list[Owner], known: StoredKeys | None):
         """The rows of ``struct`` to store (indices), their keys, key errors by position, and
-        the rows left out before keying because ``known`` (the stored keys) holds theirs;
+        every row to check (those and the rows ``known``, the stored keys, holds: not keyed);
         None when its id or time fields are not numbers (then the row-by-row path decides)."""
         spec = self.spec
         names = {f.name for f in struct.type}
@@ -318,10 +317,10 @@ class ListRows:
         mjd_values = mjds.fill_null(0).to_numpy(zero_copy_only=False)[rows]
         if mjd_values.dtype.kind != "f":
             mjd_values = mjd_values.astype(np.float64)
-        held = rows[:0]
+        every = rows
         hit = known.held(oid[rows], mjd_values, id_values[rows]) if known is not None and len(rows) else None
         if hit is not None and hit.any():
             self.skipped += int(hit.sum())
-            held, rows, mjd_values = rows[hit], rows[~hit], mjd_values[~hit]
+            rows, mjd_values = rows[~hit], mjd_values[~hit]
         keys, errors = self.table.keys.build_columns(oid[rows], mjd_values, id_values[rows])
-        return rows, keys, errors, held
+        return rows, keys, errors, every
