@@ -25,7 +25,8 @@ def test_held_is_the_key_strings_membership(salted):
     ask_mjd = np.concatenate([mjds, mjds + 1e-7, np.nextafter(mjds, 0), mjds, [np.nan, -0.0, -1.0]])
     ask_sid = np.concatenate([sids, sids, sids, sids, sids[:3]])
     ask_oid[-4] = -ask_oid[-4]
-    held = known.held(ask_oid, ask_mjd, ask_sid)
+    held, told = known.held(ask_oid, ask_mjd, ask_sid)
+    assert told[:-4].all() and not told[-4:].any()   # values no key takes: the key strings tell
     strings = set(stored[: n // 2])
     want = []
     for o, m, s in zip(ask_oid.tolist(), ask_mjd.tolist(), ask_sid.tolist()):

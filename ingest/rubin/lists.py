@@ -131,6 +131,7 @@ class ListRows:
         spec = self.spec
         errors: dict = {}
         parts = []   # (owner per row, key per row, gathered array or None, its rows or their payloads)
+        decided = []  # per part, per row: the numbers told it is not stored (no string check)
         slow = []
         known = self._known(owners)
         for kind, members in self._gather(owners):
@@ -142,7 +143,7 @@ class ListRows:
             if got is None:
                 slow.extend(dict.fromkeys(owner.tolist()))
                 continue
-            rows, keys, key_errors, every = got
+            rows, keys, key_errors, every, fresh = got
             for r, exc in key_errors.items():
                 errors.setdefault(int(owner[rows[r]]), exc)
             # every row is checked, also those deduplicated below: a packet is refused for a
@@ -155,6 +156,7 @@ class ListRows:
             for r, exc in checked.items():
                 errors.setdefault(int(owner[every[r]]), exc)
             parts.append((owner[rows], keys, struct, rows))
+            decided.append(fresh)
         for o in sorted(set(slow)):
             try:
                 items = self.builder.list_rows(owners[o].record, spec.field, owners[o].object_id, owners[o].source_id)
@@ -167,6 +169,7 @@ class ListRows:
                 errors[o] = exc
                 continue
             parts.append((np.full(len(built), o, dtype=np.int64), [k for k, _ in built], None, [p for _, p in built]))
+            decided.append(np.zeros(len(built), dtype=bool))
         if not parts:
             return [[] for _ in owners], errors
         # every row in input order: by packet (a packet's list is one part), then its position
@@ -178,7 +181,7 @@ class ListRows:
         owner, part, where = owner[order], part[order], where[order]
         keys = [keys[i] for i in order.tolist()]
         keep = self._first(owners, owner, keys, errors)
-        keep &= self._not_stored(known, keys, keep)
+        keep &= self._not_stored(known, keys, keep & ~np.concatenate(decided)[order])
         owner, part, where = owner[keep], part[keep], where[keep]
         keys = [k for k, ok in zip(keys, keep.tolist()) if ok]
         payloads: list = [None] * len(keys)
@@ -243,13 +246,15 @@ class ListRows:
         known = self.stored(self.spec.table, sorted({o.object_id for o in owners if o.object_id}))
         return StoredKeys(known if isinstance(known, list) else list(known), self.table.keys) if known else None
 
-    def _not_stored(self, known: StoredKeys | None, keys: list, keep: np.ndarray) -> np.ndarray | bool:
-        """False for the rows whose key the store already holds, of those the numbers did not
-        match (``_keys``: a value no key part takes, stored keys of another form)."""
-        if known is None or not keep.any():
+    def _not_stored(self, known: StoredKeys | None, keys: list, ask: np.ndarray) -> np.ndarray | bool:
+        """False for the rows (of ``ask``: those the numbers did not tell, ``_keys``) whose key
+        the store already holds."""
+        if known is None or not ask.any():
             return True
-        fresh = np.array([k not in known for k in keys], dtype=bool)
-        self.skipped += int((keep & ~fresh).sum())
+        fresh = np.ones(len(keys), dtype=bool)
+        asked = np.flatnonzero(ask)
+        fresh[asked] = [keys[i] not in known for i in asked.tolist()]
+        self.skipped += int(len(asked) - fresh[asked].sum())
         return fresh
 
     def commit(self, owners: list[Owner], kept: list[list]) -> None:
@@ -292,12 +297,13 @@ class ListRows:
 
     def _keys(self, struct: pa.StructArray, owner: np.ndarray, owners: list[Owner], known: StoredKeys | None):
         """The rows of ``struct`` to store (indices), their keys, key errors by position, and
-        every row to check (those and the rows ``known``, the stored keys, holds: not keyed);
+        every row to check (those and the rows ``known``, the stored keys, holds: not keyed), and
+        per row to store whether the numbers told it is not stored (else its key string is checked);
         None when its id or time fields are not numbers (then the row-by-row path decides)."""
         spec = self.spec
         names = {f.name for f in struct.type}
         if spec.id_name not in names or "midpointMjdTai" not in names:
-            return np.zeros(0, dtype=np.int64), [], {}, np.zeros(0, dtype=np.int64)
+            return np.zeros(0, dtype=np.int64), [], {}, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
         ids, mjds = struct.field(spec.id_name), struct.field("midpointMjdTai")
         oids = struct.field("diaObjectId") if "diaObjectId" in names else None
         if not pa.types.is_integer(ids.type) or not (pa.types.is_floating(mjds.type) or pa.types.is_integer(mjds.type)) \
@@ -318,9 +324,11 @@ class ListRows:
         if mjd_values.dtype.kind != "f":
             mjd_values = mjd_values.astype(np.float64)
         every = rows
-        hit = known.held(oid[rows], mjd_values, id_values[rows]) if known is not None and len(rows) else None
-        if hit is not None and hit.any():
+        got = known.held(oid[rows], mjd_values, id_values[rows]) if known is not None and len(rows) else None
+        fresh = np.zeros(len(rows), dtype=bool)
+        if got is not None:
+            hit, valid = got
             self.skipped += int(hit.sum())
-            rows, mjd_values = rows[~hit], mjd_values[~hit]
+            rows, mjd_values, fresh = rows[~hit], mjd_values[~hit], valid[~hit]
         keys, errors = self.table.keys.build_columns(oid[rows], mjd_values, id_values[rows])
-        return rows, keys, errors, every
+        return rows, keys, errors, every, fresh

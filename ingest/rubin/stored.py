@@ -39,10 +39,11 @@ class StoredKeys:
             self._set = set(self.keys)
         return key in self._set
 
-    def held(self, *columns) -> np.ndarray | None:
-        """Per row, whether the store holds its key, the parts given as columns in the key's
-        order (numpy: integer ids, float MJDs); None when the stored keys cannot be compared
-        as numbers (then compare the key strings)."""
+    def held(self, *columns) -> tuple[np.ndarray, np.ndarray] | None:
+        """Per row, whether the store holds its key, and whether the numbers tell (False for
+        a value no key part takes, e.g. ``-0.0``: compare its key string), the parts given as
+        columns in the key's order (numpy: integer ids, float MJDs); None when the stored keys
+        cannot be compared as numbers (then compare the key strings)."""
         if self._index is None:
             return None
         numbers, valid = [], np.ones(len(columns[0]), dtype=bool)
@@ -66,4 +67,4 @@ class StoredKeys:
         for stored, mine in zip(self._parts, numbers[:-1]):
             ok &= stored[where] == mine[hit]
         hit[np.flatnonzero(hit)[~ok]] = False
-        return hit
+        return hit, valid
