@@ -136,6 +136,30 @@ def _mjd_text(column: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     return text, near_half | np.signbit(column)
 
 
+def mjd_units(column: np.ndarray) -> np.ndarray:
+    """The integer a valid key MJD's digits make without the point (``f"{v:013.7f}"``: 60000.5
+    -> 600005000000), per value of a float ``column``; -1 where a value is no key MJD's (NaN,
+    negative, ``-0.0``, 1e5 or more once rounded). Rows near a rounding half take the f-string."""
+    values = np.asarray(column, dtype=np.float64)
+    ok = np.isfinite(values) & (values >= 0) & ~np.signbit(values)
+    scaled = np.where(ok, values, 0.0) * 1e7
+    units = np.rint(scaled)
+    near_half = ok & (np.abs(scaled - np.floor(scaled) - 0.5) < 1e-3)
+    out = np.where(ok & (units < 10**12), units, -1).astype(np.int64)
+    for i in np.flatnonzero(near_half).tolist():
+        text = f"{values[i]:0{MJD_WIDTH}.7f}"
+        out[i] = int(text.replace(".", "")) if len(text) == MJD_WIDTH else -1
+    return out
+
+
+def _digits_value(keys: pa.Array, chars: np.ndarray, at: int, width: int) -> np.ndarray | None:
+    """The unsigned integers the characters ``at:at + width`` of fixed-width ASCII ``keys``
+    spell (``chars``: their bytes); None when one of them is not a digit."""
+    if width and int((chars[:, at:at + width] - np.uint8(48)).max()) > 9:
+        return None
+    return pc.cast(pc.binary_slice(keys, at, at + width), pa.uint64()).to_numpy(zero_copy_only=False)
+
+
 class RowKey:
     """Builds and parses the row keys of one table."""
 
@@ -235,6 +259,50 @@ class RowKey:
         for i in np.flatnonzero(exact).tolist():  # near a rounding half: the f-string's digits
             keys[i] = self.build(*(c[i].item() for c in columns))
         return keys
+
+    def numeric_columns(self, keys: list) -> list[np.ndarray] | None:
+        """The parts of many keys of a table whose parts are all ``uid``/``mjd`` (a salt is
+        dropped), as numbers: a ``uid`` as uint64, an ``mjd`` as :func:`mjd_units` gives it
+        (so keys are equal exactly when their numbers are); None when a key is not of that
+        fixed form (then compare the strings)."""
+        if not keys or not all(p.kind in ("uid", "mjd") for p in self.parts) or not self.sep.isascii() \
+                or len(self.sep) != 1:
+            return None
+        widths = [UID_WIDTH if p.kind == "uid" else MJD_WIDTH for p in self.parts]
+        if self.salted:
+            widths.insert(0, SALT_DIGITS)
+        width = sum(widths) + len(widths) - 1
+        try:
+            strings = pa.array(keys, type=pa.string())
+        except (pa.ArrowException, TypeError):
+            return None
+        offsets = np.frombuffer(strings.buffers()[1], dtype=np.int32, count=len(strings) + 1, offset=4 * strings.offset)
+        if strings.null_count or np.any(np.diff(offsets) != width):
+            return None
+        chars = _fixed_width(strings, width)
+        binary = strings.cast(pa.binary())
+        out, at = [], 0
+        for i, w in enumerate(widths):
+            if at and not np.all(chars[:, at - 1] == ord(self.sep)):
+                return None
+            kind = "salt" if self.salted and i == 0 else self.parts[i - self.salted].kind
+            if kind == "mjd":  # ddddd.fffffff
+                point = at + w - 8
+                whole, fraction = _digits_value(binary, chars, at, w - 8), _digits_value(binary, chars, point + 1, 7)
+                if whole is None or fraction is None or not np.all(chars[:, point] == ord(".")):
+                    return None
+                out.append((whole * np.uint64(10**7) + fraction).astype(np.int64))
+            elif kind == "uid":
+                if not np.all(chars[:, at] == 48):  # 20 digits from 1e19 up may pass 2**64: compare the strings
+                    return None
+                got = _digits_value(binary, chars, at, w)
+                if got is None:
+                    return None
+                out.append(got)
+            elif _digits_value(binary, chars, at, w) is None:  # the salt
+                return None
+            at += w + 1
+        return out
 
     def prefix(self, *values) -> str:
         """A scan prefix for the first ``len(values)`` parts, ending with the separator."""

@@ -108,3 +108,28 @@ def test_keys_built_column_wise_when_an_mjd_rounds_up_to_100000():
     got, errors = keys.build_columns(np.array([1, 2, 5]), mjds, np.array([3, 4, 6]))
     assert not errors and got == [keys.build(o, float(m), s) for o, m, s in zip([1, 2, 5], mjds.tolist(), [3, 4, 6])]
     assert got[0] == "00000000000000000001_100000.0000000_00000000000000000003"
+
+
+@pytest.mark.parametrize("salted", [False, True])
+def test_keys_read_back_as_numbers_equal_exactly_when_the_strings_do(salted):
+    """``numeric_columns`` parses built keys back into their ids and the MJD's key digits
+    (``mjd_units``: the f-string's digits, near rounding halves too); a key of another form
+    (a sign, a letter, another width) gives None, so the caller compares strings."""
+    import numpy as np
+    from store.keys import mjd_units
+    keys = RowKey(get_schema("rubin").table("sources"), salted=salted)
+    mjds = _mjd_edges()
+    mjds = mjds[~np.signbit(mjds) & (mjds < 99999.99999995)]
+    rng = np.random.default_rng(11)
+    oids = rng.integers(0, 2**63 - 1, len(mjds), dtype=np.int64)
+    sids = rng.integers(0, 2**63 - 1, len(mjds), dtype=np.int64)
+    built, errors = keys.build_columns(oids, mjds, sids)
+    assert not errors
+    units = mjd_units(mjds)
+    assert units.tolist() == [int(f"{m:013.7f}".replace(".", "")) for m in mjds.tolist()]
+    got = keys.numeric_columns(built)
+    assert got is not None
+    assert got[0].tolist() == oids.tolist() and got[1].tolist() == units.tolist() and got[2].tolist() == sids.tolist()
+    assert mjd_units(np.array([-0.0, -1.0, float("nan"), 99999.99999996])).tolist() == [-1, -1, -1, -1]
+    for bad in (built[0].replace("0", "x", 1), built[0][:-1] + "+", built[0] + "1", built[0].replace(".", "_")):
+        assert keys.numeric_columns(built[:3] + [bad]) is None

@@ -17,10 +17,11 @@ worker's last ``WORKER_SEEN_UNITS`` units is not sent again: older ones are in t
 then, or the writer drops them). The writer still checks every key, so rows dropped here are
 only rows it would have dropped.
 
-Then, still before encoding, a row whose key the store already holds is left out
+Before its key is even built, a row whose key the store already holds is left out
 (``stored``: the keys of the unit's objects in the row's table, one key-only range read per
-object): in a nightly stream an alert's previous and forced sources were nearly all stored
-by its object's earlier alerts, on earlier nights. A stored row is whole (a row is one put,
+object, compared on numbers: ``ingest.rubin.stored``; the key strings check the rest after
+the dedupe): in a nightly stream an alert's previous and forced sources were nearly all
+stored by its object's earlier alerts, on earlier nights. A stored row is whole (a row is one put,
 committed with its batch), and its cells are those a rerun would write (keys and values are
 deterministic), so leaving it out changes nothing stored: the ingest stays idempotent and a
 run killed mid-night resumes by skipping what it had committed. ``rewrite_history`` (the
@@ -36,6 +37,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..sent_keys import SentKeys
+from .stored import StoredKeys
 
 # This worker's units whose keys are remembered exactly (issue 19: a set of every key sent,
 # up to 500 k, was ~150 MB a worker on a whole night). An older unit's rows are committed by
@@ -121,7 +123,7 @@ class ListRows:
                       for q, c in fam.columns.items()}
         self._checks: dict = {}   # (struct type, field) -> whether its values need a check
         self.seen = SentKeys(WORKER_SEEN_UNITS)  # exact keys of this worker's last units
-        self.skipped = 0   # rows left out because the store held their keys
+        self.skipped = 0   # rows left out because the store held their keys (before the dedupe, when matched on numbers)
 
     def rows(self, owners: list[Owner]) -> tuple[list[list], dict]:
         """For each owner, its ``(key, payload)`` rows to send; and owner index -> the error
@@ -129,28 +131,32 @@ class ListRows:
         spec = self.spec
         errors: dict = {}
         parts = []   # (owner per row, key per row, gathered array or None, its rows or their payloads)
+        decided = []  # per part, per row: the numbers told it is not stored (no string check)
         slow = []
+        known = self._known(owners)
         for kind, members in self._gather(owners):
             if kind is None:
                 slow.extend(members)
                 continue
             struct, owner = members
-            got = self._keys(struct, owner, owners)
+            got = self._keys(struct, owner, owners, known)
             if got is None:
                 slow.extend(dict.fromkeys(owner.tolist()))
                 continue
-            rows, keys, key_errors = got
+            rows, keys, key_errors, every, fresh = got
             for r, exc in key_errors.items():
                 errors.setdefault(int(owner[rows[r]]), exc)
             # every row is checked, also those deduplicated below: a packet is refused for a
             # bad value whether or not its row was sent before (as when each row was encoded);
             # a column whose Arrow type always fits its store type needs no look at its values
+            # (``every``: also the rows the store holds, left out before their keys were built)
             doubtful = [q for q in self.columns if self._doubtful(struct.type, q)]
-            checked = self.table.check_columns(arrow_columns(struct.take(pa.array(rows)), doubtful), len(rows)) \
-                if doubtful and len(rows) else {}
+            checked = self.table.check_columns(arrow_columns(struct.take(pa.array(every)), doubtful), len(every)) \
+                if doubtful and len(every) else {}
             for r, exc in checked.items():
-                errors.setdefault(int(owner[rows[r]]), exc)
+                errors.setdefault(int(owner[every[r]]), exc)
             parts.append((owner[rows], keys, struct, rows))
+            decided.append(fresh)
         for o in sorted(set(slow)):
             try:
                 items = self.builder.list_rows(owners[o].record, spec.field, owners[o].object_id, owners[o].source_id)
@@ -163,6 +169,7 @@ class ListRows:
                 errors[o] = exc
                 continue
             parts.append((np.full(len(built), o, dtype=np.int64), [k for k, _ in built], None, [p for _, p in built]))
+            decided.append(np.zeros(len(built), dtype=bool))
         if not parts:
             return [[] for _ in owners], errors
         # every row in input order: by packet (a packet's list is one part), then its position
@@ -174,7 +181,7 @@ class ListRows:
         owner, part, where = owner[order], part[order], where[order]
         keys = [keys[i] for i in order.tolist()]
         keep = self._first(owners, owner, keys, errors)
-        keep &= self._not_stored(owners, keys, keep)
+        keep &= self._not_stored(known, keys, keep & ~np.concatenate(decided)[order])
         owner, part, where = owner[keep], part[keep], where[keep]
         keys = [k for k, ok in zip(keys, keep.tolist()) if ok]
         payloads: list = [None] * len(keys)
@@ -232,15 +239,22 @@ class ListRows:
         keep[rows[~first]] = False
         return keep
 
-    def _not_stored(self, owners, keys: list, keep: np.ndarray) -> np.ndarray | bool:
-        """False for the rows whose key the store already holds (read for the unit's objects)."""
-        if self.stored is None or not keep.any():
-            return True
+    def _known(self, owners) -> StoredKeys | None:
+        """The keys the store holds in this table for the owners' objects (None: not read)."""
+        if self.stored is None:
+            return None
         known = self.stored(self.spec.table, sorted({o.object_id for o in owners if o.object_id}))
-        if not known:
+        return StoredKeys(known if isinstance(known, list) else list(known), self.table.keys) if known else None
+
+    def _not_stored(self, known: StoredKeys | None, keys: list, ask: np.ndarray) -> np.ndarray | bool:
+        """False for the rows (of ``ask``: those the numbers did not tell, ``_keys``) whose key
+        the store already holds."""
+        if known is None or not ask.any():
             return True
-        fresh = np.array([k not in known for k in keys], dtype=bool)
-        self.skipped += int((keep & ~fresh).sum())
+        fresh = np.ones(len(keys), dtype=bool)
+        asked = np.flatnonzero(ask)
+        fresh[asked] = [keys[i] not in known for i in asked.tolist()]
+        self.skipped += int(len(asked) - fresh[asked].sum())
         return fresh
 
     def commit(self, owners: list[Owner], kept: list[list]) -> None:
@@ -281,13 +295,15 @@ class ListRows:
             owner = np.repeat(np.array([o for o, _ in pieces]), [len(a) for _, a in pieces])
             yield kind, (struct, owner)
 
-    def _keys(self, struct: pa.StructArray, owner: np.ndarray, owners: list[Owner]):
-        """The rows of ``struct`` to store (indices), their keys and key errors by position;
+    def _keys(self, struct: pa.StructArray, owner: np.ndarray, owners: list[Owner], known: StoredKeys | None):
+        """The rows of ``struct`` to store (indices), their keys, key errors by position, and
+        every row to check (those and the rows ``known``, the stored keys, holds: not keyed), and
+        per row to store whether the numbers told it is not stored (else its key string is checked);
         None when its id or time fields are not numbers (then the row-by-row path decides)."""
         spec = self.spec
         names = {f.name for f in struct.type}
         if spec.id_name not in names or "midpointMjdTai" not in names:
-            return np.zeros(0, dtype=np.int64), [], {}
+            return np.zeros(0, dtype=np.int64), [], {}, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
         ids, mjds = struct.field(spec.id_name), struct.field("midpointMjdTai")
         oids = struct.field("diaObjectId") if "diaObjectId" in names else None
         if not pa.types.is_integer(ids.type) or not (pa.types.is_floating(mjds.type) or pa.types.is_integer(mjds.type)) \
@@ -307,5 +323,12 @@ class ListRows:
         mjd_values = mjds.fill_null(0).to_numpy(zero_copy_only=False)[rows]
         if mjd_values.dtype.kind != "f":
             mjd_values = mjd_values.astype(np.float64)
+        every = rows
+        got = known.held(oid[rows], mjd_values, id_values[rows]) if known is not None and len(rows) else None
+        fresh = np.zeros(len(rows), dtype=bool)
+        if got is not None:
+            hit, valid = got
+            self.skipped += int(hit.sum())
+            rows, mjd_values, fresh = rows[~hit], mjd_values[~hit], valid[~hit]
         keys, errors = self.table.keys.build_columns(oid[rows], mjd_values, id_values[rows])
-        return rows, keys, errors
+        return rows, keys, errors, every, fresh

@@ -48,22 +48,22 @@ class RubinPreparer:
         self.columns = columns
         self.column_rows = ColumnRows(self.builder, self.tables, self.order)
 
-    def stored_keys(self, table: str, object_ids: list) -> set:
+    def stored_keys(self, table: str, object_ids: list) -> list:
         """The keys ``table`` holds for ``object_ids`` (one key-only range per object); empty
         while the store does not exist yet (a first night: the writer creates it) or cannot
         be read (then every row is sent, which is always correct)."""
         if not object_ids:
-            return set()
+            return []
         try:
             if self.reader is None:
                 self.reader = open_store(self.config, schema=self.schema)
             t = self.reader.table(table)
-            return set(t.read(ranges=[t.keys.span(o) for o in object_ids], columns=[]).keys)
+            return list(t.read(ranges=[t.keys.span(o) for o in object_ids], columns=[]).keys)
         except Exception:  # noqa: BLE001 - a store not created yet, or unreachable: send everything
             if self.reader is not None:
                 self.reader.close()
             self.reader = None
-            return set()
+            return []
 
     def run(self, files: list[Path]) -> Prepared:
         with gc_paused():

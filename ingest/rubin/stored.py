@@ -1,0 +1,70 @@
+"""The history keys the store holds for a unit's objects, matched on numbers (issue 19).
+
+On a later night most of an alert's previous and forced sources are stored already; their
+keys (``[salt_]diaObjectId_midpointMjdTai_id``) are read once per object and unit
+(``RubinPreparer.stored_keys``). Instead of formatting every row's key to look it up, the
+stored keys are parsed once into numbers (``RowKey.numeric_columns``: each id, the MJD as
+the integer its key digits make) and a row's ``(object, MJD, id)`` is compared with them
+(:func:`store.keys.mjd_units` rounds the MJD as the key's f-string does), so
+only the rows the store lacks get a key. Two keys are equal exactly when their numbers are,
+so the rows left out are those the string comparison would leave out; a row whose values
+are no key's (negative, NaN: the key path refuses it with its reason) is never matched, and
+the key strings stay the check of every row a number did not match (:meth:`__contains__`).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from store.keys import mjd_units
+
+
+class StoredKeys:
+    def __init__(self, keys: list, row_key):
+        self.keys, self.row_key = keys, row_key
+        self._set: set | None = None
+        self._index = None       # a pandas index of the stored keys' last part (an id), when unique
+        self._parts = None       # the other parts' numbers, in the index's order
+        parts = row_key.numeric_columns(keys) if keys else None
+        if parts is not None:
+            index = pd.Index(parts[-1])
+            if index.is_unique:  # (each source id once: a key's id tells it apart)
+                self._index, self._parts = index, parts[:-1]
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __contains__(self, key) -> bool:
+        if self._set is None:
+            self._set = set(self.keys)
+        return key in self._set
+
+    def held(self, *columns) -> tuple[np.ndarray, np.ndarray] | None:
+        """Per row, whether the store holds its key, and whether the numbers tell (False for
+        a value no key part takes, e.g. ``-0.0``: compare its key string), the parts given as
+        columns in the key's order (numpy: integer ids, float MJDs); None when the stored keys
+        cannot be compared as numbers (then compare the key strings)."""
+        if self._index is None:
+            return None
+        numbers, valid = [], np.ones(len(columns[0]), dtype=bool)
+        for part, column in zip(self.row_key.parts, columns):
+            column = np.asarray(column)
+            if part.kind == "mjd":
+                units = mjd_units(column)
+                valid &= units >= 0
+                numbers.append(units)
+            elif column.dtype.kind == "i":
+                valid &= column >= 0
+                numbers.append(column.astype(np.uint64))
+            elif column.dtype.kind == "u":
+                numbers.append(column.astype(np.uint64))
+            else:
+                return None
+        at = self._index.get_indexer(numbers[-1])
+        hit = valid & (at >= 0)
+        where = at[hit]
+        ok = np.ones(len(where), dtype=bool)
+        for stored, mine in zip(self._parts, numbers[:-1]):
+            ok &= stored[where] == mine[hit]
+        hit[np.flatnonzero(hit)[~ok]] = False
+        return hit, valid
