@@ -34,12 +34,14 @@ def _free_port() -> int:
 # The port the browser tests' analysis service listens on: the only one the server's allowlist
 # (analysis_allowlist) admits. Not a fixture, so that the modules importing portal_url need nothing more.
 ANALYSIS_SERVICE_PORT = _free_port()
-# The store each server serves, by its URL: a module importing portal_url gets its own session
-# fixture (pytest registers imported fixtures per module), hence maybe its own server.
+# The store each server serves, by its URL. A module importing these fixtures gets its own
+# copy of them (pytest registers imported fixtures per module), hence its own server and
+# browser: they are module-scoped so that each module's are stopped when it ends (as session
+# fixtures they all lived until the last test of the run, one Chromium page busy all along).
 DATA_DIRS: dict[str, Path] = {}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def portal_url(tmp_path_factory):
     browser, chromedriver = D.chromium_paths()
     need(bool(browser and chromedriver), "Chromium or chromedriver not installed (apt-get install chromium chromium-driver)")
@@ -76,12 +78,12 @@ def portal_url(tmp_path_factory):
     assert "Traceback" not in errors, f"the server logged an error:\n{errors[-3000:]}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def downloads(tmp_path_factory):
     return tmp_path_factory.mktemp("downloads")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(portal_url, downloads):
     drv = D.start(downloads)
     yield drv
@@ -105,6 +107,7 @@ def page(browser, portal_url):
 
     yield open_
     errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    browser.get("about:blank")  # nothing left polling or drawing between tests
     errors = [m for m in errors if not sky_image_network_error(m)]
     assert not errors, f"console errors: {errors}"
 
