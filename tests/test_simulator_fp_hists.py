@@ -91,13 +91,14 @@ def test_a_simulated_night_with_fp_hists_is_ingested(night, tmp_path):
 def test_kill_9_mid_write_then_rerun_equals_a_clean_run(night, tmp_path):
     """The forced points are written as the other history rows: a crash mid-night and a
     rerun leave every table, fp included, as one clean run does."""
-    from test_ingest_faults import _comparable, _kill_when, _run
+    from conftest import comparable
+    from test_ingest_faults import _kill_when, _run
     out, records = night
     clean = tmp_path / "clean"
     assert _run(clean, out).wait(timeout=300) == 0
     cfg = make_config("embedded", tmp_path)
     with open_store(cfg.replace(data_dir=clean)) as store:
-        expected = _comparable(store)
+        expected = comparable(store)
     assert len(expected["fp"]) > 200
     for retry in range(4):
         crashed = tmp_path / f"crashed{retry}"
@@ -107,7 +108,7 @@ def test_kill_9_mid_write_then_rerun_equals_a_clean_run(night, tmp_path):
     else:
         raise AssertionError("no kill landed mid-write")
     with open_store(cfg.replace(data_dir=crashed)) as store:
-        assert _comparable(store) != expected  # the crash did leave the night unfinished
+        assert comparable(store) != expected  # the crash did leave the night unfinished
     assert _run(crashed, out).wait(timeout=300) == 0
     with open_store(cfg.replace(data_dir=crashed)) as store:
-        assert _comparable(store) == expected, f"killed at {n} rows, the rerun differs from a clean run"
+        assert comparable(store) == expected, f"killed at {n} rows, the rerun differs from a clean run"
