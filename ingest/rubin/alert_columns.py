@@ -72,23 +72,21 @@ class ColumnRows:
                 out[name] = _take(got, idx)
             return out
 
-        def encode(table: str, names, idx: np.ndarray) -> list:
-            payloads, errors = t[table].encode_columns(columns(table, names, idx), len(idx))
+        def spread(values: list, errors, idx: np.ndarray) -> list:
+            """``values`` of the rows ``idx`` at their places among all ``n`` (None elsewhere);
+            the rows named in ``errors`` marked bad."""
             for i in errors:
                 bad[idx[i]] = True
             full: list = [None] * n
-            for i, p in zip(idx.tolist(), payloads):
-                full[i] = p
+            for i, v in zip(idx.tolist(), values):
+                full[i] = v
             return full
 
+        def encode(table: str, names, idx: np.ndarray) -> list:
+            return spread(*t[table].encode_columns(columns(table, names, idx), len(idx)), idx)
+
         def keys(table: str, idx: np.ndarray, *parts) -> list:
-            got, errors = t[table].keys.build_columns(*(p[idx] for p in parts))
-            for i in errors:
-                bad[idx[i]] = True
-            full: list = [None] * n
-            for i, k in zip(idx.tolist(), got):
-                full[i] = k
-            return full
+            return spread(*t[table].keys.build_columns(*(p[idx] for p in parts)), idx)
 
         every = np.arange(n)
         src, sso = np.flatnonzero(oid > 0), np.flatnonzero(oid <= 0)
