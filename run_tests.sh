@@ -58,4 +58,4 @@ else
   echo "==> Java or Maven not found: HBase tests will skip (install openjdk-17-jdk-headless and maven to run them)"
 fi
 
-python -m pytest -ra "$@"
+python -m pytest -ra --durations=25 "$@"
