@@ -106,14 +106,19 @@ def base_url() -> str:
 
 
 @contextlib.contextmanager
-def job_store() -> Iterator[Store]:
-    """A store for a background job: the worker's own in a web worker, a fresh connection in
-    a forked job process (a forked SQLite or Thrift connection is not safe to reuse)."""
+def job_store(survey: str = "ztf") -> Iterator[Store]:
+    """A store of ``survey`` (``ztf`` or ``rubin``) for a background job: the worker's own in a
+    web worker, a fresh connection in a forked job process (a forked SQLite or Thrift
+    connection is not safe to reuse)."""
     import multiprocess
     if multiprocess.current_process().name == "MainProcess":
-        yield current_store()
+        yield current_store(survey)
         return
-    own = open_store(config())
+    if survey == "ztf":
+        own = open_store(config())
+    else:
+        from hbase_schema import get_schema
+        own = open_store(config(), schema=get_schema(survey))
     try:
         yield own
     finally:

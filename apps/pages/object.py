@@ -29,6 +29,7 @@ from apps.components import object_info as O
 from apps.components.shell import loading
 from apps.pages.not_found_404 import not_found
 from apps.science_tabs import microlensing, sky, solar_system, supernova, varstar
+from apps.science_tabs._common import open_once
 from science.identifiers import OBJECT_ID
 
 SCIENCE_TABS = {"supernova": ("Supernova", supernova), "varstar": ("Variable star", varstar),
@@ -152,8 +153,4 @@ def show_alert(candid, object_id):
           prevent_initial_call=True)
 def science_tab(tab, object_id, drawn):
     """The opened tab's layout, the first time only: a tab already drawn keeps its state."""
-    drawn = list(drawn or [])
-    if tab not in SCIENCE_TABS or tab in drawn:
-        return [no_update] * len(SCIENCE_TABS) + [no_update]
-    return [SCIENCE_TABS[key][1].layout(object_id) if key == tab else no_update for key in SCIENCE_TABS] + [
-        drawn + [tab]]
+    return open_once(SCIENCE_TABS, tab, drawn, lambda module: module.layout(object_id))

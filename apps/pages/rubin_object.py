@@ -1,6 +1,9 @@
 """The Rubin object page, /lsst/<diaObjectId>: badges, the light curve over ugrizy (detections
 and forced photometry, flux or AB magnitude), the cutouts of a chosen alert, the newest
-diaObject, Fink's classification and tags, links and downloads.
+diaObject, Fink's classification and tags, links and downloads (the Summary tab); then the
+science tabs Supernova · Variable star · Microlensing, the ZTF page's tabs run on the Rubin
+fits through their survey seam (:mod:`apps.science_tabs.survey`), each drawn the first time
+it is opened and kept.
 
 The path sits under /lsst (as the LSST API under /lsst/api/v1), so a shared URL names its
 survey and no diaObjectId can be read as a ZTF objectId. The layout reads the object once
@@ -21,6 +24,9 @@ from apps.components import rubin_object_info as RI
 from apps.components.cutouts import COLORMAPS, STRETCHES
 from apps.components.shell import loading
 from apps.pages.not_found_404 import not_found
+from apps.science_tabs import microlensing, supernova, varstar
+from apps.science_tabs._common import open_once
+from apps.science_tabs.survey import RUBIN
 from science.rubin_tags import TAGS
 
 PATH = "/lsst"
@@ -28,6 +34,8 @@ SOURCE_COLUMNS = ["r:diaSourceId", "r:midpointMjdTai", "r:band", "r:psfFlux", "r
                   "r:scienceFluxErr", "f:tags"] + [col for col, _ in RI.ALERT_SCORES]
 FP_COLUMNS = ["r:diaForcedSourceId", "r:midpointMjdTai", "r:band", "r:psfFlux", "r:psfFluxErr", "r:scienceFlux",
               "r:scienceFluxErr"]
+SCIENCE_TABS = {"supernova": ("Supernova", supernova), "varstar": ("Variable star", varstar),
+                "microlensing": ("Microlensing", microlensing)}
 
 
 def object_path(object_id: int | str) -> str:
@@ -111,7 +119,13 @@ def layout(dia_object_id: str = "", **_):
         dcc.Store(id="rubin-source", data=selected),
         html.Div(className="object-head", children=[
             html.H1(["LSST ", html.Span(str(object_id), id="rubin-object-title")]), RI.badges(obj, tags)]),
-        html.Div(className="summary", children=[main, side]),
+        dcc.Tabs(id="rubin-object-tabs", value="summary", className="tabs", children=[
+            dcc.Tab(label="Summary", value="summary", className="tab", selected_className="tab-on",
+                    children=html.Div(className="summary", children=[main, side])),
+            *[dcc.Tab(label=label, value=key, className="tab", selected_className="tab-on",
+                      children=loading(html.Div(id=f"rubin-tab-{key}"), target={f"rubin-tab-{key}": "children"}))
+              for key, (label, _) in SCIENCE_TABS.items()]]),
+        dcc.Store(id="rubin-tabs-drawn", data=[]),  # the science tabs already rendered (kept as they are)
     ])
 
 
@@ -141,3 +155,11 @@ def pick_source(click):
           Input("rubin-cutout-colormap", "value"), State("rubin-object-id", "data"), prevent_initial_call=True)
 def show_cutouts(source, stretch, colormap, object_id):
     return RC.cutouts(object_id, source, stretch, colormap), (f"diaSource {source}" if source else "")
+
+
+@callback([Output(f"rubin-tab-{key}", "children") for key in SCIENCE_TABS], Output("rubin-tabs-drawn", "data"),
+          Input("rubin-object-tabs", "value"), State("rubin-object-id", "data"), State("rubin-tabs-drawn", "data"),
+          prevent_initial_call=True)
+def science_tab(tab, object_id, drawn):
+    """The opened tab's layout (the ZTF page's tab, on the Rubin fits), the first time only."""
+    return open_once(SCIENCE_TABS, tab, drawn, lambda module: module.layout(object_id, RUBIN))

@@ -19,6 +19,7 @@ from dash import DiskcacheManager, dcc, html
 
 from api import portal_gateway as G
 from api import queries as q
+from apps.science_tabs.survey import ZTF
 
 CACHE_EXPIRE_S = 6 * 3600
 _managers: dict[Path, DiskcacheManager] = {}
@@ -33,35 +34,36 @@ def manager(cache_dir: Path) -> DiskcacheManager:
     return _managers[cache_dir]
 
 
-def data_version(store, object_id: str) -> dict:
-    """Object id and what identifies its data (count, last jd): a new night changes it."""
-    lc = q.lightcurve(store, object_id)
-    last = float(np.nanmax(lc["jd"])) if len(lc["jd"]) else None
-    return {"objectId": object_id, "n": int(len(lc["jd"])), "last_jd": last}
+def data_version(store, object_id: str, survey=ZTF) -> dict:
+    """Object id and what identifies its data (count, last jd): a new night changes it;
+    with the survey's name for any survey but ZTF (:mod:`apps.science_tabs.survey`)."""
+    return survey.data_version(store, object_id)
 
 
-def run_fit(store, object_id: str, kind: str, **params) -> tuple[dict | None, str | None]:
-    """(result, None), or (None, a message saying why this light curve cannot be fitted)."""
+def run_fit(store, object_id: str, kind: str, history: str = "good", survey=ZTF,
+            **params) -> tuple[dict | None, str | None]:
+    """(result, None), or (None, a message saying why this light curve cannot be fitted).
+    ``history``: the survey's choice of photometry (ZTF: earlier detections; Rubin: forced)."""
     try:
         with q.time_budget(G.config().query_time_budget_s):
-            return q.fit(store, object_id, kind, **params), None
+            return survey.fit(store, object_id, kind, history, **params), None
     except q.QueryTooLarge as exc:
         return None, f"This fit was stopped: {exc}"
     except LookupError:
-        return None, f"{object_id} has no detection stored here."
+        return None, survey.missing(object_id)
     except ValueError as exc:
         return None, f"Cannot fit this light curve: {exc}"
 
 
-HISTORY_OPTIONS = [{"label": "alerts only", "value": "none"},
-                   {"label": "+ earlier detections of good quality (rb ≥ 0.55)", "value": "good"},
-                   {"label": "+ all earlier detections", "value": "all"}]
+HISTORY_OPTIONS = ZTF.photometry
 
 
-def history_control(id_: str, value: str = "good") -> html.Label:
-    """The choice of the alerts' earlier detections a fit uses (the fit endpoints' ``history``)."""
+def history_control(id_: str, value: str | None = None, survey=ZTF) -> html.Label:
+    """The choice of the photometry a fit uses: ZTF, the alerts' earlier detections (the fit
+    endpoints' ``history``); Rubin, the forced photometry or not (``withfp``)."""
     return html.Label(className="science-input", children=[
-        "photometry", dcc.RadioItems(id=id_, options=HISTORY_OPTIONS, value=value, inline=True)])
+        "photometry", dcc.RadioItems(id=id_, options=survey.photometry, value=value or survey.default_photometry,
+                                     inline=True)])
 
 
 def warning_box(result: dict) -> html.Div | None:
@@ -95,3 +97,14 @@ def param_table(rows: list[tuple[str, str]], caption: str | None = None) -> html
     """A two-column table of named values."""
     body = [html.Tr([html.Th(name), html.Td(value)]) for name, value in rows]
     return html.Table(className="science-params", children=([html.Caption(caption)] if caption else []) + body)
+
+
+def open_once(tabs: dict, tab: str, drawn: list | None, render) -> list:
+    """The outputs of a page's tab-opening callback: ``render(module)`` in the opened tab of
+    ``tabs`` ({key: (label, module)}) the first time only, no update elsewhere, then the keys
+    drawn so far; a tab already drawn keeps its state (nothing is sent)."""
+    from dash import no_update
+    drawn = list(drawn or [])
+    if tab not in tabs or tab in drawn:
+        return [no_update] * len(tabs) + [no_update]
+    return [render(tabs[key][1]) if key == tab else no_update for key in tabs] + [drawn + [tab]]

@@ -5,43 +5,46 @@ The fit (pyLIMA, :func:`science.mulens.fit_pspl`, through the cached
 callback with a progress line, started when the tab opens and when the choice of earlier
 detections changes. The data are DC magnitudes (the lensed star is the reference source),
 each kind of point with its marker; the fit's quality warnings are shown in a box above it.
+On a Rubin object (``survey``): AB magnitudes from the science-image flux, times in MJD TAI.
 """
 from __future__ import annotations
 
 import numpy as np
 from dash import Input, Output, dcc, html
 
-from api import portal_gateway as G
-from api import queries as q
 from apps.callbacks import callback
 from apps.science_tabs import _plots as P
+from apps.science_tabs import survey as S
 from apps.science_tabs._common import data_version, fmt, history_control, message, param_table, run_fit, warning_box
 from science.mulens import ZERO_POINT, magnification
 
 GRAPH = {"displaylogo": False, "responsive": True}
 
 
-def layout(object_id: str):
+def layout(object_id: str, survey=S.ZTF):
     return html.Div(className="science-tab", children=[
         html.H3("Microlensing"),
-        dcc.Store(id="ml-key", data=data_version(G.store(), object_id)),
-        html.Div(className="science-controls", children=[history_control("ml-history")]),
+        dcc.Store(id="ml-key", data=data_version(survey.store(), object_id, survey)),
+        html.Div(className="science-controls", children=[history_control("ml-history", survey=survey)]),
         html.Div(id="ml-status", className="science-status", role="status"),
         html.Div(id="ml-results", className="science-results"),
     ])
 
 
-def results(store, object_id: str, history: str = "good") -> list:
+def results(store, object_id: str, history: str | None = None, survey=S.ZTF) -> list:
     """The fit's warnings, the fit over the data with residuals, and the parameters with
-    their uncertainties. ``history``: which earlier detections join the alerts."""
-    result, why = run_fit(store, object_id, "mulens", history=history)
+    their uncertainties. ``history``: the survey's choice of photometry (ZTF: which earlier
+    detections join the alerts; Rubin: with the forced photometry or not)."""
+    history = history or survey.default_photometry
+    result, why = run_fit(store, object_id, "mulens", history=history, survey=survey)
     if result is None:
         return [message(why, "error")]
-    lc = q.lightcurve(store, object_id, history=history)
-    unit = result.get("time_unit", "JD")
+    lc = survey.lightcurve(store, object_id, "mulens", history)
+    unit = survey.time_unit(result)
     fig = P.fit_figure(lc, lc["mag"], lc["err"], result["model"], _model_at(result), "PSPL fit (all bands)",
-                       "DC magnitude", t_marks={"t0": result["t0"]}, time_unit=unit)
-    rows = [(f"t0 [{unit}]", fmt(result["t0"], result["t0_err"], 3)),
+                       survey.mag_title["mulens"], t_marks={"t0": result["t0"]}, time_unit=unit,
+                       t_offset=survey.time_offset, colours=survey.colours)
+    rows = [(f"t0 [{unit}]", fmt(survey.shown_time(result["t0"]), result["t0_err"], 3)),
             ("u0", fmt(result["u0"], result["u0_err"], 4)),
             ("tE [d]", fmt(result["tE"], result["tE_err"], 2)),
             ("χ² / dof", f"{result['chi2']:.1f} / {result['dof']} = "
@@ -74,6 +77,7 @@ def _model_at(result):
           running=[(Output("ml-status", "children"), "Fitting a point-source point-lens model…", ""),
                    (Output("ml-status", "className"), "science-status running", "science-status"),
                    (Output("ml-results", "className"), "science-results stale", "science-results")])
-def fit_microlensing(key, history="good"):
-    with G.job_store() as store:
-        return results(store, key["objectId"], history or "good")
+def fit_microlensing(key, history=None):
+    survey = S.of(key)
+    with survey.job_store() as store:
+        return results(store, key["objectId"], history, survey)

@@ -5,7 +5,9 @@ known period; the fit (:func:`science.varstar.fit_period`, through the cached
 :func:`api.queries.fit`) runs as a Dash background callback, since long light curves take more than half a
 second; while it runs the status line says so (Dash's ``running``, set in the browser as
 the request leaves, not at the job's first poll a second later). Magnitudes are DC where a source sits
-behind the variable (the star itself in the reference image), difference otherwise.
+behind the variable (the star itself in the reference image), difference otherwise; on a Rubin
+object (``survey``, :mod:`apps.science_tabs.survey`), AB magnitudes from the science-image
+flux over ugrizy, times in MJD TAI, with or without the forced photometry.
 
 The inputs persist per object for the browser session; while a fit runs, the controls and
 the previous result stay in place (the result dimmed) under a status line.
@@ -14,10 +16,9 @@ from __future__ import annotations
 
 from dash import Input, Output, State, dcc, html
 
-from api import portal_gateway as G
-from api import queries as q
 from apps.callbacks import callback
 from apps.science_tabs import _plots as P
+from apps.science_tabs import survey as S
 from apps.science_tabs._common import data_version, fmt, history_control, message, param_table, run_fit, warning_box
 
 DEFAULTS = {"period_min": 0.1, "period_max": 1.2, "nterms_base": None, "nterms_band": None}  # terms: chosen for the points
@@ -25,13 +26,13 @@ GRAPH = {"displaylogo": False, "responsive": True}
 RUNNING = "Fitting: searching the period (or fitting at the fixed one)…"
 
 
-def layout(object_id: str):
+def layout(object_id: str, survey=S.ZTF):
     def number(id_, label, value, **kw):
         return html.Label(className="science-input", children=[label, dcc.Input(
             id=id_, type="number", value=value, debounce=True, persistence=object_id, persistence_type="session", **kw)])
     return html.Div(className="science-tab", children=[
         html.H3("Variable star"),
-        dcc.Store(id="vs-key", data=data_version(G.store(), object_id)),
+        dcc.Store(id="vs-key", data=data_version(survey.store(), object_id, survey)),
         html.Div(className="science-controls", children=[
             number("vs-pmin", "shortest period [d]", DEFAULTS["period_min"], min=0.01, max=100, step="any"),
             number("vs-pmax", "longest period [d]", DEFAULTS["period_max"], min=0.02, max=1000, step="any"),
@@ -40,7 +41,7 @@ def layout(object_id: str):
             number("vs-nband", "Fourier terms, per band", DEFAULTS["nterms_band"], min=0, max=5, step=1,
                    placeholder="auto"),
             number("vs-period", "fixed period [d] (optional)", None, min=0.01, max=1000, step="any"),
-            history_control("vs-history"),
+            history_control("vs-history", survey=survey),
             html.Button("Fit", id="vs-fit", className="button", n_clicks=0),
         ]),
         html.Div(id="vs-status", className="science-status", role="status"),
@@ -79,17 +80,19 @@ def _terms(value) -> int | None:
     return int(float(value))
 
 
-def results(store, object_id: str, params: dict, history: str = "good") -> list:
+def results(store, object_id: str, params: dict, history: str | None = None, survey=S.ZTF) -> list:
     """The tab's results for ``object_id``: the fit's warnings, best period and score,
-    periodogram, folded curve. ``history``: which earlier detections join the alerts."""
-    result, why = run_fit(store, object_id, "varstar", history=history, **params)
+    periodogram, folded curve. ``history``: the survey's choice of photometry (ZTF: which
+    earlier detections join the alerts; Rubin: with the forced photometry or not)."""
+    history = history or survey.default_photometry
+    result, why = run_fit(store, object_id, "varstar", history=history, survey=survey, **params)
     if result is None:
         return [message(why, "error")]
-    lc = q.lightcurve(store, object_id, history=history)
+    lc = survey.lightcurve(store, object_id, "varstar", history)
     summary = param_table([
         ("period [d]", fmt(result["period"], None, 6)),
         ("score (multiband power, 0..1)", fmt(result["score"], None, 3)),
-        ("epoch of maximum [JD]", fmt(result["epoch"], None, 4)),
+        (f"epoch of maximum [{survey.time_unit(result)}]", fmt(survey.shown_time(result["epoch"]), None, 4)),
         ("amplitude (model, peak to peak)", ", ".join(f"{b}: {fmt(a, None, 2)} mag"
                                                       for b, a in result["amplitude"].items()) or "—"),
         ("points", str(result["n_points"])),
@@ -102,10 +105,13 @@ def results(store, object_id: str, params: dict, history: str = "good") -> list:
     if result["periods"]:
         out.append(dcc.Graph(id="vs-periodogram", config=GRAPH, figure=P.periodogram_figure(
             result["periods"], result["power"], result["period"], (params["period_min"], params["period_max"]))))
+    ytitle = survey.mag_title["varstar"]
     out.append(html.Div(className="science-pair", children=[
-        dcc.Graph(id="vs-folded", config=GRAPH, figure=P.folded_figure(lc, result)),
-        dcc.Graph(id="vs-unfolded", config=GRAPH, figure=P.unfolded_figure(lc, result))]))
-    if any(lc["is_dc"]):
+        dcc.Graph(id="vs-folded", config=GRAPH, figure=P.folded_figure(lc, result, survey.colours, ytitle,
+                                                                       survey.dc_label)),
+        dcc.Graph(id="vs-unfolded", config=GRAPH, figure=P.unfolded_figure(
+            lc, result, colours=survey.colours, ytitle=ytitle, xtitle=survey.mjd_title))]))
+    if survey is S.ZTF and any(lc["is_dc"]):
         out.append(html.P("Filled circles: DC magnitudes (reference source + difference); open diamonds: "
                           "difference magnitudes.", className="muted small"))
     return out
@@ -119,9 +125,10 @@ def results(store, object_id: str, params: dict, history: str = "good") -> list:
                    (Output("vs-status", "children"), RUNNING, ""),
                    (Output("vs-status", "className"), "science-status running", "science-status"),
                    (Output("vs-results", "className"), "science-results stale", "science-results")])
-def fit_varstar(_clicks, key, pmin, pmax, nbase, nband, period, history="good"):
+def fit_varstar(_clicks, key, pmin, pmax, nbase, nband, period, history=None):
     params, why = params_from(pmin, pmax, nbase, nband, period)
     if params is None:
         return [message(why, "error")]
-    with G.job_store() as store:
-        return results(store, key["objectId"], params, history or "good")
+    survey = S.of(key)
+    with survey.job_store() as store:
+        return results(store, key["objectId"], params, history, survey)
