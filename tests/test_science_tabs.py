@@ -250,7 +250,7 @@ def test_varstar_inputs_persist_per_object():
             if k is not None and not isinstance(k, str):
                 walk(k)
     import unittest.mock as mock
-    with mock.patch.object(varstar, "data_version", lambda *_: {}), mock.patch.object(varstar.G, "store", lambda: None):
+    with mock.patch.object(varstar, "data_version", lambda *_: {}), mock.patch("api.portal_gateway.store", lambda: None):
         walk(varstar.layout("ZTF21abcdefg"))
     assert found and all(i.persistence == "ZTF21abcdefg" and i.persistence_type == "session" for i in found)
 
