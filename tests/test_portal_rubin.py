@@ -248,3 +248,22 @@ def test_on_the_rubin_switch_any_integer_is_a_diaobjectid():
     from apps import search as S
     assert S.rubin_search("4712", "rubin").params == {"diaObjectId": 4712}
     assert S.rubin_search("4712") is None and S.rubin_search("5.38 54.69 30", "rubin") is None
+
+
+def test_the_supernova_tab_opens_over_http_with_the_alert_score_and_no_fink_placeholder(client):
+    """The tab callback as the browser calls it, on the real object: Fink's Rubin SuperNNova score
+    of its one alert is drawn, its -1 (early SN Ia not computed) is not, and the fit is drawn."""
+    from apps.pages.rubin_object import SCIENCE_TABS
+    outputs = [(f"rubin-tab-{key}", "children") for key in SCIENCE_TABS] + [("rubin-tabs-drawn", "data")]
+    response = _call_many(client, outputs, [{"id": "rubin-object-tabs", "property": "value", "value": "supernova"}],
+                          [{"id": "rubin-object-id", "property": "data", "value": OBJ},
+                           {"id": "rubin-tabs-drawn", "property": "data", "value": []}])
+    assert response["rubin-tabs-drawn"]["data"] == ["supernova"]
+    tab = json.dumps(response["rubin-tab-supernova"]["children"])
+    scores = _component(tab, "sn-scores")["figure"]
+    values = [v for trace in scores["data"] for v in _values(trace["y"]) if v == v]
+    assert [t["name"] for t in scores["data"]] == ["SuperNNova SN vs others"] and values and min(values) >= 0
+    assert "MJD (TAI)" in scores["layout"]["xaxis"]["title"]["text"]
+    fit = _component(tab, "sn-fit")["figure"]
+    assert "MJD TAI" in fit["layout"]["xaxis2"]["title"]["text"] and "psfFlux" in fit["layout"]["yaxis"]["title"]["text"]
+    assert {t.get("legendgroup") for t in fit["data"]} >= {"g", "r", "i"}

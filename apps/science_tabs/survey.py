@@ -129,14 +129,19 @@ class RUBIN(ZTF):
 
     @staticmethod
     def scores(store, object_id: str):
-        """(time [JD], {column: values}) of Fink's Rubin classifier scores, one per diaSource."""
+        """(time [JD], {column: values}) of Fink's Rubin classifier scores, one per diaSource:
+        those of the alerts Fink processed (earlier diaSources have none); Fink's -1 (not
+        computed) is left out as missing."""
         cols = ["r:midpointMjdTai", *RUBIN_SCORES]
         sources = qr.history(store, "sources", [int(object_id)], cols)
-        if sources.empty:
-            return np.array([]), {}
-        found = {c: sources[c].astype(float).to_numpy() for c in RUBIN_SCORES
-                 if c in sources and sources[c].notna().any()}
-        return sources["r:midpointMjdTai"].to_numpy(float) + MJD_TO_JD, found
+        found = {}
+        for c in RUBIN_SCORES:
+            v = sources[c].astype(float).to_numpy() if c in sources else np.array([])
+            v = np.where(v >= 0, v, np.nan)
+            if np.isfinite(v).any():
+                found[c] = v
+        t = sources["r:midpointMjdTai"].to_numpy(float) + MJD_TO_JD if len(sources) else np.array([])
+        return t, found
 
     @staticmethod
     def tags(store, object_id: str) -> list[str]:
