@@ -62,3 +62,16 @@ def test_the_rubin_light_curve_switches_to_magnitudes_and_hides_forced_points(pa
     d.find_element(By.XPATH, "//label[contains(., 'forced photometry')]").click()
     wait(d).until(lambda d: legend(d) and not any(n.endswith(" forced") for n in legend(d)))
     assert set("ugrizy") <= legend(d)
+
+
+def test_the_variable_star_tab_opens_on_a_rubin_object_and_draws_its_fit(page):
+    """The ZTF page's tab on Rubin data: the background job runs and the folded curve is drawn
+    over Rubin's bands, in AB magnitudes from the science-image flux."""
+    d = page(f"/lsst/{OBJ}")
+    wait(d).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#rubin-lc-graph .scatterlayer .points path")))
+    d.find_element(By.XPATH, "//*[contains(@class, 'tab')][normalize-space(.)='Variable star']").click()
+    wait(d, 90).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#vs-folded .scatterlayer .points path")))
+    folded = d.find_element(By.ID, "vs-folded").text
+    assert "scienceFlux" in folded and "Folded at P" in folded
+    assert {"u", "g", "r", "i", "z", "y"} <= {e.text.split()[0] for e in d.find_elements(
+        By.CSS_SELECTOR, "#vs-folded .legend .legendtext")}
