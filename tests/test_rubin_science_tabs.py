@@ -61,6 +61,19 @@ def _best(truth, kind: str) -> str:
     return str(truth[truth.type == kind].sort_values("n_alerts", ascending=False).diaObjectId.iloc[0])
 
 
+def _find(component, id_: str):
+    """The component ``id_`` under ``component``."""
+    if getattr(component, "id", None) == id_:
+        return component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, (list, tuple)) else [children]:
+        if child is not None and not isinstance(child, (str, int, float)):
+            found = _find(child, id_)
+            if found is not None:
+                return found
+    return None
+
+
 def _open(app, object_id: str, tab: str):
     """The tab as the page's tab callback renders it the first time it is opened."""
     from apps.pages import rubin_object
@@ -94,12 +107,14 @@ def test_variable_star_tab_finds_the_true_period_of_a_simulated_rr_lyrae(portal)
     from apps.science_tabs import varstar
     oid = _best(truth, "rrlyrae")
     tab = _open(app, oid, "varstar")
-    key = next(c for c in tab.children if getattr(c, "id", None) == "vs-key").data
+    key = _find(tab, "vs-key").data
     assert key["survey"] == "rubin" and key["objectId"] == oid and key["n"] > 50
+    photometry = _find(tab, "vs-history")
+    assert photometry.value == "forced" and {o["value"] for o in photometry.options} == {"none", "forced"}
     fit = getattr(varstar.fit_varstar, "__wrapped__", varstar.fit_varstar)  # the background job's body
     with app.test_request_context("/"):
         out = html.Div(fit(1, key, *[varstar.DEFAULTS[k] for k in ("period_min", "period_max", "nterms_base",
-                                                                    "nterms_band")], None, "forced"))
+                                                                    "nterms_band")], None, photometry.value))
     period = float(truth.set_index("diaObjectId").loc[int(oid), "period"])
     found = float(str(out).split("Td('")[1].split("'")[0])
     assert found == pytest.approx(period, rel=2e-3)
@@ -117,10 +132,10 @@ def test_microlensing_tab_fits_a_simulated_rubin_event(portal):
     from apps.science_tabs import microlensing
     oid = _best(truth, "microlensing")
     tab = _open(app, oid, "microlensing")
-    key = next(c for c in tab.children if getattr(c, "id", None) == "ml-key").data
+    key = _find(tab, "ml-key").data
     fit = getattr(microlensing.fit_microlensing, "__wrapped__", microlensing.fit_microlensing)
     with app.test_request_context("/"):
-        out = html.Div(fit(key, "forced"))
+        out = html.Div(fit(key, _find(tab, "ml-history").value))
     assert not _messages(out)
     (fig,) = _figures(out)
     assert fig.layout.title.text == "PSPL fit (all bands)"
@@ -135,6 +150,8 @@ def test_supernova_tab_shows_rubin_scores_and_says_what_has_no_rubin_meaning(por
     tab = _open(app, _best(truth, "rrlyrae"), "supernova")
     text = str(tab)
     assert "no Rubin counterpart" in text and "Fink tag" in text
+    # faint forced difference fluxes (<= 0: no magnitude) would bias a transient's fit: not by default
+    assert _find(tab, "sn-history").value == "none"
     for fig in _figures(tab):
         assert sum(len([v for v in (t.y if t.y is not None else []) if v is not None]) for t in fig.data) > 0
 

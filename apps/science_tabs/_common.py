@@ -58,12 +58,12 @@ def run_fit(store, object_id: str, kind: str, history: str = "good", survey=ZTF,
 HISTORY_OPTIONS = ZTF.photometry
 
 
-def history_control(id_: str, value: str | None = None, survey=ZTF) -> html.Label:
-    """The choice of the photometry a fit uses: ZTF, the alerts' earlier detections (the fit
-    endpoints' ``history``); Rubin, the forced photometry or not (``withfp``)."""
+def history_control(id_: str, value: str | None = None, survey=ZTF, kind: str = "varstar") -> html.Label:
+    """The choice of the photometry a fit (``kind``) uses: ZTF, the alerts' earlier detections
+    (the fit endpoints' ``history``); Rubin, the forced photometry or not (``withfp``)."""
     return html.Label(className="science-input", children=[
-        "photometry", dcc.RadioItems(id=id_, options=survey.photometry, value=value or survey.default_photometry,
-                                     inline=True)])
+        "photometry", dcc.RadioItems(id=id_, options=survey.photometry,
+                                     value=value or survey.default_photometry[kind], inline=True)])
 
 
 def warning_box(result: dict) -> html.Div | None:

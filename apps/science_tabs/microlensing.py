@@ -25,7 +25,7 @@ def layout(object_id: str, survey=S.ZTF):
     return html.Div(className="science-tab", children=[
         html.H3("Microlensing"),
         dcc.Store(id="ml-key", data=data_version(survey.store(), object_id, survey)),
-        html.Div(className="science-controls", children=[history_control("ml-history", survey=survey)]),
+        html.Div(className="science-controls", children=[history_control("ml-history", survey=survey, kind="mulens")]),
         html.Div(id="ml-status", className="science-status", role="status"),
         html.Div(id="ml-results", className="science-results"),
     ])
@@ -35,7 +35,7 @@ def results(store, object_id: str, history: str | None = None, survey=S.ZTF) -> 
     """The fit's warnings, the fit over the data with residuals, and the parameters with
     their uncertainties. ``history``: the survey's choice of photometry (ZTF: which earlier
     detections join the alerts; Rubin: with the forced photometry or not)."""
-    history = history or survey.default_photometry
+    history = history or survey.default_photometry["mulens"]
     result, why = run_fit(store, object_id, "mulens", history=history, survey=survey)
     if result is None:
         return [message(why, "error")]

@@ -32,7 +32,8 @@ def layout(object_id: str, survey=S.ZTF):
     return html.Div(className="science-tab", id="sn-tab", children=[
         dcc.Store(id="sn-object", data=object_id),
         dcc.Store(id="sn-survey", data=survey.name),
-        html.Div(className="science-controls", children=[history_control("sn-history", survey=survey)]),
+        html.Div(className="science-controls",
+                 children=[history_control("sn-history", survey=survey, kind="supernova")]),
         html.Div(id="sn-body", children=content(survey.store(), object_id, survey=survey))])
 
 
@@ -47,7 +48,7 @@ def refit_supernova(history, object_id, survey="ztf"):
 def content(store, object_id: str, history: str | None = None, survey=S.ZTF) -> list:
     """The tab's children for ``object_id`` read from ``store``; ``history``: the survey's
     choice of photometry (ZTF: which earlier detections join the alerts; Rubin: forced or not)."""
-    history = history or survey.default_photometry
+    history = history or survey.default_photometry["supernova"]
     scores = _scores(store, object_id, survey)
     if scores is None:
         return [message(f"{object_id} has no alert stored here.", "error")]

@@ -33,7 +33,7 @@ class ZTF:
     photometry = [{"label": "alerts only", "value": "none"},
                   {"label": "+ earlier detections of good quality (rb ≥ 0.55)", "value": "good"},
                   {"label": "+ all earlier detections", "value": "all"}]
-    default_photometry = "good"
+    default_photometry = {"varstar": "good", "mulens": "good", "supernova": "good"}
     time_offset = 0.0           # fit times are shown as they are: JD
     mjd_title = "MJD (= JD − 2400000.5)"
     colours = None              # the ZTF light curve's colours
@@ -82,7 +82,9 @@ class RUBIN(ZTF):
     name = "rubin"
     photometry = [{"label": "detections (diaSources) only", "value": "none"},
                   {"label": "+ forced photometry (diaForcedSources)", "value": "forced"}]
-    default_photometry = "forced"
+    # a flux <= 0 has no magnitude and is left out: harmless for a star's science-image flux,
+    # a bias on a transient's faint forced difference fluxes, so the supernova fit goes without
+    default_photometry = {"varstar": "forced", "mulens": "forced", "supernova": "none"}
     time_offset = MJD_TO_JD     # fit times (JD) shown as Rubin's MJD TAI
     mjd_title = "MJD (TAI)"
     colours = BAND_COLOURS      # as on the Rubin light curve

@@ -41,7 +41,7 @@ def layout(object_id: str, survey=S.ZTF):
             number("vs-nband", "Fourier terms, per band", DEFAULTS["nterms_band"], min=0, max=5, step=1,
                    placeholder="auto"),
             number("vs-period", "fixed period [d] (optional)", None, min=0.01, max=1000, step="any"),
-            history_control("vs-history", survey=survey),
+            history_control("vs-history", survey=survey, kind="varstar"),
             html.Button("Fit", id="vs-fit", className="button", n_clicks=0),
         ]),
         html.Div(id="vs-status", className="science-status", role="status"),
@@ -84,7 +84,7 @@ def results(store, object_id: str, params: dict, history: str | None = None, sur
     """The tab's results for ``object_id``: the fit's warnings, best period and score,
     periodogram, folded curve. ``history``: the survey's choice of photometry (ZTF: which
     earlier detections join the alerts; Rubin: with the forced photometry or not)."""
-    history = history or survey.default_photometry
+    history = history or survey.default_photometry["varstar"]
     result, why = run_fit(store, object_id, "varstar", history=history, survey=survey, **params)
     if result is None:
         return [message(why, "error")]
