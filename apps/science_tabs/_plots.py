@@ -49,6 +49,12 @@ def _label(band) -> str:
     return normalise_band(band) if not isinstance(band, str) else band
 
 
+def _bands(band) -> list:
+    """The distinct bands of a light curve in wavelength order: ZTF fids 1, 2, 3; ugrizy."""
+    order = {b: i for i, b in enumerate("ugrizy")}
+    return sorted(set(np.asarray(band).tolist()), key=lambda b: (order.get(b, 99), b) if isinstance(b, str) else (b, ""))
+
+
 def scores_figure(alerts, scores: dict = SCORES, time_col: str = "i:jd", xtitle: str = MJD_TITLE) -> go.Figure:
     """Classifier scores of each alert over time (``time_col``, JD), with the 0.5 decision threshold."""
     fig = go.Figure()
@@ -122,7 +128,7 @@ def fit_figure(lc: dict, mag, err, model: dict, model_at, title: str, ytitle: st
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.04)
     jd, mag, err = np.asarray(lc["jd"], float), np.asarray(mag, float), np.asarray(err, float)
     kinds = np.asarray(lc.get("kind", np.full(len(jd), "alert")))
-    for fid in sorted(set(np.asarray(lc["band"]).tolist())):
+    for fid in _bands(lc["band"]):
         b = _label(fid)
         in_band = (np.asarray(lc["band"]) == fid) & np.isfinite(mag)
         colour = _colour(b, colours)
@@ -134,7 +140,8 @@ def fit_figure(lc: dict, mag, err, model: dict, model_at, title: str, ytitle: st
                                      marker={"color": colour, "size": 7, "symbol": symbol}), 1, 1)
         m = in_band
         if b in model:
-            fig.add_trace(go.Scatter(x=np.asarray(model[b]["jd"], float) - t_offset, y=model[b]["mag"], mode="lines", name=f"{b} model",
+            fig.add_trace(go.Scatter(x=np.asarray(model[b]["jd"], float) - t_offset, y=model[b]["mag"], mode="lines",
+                                     name=f"{b} model",
                                      legendgroup=b, line={"color": colour, "width": 2}), 1, 1)
             expected = model_at(b, jd[m])
             if expected is not None:
@@ -191,7 +198,7 @@ def folded_figure(lc: dict, result: dict, colours: dict | None = None,
     phase = np.array([np.nan if p is None else p for p in result["phase"]], dtype=float)
     mag, err = np.asarray(lc["mag"], float), np.asarray(lc["err"], float)
     is_dc = np.asarray(lc.get("is_dc", [False] * len(mag)), dtype=bool)
-    for fid in sorted(set(np.asarray(lc["band"]).tolist())):
+    for fid in _bands(lc["band"]):
         b = _label(fid)
         colour = _colour(b, colours)
         for dc in (True, False):
@@ -200,7 +207,8 @@ def folded_figure(lc: dict, result: dict, colours: dict | None = None,
                 continue
             fig.add_trace(go.Scatter(
                 x=np.r_[phase[m], phase[m] + 1], y=np.r_[mag[m], mag[m]], mode="markers", legendgroup=b,
-                name=f"{b} ({dc_label if dc else 'difference'})", error_y={"array": np.r_[err[m], err[m]], "thickness": 1},
+                name=f"{b} ({dc_label if dc else 'difference'})",
+                error_y={"array": np.r_[err[m], err[m]], "thickness": 1},
                 marker={"color": colour, "size": 7, "symbol": "circle" if dc else "diamond-open"}))
         if b in result["model"]:
             cur = result["model"][b]
@@ -231,7 +239,7 @@ def unfolded_figure(lc: dict, result: dict, max_points: int = 4000, colours: dic
     fig = go.Figure()
     jd, mag, err = np.asarray(lc["jd"], float), np.asarray(lc["mag"], float), np.asarray(lc["err"], float)
     grid = _season_grid(jd, result["period"], max_points)
-    for fid in sorted(set(np.asarray(lc["band"]).tolist())):
+    for fid in _bands(lc["band"]):
         b = _label(fid)
         m = (np.asarray(lc["band"]) == fid) & np.isfinite(mag)
         colour = _colour(b, colours)
