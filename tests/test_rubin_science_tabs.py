@@ -158,7 +158,7 @@ def test_supernova_tab_shows_rubin_scores_and_says_what_has_no_rubin_meaning(por
 
 
 @pytest.mark.parametrize("tab", ["supernova", "varstar", "microlensing"])
-@pytest.mark.parametrize("object_id", [str(SHORT), "169999999999990002"])
+@pytest.mark.parametrize("object_id", [str(SHORT), "169999999999990002", "not-a-diaObjectId", str(2**64)])
 def test_an_object_too_short_or_missing_gives_a_message_not_an_exception(portal, tab, object_id):
     app, _ = portal
     from apps.science_tabs import microlensing, supernova, varstar
@@ -187,3 +187,4 @@ def test_a_tab_already_open_is_not_drawn_again(portal):
         out = rubin_object.science_tab("varstar", _best(truth, "rrlyrae"), ["varstar"])
     assert all(o is no_update for o in out)
     assert np.all([o is no_update for o in rubin_object.science_tab("summary", "1", [])])
+    assert np.all([o is no_update for o in rubin_object.science_tab("varstar", "1 OR 1", [])])

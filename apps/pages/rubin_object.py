@@ -162,4 +162,6 @@ def show_cutouts(source, stretch, colormap, object_id):
           prevent_initial_call=True)
 def science_tab(tab, object_id, drawn):
     """The opened tab's layout (the ZTF page's tab, on the Rubin fits), the first time only."""
+    if not qr.object_ids([str(object_id or "")])[0]:
+        return open_once(SCIENCE_TABS, "", drawn, None)  # not a diaObjectId: nothing to draw
     return open_once(SCIENCE_TABS, tab, drawn, lambda module: module.layout(object_id, RUBIN))

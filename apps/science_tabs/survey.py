@@ -103,21 +103,22 @@ class RUBIN(ZTF):
     @staticmethod
     def data_version(store, object_id: str) -> dict:
         """diaObjectId and what identifies its data (measurements, last time in JD)."""
-        times = [qr.history(store, table, [int(object_id)], ["r:midpointMjdTai"]) for table in ("sources", "fp")]
+        oid = _dia_object_id(object_id)
+        times = [qr.history(store, table, [oid], ["r:midpointMjdTai"]) for table in ("sources", "fp")]
         mjd = np.concatenate([t["r:midpointMjdTai"].to_numpy(float) if len(t) else np.array([]) for t in times])
         last = float(np.nanmax(mjd)) + MJD_TO_JD if len(mjd) else None
         return {"objectId": str(object_id), "survey": "rubin", "n": int(len(mjd)), "last_jd": last}
 
     @staticmethod
     def fit(store, object_id: str, kind: str, photometry: str, **params) -> dict:
-        return qr.fit(store, int(object_id), kind, photometry == "forced", **params)
+        return qr.fit(store, _dia_object_id(object_id), kind, photometry == "forced", **params)
 
     @staticmethod
     def lightcurve(store, object_id: str, kind: str, photometry: str) -> dict:
         """The points the fit took (AB magnitudes from its flux), each with its kind
         (``detection``, ``forced``); the variable-star and microlensing ones from the
         science-image flux, marked as such in the plots (``is_dc``)."""
-        lc = rubin_lightcurve(store, int(object_id), kind, photometry == "forced")
+        lc = rubin_lightcurve(store, _dia_object_id(object_id), kind, photometry == "forced")
         lc["is_dc"] = np.full(len(lc["jd"]), kind != "supernova")
         return lc
 
@@ -135,7 +136,7 @@ class RUBIN(ZTF):
         those of the alerts Fink processed (earlier diaSources have none); Fink's -1 (not
         computed) is left out as missing."""
         cols = ["r:midpointMjdTai", *RUBIN_SCORES]
-        sources = qr.history(store, "sources", [int(object_id)], cols)
+        sources = qr.history(store, "sources", [_dia_object_id(object_id)], cols)
         found = {}
         for c in RUBIN_SCORES:
             v = sources[c].astype(float).to_numpy() if c in sources else np.array([])
@@ -148,9 +149,17 @@ class RUBIN(ZTF):
     @staticmethod
     def tags(store, object_id: str) -> list[str]:
         """The Fink tags any of the object's diaSources carries."""
-        sources = qr.history(store, "sources", [int(object_id)], ["f:tags"])
+        sources = qr.history(store, "sources", [_dia_object_id(object_id)], ["f:tags"])
         found = {t for tags in sources.get("f:tags", []) if isinstance(tags, (list, tuple, np.ndarray)) for t in tags}
         return sorted(found)
+
+
+def _dia_object_id(object_id) -> int:
+    """A diaObjectId from the tab's data; LookupError (no such object) for anything else."""
+    ids, _refused = qr.object_ids([str(object_id)])
+    if not ids:
+        raise LookupError(f"{object_id!r} is not a diaObjectId")
+    return ids[0]
 
 
 SURVEYS = {s.name: s for s in (ZTF, RUBIN)}
