@@ -78,15 +78,20 @@ def _pipeline(conn, table: bytes, scans: list, page: int) -> list[tuple[bytes, d
 
 
 def _round(client, calls: list[tuple[str, dict]]) -> list:
-    """Write every call, flush once, then read their answers in order (an answer that is an
-    error raises it, the rest left unread: the caller discards the connection)."""
+    """Write every call, then read their answers in order (an answer that is an error raises
+    it, the rest left unread: the caller discards the connection)."""
+    _write(client, calls)
+    return [client._recv(api) for api, _ in calls]
+
+
+def _write(client, calls: list[tuple[str, dict]]) -> None:
+    """Every call written, then one flush (thriftpy2's ``TClient._send`` flushes each call)."""
     service, out = client._service, client._oprot
-    for api, kwargs in calls:  # thriftpy2's TClient._send, less its flush after each call
+    for api, kwargs in calls:
         out.write_message_begin(api, TMessageType.CALL, client._seqid)
         getattr(service, api + "_args")(**kwargs).write(out)
         out.write_message_end()
     out.trans.flush()
-    return [client._recv(api) for api, _ in calls]
 
 
 def _discard(conn) -> None:
