@@ -7,7 +7,8 @@ Both stores must hold the same night (ingest it twice: ``NOCTURNE_BACKEND=embedd
 ``bench/bench_api.py`` (objects, cones of 5″, 1′ and 1°, latests, time window, a cross-match of
 1,000 sources over the alerts' sky), sent through Flask's test client (no HTTP, no gunicorn):
 what is timed is the query and its store. Prints p50 / p95 ms per query and backend, and the
-ratio HBase ÷ embedded; ``--check`` first asserts that both stores give the same answers. Run
+ratio HBase ÷ embedded, and the median CPU time of the process a query (client side:
+Flask, the store, its reader threads); ``--check`` first asserts that both stores give the same answers. Run
 from another checkout's folder to time that checkout's code
 (the script imports the code of the current directory).
 """
@@ -58,19 +59,20 @@ def time_all(config, qs: dict, repeats: int) -> dict:
     out = {}
     for name, (method, path, params) in qs.items():
         n = max(3, repeats // 5) if name.startswith("xmatch") else repeats
-        times, rows = [], None
+        times, cpu, rows = [], [], None
         for i in range(n + 1):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             r = client.get(path, query_string=params) if method == "GET" else client.post(path, json=params)
-            dt = (time.perf_counter() - t0) * 1000
+            dt, dc = (time.perf_counter() - t0) * 1000, (time.process_time() - c0) * 1000
             if r.status_code != 200:
                 raise SystemExit(f"{name}: HTTP {r.status_code} {r.get_data(as_text=True)[:300]}")
             rows = len(r.get_json())
             if i:  # the first is a warm-up
                 times.append(dt)
+                cpu.append(dc)
         times.sort()
         out[name] = {"p50": statistics.median(times), "p95": times[min(len(times) - 1, int(0.95 * len(times)))],
-                     "rows": rows}
+                     "cpu": statistics.median(cpu), "rows": rows}
     return out
 
 
@@ -113,7 +115,7 @@ def main(argv=None) -> int:
         e, h = result.get("embedded", {}).get(name), result["hbase"][name]
         ratio = f"{h['p50'] / e['p50']:.1f}×" if e else ""
         print(f"{name:28} rows {h['rows']:>5}  embedded {e['p50'] if e else float('nan'):8.1f} ms  "
-              f"hbase {h['p50']:8.1f} / {h['p95']:8.1f} ms  {ratio}")
+              f"hbase {h['p50']:8.1f} / {h['p95']:8.1f} ms (CPU {h['cpu']:.1f} ms)  {ratio}")
     print(f"load {result['load']:.1f} -> {result['load_after']:.1f}")
     if a.json:
         a.json.write_text(json.dumps(result, indent=1))

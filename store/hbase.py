@@ -13,8 +13,9 @@ backoff until ``hbase_timeout_ms`` has passed, then raised as
 connections, so service resumes on its own when HBase comes back.
 
 Writes of a full batch go to sender threads (``submit``; at most one call in flight per
-batch, see :class:`store.base.Batch`); a read of many ranges runs one scanner per range,
-``pool_size`` at once (HBase 2.6's Thrift filter language has no MultiRowRangeFilter).
+batch, see :class:`store.base.Batch`); a read of many ranges runs one scanner per range
+(HBase 2.6's Thrift filter language has no MultiRowRangeFilter), their calls pipelined on
+``pool_size`` connections at once (:mod:`store.hbase_pipeline`).
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ from .batch import ColumnBatch, RowSource
 from .codec import ColumnValueError, check_value, decode_cell, encode_cell
 from .errors import StoreError, StoreUnavailable, TableMissing
 from .hbase_layout import CELLS, RECORD, PackedTable, as_cells, is_packed_payload, packed_tables
+from .hbase_pipeline import read_ranges
 
 _UNKNOWN = object()  # a table's layout before its first use
 TRANSIENT = (TTransportException, socket.error, BrokenPipeError, ConnectionError, EOFError)
@@ -94,8 +96,9 @@ class HBaseTable(Table):
 
             got = dict(self.store._call(get, self.name))
             found = [(k, got[k]) for k in keys if got.get(k)]
-        elif len(ranges) > 1 and limit is None and self.store.readers:
-            found = self._ranges_at_once(ranges, columns, keys_only, on_batch, batch_size)
+        elif len(ranges) > 1 and limit is None:  # a cone's cells, a cross-match's thousands
+            found = read_ranges(self, [(as_bytes(a), as_bytes(b)) for a, b in ranges], columns, keys_only,
+                                on_batch, batch_size)
         else:
             for start, stop in ranges:  # one scanner per range (Thrift 1 has no multi-range scan)
                 found.extend(self._range(start, stop, columns, keys_only, limit and limit - len(found), reverse,
@@ -108,27 +111,6 @@ class HBaseTable(Table):
         if pack is not None:
             return pack.batch(found, wanted)
         return ColumnBatch(raw, source=RowSource([self._decode(data) for _, data in found], order=str.encode))
-
-    def _ranges_at_once(self, ranges, columns, keys_only, on_batch, batch_size):
-        """Many ranges (a cone's cells, a cross-match's thousands): each range is still one
-        scanner (the Thrift 1 filter language has no MultiRowRangeFilter), but up to
-        ``hbase_pool_size`` of them are read at once; the rows come back range by range,
-        in the order asked. ``on_batch`` runs here, as the rows arrive."""
-        pool = self.store._reader()
-        jobs = [pool.submit(self._range, start, stop, columns, keys_only, None, False, None, batch_size, 0)
-                for start, stop in ranges]
-        found, mark = [], batch_size
-        try:
-            for job in jobs:
-                found.extend(job.result())
-                while on_batch is not None and len(found) >= mark:
-                    on_batch()
-                    mark += batch_size
-        except BaseException:
-            for job in jobs:
-                job.cancel()
-            raise
-        return found
 
     def _range(self, start, stop, columns, keys_only, limit, reverse, on_batch, batch_size, before, accept=None):
         """``(key, cells)`` of one range, as HBase returns them (``before``: rows read already,
@@ -290,7 +272,7 @@ class HBaseStore(Store):
         return {RECORD: packed_tables(self.schema, self.new_layout)}
 
     def _reader(self):
-        """The executor that reads many ranges at once (``_ranges_at_once``)."""
+        """The executor that reads many ranges at once (:func:`store.hbase_pipeline.read_ranges`)."""
         with self._executor_lock:
             if self._readers_pool is None:
                 self._readers_pool = ThreadPoolExecutor(self.readers, thread_name_prefix="hbase-read")

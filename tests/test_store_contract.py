@@ -411,25 +411,27 @@ def test_hbase_sends_a_full_buffer_in_the_background(store, monkeypatch):
 
 @pytest.mark.parametrize("store", ["hbase"], indirect=True)  # HBase only: the embedded store reads ranges from its own file, one after the other
 def test_hbase_reads_many_ranges_at_once_in_the_order_asked(store, monkeypatch):
+    from store import hbase_pipeline
+
     t = store.table("main")
     with t.batch() as b:
         for i in range(12):
             b.put(f"k{i:02d}", {"i:ndethist": i})
     active, most, lock = [0], [0], threading.Lock()
-    real = t._range
+    real = hbase_pipeline._pipeline
 
-    def counted(*args, **kwargs):
+    def counted(*args, **kwargs):  # one chunk of ranges, pipelined on one connection
         with lock:
             active[0] += 1
             most[0] = max(most[0], active[0])
         try:
-            time.sleep(0.2)  # long enough for the next ranges to start meanwhile, if they do
+            time.sleep(0.2)  # long enough for the next chunks to start meanwhile, if they do
             return real(*args, **kwargs)
         finally:
             with lock:
                 active[0] -= 1
 
-    monkeypatch.setattr(t, "_range", counted)
+    monkeypatch.setattr(hbase_pipeline, "_pipeline", counted)
     ranges = [(f"k{i:02d}", f"k{i + 2:02d}") for i in (10, 0, 4, 8, 2, 6)]  # not in key order
     assert t.read(ranges=ranges, columns=["i:ndethist"]).keys == [f"k{i:02d}" for i in
                                                                    (10, 11, 0, 1, 4, 5, 8, 9, 2, 3, 6, 7)]
