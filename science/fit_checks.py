@@ -85,8 +85,9 @@ def few_points(skipped: dict, counts: dict, minimum: int) -> list[dict]:
     thin = {b: n for b, n in counts.items() if n < 2 * minimum}
     if thin:
         listed = ", ".join(f"{b}: {n}" for b, n in thin.items())
-        out.append(warning("few_points_per_band", f"Few points per band ({listed}; at least {minimum} needed): "
-                                                  "the fit of these bands rests on little data."))
+        out.append(warning("few_points_per_band", f"Few points per band ({listed}): fitted, as each has the "
+                                                  f"{minimum} a band needs, but fewer than {2 * minimum}; the "
+                                                  "fit of these bands rests on little data."))
     return out
 
 

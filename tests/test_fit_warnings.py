@@ -99,3 +99,15 @@ def test_fit_results_name_their_time_unit():
 def test_unknown_code_refused():
     with pytest.raises(ValueError, match="unknown warning code"):
         fit_checks.warning("looks_odd", "Something.")
+
+
+def test_thin_band_warning_says_the_band_was_fitted():
+    """A band with enough points to fit but fewer than twice that is fitted: the message must
+    not read as if the band lacked the minimum (it once said "u: 8; at least 5 needed")."""
+    found = fit_checks.few_points({}, {"u": 8, "g": 40}, 5)
+    assert [w["code"] for w in found] == ["few_points_per_band"]
+    message = found[0]["message"]
+    assert "u: 8" in message and "g:" not in message
+    assert "fitted" in message and "fewer than 10" in message and "needed" not in message
+    skipped = fit_checks.few_points({"r": "3 points, fewer than 5"}, {}, 5)
+    assert skipped[0]["message"] == "Band r was not fitted: 3 points, fewer than 5."
