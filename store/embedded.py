@@ -22,6 +22,7 @@ import stat
 import sqlite3
 import threading
 from contextlib import contextmanager
+from itertools import accumulate
 from pathlib import Path
 
 from hbase_schema import Schema, TableSpec
@@ -50,6 +51,22 @@ def disk_bytes(data_dir: Path) -> int:
 
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+_LEN_BITS = 12  # a bound of a joined range read: at most 4095 bytes (longer: one statement per range)
+_MAX_LEN = (1 << _LEN_BITS) - 1
+
+
+def _packed_spans(bounds: list[bytes]) -> str | None:
+    """``bounds`` (lo, hi of each range, in turn) placed end to end, as the JSON array of one
+    integer per range: where its lo starts (counted from 1, as ``substr`` does), its length,
+    the length of its hi (which follows). None when a bound is too long to pack."""
+    lengths = list(map(len, bounds))
+    if max(lengths) > _MAX_LEN:
+        return None
+    starts = list(accumulate(lengths, initial=1))
+    return json.dumps([starts[i] << 2 * _LEN_BITS | lengths[i] << _LEN_BITS | lengths[i + 1]
+                       for i in range(0, len(bounds), 2)])
 
 
 class EmbeddedTable(Table):
@@ -107,11 +124,18 @@ class EmbeddedTable(Table):
 
     def _range_sql(self, families, keys_only, ranges, reverse, limit) -> list[tuple[str, tuple]]:
         """Statements reading ``ranges``: one per range for a few, else one SQL join of the
-        ranges, passed as one JSON array (``json_each``), with this table's key index: SQLite
-        seeks each range in C, instead of one query per range from Python, and without
-        filling a temporary table row by row."""
+        ranges with this table's key index: SQLite seeks each range in C, instead of one query
+        per range from Python, and without filling a temporary table row by row. The join's
+        bounds go as one BLOB, their bytes end to end, each range one integer of a JSON array
+        (``json_each``) saying where its bounds lie in it (:func:`_packed_spans`); ``substr``
+        cuts them from the blob byte for byte (as JSON text, a NUL byte ended a bound and
+        bytes not UTF-8 could not be passed at all)."""
         fcols = [self.fcols[f] for f in families]
-        if len(ranges) < 8 or limit is not None or any(None in r for r in ranges):
+        spans = None
+        if len(ranges) >= 8 and limit is None and not any(None in r for r in ranges):
+            bounds = [as_bytes(b) for r in ranges for b in r]
+            spans = _packed_spans(bounds)
+        if spans is None:
             select = ", ".join(["k"] + ([] if keys_only else fcols))
             present = " OR ".join(f"{c} IS NOT NULL" for c in fcols)
             tail = f" ORDER BY k {'DESC' if reverse else 'ASC'}" + (f" LIMIT {int(limit)}" if limit else "")
@@ -123,15 +147,12 @@ class EmbeddedTable(Table):
             return out
         select = ", ".join(["t.k"] + ([] if keys_only else [f"t.{c}" for c in fcols]))
         present = " OR ".join(f"t.{c} IS NOT NULL" for c in fcols)
-        sql = (f"SELECT {select} FROM json_each(?) r JOIN {self.sql_name} t "
-               f"ON t.k >= CAST(json_extract(r.value, '$[0]') AS BLOB) "
-               f"AND t.k < CAST(json_extract(r.value, '$[1]') AS BLOB) WHERE ({present})")
-        try:
-            text = json.dumps(ranges, ensure_ascii=False)
-        except TypeError:  # bytes bounds
-            text = json.dumps([[b if b.__class__ is str else b.decode("utf-8") for b in r] for r in ranges],
-                              ensure_ascii=False)
-        return [(sql, (text,))]
+        at, lo_len, hi_len = f"(r.value >> {2 * _LEN_BITS})", f"((r.value >> {_LEN_BITS}) & {_MAX_LEN})", \
+            f"(r.value & {_MAX_LEN})"
+        sql = (f"SELECT {select} FROM json_each(?1) r JOIN {self.sql_name} t "
+               f"ON t.k >= substr(?2, {at}, {lo_len}) AND t.k < substr(?2, {at} + {lo_len}, {hi_len}) "
+               f"WHERE ({present})")
+        return [(sql, (spans, b"".join(bounds)))]
 
     def _fill(self, parts, sql, args, families, named, wanted, limit, on_batch, batch_size) -> bool:
         """Append the rows of ``sql`` to ``parts`` (keys, then blobs per family of ``families``,
