@@ -111,8 +111,8 @@ class EmbeddedTable(Table):
             for sql, args in self._range_sql(families, keys_only, ranges, reverse, sql_limit):
                 if self._fill(parts, sql, args, families, named, wanted, limit, on_batch, batch_size):
                     break
-        if keys_only:
-            return ColumnBatch(parts[0], {})
+        if keys_only:  # (each range's statement has the whole limit: the rows past it are cut here)
+            return ColumnBatch(parts[0] if limit is None else parts[0][:limit], {})
         return self._decoded(parts, families, wanted, limit)
 
     def _fetch(self, sql: str, args):

@@ -483,3 +483,12 @@ def test_bounds_and_keys_are_exact_bytes_whatever_the_number_of_ranges(store):
     assert keys(t.scan(row_start="ab\x00b", row_stop=b"ab\x00d", reverse=True)) == ["ab\x00cz", "ab\x00c\x00", "ab\x00c", "ab\x00b"]
     assert t.read(ranges=[spans[0]] * 8, columns=["i:ndethist"], limit=4).keys == \
         ["ab\x00c", "ab\x00c\x00", "ab\x00cz", "ab\x00c"]
+
+
+def test_limit_counts_rows_over_ranges_when_reading_keys_only(store):
+    t = store.table("main")
+    fill(t, ["a1", "a2", "a3", "b1", "b2", "b3"])
+    ranges = [("a", "b"), ("b", "c")]
+    for columns in ([], None, ["i:ndethist"]):
+        assert t.read(ranges=ranges, columns=columns, limit=4).keys == ["a1", "a2", "a3", "b1"], columns
+        assert t.read(ranges=ranges, columns=columns, limit=2).keys == ["a1", "a2"], columns
