@@ -27,7 +27,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from science.mulens import fit_pspl, magnification  # noqa: E402
+from science.mulens import fit_pspl  # noqa: E402
+from science.mulens_pylima import magnification  # noqa: E402
 from science.supernova import bazin, fit_lightcurve  # noqa: E402
 from science.varstar import fit_period  # noqa: E402
 

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.report import machine, publish, today  # noqa: E402
-from store.embedded import disk_bytes as embedded_bytes  # noqa: E402
+from store.sqlite_file import disk_bytes as embedded_bytes  # noqa: E402
 
 
 def simulate(out: Path, alerts: int, nights: int) -> Path:

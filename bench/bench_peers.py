@@ -48,7 +48,7 @@ from bench.bench_api import build_store, pick_queries  # noqa: E402
 from bench.http_timing import QueryFailed, quantiles, serve, stop, time_request  # noqa: E402
 from bench.peers.report import LABELS, report  # noqa: E402
 from bench.report import machine, publish, today  # noqa: E402
-from store.embedded import disk_bytes as embedded_bytes  # noqa: E402
+from store.sqlite_file import disk_bytes as embedded_bytes  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 PLOT = ROOT / "docs" / "benchmarks_latency.png"

@@ -13,7 +13,7 @@ Each variant is ingested into a fresh embedded store in a child process (its own
 ``full`` (as delivered), ``no-fp`` (prvDiaForcedSources emptied) and ``no-cutouts``.
 Rows: every row written, all tables (the real alerts carry ~415 previous sources and ~575
 forced sources each, many more than a typical alert: rows/s is the figure that carries over).
-Bytes per alert: the SQLite file after a checkpoint and the cutouts' blob files (`store.embedded.disk_bytes`), over the alerts stored.
+Bytes per alert: the SQLite file after a checkpoint and the cutouts' blob files (`store.sqlite_file.disk_bytes`), over the alerts stored.
 ``--json`` saves the figures; ``--before`` adds a run saved so (e.g. of an older commit) beside them.
 """
 from __future__ import annotations
@@ -91,7 +91,7 @@ import json, resource, sys, time
 from pathlib import Path
 from settings import load_config
 from ingest.night import ingest
-from store.embedded import disk_bytes as embedded_bytes
+from store.sqlite_file import disk_bytes as embedded_bytes
 cfg = load_config(None)
 s = ingest(Path(sys.argv[1]), cfg, workers=int(sys.argv[2]) or None, show_progress=False, survey="rubin")
 rss = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from settings import Config
 from store import open_store
-from store.embedded import ingest_pragmas
+from store.sqlite_file import ingest_pragmas
 
 from .gc_pause import gc_paused
 from .lock import IngestLock

@@ -18,7 +18,7 @@ from typing import Iterator
 from hbase_schema import get_schema
 from settings import Config
 from store import compression, encoder_store
-from store.codec import ColumnValueError
+from store.column_types import ColumnValueError
 from store.sky import pixels
 
 from science.stamps import stamp_problem

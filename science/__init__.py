@@ -5,7 +5,7 @@ band labels as ZTF fids or strings) and returns plain JSON-ready dicts or arrays
 
 - :mod:`science.photometry`: difference magnitudes to DC magnitudes and fluxes (Fink's way).
 - :mod:`science.varstar`: multiband Lomb-Scargle period and folded model (gatspy).
-- :mod:`science.mulens`: point-source point-lens microlensing fit (pyLIMA).
+- :mod:`science.mulens`: point-source point-lens microlensing fit (pyLIMA; :mod:`science.mulens_pylima` sets pyLIMA up).
 - :mod:`science.supernova`: Bazin fit per band and g - r colour.
 - :mod:`science.classification`: the ingest's Fink-like classification rule.
 - :mod:`science.bands`, :mod:`science.inputs`: band labels, input checks, JSON values.

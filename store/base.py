@@ -26,7 +26,8 @@ from typing import Iterator
 from hbase_schema import Schema, TableSpec
 
 from .batch import ColumnBatch
-from .codec import FIXED as FIXED_TYPES, FamilyCodec, check_value
+from .codec import FamilyCodec
+from .column_types import FIXED as FIXED_TYPES, check_value
 from .keys import RowKey, successor
 
 DEFAULT_BATCH_SIZE = 1000

@@ -1,25 +1,18 @@
-"""Typed values <-> bytes, per the schema's column types.
+"""A column family's cells of one row packed into one blob, and back (the embedded backend
+stores a blob per family), with the column types of :mod:`store.column_types`. Layout::
 
-Two encodings share one type system:
+    version byte | presence bitmap (1 bit per declared column) |
+    fixed-width values (struct, little-endian, in schema order) |
+    lengths of the variable-width values (uint32 each) | their bytes
 
-* :func:`encode_cell` / :func:`decode_cell`: one cell on its own, big-endian like Java's
-  ``Bytes.toBytes`` (the HBase backend stores one cell per column, so HBase's own tools
-  read the same values).
-* :class:`FamilyCodec`: every cell of one column family of one row packed into one blob
-  (the embedded backend stores a blob per family). Layout::
+A family with a dictionary in ``store/dictionaries/`` stores that blob compressed
+(:mod:`store.compression`: first byte 0x02); decoding takes either kind.
 
-      version byte | presence bitmap (1 bit per declared column) |
-      fixed-width values (struct, little-endian, in schema order) |
-      lengths of the variable-width values (uint32 each) | their bytes
-
-  A family with a dictionary in ``store/dictionaries/`` stores that blob compressed
-  (:mod:`store.compression`: first byte 0x02); decoding takes either kind.
-
-  Only present cells take room: a float32 magnitude costs 4 bytes and a missing one 1
-  bit. A general serialiser (msgpack, pickle) would store every float as 8 bytes and
-  every column name; the packed form keeps the store near the raw size of the values.
-  Plans (the struct for one set of present columns) are cached, so a night of alerts
-  with the same shape encodes with one ``struct.pack`` per family.
+Only present cells take room: a float32 magnitude costs 4 bytes and a missing one 1
+bit. A general serialiser (msgpack, pickle) would store every float as 8 bytes and
+every column name; the packed form keeps the store near the raw size of the values.
+Plans (the struct for one set of present columns) are cached, so a night of alerts
+with the same shape encodes with one ``struct.pack`` per family.
 
 ``None`` means "no cell" (HBase has no null): a put of ``None`` stores nothing. NaN is a
 value and round-trips.
@@ -30,142 +23,14 @@ import json
 import struct
 
 import numpy as np
-import orjson
 
 from hbase_schema import FamilySpec
 
 from . import compression
+from .column_types import (FIXED, NUMPY, VAR_DECODE, VAR_ENCODE, cast_fixed, check_value, encode_var,
+                           from_text)
 
-FIXED = {"float32": "f", "float64": "d", "int32": "i", "int64": "q", "bool": "?"}
-NUMPY = {"f": "<f4", "d": "<f8", "i": "<i4", "q": "<i8", "?": "?"}  # the same little-endian layout, for numpy
 VERSION = b"\x01"
-
-
-def _to_text(value) -> bytes:
-    if not isinstance(value, str):
-        raise TypeError(f"expected a string, got {type(value).__name__}")
-    return value.encode("utf-8")
-
-
-def _to_bytes(value) -> bytes:
-    if not isinstance(value, (bytes, bytearray, memoryview)):
-        raise TypeError(f"expected bytes, got {type(value).__name__}")
-    return bytes(value)
-
-
-def _to_json(value) -> bytes:
-    """JSON via orjson (NaN becomes null, numpy values are converted)."""
-    return orjson.dumps(value, default=_json_default, option=orjson.OPT_SERIALIZE_NUMPY)
-
-
-def _from_json(data: bytes):
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:  # NaN tokens written by the standard library
-        return json.loads(data.decode("utf-8"))
-
-
-def _json_default(value):
-    if hasattr(value, "tolist"):  # numpy arrays and scalars
-        return value.tolist()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
-VAR_ENCODE = {"string": _to_text, "bytes": _to_bytes, "json": _to_json}
-def _from_text(data: bytes) -> str:
-    return data.decode("utf-8")
-
-
-VAR_DECODE = {
-    "string": _from_text,
-    "bytes": bytes,
-    "json": _from_json,
-}
-
-
-def encode_cell(type_: str, value) -> bytes:
-    """One value as bytes (big-endian for numbers)."""
-    code = FIXED.get(type_)
-    if code is not None:
-        return struct.pack(">" + code, value)
-    return VAR_ENCODE[type_](value)
-
-
-def decode_cell(type_: str, data: bytes):
-    code = FIXED.get(type_)
-    if code is not None:
-        return struct.unpack(">" + code, data)[0]
-    return VAR_DECODE[type_](data)
-
-
-_F32_MAX = float(np.finfo(np.float32).max)
-_INT_RANGE = {"int32": (-2**31, 2**31 - 1), "int64": (-2**63, 2**63 - 1)}
-
-
-def _cast(values, type_: str, present: np.ndarray):
-    """``values`` as the little-endian numpy type of a fixed-width column, and the present rows
-    ``struct.pack`` would refuse (a float32 overflow, an integer out of range); ``(None, None)``
-    when the values are not of a kind this path converts (e.g. floats for an integer column:
-    the caller packs those one by one, which raises as :meth:`FamilyCodec.encode` does)."""
-    if not isinstance(values, np.ndarray):
-        return None, None
-    kind = values.dtype.kind
-    wrong = np.zeros(len(values), dtype=bool)
-    if type_ in ("float32", "float64"):
-        if kind not in "fiub":
-            return None, None
-        if type_ == "float64" or kind == "b":
-            return values.astype(NUMPY[FIXED[type_]]), wrong
-        with np.errstate(over="ignore", invalid="ignore"):
-            cast = values.astype("<f4")
-            if kind == "f":  # finite, but beyond float32: struct raises OverflowError
-                wrong = present & np.isinf(cast) & np.isfinite(values)
-        return cast, wrong
-    if type_ == "bool":
-        if kind == "b":
-            return values, wrong
-        if kind not in "fiu":
-            return None, None
-        return values != 0, wrong  # struct packs any number as its truth value (NaN: True)
-    if kind == "b":
-        return values.astype(NUMPY[FIXED[type_]]), wrong
-    if kind not in "iu":
-        return None, None
-    lo, hi = _INT_RANGE[type_]
-    if len(values) and (int(values.min()) < lo or int(values.max()) > hi):
-        wrong = present & ((values < lo) | (values > hi)) if kind == "i" else present & (values > hi)
-        values = np.where(wrong, 0, values)
-    return values.astype(NUMPY[FIXED[type_]]), wrong
-
-
-def _encode_var(encode, values, present: np.ndarray) -> tuple[list, np.ndarray]:
-    """The bytes of each present value of a variable-width column (None elsewhere), and the
-    present rows whose value the encoder refuses."""
-    flags = present.tolist()
-    try:
-        return [encode(v) if p else None for v, p in zip(values, flags)], np.zeros(len(flags), dtype=bool)
-    except (TypeError, ValueError, OverflowError):
-        pass
-    out, wrong = [], np.zeros(len(flags), dtype=bool)
-    for i, (v, p) in enumerate(zip(values, flags)):
-        try:
-            out.append(encode(v) if p else None)
-        except (TypeError, ValueError, OverflowError):
-            out.append(None)
-            wrong[i] = True
-    return out, wrong
-
-
-class ColumnValueError(ValueError):
-    """A value does not fit its column's type; the message names the column."""
-
-
-def check_value(name: str, type_: str, value) -> None:
-    """Raise :class:`ColumnValueError` naming ``name`` if ``value`` does not fit ``type_``."""
-    try:
-        encode_cell(type_, value)
-    except (TypeError, ValueError, struct.error, OverflowError) as exc:
-        raise ColumnValueError(f"column {name} ({type_}): cannot store {value!r}: {exc}") from None
 
 
 _LENS = "__var_lengths__"
@@ -280,14 +145,14 @@ class FamilyCodec:
             ok = np.asarray(ok, dtype=bool)
             present[:, j] = ok
             if column.type in FIXED:
-                cast, wrong = _cast(values, column.type, ok)
+                cast, wrong = cast_fixed(values, column.type, ok)
                 if cast is None:
                     bad |= ok
                     continue
                 bad |= wrong
                 ready[name] = cast
             else:
-                ready[name], wrong = _encode_var(VAR_ENCODE[column.type], values, ok)
+                ready[name], wrong = encode_var(VAR_ENCODE[column.type], values, ok)
                 bad |= wrong
         return present, ready, bad
 
@@ -419,7 +284,7 @@ class FamilyCodec:
                     j = plan.var_names.index(name)
                     dec = plan.var_dec[j]
                     b_j, e_j = (ends[:, j] - lens[:, j]).tolist(), ends[:, j].tolist()
-                    if dec is _from_text:
+                    if dec is from_text:
                         var_cols.append([blob[b:e].decode("utf-8") for blob, b, e in zip(rows, b_j, e_j)])
                     else:
                         var_cols.append([dec(blob[b:e]) for blob, b, e in zip(rows, b_j, e_j)])

@@ -9,43 +9,27 @@ processes (gunicorn workers) read while the one writer (the nightly ingest) writ
 A put into an existing row merges cell by cell, as HBase does, through an SQL function
 that runs only on key conflicts; new rows cost one ``INSERT``.
 
-The file holds password hashes and token digests: it is created readable and writable by
-its owner only (0600; SQLite gives its ``-wal`` and ``-shm`` files the same mode), and a
-store found open to others (an older version's 0644) is tightened on open, with a log line.
+The database file (its place, mode, connections and pragmas) is :mod:`store.sqlite_file`'s;
+the SQL statements of the reads are :mod:`store.sqlite_reads`'.
 """
 from __future__ import annotations
 
-import json
-import logging
 import os
-import stat
 import sqlite3
 import threading
-from contextlib import contextmanager
 from pathlib import Path
 
 from hbase_schema import Schema, TableSpec
 
 import numpy as np
 
-from .base import Store, Table, as_bytes
+from .base import Store, Table
 from .batch import ColumnBatch
 from .blobfile import BlobFile, is_ref
 from .family_blobs import FamilyBlobs
 from .errors import DataDirError, StoreError, TableMissing
-
-DB_FILE = "nocturne.sqlite3"
-BLOB_DIR = "nocturne.blobs"  # the bytes-only families' segment files (store/blobfile.py)
-FILE_MODE = 0o600
-log = logging.getLogger("nocturne.store")
-
-
-def disk_bytes(data_dir: Path) -> int:
-    """Bytes of an embedded store on disk: the database with its WAL and shared-memory files,
-    and the blob segment files (cutouts)."""
-    data_dir = Path(data_dir)
-    files = [*data_dir.glob(DB_FILE + "*"), *(data_dir / BLOB_DIR).glob("*")]
-    return sum(f.stat().st_size for f in files if f.is_file())
+from .sqlite_file import BLOB_DIR, DB_FILE, check_path, connect, disk_bytes, write_error
+from .sqlite_reads import key_statements, range_statements
 
 
 def _q(name: str) -> str:
@@ -74,14 +58,10 @@ class EmbeddedTable(Table):
         keys_only = wanted == {}
         named = not keys_only and wanted is not None and any(n is not None for n in wanted.values())
         parts = [[] for _ in range(1 if keys_only else 1 + len(families))]  # keys, then blobs per family
+        fcols = [self.fcols[f] for f in families]
         if keys is not None:
-            select = ", ".join(["k"] + ([] if keys_only else [self.fcols[f] for f in families]))
-            present = " OR ".join(f"{self.fcols[f]} IS NOT NULL" for f in families)
             found = {}
-            for i in range(0, len(keys), 500):
-                chunk = keys[i:i + 500]
-                sql = (f"SELECT {select} FROM {self.sql_name} WHERE k IN ({','.join('?' * len(chunk))}) "
-                       f"AND ({present})")
+            for sql, chunk in key_statements(self.sql_name, fcols, keys_only, keys):
                 found.update((row[0], row) for row in self._fetch(sql, chunk))
             rows = [found[k] for k in keys if k in found]
             for j, column in enumerate(zip(*rows) if rows else ()):
@@ -91,11 +71,11 @@ class EmbeddedTable(Table):
         else:
             # a limit counts the rows kept: SQL can apply it unless single columns filter rows out
             sql_limit = limit if not named else None
-            for sql, args in self._range_sql(families, keys_only, ranges, reverse, sql_limit):
+            for sql, args in range_statements(self.sql_name, fcols, keys_only, ranges, reverse, sql_limit):
                 if self._fill(parts, sql, args, families, named, wanted, limit, on_batch, batch_size):
                     break
-        if keys_only:
-            return ColumnBatch(parts[0], {})
+        if keys_only:  # (each range's statement has the whole limit: the rows past it are cut here)
+            return ColumnBatch(parts[0] if limit is None else parts[0][:limit], {})
         return self._decoded(parts, families, wanted, limit)
 
     def _fetch(self, sql: str, args):
@@ -104,34 +84,6 @@ class EmbeddedTable(Table):
             return cursor.fetchall()
         finally:
             cursor.close()
-
-    def _range_sql(self, families, keys_only, ranges, reverse, limit) -> list[tuple[str, tuple]]:
-        """Statements reading ``ranges``: one per range for a few, else one SQL join of the
-        ranges, passed as one JSON array (``json_each``), with this table's key index: SQLite
-        seeks each range in C, instead of one query per range from Python, and without
-        filling a temporary table row by row."""
-        fcols = [self.fcols[f] for f in families]
-        if len(ranges) < 8 or limit is not None or any(None in r for r in ranges):
-            select = ", ".join(["k"] + ([] if keys_only else fcols))
-            present = " OR ".join(f"{c} IS NOT NULL" for c in fcols)
-            tail = f" ORDER BY k {'DESC' if reverse else 'ASC'}" + (f" LIMIT {int(limit)}" if limit else "")
-            out = []
-            for lo, hi in ranges:
-                where = [f"({present})"] + (["k >= ?"] if lo is not None else []) + (["k < ?"] if hi is not None else [])
-                args = tuple(as_bytes(b) for b in (lo, hi) if b is not None)
-                out.append((f"SELECT {select} FROM {self.sql_name} WHERE {' AND '.join(where)}{tail}", args))
-            return out
-        select = ", ".join(["t.k"] + ([] if keys_only else [f"t.{c}" for c in fcols]))
-        present = " OR ".join(f"t.{c} IS NOT NULL" for c in fcols)
-        sql = (f"SELECT {select} FROM json_each(?) r JOIN {self.sql_name} t "
-               f"ON t.k >= CAST(json_extract(r.value, '$[0]') AS BLOB) "
-               f"AND t.k < CAST(json_extract(r.value, '$[1]') AS BLOB) WHERE ({present})")
-        try:
-            text = json.dumps(ranges, ensure_ascii=False)
-        except TypeError:  # bytes bounds
-            text = json.dumps([[b if b.__class__ is str else b.decode("utf-8") for b in r] for r in ranges],
-                              ensure_ascii=False)
-        return [(sql, (text,))]
 
     def _fill(self, parts, sql, args, families, named, wanted, limit, on_batch, batch_size) -> bool:
         """Append the rows of ``sql`` to ``parts`` (keys, then blobs per family of ``families``,
@@ -387,12 +339,6 @@ class EmbeddedStore(Store):
     """Tables in one SQLite database file under ``data_dir``."""
 
     backend = "embedded"
-    # Bytes of the file a connection maps for its reads (PRAGMA mmap_size). Mapped pages are
-    # shared through the OS cache (the API's processes read them without a copy, ~15 % less
-    # CPU a read than through SQLite's cache), but count in each mapping process's resident
-    # memory: the ingest turns it off for its run (``ingest_pragmas``, issue 19).
-    mmap_bytes = 268435456
-    cache_kib = 65536  # SQLite's page cache of a connection, at most (PRAGMA cache_size)
 
     def __init__(self, schema: Schema, prefix: str, data_dir: Path, create: bool = False):
         super().__init__(schema, prefix)
@@ -406,7 +352,7 @@ class EmbeddedStore(Store):
                 self.data_dir.mkdir(parents=True)
             except OSError as exc:
                 raise DataDirError(f"cannot create data directory {self.data_dir}: {exc.strerror}") from None
-        self._check_path(create)
+        check_path(self.data_dir, create)
 
     @classmethod
     def encoder(cls, schema: Schema, prefix: str) -> "EmbeddedStore":
@@ -416,57 +362,13 @@ class EmbeddedStore(Store):
         store._local, store._families, store.blobs = threading.local(), {}, None
         return store
 
-    def _check_path(self, create: bool) -> None:
-        d = self.data_dir
-        if not d.exists():
-            raise DataDirError(f"data directory {d} does not exist; create the store with "
-                               f"`python -m hbase_schema create` (or set NOCTURNE_DATA_DIR)")
-        if not d.is_dir():
-            raise DataDirError(f"data directory {d} is not a directory")
-        if not os.access(d, os.R_OK | os.X_OK):
-            raise DataDirError(f"data directory {d} is not readable by this user")
-        if not self.path.exists() and not create:
-            raise DataDirError(f"no Nocturne store in {d} (missing {DB_FILE}); create it with "
-                               f"`python -m hbase_schema create`")
-        if self.path.exists() and not os.access(self.path, os.R_OK):
-            raise DataDirError(f"store file {self.path} is not readable by this user")
-
     def _conn(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
         if db is None or getattr(self._local, "pid", None) != os.getpid():
-            self._secure_files()
-            try:
-                db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=60)
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=NORMAL")
-                db.execute(f"PRAGMA cache_size=-{int(self.cache_kib)}")
-                db.execute(f"PRAGMA mmap_size={int(self.mmap_bytes)}")
-            except sqlite3.Error as exc:
-                raise DataDirError(f"cannot open store file {self.path}: {exc}") from exc
+            db = connect(self.path)
             db.create_function("nocturne_merge", 4, self._merge, deterministic=True)
             self._local.db, self._local.pid = db, os.getpid()
         return db
-
-    def _secure_files(self) -> None:
-        """Create the store file 0600; tighten it and its WAL files when others may read them."""
-        try:
-            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
-        except FileExistsError:
-            pass
-        except OSError:
-            return  # sqlite3.connect reports what is wrong with the folder
-        for path in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
-            mode = 0
-            try:
-                mode = stat.S_IMODE(path.stat().st_mode)
-                if mode & 0o077:
-                    os.chmod(path, FILE_MODE)
-                    log.warning("store file %s was readable by others (mode %04o): now %04o", path, mode, FILE_MODE)
-            except FileNotFoundError:
-                continue
-            except OSError as exc:  # not its owner: say so, keep serving
-                log.warning("store file %s is readable by others (mode %04o) and cannot be tightened: %s",
-                            path, mode, exc.strerror)
 
     def _merge(self, table: str, family: str, old, new):
         codec = self._families.get((table, family))
@@ -499,15 +401,7 @@ class EmbeddedStore(Store):
         return _WriteTxn(self)
 
     def _write_error(self, exc: sqlite3.Error) -> StoreError:
-        text = str(exc)
-        if "full" in text:
-            return StoreError(f"the disk holding {self.path} is full ({text}); this batch was rolled back. "
-                              f"Free some space and run the same command again: nothing already written is lost")
-        if "readonly" in text or "read-only" in text:
-            return StoreError(f"store {self.path} is read-only for this user ({text})")
-        if "locked" in text or "busy" in text:
-            return StoreError(f"store {self.path} stayed locked by another writer for 60 s ({text})")
-        return StoreError(f"embedded store {self.path} refused the write: {text}")
+        return write_error(self.path, exc)
 
     def _open_table(self, spec: TableSpec) -> EmbeddedTable:
         return EmbeddedTable(self, spec)
@@ -553,17 +447,3 @@ class EmbeddedStore(Store):
             self._local.db = None
         if self.blobs is not None:
             self.blobs.close()
-
-
-@contextmanager
-def ingest_pragmas(mmap_bytes: int = 0, cache_kib: int = 16384):
-    """The pragmas of the connections this process (and the workers it forks) opens meanwhile:
-    an ingest's writer wrote through a 256 MB map of a store of a night's size, ~200 MB of its
-    resident memory, and a 16 MB page cache instead of 64 MB saved ~60 MB more, both for the
-    same CPU (docs/benchmarks.md, "Rubin ingest memory")."""
-    saved = EmbeddedStore.mmap_bytes, EmbeddedStore.cache_kib
-    EmbeddedStore.mmap_bytes, EmbeddedStore.cache_kib = mmap_bytes, cache_kib
-    try:
-        yield
-    finally:
-        EmbeddedStore.mmap_bytes, EmbeddedStore.cache_kib = saved

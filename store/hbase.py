@@ -1,7 +1,7 @@
 """The HBase backend: happybase over Thrift, with a connection pool.
 
 A table is laid out one of two ways (:mod:`store.hbase_layout`, recorded in the store when
-it is created): one cell a schema column, encoded big-endian by :func:`store.codec.encode_cell`
+it is created): one cell a schema column, encoded big-endian by :func:`store.column_types.encode_cell`
 so HBase's own tools read the same numbers, or one cell a family (``packed``: the embedded
 store's family blob; the alert tables of a store made packed). Tables are created with the schema's
 families (one version kept, row bloom filters, compression unless the schema says
@@ -34,7 +34,7 @@ from hbase_schema import Schema, TableSpec
 
 from .base import META_ROW, Store, Table, as_bytes
 from .batch import ColumnBatch, RowSource
-from .codec import ColumnValueError, check_value, decode_cell, encode_cell
+from .column_types import ColumnValueError, check_value, decode_cell, encode_cell
 from .errors import StoreError, StoreUnavailable, TableMissing
 from .hbase_layout import CELLS, RECORD, PackedTable, as_cells, is_packed_payload, packed_tables
 from .hbase_pipeline import read_ranges

@@ -1,7 +1,7 @@
 """How the HBase backend lays a table's rows out: one cell a column, or one cell a family.
 
 ``cells`` (every store made before 2026-11-30): each schema column is one HBase cell, encoded
-big-endian by :func:`store.codec.encode_cell`, so the HBase shell shows the numbers.
+big-endian by :func:`store.column_types.encode_cell`, so the HBase shell shows the numbers.
 
 ``packed``: each family of a row is ONE cell, qualifier empty (``i:``), holding the blob the
 embedded store keeps for that family (:class:`store.codec.FamilyCodec`, zstd-compressed with
@@ -31,7 +31,7 @@ import numpy as np
 
 from . import compression
 from .batch import ColumnBatch
-from .codec import decode_cell, encode_cell
+from .column_types import decode_cell, encode_cell
 from .family_blobs import FamilyBlobs
 
 PACKED, CELLS = "packed", "cells"

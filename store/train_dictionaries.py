@@ -21,7 +21,7 @@ import zstandard
 
 from hbase_schema import get_schema
 from store import compression
-from store.embedded import DB_FILE
+from store.sqlite_file import DB_FILE
 
 # The families compressed: the bulky ones read a few rows at a time. Index tables (read by the
 # ten thousand in a cone or a time window) and cutouts (gzipped already) are left out.

@@ -17,7 +17,7 @@ import test_store_contract as contract
 from conftest import _truncate, backend_config
 from settings import Config, ConfigError
 from store import META_ROW, encoder_store, open_store
-from store.codec import encode_cell
+from store.column_types import encode_cell
 from store.hbase_layout import PACKABLE, RECORD
 
 # the contract's tests that take the `store` fixture, run here on the per-cell store below

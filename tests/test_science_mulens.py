@@ -6,7 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from science.mulens import fit_pspl, initial_guess, magnification
+from science.mulens import fit_pspl, initial_guess
+from science.mulens_pylima import magnification
 
 T0, U0, TE = 2459150.0, 0.10, 30.0
 BASE = {1: 18.5, 2: 18.0}       # baseline (source + blend) magnitude per fid

@@ -82,7 +82,7 @@ def test_every_key_colliding_loses_no_row_and_sends_each_key_once(tmp_path, monk
 
 
 def test_the_rubin_ingest_opens_its_connections_without_mapped_reads(tmp_path, monkeypatch):
-    """``store.embedded.ingest_pragmas``: the ingest's connections (the writer's, the workers'
+    """``store.sqlite_file.ingest_pragmas``: the ingest's connections (the writer's, the workers'
     readers) map none of the file; other connections keep the 256 MB map, also after the run."""
     need((shared_data() / "rubin-fink-2026-03-10").is_dir(), "real Rubin alerts not available")
     from hbase_schema import get_schema

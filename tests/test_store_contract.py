@@ -447,3 +447,50 @@ def test_read_of_many_keys_keeps_the_order_asked(store):
     batch = t.read(keys=asked, columns=["i:ndethist"])
     assert batch.keys == [k for k in asked if int(k[1:]) % 2 == 0]
     assert list(batch["i:ndethist"]) == [int(k[1:]) for k in batch.keys]
+
+
+def test_bounds_and_keys_are_exact_bytes_whatever_the_number_of_ranges(store):
+    """A bound holding a NUL byte, or bytes that are not UTF-8 (the successor of a prefix
+    ending in 0x7f), is compared as its bytes: a read of 1, 7, 8 or 20 ranges (the embedded
+    store joins 8 or more in one statement) gives, range by range, the keys each holds."""
+    t = store.table("main")
+    names = ["ab", "ab\x00", "ab\x00b", "ab\x00c", "ab\x00c\x00", "ab\x00cz", "ab\x00d", "ab\x01",
+             "b\x7f", "b\x7f\x00", "b\x7f~", "bé", "c"]
+    fill(t, names)
+    encoded = {n.encode("utf-8"): n for n in names}
+    spans = [("ab\x00c", "ab\x00d"), (b"ab\x00c", b"ab\x00d"), ("ab", "ab\x00"), (b"ab\x00", "ab\x00c\x00"),
+             (b"ab\x00c\x00", b"ab\x00c\x01"),
+             (b"b\x7f", b"b\x80"), ("b\x7f\x00", b"b\x7f\xff"), ("zz", "zz\x00")]
+
+    def holds(lo, hi):
+        lo, hi = (b if isinstance(b, bytes) else b.encode("utf-8") for b in (lo, hi))
+        return [encoded[k] for k in sorted(encoded) if lo <= k < hi]
+
+    assert holds(*spans[0]) == ["ab\x00c", "ab\x00c\x00", "ab\x00cz"]
+    for n in (1, 7, 8, 20):
+        ranges = [spans[i % len(spans)] for i in range(n)]
+        want = [k for lo, hi in ranges for k in holds(lo, hi)]
+        assert t.read(ranges=ranges, columns=[]).keys == want, n
+        got = t.read(ranges=ranges, columns=["i:ndethist"])
+        assert got.keys == want and list(got["i:ndethist"]) == [names.index(k) for k in want], n
+        assert t.read(ranges=ranges).keys == want, n
+    long = [("ab\x00c", "ab\x00d" + "~" * 5000)] * 8  # bounds longer than the embedded join packs
+    assert t.read(ranges=long, columns=[]).keys == ["ab\x00c", "ab\x00c\x00", "ab\x00cz", "ab\x00d"] * 8
+    # the other read shapes: by keys, one range, a prefix, reverse, a limit
+    asked = ["ab\x00c", "ab\x00", "ab\x00x", "b\x7f\x00", "ab"]
+    assert t.read(keys=asked, columns=["i:ndethist"]).keys == ["ab\x00c", "ab\x00", "b\x7f\x00", "ab"]
+    assert t.read(keys=[k.encode("utf-8") for k in asked], columns=[]).keys == ["ab\x00c", "ab\x00", "b\x7f\x00", "ab"]
+    assert keys(t.scan(row_prefix="ab\x00c")) == ["ab\x00c", "ab\x00c\x00", "ab\x00cz"]
+    assert keys(t.scan(row_prefix=b"b\x7f")) == ["b\x7f", "b\x7f\x00", "b\x7f~"]
+    assert keys(t.scan(row_start="ab\x00b", row_stop=b"ab\x00d", reverse=True)) == ["ab\x00cz", "ab\x00c\x00", "ab\x00c", "ab\x00b"]
+    assert t.read(ranges=[spans[0]] * 8, columns=["i:ndethist"], limit=4).keys == \
+        ["ab\x00c", "ab\x00c\x00", "ab\x00cz", "ab\x00c"]
+
+
+def test_limit_counts_rows_over_ranges_when_reading_keys_only(store):
+    t = store.table("main")
+    fill(t, ["a1", "a2", "a3", "b1", "b2", "b3"])
+    ranges = [("a", "b"), ("b", "c")]
+    for columns in ([], None, ["i:ndethist"]):
+        assert t.read(ranges=ranges, columns=columns, limit=4).keys == ["a1", "a2", "a3", "b1"], columns
+        assert t.read(ranges=ranges, columns=columns, limit=2).keys == ["a1", "a2"], columns

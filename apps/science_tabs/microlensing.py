@@ -16,7 +16,7 @@ from apps.callbacks import callback
 from apps.science_tabs import _plots as P
 from apps.science_tabs import survey as S
 from apps.science_tabs._common import data_version, fmt, history_control, message, param_table, run_fit, warning_box
-from science.mulens import ZERO_POINT, magnification
+from science.mulens_pylima import ZERO_POINT, magnification
 
 GRAPH = {"displaylogo": False, "responsive": True}
 

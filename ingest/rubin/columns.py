@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 
 from science.rubin_tags import tags_of
 from science.stamps import stamp_problem
-from store.codec import FIXED
+from store.column_types import FIXED
 
 from .readers import _values
 from .rows import CUTOUTS, FINK_ROOT, FLAT, PREFIXED, ROOT_FIELDS

@@ -10,7 +10,7 @@ from hbase_schema import get_schema
 from science.stamps import stamp_problem
 from settings import Config
 from store import encoder_store, open_store
-from store.codec import ColumnValueError
+from store.column_types import ColumnValueError
 from store.sky import pixels
 
 from ..gc_pause import gc_paused
