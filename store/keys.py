@@ -330,6 +330,24 @@ class RowKey:
             return [f"{v:0{PIXEL_WIDTH}d}{sep}" for v in values]
         return [fmt(v) + sep for v in values]
 
+    def first_prefix_bytes(self, values) -> list[bytes]:
+        """:meth:`first_prefixes` as bytes, the range bounds a read takes; pixels' digits are
+        made in numpy, not formatted one value at a time (a 10,000-source cross-match bounds
+        ~20,000 ranges)."""
+        if self.parts[0].kind != "pixel" or not len(values):
+            return [p.encode("utf-8") for p in self.first_prefixes(values)]
+        v = np.asarray(values, dtype=np.int64)
+        lo, hi = int(v.min()), int(v.max())
+        if lo < 0 or hi >= 10**PIXEL_WIDTH:
+            self.first_prefixes([lo if lo < 0 else hi])  # raises, naming the value
+        sep = np.frombuffer(self.sep.encode("utf-8"), dtype=np.uint8)
+        width = PIXEL_WIDTH + len(sep)
+        buf = np.empty((len(v), width), dtype=np.uint8)
+        buf[:, :PIXEL_WIDTH] = v[:, None] // 10 ** np.arange(PIXEL_WIDTH - 1, -1, -1, dtype=np.int64) % 10 + 48
+        buf[:, PIXEL_WIDTH:] = sep
+        raw = buf.tobytes()
+        return [raw[i:i + width] for i in range(0, len(raw), width)]
+
     def parse(self, key: str) -> dict:
         """The parts of ``key`` as a dict of typed values (a salt is dropped)."""
         pieces = key.split(self.sep)

@@ -8,7 +8,9 @@ only), and only rows holding one of those blobs.
 from __future__ import annotations
 
 import json
-from itertools import accumulate
+from itertools import chain
+
+import numpy as np
 
 from .base import as_bytes
 
@@ -47,7 +49,9 @@ def range_statements(table: str, fcols: list[str], keys_only: bool, ranges, reve
     and bytes not UTF-8 could not be passed at all)."""
     spans = None
     if len(ranges) >= JOINED_RANGES and limit is None and not any(None in r for r in ranges):
-        bounds = [as_bytes(b) for r in ranges for b in r]
+        bounds = list(chain.from_iterable(ranges))
+        if set(map(type, bounds)) != {bytes}:  # (str bounds: encoded; all bytes: as given)
+            bounds = [as_bytes(b) for b in bounds]
         spans = _packed_spans(bounds)
     if spans is None:
         select, present = _columns(fcols, keys_only)
@@ -71,9 +75,9 @@ def _packed_spans(bounds: list[bytes]) -> str | None:
     """``bounds`` (lo, hi of each range, in turn) placed end to end, as the JSON array of one
     integer per range: where its lo starts (counted from 1, as ``substr`` does), its length,
     the length of its hi (which follows). None when a bound is too long to pack."""
-    lengths = list(map(len, bounds))
-    if max(lengths) > _MAX_LEN:
+    lengths = np.fromiter(map(len, bounds), dtype=np.int64, count=len(bounds))
+    if lengths.max() > _MAX_LEN:
         return None
-    starts = list(accumulate(lengths, initial=1))
-    return json.dumps([starts[i] << 2 * _LEN_BITS | lengths[i] << _LEN_BITS | lengths[i + 1]
-                       for i in range(0, len(bounds), 2)])
+    starts = np.cumsum(lengths) - lengths + 1
+    lo, hi = lengths[0::2], lengths[1::2]
+    return json.dumps((starts[0::2] << 2 * _LEN_BITS | lo << _LEN_BITS | hi).tolist())

@@ -133,3 +133,23 @@ def test_keys_read_back_as_numbers_equal_exactly_when_the_strings_do(salted):
     assert mjd_units(np.array([-0.0, -1.0, float("nan"), 99999.99999996])).tolist() == [-1, -1, -1, -1]
     for bad in (built[0].replace("0", "x", 1), built[0][:-1] + "+", built[0] + "1", built[0].replace(".", "_")):
         assert keys.numeric_columns(built[:3] + [bad]) is None
+
+
+def test_first_prefix_bytes_are_the_prefixes_encoded():
+    """Pixel prefixes made in numpy are byte for byte the formatted ones, and a value no
+    pixel takes is refused as the formatter refuses it."""
+    import numpy as np
+    import pytest
+    from hbase_schema import get_schema
+    from store.keys import PIXEL_WIDTH, RowKey
+
+    spec = get_schema().table("pixel")
+    keys = RowKey(spec)
+    values = [0, 1, 9, 10, 12345, 10**PIXEL_WIDTH - 1, *np.random.default_rng(3).integers(0, 10**PIXEL_WIDTH, 200)]
+    assert keys.first_prefix_bytes(np.array(values)) == [p.encode() for p in keys.first_prefixes(values)]
+    assert keys.first_prefix_bytes([]) == []
+    for bad in (-1, 10**PIXEL_WIDTH):
+        with pytest.raises(ValueError):
+            keys.first_prefixes([bad])
+        with pytest.raises(ValueError):
+            keys.first_prefix_bytes(np.array([5, bad]))

@@ -198,7 +198,7 @@ def _xmatch_by_pixels(store: Store, sources: pd.DataFrame, radius_deg: float, wi
     # few rows in between that no source needs (they pair with no source and drop out below)
     cut = np.flatnonzero(np.diff(uniq) > RANGE_GAP) + 1
     lo, hi = uniq[np.r_[0, cut]], uniq[np.r_[cut - 1, len(uniq) - 1]] + 1
-    ranges = list(zip(pixel.keys.first_prefixes(lo.tolist()), pixel.keys.first_prefixes(hi.tolist())))
+    ranges = list(zip(pixel.keys.first_prefix_bytes(lo), pixel.keys.first_prefix_bytes(hi)))
     advice = "send fewer sources per request, or a smaller radius"
     data = pixel.read(ranges=ranges, columns=["i:objectId", "i:ra", "i:dec", "i:jd"], on_batch=lambda: check(advice))
     keys = data.keys

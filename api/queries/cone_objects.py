@@ -91,7 +91,7 @@ def _older_inside(store, keys, edge, oid, jd, candid, sep, inside, ra, dec, radi
     uniq = np.unique(pix)
     cut = np.flatnonzero(np.diff(uniq) > 1) + 1
     lo, hi = uniq[np.r_[0, cut]], uniq[np.r_[cut - 1, len(uniq) - 1]] + 1
-    ranges = list(zip(pixel.keys.first_prefixes(lo.tolist()), pixel.keys.first_prefixes(hi.tolist())))
+    ranges = list(zip(pixel.keys.first_prefix_bytes(lo), pixel.keys.first_prefix_bytes(hi)))
     alerts = pixel.read(ranges=ranges, columns=COLUMNS, on_batch=lambda: check(ADVICE))
     a_sep = distance(ra, dec, np.asarray(alerts["i:ra"], dtype=float), np.asarray(alerts["i:dec"], dtype=float))
     a_jd, a_oid, a_keys = np.asarray(alerts["i:jd"], dtype=float), alerts["i:objectId"], alerts.keys
