@@ -4,7 +4,8 @@ Python client (``nocturne_client``) from the same server and redraws the page's 
 :func:`results_notebook` is a search's (the rows of the results table and the sky plot),
 :func:`object_notebook` an object page's (its alerts, upper limits and bad-quality points; the
 light curve per band), :func:`rubin_object_notebook` a Rubin object page's (its diaSources and
-forced sources; the light curve per band ugrizy in flux). Each is an ``nbformat`` v4 notebook; :func:`to_bytes` writes it.
+forced sources; the light curve per band ugrizy in flux). Each is an ``nbformat`` v4 notebook;
+:func:`to_bytes` writes it.
 No Dash here: the portal's download buttons (apps/components/notebook_button.py) call these.
 
 Values go into the code with ``repr``: a cone's centre or a window's Julian dates are the

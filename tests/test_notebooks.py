@@ -177,8 +177,9 @@ def test_the_rubin_object_notebook_reloads_the_pages_sources(live, portal, tmp_p
     setup = nb.cells[1].source
     assert f"Client({live.url + '/lsst'!r})" in setup and f"OBJECT = {oid!r}\n" in setup
     probe = run_notebook(nb, "import json\nprint(json.dumps({'det': sorted(map(str, sources['r:diaSourceId'])), "
-                             "'fp': sorted(map(str, forced['r:diaForcedSourceId'])), 'figures': len(plt.get_fignums()), "
-                             "'drawn': [[c.get_label(), c.lines[0].get_marker(), len(c.lines[0].get_xdata())] for c in ax.containers], "
+                             "'fp': sorted(map(str, forced['r:diaForcedSourceId'])), "
+                             "'figures': len(plt.get_fignums()), 'drawn': [[c.get_label(), c.lines[0].get_marker(), "
+                             "len(c.lines[0].get_xdata())] for c in ax.containers], "
                              "'title': ax.get_title(), "
                              "'xlabel': ax.get_xlabel()}))", tmp_path)
     assert probe["det"] == shown["det"] and len(probe["det"]) >= 1
