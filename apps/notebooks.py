@@ -3,7 +3,9 @@ Python client (``nocturne_client``) from the same server and redraws the page's 
 
 :func:`results_notebook` is a search's (the rows of the results table and the sky plot),
 :func:`object_notebook` an object page's (its alerts, upper limits and bad-quality points; the
-light curve per band). Each is an ``nbformat`` v4 notebook; :func:`to_bytes` writes it.
+light curve per band), :func:`rubin_object_notebook` a Rubin object page's (its diaSources and
+forced sources; the light curve per band ugrizy in flux). Each is an ``nbformat`` v4 notebook;
+:func:`to_bytes` writes it.
 No Dash here: the portal's download buttons (apps/components/notebook_button.py) call these.
 
 Values go into the code with ``repr``: a cone's centre or a window's Julian dates are the
@@ -17,6 +19,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from apps import search as S
+from apps.components.rubin_lightcurve import BAND_COLOURS  # the page's colours (plotly, no Dash)
 from science.bands import ZTF_FID
 
 INSTALL = ("Needs the Python client and matplotlib: `pip install ./client matplotlib` from a checkout of "
@@ -151,6 +154,42 @@ def object_notebook(object_id: str, base_url: str) -> nbformat.NotebookNode:
                       f"band\nCOLOURS = {COLOURS!r}"),
         new_code_cell(ALERTS),
         new_code_cell(LIGHT_CURVE),
+    ])
+
+
+RUBIN_SOURCES = """\
+sources = client.sources(OBJECT)  # the diaSources (detections), newest first
+forced = client.fp(OBJECT)  # the forced photometry at the object's position
+print(f"{len(sources)} diaSources, {len(forced)} forced sources")
+sources[["r:diaSourceId", "r:midpointMjdTai", "r:band", "r:psfFlux", "r:psfFluxErr"]]"""
+
+RUBIN_LIGHT_CURVE = """\
+# the light curve per band in difference-image flux: diaSources as filled circles, forced
+# photometry as open diamonds, as on the object page
+fig, ax = plt.subplots(figsize=(9, 4.5))
+for band, colour in COLOURS.items():
+    for points, marker, kind in ((sources, "o", "diaSources"), (forced, "D", "forced")):
+        rows = points[points["r:band"] == band] if "r:band" in points else points.iloc[:0]
+        if len(rows):
+            ax.errorbar(rows["r:midpointMjdTai"], rows["r:psfFlux"], yerr=rows["r:psfFluxErr"], fmt=marker,
+                        color=colour, mfc=colour if marker == "o" else "none", label=f"{band}: {len(rows)} {kind}")
+ax.axhline(0, color="grey", lw=0.5)
+ax.set_xlabel("MJD (TAI)")
+ax.set_ylabel("psfFlux [nJy]")
+ax.set_title(str(OBJECT))
+ax.legend(fontsize="small", loc="best")
+plt.show()"""
+
+
+def rubin_object_notebook(object_id: int, base_url: str) -> nbformat.NotebookNode:
+    """The notebook of the Rubin object page ``/lsst/<object_id>`` on the server at ``base_url``."""
+    page, api = f"{base_url}/lsst/{object_id}", f"{base_url}/lsst"
+    title = (f"# Nocturne LSST: {object_id}\n\nThe diaSources and forced photometry of [{object_id}]({page}) "
+             f"reloaded from the LSST API through the Python client, then its light curve per band.\n\n{INSTALL}")
+    return _notebook(title, [
+        new_code_cell(_setup(api) + f"\nOBJECT = {int(object_id)!r}\nCOLOURS = {BAND_COLOURS!r}  # band → colour"),
+        new_code_cell(RUBIN_SOURCES),
+        new_code_cell(RUBIN_LIGHT_CURVE),
     ])
 
 

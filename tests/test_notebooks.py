@@ -162,6 +162,46 @@ def test_the_object_notebook_reloads_the_pages_alerts(live, portal, tmp_path, da
     assert probe["candids"] == shown and probe["title"] == oid and probe["lines"] >= 1
 
 
+def test_the_rubin_object_notebook_reloads_the_pages_sources(live, portal, tmp_path):
+    oid = live.rubin["real"][0]  # a real Rubin alert's diaObject
+    layout = page(portal, f"{live.url}/lsst/{oid}")
+    assert component(layout, "rubin-object-notebook") is not None  # the button is on the page
+    figure = component(layout, "rubin-lc-graph")["figure"]  # each point's customdata: [id, kind, alert]
+    shown = {kind: sorted(str(c[0]) for trace in figure["data"] for c in (trace.get("customdata") or [])
+                          if c[1] == kind) for kind in ("det", "fp")}
+    per_band = {kind: sorted((t["name"].split()[0], len(t["customdata"])) for t in figure["data"] if t.get("customdata")
+                             and t["customdata"][0][1] == kind) for kind in ("det", "fp")}
+    nb = downloaded(dash_call(portal, {"id": "rubin-object-notebook-download", "property": "data"},
+                              [{"id": "rubin-object-notebook", "property": "n_clicks", "value": 1}],
+                              [{"id": "rubin-object-id", "property": "data", "value": str(oid)}]))
+    setup = nb.cells[1].source
+    assert f"Client({live.url + '/lsst'!r})" in setup and f"OBJECT = {oid!r}\n" in setup
+    probe = run_notebook(nb, "import json\nprint(json.dumps({'det': sorted(map(str, sources['r:diaSourceId'])), "
+                             "'fp': sorted(map(str, forced['r:diaForcedSourceId'])), "
+                             "'figures': len(plt.get_fignums()), 'drawn': [[c.get_label(), c.lines[0].get_marker(), "
+                             "len(c.lines[0].get_xdata())] for c in ax.containers], "
+                             "'title': ax.get_title(), "
+                             "'xlabel': ax.get_xlabel()}))", tmp_path)
+    assert probe["det"] == shown["det"] and len(probe["det"]) >= 1
+    assert probe["fp"] == shown["fp"]
+    # every source drawn once, in its band: diaSources as circles, forced photometry as diamonds
+    for kind, marker, word in (("det", "o", "diaSources"), ("fp", "D", "forced")):
+        drawn = [(label.split(":")[0], n) for label, m, n in probe["drawn"] if label.endswith(word) and m == marker]
+        assert sorted(drawn) == per_band[kind] and sum(n for _, n in drawn) == len(probe[kind]), probe["drawn"]
+    assert probe["figures"] == 1
+    assert probe["title"] == str(oid) and probe["xlabel"] == "MJD (TAI)"
+
+
+@pytest.mark.parametrize("store_id, value", [("rubin-object-id", "ZTF23abjexnw"), ("rubin-object-id", ""),
+                                             ("object-id", "12345")])
+def test_an_object_notebook_needs_the_pages_kind_of_id(portal, store_id, value):
+    prefix = store_id[: -len("-id")]
+    out = dash_call(portal, {"id": f"{prefix}-notebook-download", "property": "data"},
+                    [{"id": f"{prefix}-notebook", "property": "n_clicks", "value": 1}],
+                    [{"id": store_id, "property": "data", "value": value}])
+    assert out is None
+
+
 def test_a_search_without_rows_or_text_gives_no_notebook(portal):
     out = dash_call(portal, {"id": "results-notebook-download", "property": "data"},
                     [{"id": "results-notebook", "property": "n_clicks", "value": 1}],

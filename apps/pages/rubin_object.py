@@ -18,6 +18,7 @@ from dash import Input, Output, State, dcc, html, no_update
 from api import portal_gateway as G
 from api.queries import rubin as qr
 from apps.callbacks import callback
+from apps.components import notebook_button
 from apps.components import rubin_cutouts as RC
 from apps.components import rubin_lightcurve as RL
 from apps.components import rubin_object_info as RI
@@ -112,7 +113,8 @@ def layout(dia_object_id: str = "", **_):
         html.Div(RI.classification(obj, newest.iloc[0] if len(newest) else None, tags), className="card"),
         html.Div(className="card", children=[html.H3("Elsewhere"),
                                              RI.external_links(object_id, obj["r:ra"], obj["r:dec"])]),
-        html.Div(className="card", children=[html.H3("Data"), RI.downloads(object_id, G.config().api_url)]),
+        html.Div(className="card", children=[html.H3("Data"), RI.downloads(object_id, G.config().api_url),
+                                             notebook_button.object_button("rubin-object")]),
     ])
     return html.Div(className="object rubin-object", children=[
         dcc.Store(id="rubin-object-id", data=str(object_id)),  # strings: JS numbers cannot hold 64-bit ids
