@@ -64,8 +64,8 @@ def ingest(path: Path, config: Config, night: str | None = None, dry_run: bool =
             data_dir.mkdir(parents=True, exist_ok=True)
             stack.enter_context(IngestLock(data_dir / "ingest.lock"))
             store = stack.enter_context(open_store(config, create=True, schema=chosen.schema))
-            size = chosen.batch_size if batch_size is None else batch_size
-            batches = {t: stack.enter_context(store.table(t).batch(size)) for t in chosen.tables(store.schema)}
+            batches = {t: stack.enter_context(store.table(t).batch(chosen.batch_size_of(t, batch_size)))
+                       for t in chosen.tables(store.schema)}
         writer = chosen.writer(batches, plan.night, Path(quarantine_dir or data_dir / "quarantine"),
                                data_dir / "repeats", dry_run, store)
         progress = stack.enter_context(Progress(plan.nbytes, show_progress))

@@ -36,6 +36,9 @@ class Survey:
     night_span: Callable        # (night) -> [start, end) in the time index's unit
     bulk: bool = False          # units carry hundreds of rows an alert: the cyclic GC is paused while they are written
     batch_size: int = 500       # rows per write batch by default (a Rubin alert writes ~850: 5,000, a fifth less writer time)
+    # tables whose rows are heavy, with the most rows their batch holds (Rubin's cutouts: ~115 KB
+    # a row, so 5,000 of them held ~575 MB in the writer, twice that with a send in flight)
+    table_batch: tuple = ()
     split: Callable | None = None  # (units, unit bytes) -> units: files regrouped, big ones cut (``ingest.plan.plan``)
     # On a cluster (``ingest.distributed``): the table whose rows only a newer alert replaces (read
     # then written: the client applies that rule) and the alert's field holding its row; the alert
@@ -50,6 +53,12 @@ class Survey:
     @property
     def schema(self) -> Schema:
         return get_schema(self.name)
+
+    def batch_size_of(self, table: str, size: int | None = None) -> int:
+        """Rows per write batch of ``table``: ``size`` (default the survey's), at most its
+        ``table_batch`` bound."""
+        size = self.batch_size if size is None else size
+        return min(size, dict(self.table_batch).get(table, size))
 
     def writer(self, batches, night, quarantine_root: Path, repeats_root: Path, dry_run: bool, store):
         if self.name == "rubin":
@@ -69,7 +78,7 @@ def survey(name: str, schema_path: Path | None = None, rewrite_history: bool = F
     if name == "rubin":
         return Survey("rubin", partial(RubinPreparer, schema_path=schema_path, rewrite_history=rewrite_history), lambda schema: RUBIN_TABLES,
                       rubin_statistics.night_span, bulk=True,
-                      batch_size=5000, split=split_units, newest=("objects", "obj"), heavy=("writes", "prv", "fp"),
+                      batch_size=5000, table_batch=(("cutouts", 200),), split=split_units, newest=("objects", "obj"), heavy=("writes", "prv", "fp"),
                       history=("sources", "forced"), history_once=True)
     if name == "ztf":
         return Survey("ztf", Preparer, alert_tables, ztf_statistics.night_span)

@@ -55,11 +55,10 @@ def run_unit(config: Config, survey: str, files: list[Path], batch_size: int | N
     chosen = survey_named(survey, schema_path, rewrite_history)
     preparer, store = _worker_state(config, chosen, (schema_path, rewrite_history))
     prepared = preparer.run(files)
-    size = chosen.batch_size if batch_size is None else batch_size
     newest_table, newest_field = chosen.newest
     sent: list = []
     with ExitStack() as stack:  # on an error, a send under way is let finish before the task fails
-        batches = {t: Recording(t, stack.enter_context(store.table(t).batch(size)), sent)
+        batches = {t: Recording(t, stack.enter_context(store.table(t).batch(chosen.batch_size_of(t, batch_size))), sent)
                    for t in chosen.tables(store.schema) if t != newest_table}  # the client keeps the newest rule
         writer = chosen.writer(batches, None, NO_LEDGER, NO_LEDGER, True, None)
         writer.take(Prepared(alerts=[replace(a, **{newest_field: None}) for a in prepared.alerts]))

@@ -76,3 +76,53 @@ def test_the_workers_hand_back_at_most_the_bound_of_alerts_at_a_time(one_group, 
     assert max(sizes) <= 20 and len(prepared) == len(p.units) > 1
     assert [a.index for u in prepared for a in u.alerts] == list(range(alerts))  # each alert once, in order
     assert sum(u.nbytes for u in prepared) == pytest.approx((folder / "night.parquet").stat().st_size, abs=len(prepared))
+
+
+def test_heavy_alerts_come_in_units_bounded_by_their_decoded_bytes(one_group, monkeypatch, tmp_path):
+    """Alerts with cutouts decode to ~10x the bytes of alerts without: units are bounded by
+    Parquet's decoded size too, so a unit of heavy alerts holds fewer of them; the packets
+    are still each read once, in order."""
+    folder, alerts = one_group
+    meta = pq.ParquetFile(folder / "night.parquet").metadata
+    room_for_6 = -(-meta.row_group(0).total_byte_size * 6 // meta.num_rows)  # (rounded up)
+    monkeypatch.setattr(readers, "UNIT_BYTES", room_for_6)
+    units = plan(folder, split=split_units).units
+    assert [(u[0].start, u[0].stop) for u in units] == [(s, min(alerts, s + 6)) for s in range(0, alerts, 6)]
+    files = parquet_files(12)
+    size = {f: sum(pq.ParquetFile(f).metadata.row_group(i).total_byte_size
+                   for i in range(pq.ParquetFile(f).metadata.num_row_groups)) for f in files}
+    monkeypatch.setattr(readers, "UNIT_BYTES", max(size.values()) * 2)
+    got = split_units([files], 0)
+    assert [f for u in got for f in u] == files and len(got) > 1
+    assert all(len(u) == 1 or sum(size[f] for f in u) <= readers.UNIT_BYTES for u in got)
+    config = make_config("embedded", tmp_path / "store")
+    monkeypatch.setattr(readers, "UNIT_BYTES", room_for_6)
+    with Workers(config, plan(folder, workers=2, split=split_units), partial(RubinPreparer)) as workers:
+        prepared = list(workers.prepared())
+    assert max(len(u.alerts) + len(u.rejects) for u in prepared) <= 6
+    assert [a.index for u in prepared for a in u.alerts] == list(range(alerts))
+
+
+def test_the_cutouts_batch_holds_a_bounded_number_of_rows(tmp_path, monkeypatch):
+    """A Rubin cutouts row is ~115 KB: its write batch holds at most 200 of them (5,000, the
+    other tables' size, held ~575 MB in the writer); the other tables keep the survey's size,
+    and a smaller size asked for is kept."""
+    from ingest.night import ingest
+    from ingest.surveys import survey
+    from rubin_inputs import rubin_dir
+    from store import base
+
+    rubin = survey("rubin")
+    assert rubin.batch_size_of("cutouts") == 200 and rubin.batch_size_of("sources") == 5000
+    assert rubin.batch_size_of("cutouts", 50) == 50 and survey("ztf").batch_size_of("main") == 500
+    need(rubin_dir().is_dir(), "real Rubin alerts not available")
+    sizes: dict = {}
+    batch = base.Table.batch
+
+    def recording(self, batch_size=base.DEFAULT_BATCH_SIZE):
+        sizes[self.spec.logical] = batch_size
+        return batch(self, batch_size)
+
+    monkeypatch.setattr(base.Table, "batch", recording)
+    ingest(rubin_dir(), make_config("embedded", tmp_path / "store"), show_progress=False, workers=1, survey="rubin")
+    assert sizes["cutouts"] == 200 and sizes["sources"] == sizes["fp"] == 5000

@@ -49,6 +49,8 @@ LIST_FIELDS = ("prvDiaSources", "prvDiaForcedSources")  # read from Parquet as A
 
 
 UNIT_ALERTS = 500   # most rows (alerts) of a Parquet unit of work (ingest.plan): bounds each unit's memory
+UNIT_BYTES = 24 << 20  # most decoded bytes (Parquet's uncompressed size) of a unit: alerts with cutouts
+#                        (~125 KB each, 10x one without) come in units of ~200 alerts, not 500 (issue 19)
 BATCH_ROWS = 256    # rows decoded from Parquet at a time
 
 
@@ -62,8 +64,8 @@ class ParquetPart:
 
 def split_units(units: list[list[Path]], unit_bytes: int = 0, alerts: int | None = None) -> list[list]:
     """``units`` with their Parquet files regrouped into units of at most ``alerts`` rows
-    (default ``UNIT_ALERTS``), in file order: small files whole, a file of more rows than that
-    cut into :class:`ParquetPart` slices of its own, whatever its row groups. A file whose
+    (default ``UNIT_ALERTS``) and about ``UNIT_BYTES`` decoded bytes, in file order: small files
+    whole, a bigger file cut into :class:`ParquetPart` slices of its own, whatever its row groups. A file whose
     footer cannot be read stays whole (reading it then reports why); other files stay in their
     unit. (``unit_bytes``: the plan's byte bound, already applied to ``units``.)"""
     limit = max(1, alerts or UNIT_ALERTS)
@@ -72,31 +74,34 @@ def split_units(units: list[list[Path]], unit_bytes: int = 0, alerts: int | None
         if not any(file_kind(f.name) == "parquet" for f in unit):
             out.append(unit)
             continue
-        current, rows = [], 0
+        current, rows, held = [], 0, 0
         for f in unit:
-            n = _rows(f) if file_kind(f.name) == "parquet" else None
-            n = 1 if n is None else n
-            if n > limit:
+            shape = _shape(f) if file_kind(f.name) == "parquet" else None
+            n, size = (1, 0) if shape is None else shape
+            step = limit if size <= 0 else max(1, min(limit, UNIT_BYTES * n // size))  # rows a unit may take
+            if n > step:
                 if current:
                     out.append(current)
-                    current, rows = [], 0
-                out.extend([ParquetPart(f, s, min(n, s + limit))] for s in range(0, n, limit))
+                    current, rows, held = [], 0, 0
+                out.extend([ParquetPart(f, s, min(n, s + step))] for s in range(0, n, step))
                 continue
-            if current and rows + n > limit:
+            if current and (rows + n > limit or held + size > UNIT_BYTES):
                 out.append(current)
-                current, rows = [], 0
+                current, rows, held = [], 0, 0
             current.append(f)
-            rows += n
+            rows, held = rows + n, held + size
         if current:
             out.append(current)
     return out
 
 
-def _rows(file: Path) -> int | None:
+def _shape(file: Path) -> tuple[int, int] | None:
+    """(rows, decoded bytes) of a Parquet file, from its footer; None when it cannot be read."""
     try:
-        return pq.ParquetFile(file).metadata.num_rows
+        meta = pq.ParquetFile(file).metadata
     except Exception:  # pyarrow raises ArrowInvalid, OSError...: the reader reports it
         return None
+    return meta.num_rows, sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
 
 
 def packets_of(files: list, schema: Path | None = None) -> Iterator[Packet]:
