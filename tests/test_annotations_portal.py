@@ -12,7 +12,7 @@ from api import auth  # noqa: E402
 from api.annotations import annotate, for_object  # noqa: E402
 from apps import search as S  # noqa: E402
 from index import create_app  # noqa: E402
-from portal_helpers import OBJECT, ingest_real, render_page  # noqa: E402
+from portal_helpers import OBJECT, ingest_real, layout_nodes, render_page  # noqa: E402
 from store import open_store  # noqa: E402
 
 INJECTION = "<b>bold?</b><script>alert(1)</script>"
@@ -86,18 +86,7 @@ def test_the_object_page_shows_annotations_as_text(portal):
     app, store = portal
     annotate(store, "ada", OBJECT, INJECTION, ["shown"])
     page = json.loads(render_page(app.test_client(), f"/{OBJECT}"))
-    found = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("type") == "P" and node.get("props", {}).get("children") == INJECTION:
-                found.append(node)
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-    walk(page)
+    found = [n for n in layout_nodes(page) if n.get("type") == "P" and n["props"].get("children") == INJECTION]
     assert found and "dangerously_allow_html" not in json.dumps(page)
 
 

@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "browser"))
 
 from conftest import make_config  # noqa: E402
 from index import create_app  # noqa: E402
-from portal_helpers import RUBIN_OBJECT, call, ingest_rubin, render_page  # noqa: E402
+from portal_helpers import RUBIN_OBJECT, call, ingest_rubin, layout_nodes, render_page  # noqa: E402
 from store import open_store  # noqa: E402
 
 OBJ = str(RUBIN_OBJECT)
@@ -36,18 +36,7 @@ def _api(client, route, **params):
 
 def _component(page: str, component_id: str) -> dict:
     """The props of the one component ``component_id`` of a page's layout."""
-    found = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("props", {}).get("id") == component_id:
-                found.append(node["props"])
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-    walk(json.loads(page))
+    found = [n["props"] for n in layout_nodes(json.loads(page)) if n["props"].get("id") == component_id]
     assert len(found) == 1
     return found[0]
 

@@ -21,7 +21,7 @@ from dash import html
 sys.path.insert(0, str(Path(__file__).resolve().parent / "browser"))
 
 from conftest import make_config  # noqa: E402
-from portal_helpers import render_page  # noqa: E402
+from portal_helpers import layout_nodes, render_page  # noqa: E402
 from test_science_tabs import _figures, _messages  # noqa: E402
 
 SHORT = 169999999999990001   # three r-band diaSources: too few for any fit
@@ -87,18 +87,7 @@ def _open(app, object_id: str, tab: str):
 def test_the_rubin_page_has_the_science_tabs(portal):
     app, truth = portal
     page = render_page(app.test_client(), f"/lsst/{_best(truth, 'rrlyrae')}")
-    tabs = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("type") == "Tab":
-                tabs.append(node["props"]["label"])
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-    walk(json.loads(page))
+    tabs = [n["props"]["label"] for n in layout_nodes(json.loads(page)) if n.get("type") == "Tab"]
     assert tabs == ["Summary", "Supernova", "Variable star", "Microlensing"]
 
 

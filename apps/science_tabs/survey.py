@@ -45,9 +45,9 @@ class ZTF:
     def store():
         return G.store()
 
-    @staticmethod
-    def job_store():
-        return G.job_store()
+    @classmethod
+    def job_store(cls):
+        return G.job_store(cls.name)
 
     @staticmethod
     def data_version(store, object_id: str) -> dict:
@@ -95,10 +95,6 @@ class RUBIN(ZTF):
     @staticmethod
     def store():
         return G.rubin_store()
-
-    @staticmethod
-    def job_store():
-        return G.job_store("rubin")
 
     @staticmethod
     def data_version(store, object_id: str) -> dict:

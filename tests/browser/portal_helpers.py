@@ -41,6 +41,18 @@ def render_page(client, path: str, search: str = "") -> str:
     return json.dumps(r.get_json())
 
 
+def layout_nodes(node):
+    """Every component (a dict with ``type`` and ``props``) of a rendered layout's JSON, parents first."""
+    if isinstance(node, dict):
+        if "props" in node:
+            yield node
+        for v in node.values():
+            yield from layout_nodes(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from layout_nodes(v)
+
+
 def call(client, output: dict, inputs: list[dict], state: list[dict] | None = None) -> dict:
     """One callback, as the browser calls it: ``output`` = {"id", "property"}."""
     body = {"output": f"{output['id']}.{output['property']}", "outputs": output, "inputs": inputs,
