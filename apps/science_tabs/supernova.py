@@ -84,12 +84,11 @@ def _scores(store, object_id: str, survey) -> list | None:
         alerts = q.objects(store, [object_id])
         return None if alerts.empty else [dcc.Graph(id="sn-scores", figure=P.scores_figure(alerts), config=GRAPH)]
     try:
-        t, found = survey.scores(store, object_id)
+        t, found, tags = survey.scores_and_tags(store, object_id)
     except LookupError:  # not a diaObjectId
         return None
     if qr.objects(store, [int(object_id)]).empty:
         return None
-    tags = survey.tags(store, object_id)
     out = [dcc.Graph(id="sn-scores", config=GRAPH, figure=P.scores_figure(
         pd.DataFrame({"jd": t, **found}), S.RUBIN_SCORES, "jd", survey.mjd_title))] if found else \
         [message("No Fink classifier score on this object's diaSources.")]

@@ -127,11 +127,12 @@ class RUBIN(ZTF):
         return f"diaObject {object_id} has no measurement with a positive flux stored here."
 
     @staticmethod
-    def scores(store, object_id: str):
-        """(time [JD], {column: values}) of Fink's Rubin classifier scores, one per diaSource:
-        those of the alerts Fink processed (earlier diaSources have none); Fink's -1 (not
-        computed) is left out as missing."""
-        cols = ["r:midpointMjdTai", *RUBIN_SCORES]
+    def scores_and_tags(store, object_id: str):
+        """(time [JD], {column: values}, tags): Fink's Rubin classifier scores, one per diaSource
+        (those of the alerts Fink processed: earlier diaSources have none; Fink's -1, not
+        computed, is left out as missing), and the Fink tags any diaSource carries, sorted;
+        the object's diaSources read once."""
+        cols = ["r:midpointMjdTai", *RUBIN_SCORES, "f:tags"]
         sources = qr.history(store, "sources", [_dia_object_id(object_id)], cols)
         found = {}
         for c in RUBIN_SCORES:
@@ -140,14 +141,8 @@ class RUBIN(ZTF):
             if np.isfinite(v).any():
                 found[c] = v
         t = sources["r:midpointMjdTai"].to_numpy(float) + MJD_TO_JD if len(sources) else np.array([])
-        return t, found
-
-    @staticmethod
-    def tags(store, object_id: str) -> list[str]:
-        """The Fink tags any of the object's diaSources carries."""
-        sources = qr.history(store, "sources", [_dia_object_id(object_id)], ["f:tags"])
-        found = {t for tags in sources.get("f:tags", []) if isinstance(tags, (list, tuple, np.ndarray)) for t in tags}
-        return sorted(found)
+        tags = {g for tags in sources.get("f:tags", []) if isinstance(tags, (list, tuple, np.ndarray)) for g in tags}
+        return t, found, sorted(tags)
 
 
 def _dia_object_id(object_id) -> int:
