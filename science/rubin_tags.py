@@ -7,6 +7,8 @@ published description.
 """
 from __future__ import annotations
 
+import numpy as np
+
 # tag -> one-line description (what /tags lists)
 TAGS = {
     "in_tns": "Alerts with a known counterpart in TNS when Rubin emitted them",
@@ -29,3 +31,11 @@ def tags_of(xm: dict | None, pred: dict | None) -> list[str]:
         "is_first": pred.get("is_first") is True,
     }
     return [tag for tag in TAGS if found[tag]]
+
+
+def tags_of_alerts(per_alert) -> list[str]:
+    """The tags any of an object's alerts carries (``per_alert``: each alert's list or array
+    of tags, or a missing value), in TAGS order, then any other tag alphabetically: what an
+    object page shows, the same wherever it is shown."""
+    found = {str(t) for tags in per_alert if isinstance(tags, (list, tuple, np.ndarray)) for t in tags}
+    return [t for t in TAGS if t in found] + sorted(found - set(TAGS))

@@ -28,7 +28,7 @@ from apps.pages.not_found_404 import not_found
 from apps.science_tabs import microlensing, supernova, varstar
 from apps.science_tabs._common import open_once
 from apps.science_tabs.survey import RUBIN
-from science.rubin_tags import TAGS
+from science.rubin_tags import tags_of_alerts
 
 PATH = "/lsst"
 SOURCE_COLUMNS = ["r:diaSourceId", "r:midpointMjdTai", "r:band", "r:psfFlux", "r:psfFluxErr", "r:scienceFlux",
@@ -53,9 +53,8 @@ def _count(n: int, noun: str) -> str:
 
 
 def object_tags(sources) -> list[str]:
-    """The Fink tags any of the object's alerts carries, in the order of science.rubin_tags.TAGS."""
-    found = {t for tags in sources.get("f:tags", []) if isinstance(tags, list) for t in tags}
-    return [t for t in TAGS if t in found] + sorted(found - set(TAGS))
+    """The Fink tags any of the object's alerts carries (science.rubin_tags.tags_of_alerts)."""
+    return tags_of_alerts(sources.get("f:tags", []))
 
 
 def read_light_curve(store, object_id: int):

@@ -22,6 +22,7 @@ from api import queries as q
 from api.queries import rubin as qr
 from api.queries.rubin.fits import MJD_TO_JD, lightcurve as rubin_lightcurve
 from apps.components.rubin_lightcurve import BAND_COLOURS
+from science.rubin_tags import tags_of_alerts
 
 #: Fink's Rubin classifier scores (0..1) plotted in the Supernova tab
 RUBIN_SCORES = {"f:clf_snnSnVsOthers_score": ("SuperNNova SN vs others", "#7b4fd0"),
@@ -130,7 +131,7 @@ class RUBIN(ZTF):
     def scores_and_tags(store, object_id: str):
         """(time [JD], {column: values}, tags): Fink's Rubin classifier scores, one per diaSource
         (those of the alerts Fink processed: earlier diaSources have none; Fink's -1, not
-        computed, is left out as missing), and the Fink tags any diaSource carries, sorted;
+        computed, is left out as missing), and the Fink tags any diaSource carries (in the object page's order);
         the object's diaSources read once."""
         cols = ["r:midpointMjdTai", *RUBIN_SCORES, "f:tags"]
         sources = qr.history(store, "sources", [_dia_object_id(object_id)], cols)
@@ -141,8 +142,7 @@ class RUBIN(ZTF):
             if np.isfinite(v).any():
                 found[c] = v
         t = sources["r:midpointMjdTai"].to_numpy(float) + MJD_TO_JD if len(sources) else np.array([])
-        tags = {g for tags in sources.get("f:tags", []) if isinstance(tags, (list, tuple, np.ndarray)) for g in tags}
-        return t, found, sorted(tags)
+        return t, found, tags_of_alerts(sources.get("f:tags", []))
 
 
 def _dia_object_id(object_id) -> int:
