@@ -24,21 +24,29 @@ import logging
 import os
 import struct
 import threading
-import zlib
 from pathlib import Path
+
+from isal.isal_zlib import crc32  # ISA-L's CRC-32: zlib's value, ~30 times faster (a cutouts row is ~115 KB)
 
 REF_BYTE = 0x03
 REF = struct.Struct("<BIQII")
 SEGMENT_BYTES = 1 << 30  # a new segment past 1 GiB: files stay easy to copy, and offsets small
 FILE_MODE = 0o600
 CHUNK_BYTES = 4 << 20
+IOV_MAX = 1024  # most buffers one writev takes (Linux)
 log = logging.getLogger("nocturne.store")
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
+def _write_all(fd: int, blobs: list) -> None:
+    """Write ``blobs`` whole and in order with ``writev``: never joined into one copy."""
+    views, first = [memoryview(b).cast("B") for b in blobs], 0
+    while first < len(views):
+        done = os.writev(fd, views[first:first + IOV_MAX])
+        while first < len(views) and done >= len(views[first]):
+            done -= len(views[first])
+            first += 1
+        if done:  # a short write inside a blob: its rest goes first next time
+            views[first] = views[first][done:]
 
 
 def is_ref(blob) -> bool:
@@ -68,15 +76,15 @@ class BlobFile:
             offset = os.fstat(fd).st_size
         refs, at, chunk, size = [], offset, [], 0
         for blob in blobs:
-            refs.append(REF.pack(REF_BYTE, segment, at, len(blob), zlib.crc32(blob)))
+            refs.append(REF.pack(REF_BYTE, segment, at, len(blob), crc32(blob)))
             at += len(blob)
             chunk.append(blob)
             size += len(blob)
-            if size >= CHUNK_BYTES:  # written a few MB at a time: a batch is never copied whole
-                _write_all(fd, b"".join(chunk))
+            if size >= CHUNK_BYTES or len(chunk) >= IOV_MAX:  # written a few MB at a time
+                _write_all(fd, chunk)
                 chunk, size = [], 0
         if chunk:
-            _write_all(fd, b"".join(chunk))
+            _write_all(fd, chunk)
         os.fdatasync(fd)
         return refs
 
@@ -114,7 +122,7 @@ class BlobFile:
         except OSError as exc:
             log.warning("cutout bytes of segment %s unreadable (%s): read as no cell", self._path(segment), exc)
             return None
-        if len(data) != length or zlib.crc32(data) != crc:
+        if len(data) != length or crc32(data) != crc:
             log.warning("cutout bytes at %s:%d (%d bytes) are missing or damaged: read as no cell",
                         self._path(segment), offset, length)
             return None

@@ -27,7 +27,7 @@ import numpy as np
 from hbase_schema import FamilySpec
 
 from . import compression
-from .column_types import (FIXED, NUMPY, VAR_DECODE, VAR_ENCODE, cast_fixed, check_value, encode_var,
+from .column_types import (FIXED, NUMPY, VAR_DECODE, VAR_PACK, cast_fixed, check_value, encode_var,
                            from_text)
 
 VERSION = b"\x01"
@@ -48,7 +48,7 @@ class _Plan:
         self.fixed_names = tuple(f"{family}:{c.qualifier}" for c in fixed)
         self.fixed = struct.Struct("<" + "".join(FIXED[c.type] for c in fixed))
         self.var_names = tuple(f"{family}:{c.qualifier}" for c in var)
-        self.var_enc = tuple(VAR_ENCODE[c.type] for c in var)
+        self.var_enc = tuple(VAR_PACK[c.type] for c in var)
         self.var_dec = tuple(VAR_DECODE[c.type] for c in var)
         self.lens = struct.Struct(f"<{len(var)}I")
         # the fixed part and the var lengths as a packed numpy record (no padding, like the
@@ -152,7 +152,7 @@ class FamilyCodec:
                 bad |= wrong
                 ready[name] = cast
             else:
-                ready[name], wrong = encode_var(VAR_ENCODE[column.type], values, ok)
+                ready[name], wrong = encode_var(VAR_PACK[column.type], values, ok)
                 bad |= wrong
         return present, ready, bad
 

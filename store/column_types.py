@@ -49,7 +49,16 @@ def _json_default(value):
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+def _bytes_view(value):
+    """A bytes value as a family blob packs it (``store.codec``: joined, never kept): a
+    memoryview of bytes as it is, not copied (the ingest's stamps, views into Arrow's buffer)."""
+    if isinstance(value, memoryview) and value.c_contiguous and value.itemsize == 1:
+        return value if value.format == "B" else value.cast("B")
+    return _to_bytes(value)
+
+
 VAR_ENCODE = {"string": _to_text, "bytes": _to_bytes, "json": _to_json}
+VAR_PACK = {**VAR_ENCODE, "bytes": _bytes_view}  # the encoders of a packed family's values (store.codec)
 
 
 def from_text(data: bytes) -> str:

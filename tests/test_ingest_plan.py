@@ -97,3 +97,25 @@ def test_the_workers_hand_units_back_in_input_order(tmp_path, monkeypatch):
         sizes = [u.nbytes for u in workers.prepared()]
     assert len(sizes) == len(p.units) == 12
     assert sizes == [5, 50, 500, 5000, 50, 5, 500, 5000, 5, 50, 0, 7]
+
+
+def test_the_workers_results_come_back_by_a_wide_pipe(tmp_path, monkeypatch):
+    """The pipe the prepared units travel by is widened (a Rubin unit with cutouts is ~25 MB:
+    64 KB reads cost the writer twice the CPU), and units larger than it still come back whole."""
+    import fcntl
+
+    from ingest import prepare
+    from ingest.prepare import Workers
+    monkeypatch.setattr(planning, "UNIT_BYTES", 1)
+    _files(tmp_path, [5, 50, 500, 5000])
+    p = plan(tmp_path, workers=2)
+    with Workers(load_config(None), p) as workers:
+        fd = workers.pool._result_queue._reader.fileno()
+        assert fcntl.fcntl(fd, 1032) >= prepare.PIPE_BYTES  # F_GETPIPE_SZ
+        assert [u.nbytes for u in workers.prepared()] == [5, 50, 500, 5000]
+    big = prepare.ProcessPoolExecutor(1)
+    try:
+        assert prepare.widen_pipe(big) >= prepare.PIPE_BYTES
+        assert big.submit(bytes, 3 * prepare.PIPE_BYTES + 7).result() == bytes(3 * prepare.PIPE_BYTES + 7)
+    finally:
+        big.shutdown()

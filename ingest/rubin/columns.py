@@ -18,6 +18,7 @@ from science.rubin_tags import tags_of
 from science.stamps import stamp_problem
 from store.column_types import FIXED
 
+from .binary_views import binary_views
 from .readers import _values
 from .rows import CUTOUTS, FINK_ROOT, FLAT, PREFIXED, ROOT_FIELDS
 from .validate import BANDS, MAX_MAJOR, MIN_MAJOR, MJD_RANGE, schema_version
@@ -119,7 +120,7 @@ def clean_rows(batch: pa.RecordBatch) -> np.ndarray:
             continue
         if not pa.types.is_binary(stamps.type):
             return none
-        for i, stamp in enumerate(stamps.to_pylist()):
+        for i, stamp in enumerate(binary_views(stamps)):  # views into Arrow's buffer: no stamp copied
             if stamp is not None and ok[i] and stamp_problem(stamp):
                 ok[i] = False  # the dict path keeps the alert without it and quarantines the stamp
     return ok
@@ -154,7 +155,8 @@ def as_column(value, type_: str, n: int):
         return _numbers(value), _valid(value)
     if type_ in FIXED and pa.types.is_boolean(value.type):
         return _numbers(value, False), _valid(value)
-    return value.to_pylist(), _valid(value)
+    views = binary_views(value) if type_ == "bytes" else None  # the stamps: packed from Arrow's buffer
+    return (value.to_pylist() if views is None else views), _valid(value)
 
 
 def alert_cells(batch: pa.RecordBatch, builder) -> dict:
