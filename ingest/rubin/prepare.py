@@ -142,8 +142,9 @@ class RubinPreparer:
         while True:
             results, refused = [], {}
             for lister in self.lists:
-                owners = [Owner(s.lists.get(lister.spec.field), s.lists, s.alert.object_id, s.alert.source_id,
-                                s.alert.writes[0][1]) for s in accepted]
+                field = lister.spec.field
+                owners = [Owner(s.lists.get(field), s.lists, s.alert.object_id, s.alert.source_id,
+                                s.alert.writes[0][1], s.place.get(field) if s.place else None) for s in accepted]
                 kept, errors = lister.rows(owners)
                 results.append((lister, owners, kept))
                 for o, exc in errors.items():
