@@ -314,7 +314,7 @@ def _parquet_batches(file: Path, part: ParquetPart | None = None) -> Iterator:
             return
         size = file.stat().st_size
         if part is None:
-            batches = pf.iter_batches(batch_size=BATCH_ROWS)
+            batches = pf.iter_batches(batch_size=BATCH_ROWS, use_threads=False)
         else:
             size = size * (part.stop - part.start) // max(1, pf.metadata.num_rows)
             batches = _Cursor.at(file, part.start).take(part.start, part.stop)
@@ -349,7 +349,8 @@ class _Cursor:
         group = self.group(start)
         self.row = self.bounds[group]   # the file position of ``self.batch``'s first row (or the next batch's)
         self.batch = None
-        self.batches = pf.iter_batches(batch_size=BATCH_ROWS, row_groups=range(group, meta.num_row_groups))
+        self.batches = pf.iter_batches(batch_size=BATCH_ROWS, row_groups=range(group, meta.num_row_groups),
+                                         use_threads=False)
 
     def group(self, row: int) -> int:
         return max(0, bisect.bisect_right(self.bounds, row) - 1)
