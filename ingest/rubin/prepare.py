@@ -52,7 +52,8 @@ class RubinPreparer:
         self.column_rows = ColumnRows(self.builder, self.tables, self.order)
 
     def stored_keys(self, table: str, object_ids: list) -> list:
-        """The keys ``table`` holds for ``object_ids`` (one key-only range per object); empty
+        """The keys ``table`` holds for ``object_ids`` (a key-only range per object, one read:
+        ``Table.keys_in``, in any order); empty
         while the store does not exist yet (a first night: the writer creates it) or cannot
         be read (then every row is sent, which is always correct)."""
         if not object_ids:
@@ -61,7 +62,7 @@ class RubinPreparer:
             if self.reader is None:
                 self.reader = open_store(self.config, schema=self.schema)
             t = self.reader.table(table)
-            return list(t.read(ranges=[t.keys.span(o) for o in object_ids], columns=[]).keys)
+            return t.keys_in([t.keys.span(o) for o in object_ids])
         except Exception:  # noqa: BLE001 - a store not created yet, or unreachable: send everything
             if self.reader is not None:
                 self.reader.close()
