@@ -47,8 +47,7 @@ class SentKeys:
 
     def sent(self, keys: list) -> np.ndarray:
         """Per key: sent by a recent unit or the current one (exact)."""
-        recent = self.recent
-        return np.fromiter((k in recent for k in keys), dtype=bool, count=len(keys))
+        return np.fromiter(map(self.recent.__contains__, keys), dtype=bool, count=len(keys))
 
     def maybe(self, keys: list) -> list:
         """The keys not sent by a recent unit whose hash matches an older key's (to confirm)."""

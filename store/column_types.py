@@ -131,6 +131,8 @@ def encode_var(encode, values, present: np.ndarray) -> tuple[list, np.ndarray]:
     present rows whose value the encoder refuses."""
     flags = present.tolist()
     try:
+        if encode is _to_text:  # (``str.encode`` refuses what is no str as ``_to_text`` does, a call less a value)
+            return [str.encode(v) if p else None for v, p in zip(values, flags)], np.zeros(len(flags), dtype=bool)
         return [encode(v) if p else None for v, p in zip(values, flags)], np.zeros(len(flags), dtype=bool)
     except (TypeError, ValueError, OverflowError):
         pass

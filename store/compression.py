@@ -109,11 +109,8 @@ class Compressor:
     def compress_all(self, blobs: list) -> list:
         """``blobs`` (None where a row has none) compressed where smaller, in place; returned."""
         head, compress = self.head, self._zstd.compress
-        for i, blob in enumerate(blobs):
-            if blob is not None:
-                packed = head + compress(blob)
-                if len(packed) < len(blob):
-                    blobs[i] = packed
+        blobs[:] = [blob if blob is None or len(packed := head + compress(blob)) >= len(blob) else packed
+                    for blob in blobs]
         return blobs
 
 

@@ -122,3 +122,29 @@ def test_put_encoded_many_stores_what_put_encoded_does_in_batches(tmp_path):
     assert list(got) == sorted(keys)
     clean = lambda row: {c: "NaN" if v != v else v for c, v in row.items()}  # noqa: E731 (NaN made comparable)
     assert [clean(got[k]) for k in keys] == [clean(t.layout.codecs["r"].decode(p[1][0])) for p in payloads]
+
+
+def test_string_columns_take_strings_only_as_encode_does(tables):
+    """The column-wise string encoder (``str.encode`` per value) packs a ``str`` (a subclass
+    too) as ``encode`` does and leaves to ``encode``, which refuses it naming the column,
+    what is no string: bytes, a number, an object with its own ``encode``, a lone surrogate."""
+    class Text(str):
+        pass
+
+    class Encodes:
+        def encode(self, *args):
+            return b"r"
+
+    t = tables["sources"]
+    bands = ["g", Text("r"), b"i", 5, Encodes(), "\ud800", "y"]
+    n = len(bands)
+    columns = {"r:diaSourceId": (np.arange(n, dtype=np.int64), np.ones(n, bool)),
+               "r:band": (bands, np.ones(n, bool))}
+    payloads, errors = t.encode_columns(columns, n)
+    assert sorted(errors) == [2, 3, 4, 5]
+    for i in (0, 1, 6):
+        assert payloads[i] == t.encode(_rows(columns, n)[i])
+    for i, exc in errors.items():
+        with pytest.raises(type(exc)) as raised:
+            t.encode(_rows(columns, n)[i])
+        assert str(raised.value) == str(exc) and "r:band" in str(exc)

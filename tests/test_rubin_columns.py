@@ -12,7 +12,8 @@ import pytest
 
 from conftest import make_config, need, shared_data
 from ingest.rubin.columns import clean_rows
-from ingest.rubin.prepare import RubinPreparer
+from ingest.readers import Packet
+from ingest.rubin.prepare import RubinPreparer, joined
 from ingest.rubin.readers import ParquetBatch
 from ingest.rubin.rows import RubinRowBuilder
 from rubin_inputs import parquet_files
@@ -175,3 +176,21 @@ def test_a_parquet_row_the_dict_path_cannot_read_keeps_the_file_and_the_other_al
     (packet, reason, _), = out.rejects
     assert "unreadable Parquet" in reason and "damaged" in reason and packet.whole_file == files[0]
     assert len(out.alerts) == n - 12  # the rows the column-wise path took are stored
+
+
+def test_batches_end_to_end_in_a_file_are_staged_as_one():
+    """``prepare.joined`` joins the Parquet batches whose rows follow one another in one file
+    (their rows, start and bytes kept) and nothing else: a gap, another file, or a packet
+    between two batches (an unreadable file's error) ends the run, and order is kept."""
+    def batch(source, start, n, size=0):
+        return ParquetBatch(source, start, pa.RecordBatch.from_pydict({"x": list(range(start, start + n))}), size)
+
+    error = Packet("b.parquet", 0, None, "unreadable")
+    items = [batch("a.parquet", 0, 3, 30), batch("a.parquet", 3, 2), batch("a.parquet", 5, 4),  # one run
+             batch("a.parquet", 10, 1),                          # a gap (row 9 is another unit's)
+             batch("b.parquet", 11, 2, 7),                       # another file, its rows numbered on
+             error, batch("b.parquet", 13, 1)]                   # a packet between
+    got = list(joined(iter(items)))
+    assert [(g.source, g.start, g.batch.column("x").to_pylist(), g.size) if isinstance(g, ParquetBatch) else g
+            for g in got] == [("a.parquet", 0, list(range(9)), 30), ("a.parquet", 10, [10], 0),
+                              ("b.parquet", 11, [11, 12], 7), error, ("b.parquet", 13, [13], 0)]

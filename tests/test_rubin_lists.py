@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import copy
 
+import pyarrow as pa
 import pytest
 
 from conftest import make_config, need, shared_data
 from ingest.readers import Packet
 from ingest.rubin import prepare as rubin_prepare
-from ingest.rubin.lists import ListRows
+from ingest.rubin.lists import ListRows, Owner
 from ingest.rubin.prepare import RubinPreparer
+from ingest.rubin.readers import list_slices
 from rubin_inputs import parquet_files, records
 
 
@@ -112,3 +114,35 @@ def test_a_list_of_what_is_no_record_refuses_its_packet_as_malformed(preparer, m
     (packet, reason, _), = out.rejects
     assert packet.source == "b.avro" and reason.startswith("malformed packet: AttributeError")
     assert [a.source for a in out.alerts] == ["a.avro"]
+
+
+def _list_column(ids: list, offsets: list, null: int | None = None):
+    """A list column of ``{diaSourceId, midpointMjdTai}`` structs (row ``null`` null, its slot not empty)."""
+    values = pa.array([{"diaSourceId": i, "midpointMjdTai": 60000.0 + i} for i in ids])
+    mask = pa.array([r == null for r in range(len(offsets) - 1)]) if null is not None else None
+    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values, mask=mask)
+
+
+def test_lists_end_to_end_in_a_column_are_one_slice_and_the_same_rows(monkeypatch):
+    """``ListRows._gather`` takes the lists of consecutive packets of one column as one slice
+    of its values: the rows and owners are those of concatenating each packet's own slice;
+    a null list's slot, an empty list, another column whose offsets happen to continue the
+    run, and a slice not cut from its stated place are never joined into it."""
+    a = _list_column(list(range(10)), [0, 2, 4, 6, 6, 8, 10], null=2)  # row 2 null over values 4-5, row 3 empty
+    b = _list_column(list(range(100, 108)), [0, 2, 4, 6, 8])
+    b = b.slice(1)  # its rows start at value 2: as a's row 0 ends there
+    a_rows, b_rows = list_slices(a), list_slices(b)
+    owners = [Owner(a_rows[r], {}, 1, 0, None, (a, r)) for r in range(6)]
+    owners.insert(1, Owner(b_rows[0], {}, 1, 0, None, (b, 0)))  # another column in between
+    owners.insert(1, Owner(a_rows[0], {}, 1, 0, None, (a, 1)))  # a slice that is not its place's (row 0's)
+    owners += [Owner(b_rows[r], {}, 1, 0, None, (b, r)) for r in (1, 2)]
+    owners.append(Owner(a_rows[4], {}, 1, 0, None, None))    # no place: taken as it is
+    joined = []
+    concat = pa.concat_arrays
+    monkeypatch.setattr(pa, "concat_arrays", lambda arrays: joined.append(len(arrays)) or concat(arrays))
+    lister = ListRows.__new__(ListRows)
+    (kind, (struct, owner)), = list(lister._gather(owners))
+    expected = [(o, row) for o, item in enumerate(owners) if item.items is not None for row in item.items.to_pylist()]
+    assert list(zip(owner.tolist(), struct.to_pylist())) == expected
+    # pieces: a0 | the misplaced slice | b0 | a1 | a4+a5 | b1+b2 | the placeless one
+    assert joined == [7]

@@ -126,3 +126,22 @@ def test_the_cutouts_batch_holds_a_bounded_number_of_rows(tmp_path, monkeypatch)
     monkeypatch.setattr(base.Table, "batch", recording)
     ingest(rubin_dir(), make_config("embedded", tmp_path / "store"), show_progress=False, workers=1, survey="rubin")
     assert sizes["cutouts"] == 200 and sizes["sources"] == sizes["fp"] == 5000
+
+
+def test_parts_of_a_file_without_alerts_or_unreadable_read_as_the_whole_file(tmp_path, caplog):
+    """A part of a Parquet file without Rubin's alert columns reads nothing (the file's skip is
+    logged once, by its first part), whichever file the worker's cursor was on; a part of a
+    file whose footer cannot be read is one unreadable-file packet naming the file, as a whole file is."""
+    other = tmp_path / "other.parquet"
+    pq.write_table(pa.table({"x": list(range(30))}), other, row_group_size=10)
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"PAR1" + b"\0" * 64)
+    readers._Cursor.current = None
+    with caplog.at_level("WARNING"):
+        assert list(packets_of([ParquetPart(other, s, s + 10) for s in (0, 10, 20)])) == []
+        assert list(packets_of([other])) == []
+    assert sum("without Rubin alert columns" in r.getMessage() for r in caplog.records) == 2
+    for files in ([broken], [ParquetPart(broken, 0, 5)], [ParquetPart(broken, 5, 9)]):
+        got = list(packets_of(files))
+        assert len(got) == 1 and got[0].record is None and got[0].whole_file == broken
+        assert got[0].error.startswith("unreadable Parquet after ")

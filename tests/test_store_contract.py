@@ -494,3 +494,23 @@ def test_limit_counts_rows_over_ranges_when_reading_keys_only(store):
     for columns in ([], None, ["i:ndethist"]):
         assert t.read(ranges=ranges, columns=columns, limit=4).keys == ["a1", "a2", "a3", "b1"], columns
         assert t.read(ranges=ranges, columns=columns, limit=2).keys == ["a1", "a2"], columns
+
+
+def test_keys_in_gives_the_keys_a_keys_only_read_gives(store, monkeypatch):
+    """``Table.keys_in``: the keys of ``read(ranges=..., columns=[])``, in any order, for a few
+    ranges and for many (the embedded store joins 8 or more in one statement, and reads each
+    statement's keys as one string split on newlines): a key holding a newline, a NUL byte or
+    non-ASCII characters comes back whole, an empty range adds nothing, a repeated one its keys again."""
+    t = store.table("main")
+    names = ["a", "a\nb", "a\nb\n", "a\x00", "a0", "aé", "b", "b\n", "c\u20ac", "d"]
+    fill(t, names)
+    for ranges in ([("a", "b")], [("b", "c")], [("a\x00", "a1"), ("zz", "zz\x00")], [("c", "e")],
+                   [("a", "a0"), ("b", "b\x00"), ("c", None)] * 3,                      # 9 ranges: one statement
+                   [(f"{c}", f"{c}\uffff") for c in "abcdxyz"] + [("a\n", "a\nb\n\x00")],  # 8, one holding newlines
+                   [(None, None)], [("zz", "zzz")]):
+        want = t.read(ranges=ranges, columns=[]).keys
+        assert sorted(t.keys_in(ranges)) == sorted(want), ranges
+    assert sorted(t.keys_in([(None, None)])) == sorted(names)
+    assert t.keys_in([]) == [] and t.keys_in([("b", "a")]) == []
+    with pytest.raises(TypeError):
+        t.keys_in([(1, 2)])

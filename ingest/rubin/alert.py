@@ -28,3 +28,4 @@ class Staged:
     lists: dict                  # prvDiaSources, prvDiaForcedSources: Arrow slices, lists of dicts or None
     mjd: float
     packet: Callable             # -> its Packet with plain values, for the quarantine
+    place: dict | None = None    # list field -> (Arrow list column, row) its slice in ``lists`` was cut from

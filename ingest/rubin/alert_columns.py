@@ -123,7 +123,8 @@ class ColumnRows:
         names = [c for c in ("r:designation", "r:mpcDesignation") if c in cells]
         designations = [as_column(cells[c], "string", n)[0] for c in names]
         mjd_l, oid_l, sid_l, band = mjd.tolist(), oid.tolist(), sid.tolist(), s["band"].to_pylist()
-        lists = {name: list_slices(batch.column(name)) for name in LIST_FIELDS if name in batch.schema.names}
+        list_columns = {name: batch.column(name) for name in LIST_FIELDS if name in batch.schema.names}
+        lists = {name: list_slices(column) for name, column in list_columns.items()}
         start, out = item.start, []
         for j, r in enumerate(rows.tolist()):
             if bad[j]:
@@ -141,5 +142,6 @@ class ColumnRows:
             if obj[j] is not None:
                 alert.obj = (obj_keys[j], (m, i), obj[j])
             out.append((r, Staged(alert, {name: v[j] for name, v in lists.items()}, m,
-                                  lambda r=r: plain(next(item.packets([r]))))))
+                                  lambda r=r: plain(next(item.packets([r]))),
+                                  {name: (column, j) for name, column in list_columns.items()})))
         return out

@@ -307,17 +307,22 @@ def _parquet_batches(file: Path, part: ParquetPart | None = None) -> Iterator:
     ``error`` set for what cannot be read."""
     n = part.start if part is not None else 0
     try:
-        pf = pq.ParquetFile(file)
-        if not ALERT_FIELDS <= set(pf.schema_arrow.names):
+        if part is None:
+            pf = pq.ParquetFile(file)
+            names = pf.schema_arrow.names
+        else:  # (the cursor's footer: opening the file again read it again, ~10 ms a unit)
+            cursor = _Cursor.at(file, part.start)
+            names, rows = cursor.names, cursor.bounds[-1]
+        if not ALERT_FIELDS <= set(names):
             if part is None or part.start == 0:
                 log.warning("skipping %s: a Parquet file without Rubin alert columns (diaSource)", file)
             return
         size = file.stat().st_size
         if part is None:
-            batches = pf.iter_batches(batch_size=BATCH_ROWS)
+            batches = pf.iter_batches(batch_size=BATCH_ROWS, use_threads=False)
         else:
-            size = size * (part.stop - part.start) // max(1, pf.metadata.num_rows)
-            batches = _Cursor.at(file, part.start).take(part.start, part.stop)
+            size = size * (part.stop - part.start) // max(1, rows)
+            batches = cursor.take(part.start, part.stop)
         for batch in batches:
             for name in LIST_FIELDS:
                 if name in batch.schema.names:
@@ -343,13 +348,15 @@ class _Cursor:
         self.file = file
         pf = pq.ParquetFile(file)
         meta = pf.metadata
+        self.names = pf.schema_arrow.names
         self.bounds = [0]  # the first row of each row group, then the file's row count
         for g in range(meta.num_row_groups):
             self.bounds.append(self.bounds[-1] + meta.row_group(g).num_rows)
         group = self.group(start)
         self.row = self.bounds[group]   # the file position of ``self.batch``'s first row (or the next batch's)
         self.batch = None
-        self.batches = pf.iter_batches(batch_size=BATCH_ROWS, row_groups=range(group, meta.num_row_groups))
+        self.batches = pf.iter_batches(batch_size=BATCH_ROWS, row_groups=range(group, meta.num_row_groups),
+                                         use_threads=False)
 
     def group(self, row: int) -> int:
         return max(0, bisect.bisect_right(self.bounds, row) - 1)
