@@ -1,5 +1,7 @@
 import sys
 
+from ingest.arrow_alone import keep_pandas_out
 from ingest.cli import main
 
+keep_pandas_out()   # before any worker is forked: pyarrow would import pandas in each (memory)
 sys.exit(main())
