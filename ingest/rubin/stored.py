@@ -26,7 +26,7 @@ class StoredKeys:
         self._parts = None       # the other parts' numbers, in the ids' order
         parts = row_key.numeric_columns(keys) if keys else None
         if parts is not None:
-            order = np.argsort(parts[-1], kind="stable")
+            order = np.argsort(parts[-1])
             ids = parts[-1][order]
             if not np.any(ids[1:] == ids[:-1]):  # (each source id once: a key's id tells it apart)
                 self._ids, self._parts = ids, [p[order] for p in parts[:-1]]
@@ -60,8 +60,12 @@ class StoredKeys:
                 numbers.append(column.astype(np.uint64))
             else:
                 return None
-        at = np.minimum(np.searchsorted(self._ids, numbers[-1]), len(self._ids) - 1)
-        hit = valid & (self._ids[at] == numbers[-1])
+        mine = numbers[-1]
+        order = np.argsort(mine)  # (sorted needles: searchsorted walks the ids once, ~2x faster)
+        at = np.empty(len(mine), dtype=np.intp)
+        at[order] = np.searchsorted(self._ids, mine[order])
+        np.minimum(at, len(self._ids) - 1, out=at)
+        hit = valid & (self._ids[at] == mine)
         where = at[hit]
         ok = np.ones(len(where), dtype=bool)
         for stored, mine in zip(self._parts, numbers[:-1]):
