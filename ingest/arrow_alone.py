@@ -1,18 +1,34 @@
-"""Keep pyarrow from importing pandas in the ingest's processes (issue 19: the ingest's memory).
+"""pyarrow set up for the ingest's processes (issue 19: the ingest's memory): Arrow's jemalloc
+pool, and pandas kept out.
 
-pyarrow imports pandas, when it is installed, the first time it converts Python objects or
-turns an array into numpy (``pa.array(list)``, ``Array.to_numpy``), to recognise pandas' own
-values (``pd.NA``, ``NaT``, a Series). The ingest hands it none of those, yet each of its worker
-processes would import pandas on its first unit: ~48 MB resident a worker, its own copy (the
-import comes after the fork). :func:`keep_pandas_out`, called once at the start of ``python -m
-ingest`` (before the workers are forked), lets pyarrow look for pandas while pandas cannot be
-imported; pyarrow then remembers it as absent, and ``import pandas`` works again for any code
-that asks for it itself (``Table.to_pandas`` imports it then). A process that has imported
-pandas already (a test run, the portal) is left as it is.
+*jemalloc.* Arrow's default pool here is mimalloc, which keeps the pages a worker's unit freed
+(the decoded Parquet batches, ~100-170 MB a unit) for its next unit; Arrow's jemalloc returns
+them to the system as they are freed. Measured on a whole later night (docs/benchmarks.md, "Rubin
+ingest memory: the ingest without pandas and astropy"): the workers' peaks ~40 MB lower each, for
+the same CPU. Set through ``ARROW_DEFAULT_MEMORY_POOL`` before pyarrow is imported (an operator's
+own choice there is kept; a pyarrow built without jemalloc warns and keeps its default).
+
+*pandas.* pyarrow imports pandas, when it is installed, the first time it converts Python
+objects or turns an array into numpy (``pa.array(list)``, ``Array.to_numpy``), to recognise
+pandas' own values (``pd.NA``, ``NaT``, a Series). The ingest hands it none of those, yet each of
+its worker processes would import pandas on its first unit: ~48 MB resident a worker, its own
+copy (the import comes after the fork). :func:`keep_pandas_out` lets pyarrow look for pandas
+while pandas cannot be imported; pyarrow then remembers it as absent, and ``import pandas`` works
+again for any code that asks for it itself (``Table.to_pandas`` imports it then). A process that
+has imported pandas already (a test run, the portal) is left as it is.
+
+``python -m ingest night`` calls :func:`set_up` first, before the workers are forked.
 """
 from __future__ import annotations
 
+import os
 import sys
+
+
+def set_up() -> None:
+    """Before pyarrow is imported (its import makes the default pool)."""
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "jemalloc")
+    keep_pandas_out()
 
 
 class _NoPandas:

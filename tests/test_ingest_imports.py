@@ -64,3 +64,17 @@ def test_a_process_with_pandas_is_left_alone():
 
     from ingest.arrow_alone import keep_pandas_out
     assert keep_pandas_out() is False
+
+
+def test_the_night_runs_on_arrows_jemalloc_pool_unless_the_operator_chose_one():
+    code = ("from ingest.arrow_alone import set_up\n"
+            "set_up()\n"
+            "import pyarrow as pa\n"
+            "print(pa.default_memory_pool().backend_name)")
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                         env=dict(env, PYTHONPATH=str(ROOT)))
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "jemalloc"
+    chosen = _python(code, env={"ARROW_DEFAULT_MEMORY_POOL": "system"})
+    assert chosen.stdout.strip() == "system"
