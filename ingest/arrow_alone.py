@@ -4,9 +4,10 @@ pool, and pandas kept out.
 *jemalloc.* Arrow's default pool here is mimalloc, which keeps the pages a worker's unit freed
 (the decoded Parquet batches, ~100-170 MB a unit) for its next unit; Arrow's jemalloc returns
 them to the system as they are freed. Measured on a whole later night (docs/benchmarks.md, "Rubin
-ingest memory: the ingest without pandas and astropy"): the workers' peaks ~40 MB lower each, for
-the same CPU. Set through ``ARROW_DEFAULT_MEMORY_POOL`` before pyarrow is imported (an operator's
-own choice there is kept; a pyarrow built without jemalloc warns and keeps its default).
+ingest memory: the ingest without pandas and astropy"): the workers' peaks ~25 MB lower each, the
+tree's ~65 MB, for the same CPU. Set through ``ARROW_DEFAULT_MEMORY_POOL`` before pyarrow is
+imported (an operator's own choice there is kept; a pyarrow built without jemalloc warns and
+keeps its default).
 
 *pandas.* pyarrow imports pandas, when it is installed, the first time it converts Python
 objects or turns an array into numpy (``pa.array(list)``, ``Array.to_numpy``), to recognise
