@@ -5,22 +5,61 @@ The ``pixel`` index is keyed by the nested HEALPix index at the schema's order
 form one contiguous range, so any cone is a short list of key ranges: cover it with
 cells at a coarser order picked from the radius, then turn each cell into its range of
 order-14 indices and merge neighbours. cdshealpix (Rust, vectorised) computes both.
+
+:func:`pixels` is what the ingest needs, and it calls cdshealpix's compiled module directly,
+with plain radians: the package's ``__init__`` imports astropy (its public functions take
+astropy's ``Longitude``/``Latitude``), ~26 MB resident in each ingest process, counted
+once per forked worker (issue 19: the ingest's memory). The read side's functions import
+astropy when first called.
 """
 from __future__ import annotations
 
+import importlib.machinery
+import importlib.util
 import math
+import sys
 
-import astropy.units as u
 import numpy as np
-from astropy.coordinates import Latitude, Longitude
-from cdshealpix.nested import cone_search, lonlat_to_healpix
+
+_CORE = "cdshealpix.cdshealpix"
+
+
+def _core():
+    """cdshealpix's compiled module, loaded without running its package's ``__init__`` (the
+    package, imported later, finds it in ``sys.modules``: a module initialised once)."""
+    core = sys.modules.get(_CORE)
+    if core is None:
+        package = importlib.util.find_spec("cdshealpix")   # a top-level name: found, not run
+        spec = importlib.machinery.PathFinder.find_spec(_CORE, package.submodule_search_locations)
+        core = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(core)
+        sys.modules[_CORE] = core
+    return core
 
 
 def pixels(ra, dec, order: int) -> np.ndarray:
-    """Nested HEALPix indices at ``order`` of positions in degrees (arrays or scalars)."""
-    ra = np.atleast_1d(np.asarray(ra, dtype=float))
-    dec = np.atleast_1d(np.asarray(dec, dtype=float))
-    return lonlat_to_healpix(Longitude(ra * u.deg), Latitude(dec * u.deg), order).astype(np.int64)
+    """Nested HEALPix indices at ``order`` of positions in degrees (arrays or scalars).
+
+    The same as ``cdshealpix.nested.lonlat_to_healpix(Longitude(ra), Latitude(dec), order)``
+    (tests/test_sky_pixels.py): the right ascension wrapped into [0, 360) as ``Longitude``
+    does, a declination outside [-90, 90] refused with ``ValueError`` as ``Latitude`` does;
+    a NaN or infinite position is refused too (cdshealpix would panic or answer a pixel).
+    """
+    ra = np.atleast_1d(np.asarray(ra, dtype=np.float64))
+    dec = np.atleast_1d(np.asarray(dec, dtype=np.float64))
+    if ra.shape != dec.shape:
+        raise ValueError(f"ra and dec should have the same shape, not {ra.shape} and {dec.shape}")
+    if not (np.isfinite(ra).all() and np.isfinite(dec).all()):
+        raise ValueError("positions must be finite")
+    if (np.abs(dec) > 90).any():
+        raise ValueError(f"declinations must be within [-90, 90] deg, got {dec[np.abs(dec) > 90][:3].tolist()}")
+    ra = np.mod(ra, 360.0)
+    ra[ra >= 360.0] -= 360.0   # a tiny negative wraps to 360.0 in floats: Longitude makes it 0
+    ipix = np.empty(ra.shape, dtype=np.uint64)
+    dx, dy = np.empty(ra.shape), np.empty(ra.shape)
+    depth = np.broadcast_to(np.uint8(order), ra.shape)
+    _core().lonlat_to_healpix(depth, np.radians(ra), np.radians(dec), ipix, dx, dy, np.uint16(0))
+    return ipix.astype(np.int64)
 
 
 def cover_order(radius_deg: float, order: int) -> int:
@@ -37,6 +76,9 @@ def cover_order(radius_deg: float, order: int) -> int:
 
 def cone_ranges(ra: float, dec: float, radius_deg: float, order: int) -> list[tuple[int, int]]:
     """Half-open ranges ``[lo, hi)`` of order-``order`` pixels that cover the cone."""
+    import astropy.units as u
+    from astropy.coordinates import Latitude, Longitude
+    from cdshealpix.nested import cone_search
     depth = cover_order(radius_deg, order)
     cells, depths, _ = cone_search(Longitude(ra * u.deg), Latitude(dec * u.deg), radius_deg * u.deg,
                                    depth=depth, flat=False)
@@ -78,6 +120,7 @@ def block_pairs(ra, dec, radius_deg: float, order: int) -> tuple[np.ndarray, np.
     of its base cell, where grid lines bend, keep the whole block. About 1.5 pixels per
     position for a 1.5″ radius at order 14, instead of the block's 9.
     """
+    import astropy.units as u
     from cdshealpix.nested import neighbours, vertices
     ra = np.atleast_1d(np.asarray(ra, dtype=float))
     dec = np.atleast_1d(np.asarray(dec, dtype=float))

@@ -45,3 +45,22 @@ def test_keys_of_another_form_are_compared_as_strings():
     known = StoredKeys(stored, keys)
     assert known.held(np.array([5]), np.array([60000.5]), np.array([7])) is None
     assert keys.build(5, 60000.5, 7) in known and keys.build(5, 60000.5, 8) not in known
+
+
+def test_ids_beyond_the_stored_ones_and_a_repeated_id():
+    """The stored ids are looked up sorted: an id below the least, above the greatest or between
+    two stored ones is not held, whatever the keys' order; an id stored twice (under two objects)
+    leaves the numbers out, and the key strings decide."""
+    keys = RowKey(get_schema("rubin").table("fp"))
+    stored, _ = keys.build_columns(np.array([9, 3, 7]), np.array([60001.0, 60002.0, 60003.0]), np.array([50, 10, 30]))
+    known = StoredKeys(stored, keys)
+    oid = np.array([9, 3, 7, 9, 9, 9, 3])
+    mjd = np.array([60001.0, 60002.0, 60003.0, 60001.0, 60001.0, 60001.0, 60003.0])
+    sid = np.array([50, 10, 30, 5, 70, 20, 10])
+    held, told = known.held(oid, mjd, sid)
+    assert told.all()
+    assert held.tolist() == [True, True, True, False, False, False, False]
+    twice, _ = keys.build_columns(np.array([9, 3]), np.array([60001.0, 60002.0]), np.array([50, 50]))
+    repeated = StoredKeys(twice, keys)
+    assert repeated.held(np.array([9]), np.array([60001.0]), np.array([50])) is None
+    assert keys.build(9, 60001.0, 50) in repeated and keys.build(3, 60001.0, 50) not in repeated

@@ -33,7 +33,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from ..sent_keys import SentKeys
@@ -235,9 +234,12 @@ class ListRows:
             if own:
                 late = len(owners)
                 keep &= np.array([own.get(k, late) > o for k, o in zip(keys, owner.tolist())], dtype=bool)
-        rows = np.flatnonzero(keep)
-        first = ~pd.Series([keys[i] for i in rows.tolist()], dtype=object).duplicated(keep="first").to_numpy()
-        keep[rows[~first]] = False
+        rows = np.flatnonzero(keep).tolist()
+        # each key's first kept row: filled from the end, an earlier row overwrites a later one
+        # (a dict, not pandas: the ingest does not import pandas, issue 19's memory)
+        first = dict(zip([keys[i] for i in reversed(rows)], reversed(rows)))
+        keep[:] = False
+        keep[np.fromiter(first.values(), dtype=np.int64, count=len(first))] = True
         return keep
 
     def _known(self, owners) -> StoredKeys | None:

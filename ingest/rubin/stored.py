@@ -14,7 +14,6 @@ the key strings stay the check of every row a number did not match (:meth:`__con
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from store.keys import mjd_units
 
@@ -23,13 +22,14 @@ class StoredKeys:
     def __init__(self, keys: list, row_key):
         self.keys, self.row_key = keys, row_key
         self._set: set | None = None
-        self._index = None       # a pandas index of the stored keys' last part (an id), when unique
-        self._parts = None       # the other parts' numbers, in the index's order
+        self._ids = None         # the stored keys' last part (an id), sorted, when each is unique
+        self._parts = None       # the other parts' numbers, in the ids' order
         parts = row_key.numeric_columns(keys) if keys else None
         if parts is not None:
-            index = pd.Index(parts[-1])
-            if index.is_unique:  # (each source id once: a key's id tells it apart)
-                self._index, self._parts = index, parts[:-1]
+            order = np.argsort(parts[-1])
+            ids = parts[-1][order]
+            if not np.any(ids[1:] == ids[:-1]):  # (each source id once: a key's id tells it apart)
+                self._ids, self._parts = ids, [p[order] for p in parts[:-1]]
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -44,7 +44,7 @@ class StoredKeys:
         a value no key part takes, e.g. ``-0.0``: compare its key string), the parts given as
         columns in the key's order (numpy: integer ids, float MJDs); None when the stored keys
         cannot be compared as numbers (then compare the key strings)."""
-        if self._index is None:
+        if self._ids is None:
             return None
         numbers, valid = [], np.ones(len(columns[0]), dtype=bool)
         for part, column in zip(self.row_key.parts, columns):
@@ -60,8 +60,12 @@ class StoredKeys:
                 numbers.append(column.astype(np.uint64))
             else:
                 return None
-        at = self._index.get_indexer(numbers[-1])
-        hit = valid & (at >= 0)
+        mine = numbers[-1]
+        order = np.argsort(mine)  # (sorted needles: searchsorted walks the ids once, ~2x faster)
+        at = np.empty(len(mine), dtype=np.intp)
+        at[order] = np.searchsorted(self._ids, mine[order])
+        np.minimum(at, len(self._ids) - 1, out=at)
+        hit = valid & (self._ids[at] == mine)
         where = at[hit]
         ok = np.ones(len(where), dtype=bool)
         for stored, mine in zip(self._parts, numbers[:-1]):
