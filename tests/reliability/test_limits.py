@@ -133,3 +133,28 @@ def test_a_limits_file_that_cannot_be_written_falls_back_to_the_process(tmp_path
     limits = RateLimits(blocked / "limits.sqlite3")
     assert [limits.take("k", 2, now=t) for t in (0.0, 1.0)] == [0, 0]
     assert limits.take("k", 2, now=2.0) == 58.0
+
+
+def test_workers_opening_a_new_limits_file_at_once_both_keep_it_shared(tmp_path):
+    """Two gunicorn workers take their first hit at once on a new file: both must count in it
+    (the loser of the race to switch it to WAL used to fall back to limits per process, so a
+    client got twice the limit). 100 fresh files, two processes each."""
+    import os
+
+    from api.rate_limits import RateLimits
+    fell_back, full = 0, 0
+    for trial in range(100):
+        path = tmp_path / f"{trial}" / "limits.sqlite3"
+        children = []
+        for _ in range(2):
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - the child reports by its exit code
+                limits = RateLimits(path)
+                for i in range(5):
+                    limits.take("k", 1000, now=float(i))
+                os._exit(1 if limits.fallback is not None else 0)
+            children.append(pid)
+        for pid in children:
+            fell_back += os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+        full += RateLimits(path).take("k", 10, now=5.0) > 0  # both children's 10 hits are in the file
+    assert fell_back == 0 and full == 100
