@@ -26,6 +26,8 @@ import threading
 import time
 from pathlib import Path
 
+from store.sqlite_file import wal_mode
+
 from .errors import ApiError
 
 WINDOW_S = 60.0
@@ -39,24 +41,6 @@ CREATE INDEX IF NOT EXISTS hits_by_key ON hits (key, t);
 
 
 BUSY_S = 5.0  # how long a statement waits for another process's lock
-
-
-def _wal(db: sqlite3.Connection) -> None:
-    """Put the file in WAL mode. Two workers opening a new file at once race to convert it, and
-    the loser's ``PRAGMA journal_mode`` fails at once with "database is locked" (SQLite does not
-    wait on its busy timeout there; 50 of 300 paired first opens did): retried for up to
-    ``BUSY_S``, so a worker starting beside another keeps the shared limits."""
-    deadline = time.monotonic() + BUSY_S
-    pause = 0.005
-    while True:
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() >= deadline:
-                raise
-            time.sleep(pause)
-            pause = min(pause * 2, 0.1)
 
 
 class RateLimits:
@@ -77,7 +61,7 @@ class RateLimits:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))  # made private before SQLite opens it
         db = sqlite3.connect(self.path, timeout=BUSY_S, isolation_level=None, check_same_thread=False)
-        _wal(db)
+        wal_mode(db, BUSY_S)
         db.execute("PRAGMA synchronous=OFF")
         db.executescript(SCHEMA)
         self.db, self.pid = db, os.getpid()
