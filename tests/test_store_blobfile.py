@@ -23,6 +23,16 @@ def _stamps(seed: int) -> dict:
     return {name: os.urandom(3000 + 500 * i + seed) for i, name in enumerate(STAMPS)}
 
 
+def _batch_reads_back(store, n: int) -> None:
+    """``n`` rows of stamps written in one batch read back as written."""
+    main = store.table("main")
+    rows = {f"ZTF23abcdefg_2460236.{i:07d}_{i}": _stamps(i) for i in range(n)}
+    with main.batch(100) as b:
+        for key, cells in rows.items():
+            b.put(key, cells)
+    assert main.rows(list(rows)) == list(rows.items())
+
+
 def _raw_b(store, key: str) -> bytes:
     db = sqlite3.connect(store.path)
     try:
@@ -124,12 +134,7 @@ def test_a_batch_larger_than_a_write_chunk_keeps_every_offset(store, monkeypatch
     """Blobs are written a few MB at a time; the references still name each one's bytes."""
     from store import blobfile
     monkeypatch.setattr(blobfile, "CHUNK_BYTES", 10_000)
-    main = store.table("main")
-    rows = {f"ZTF23abcdefg_2460236.{i:07d}_{i}": _stamps(i) for i in range(12)}
-    with main.batch(100) as b:
-        for key, cells in rows.items():
-            b.put(key, cells)
-    assert main.rows(list(rows)) == list(rows.items())
+    _batch_reads_back(store, 12)
 
 
 def test_a_full_segment_starts_the_next_and_both_stay_readable(store, monkeypatch):
@@ -158,12 +163,7 @@ def test_short_writes_and_many_buffers_still_write_every_byte_in_order(store, mo
 
     monkeypatch.setattr(blobfile.os, "writev", short)
     monkeypatch.setattr(blobfile, "IOV_MAX", 5)
-    main = store.table("main")
-    rows = {f"ZTF23abcdefg_2460236.{i:07d}_{i}": _stamps(i) for i in range(9)}
-    with main.batch(100) as b:
-        for key, cells in rows.items():
-            b.put(key, cells)
-    assert main.rows(list(rows)) == list(rows.items())
+    _batch_reads_back(store, 9)
     refs = [blobfile.REF.unpack(r) for (r,) in sqlite3.connect(store.path).execute('SELECT f_b FROM "ztf"')]
     data = b"".join(p.read_bytes() for p in sorted((store.data_dir / "nocturne.blobs").glob("*.blob")))
     assert len(refs) == 9 and all(zlib.crc32(data[offset:offset + length]) == crc
