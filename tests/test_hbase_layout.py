@@ -1,7 +1,8 @@
 """The HBase layouts (store/hbase_layout.py): per cell and packed, side by side.
 
-The store contract (tests/test_store_contract.py) runs on the default HBase store, which a new
-store makes ``packed``; here it runs again on a store made ``cells`` (its tests are collected
+The store contract (tests/test_store_contract.py and test_store_contract_ranges.py) runs on
+the default HBase store, which a new store makes ``packed``; here it runs again on a store
+made ``cells`` (its tests are collected
 into this module, where ``store`` is a per-cell HBase store). Then: what each layout writes to
 HBase, that a store made before the packed layout existed (no record in ``meta``) is still
 read and written one cell a column, and that puts into existing rows merge cell by cell in a
@@ -14,6 +15,7 @@ import uuid
 import pytest
 
 import test_store_contract as contract
+import test_store_contract_ranges as contract_ranges
 from conftest import _truncate, backend_config
 from settings import Config, ConfigError
 from store import META_ROW, encoder_store, open_store
@@ -21,7 +23,8 @@ from store.column_types import encode_cell
 from store.hbase_layout import PACKABLE, RECORD
 
 # the contract's tests that take the `store` fixture, run here on the per-cell store below
-for _name, _test in inspect.getmembers(contract, inspect.isfunction):
+for _name, _test in [*inspect.getmembers(contract, inspect.isfunction),
+                     *inspect.getmembers(contract_ranges, inspect.isfunction)]:
     if _name.startswith("test_") and "store" in inspect.signature(_test).parameters:
         globals()[_name] = _test
 
