@@ -38,7 +38,8 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 if [ -n "${NOCTURNE_HBASE_HOST:-}" ]; then
-  echo "==> HBase tests use the Thrift server at ${NOCTURNE_HBASE_HOST}:${NOCTURNE_HBASE_PORT:-9090}"
+  echo "==> HBase tests use the Thrift server at ${NOCTURNE_HBASE_HOST}:${NOCTURNE_HBASE_PORT:-9090}" \
+       "(Thrift 2: ${NOCTURNE_HBASE_THRIFT2_PORT:-none, set NOCTURNE_HBASE_THRIFT2_PORT})"
 elif [ "${NOCTURNE_SKIP_HBASE:-}" = "1" ]; then
   echo "==> NOCTURNE_SKIP_HBASE=1: HBase tests will skip"
 elif command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1; then
@@ -54,6 +55,8 @@ elif command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1; then
     fi
   fi
   export NOCTURNE_HBASE_HOST=127.0.0.1 NOCTURNE_HBASE_PORT="${HBASE_THRIFT_PORT:-9090}"
+  # the local HBase's Thrift 2 gateway: many-range reads go through it (store/hbase_multirange.py)
+  export NOCTURNE_HBASE_THRIFT2_PORT="${NOCTURNE_HBASE_THRIFT2_PORT:-${HBASE_THRIFT2_PORT:-9091}}"
 else
   echo "==> Java or Maven not found: HBase tests will skip (install openjdk-17-jdk-headless and maven to run them)"
 fi

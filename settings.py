@@ -32,6 +32,7 @@ class Config:
     hbase_timeout_ms: int = 5000
     hbase_pool_size: int = 4
     hbase_layout: str = "packed"
+    hbase_thrift2_port: int = 0
     table_prefix: str = "ztf"
     schema_version: int = 1
     server_host: str = "127.0.0.1"
@@ -118,6 +119,8 @@ def _coerce(key: str, value, base_dir: Path):
         return value
     if key in ("hbase_port", "server_port"):
         return _int(value, 1, 65535)
+    if key == "hbase_thrift2_port":  # 0: no Thrift 2 server, many ranges are read through Thrift 1
+        return _int(value, 0, 65535)
     if key in ("hbase_timeout_ms", "hbase_pool_size", "schema_version"):
         return _int(value, 1, 10**9)
     if key in ("api_rate_limit", "writes_per_minute", "sign_ins_per_minute", "compute_slots"):

@@ -1,6 +1,7 @@
 """The API's reads on HBase against the embedded store holding the same alerts, in process.
 
-    python bench/bench_hbase_read.py --embedded DATA_DIR --hbase-prefix PREFIX [--repeats 15] [--json OUT]
+    python bench/bench_hbase_read.py --embedded DATA_DIR --hbase-prefix PREFIX [--thrift2-port 9091]
+                                     [--repeats 15] [--json OUT]
 
 Both stores must hold the same night (ingest it twice: ``NOCTURNE_BACKEND=embedded`` and
 ``NOCTURNE_BACKEND=hbase NOCTURNE_TABLE_PREFIX=PREFIX``). The queries are those of
@@ -8,7 +9,9 @@ Both stores must hold the same night (ingest it twice: ``NOCTURNE_BACKEND=embedd
 1,000 sources over the alerts' sky), sent through Flask's test client (no HTTP, no gunicorn):
 what is timed is the query and its store. Prints p50 / p95 ms per query and backend, and the
 ratio HBase ÷ embedded, and the median CPU time of the process a query (client side:
-Flask, the store, its reader threads); ``--check`` first asserts that both stores give the same answers. Run
+Flask, the store, its reader threads). ``--thrift2-port`` gives the store HBase's Thrift 2
+server (many ranges read with multi-range scanners, ``store/hbase_multirange.py``); without
+it they go through Thrift 1 (``store/hbase_pipeline.py``); ``--check`` first asserts that both stores give the same answers. Run
 from another checkout's folder to time that checkout's code
 (the script imports the code of the current directory).
 """
@@ -93,6 +96,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--embedded", type=Path, required=True, help="data dir of the embedded store")
     p.add_argument("--hbase-prefix", required=True)
+    p.add_argument("--thrift2-port", type=int, default=0, help="HBase's Thrift 2 server (0: Thrift 1 only)")
     p.add_argument("--repeats", type=int, default=15)
     p.add_argument("--skip-embedded", action="store_true")
     p.add_argument("--json", type=Path)
@@ -103,10 +107,11 @@ def main(argv=None) -> int:
     qs = queries(a.embedded)
     embedded = Config().replace(backend="embedded", data_dir=a.embedded)
     hbase = Config().replace(backend="hbase", table_prefix=a.hbase_prefix, hbase_timeout_ms=60000,
+                             hbase_thrift2_port=a.thrift2_port,
                              data_dir=a.embedded.parent / "hbase-read-data")
     if a.check:
         check_same(embedded, hbase, qs)
-    result = {"load": os.getloadavg()[0]}
+    result = {"load": os.getloadavg()[0], "thrift2_port": a.thrift2_port}
     if not a.skip_embedded:
         result["embedded"] = time_all(embedded, qs, a.repeats)
     result["hbase"] = time_all(hbase, qs, a.repeats)

@@ -47,7 +47,8 @@ def open_store(config: Config | None = None, create: bool = False, schema: Schem
     else:
         from .hbase import HBaseStore
         store = HBaseStore(schema, prefix, config.hbase_host, config.hbase_port,
-                           config.hbase_timeout_ms, config.hbase_pool_size, config.hbase_layout)
+                           config.hbase_timeout_ms, config.hbase_pool_size, config.hbase_layout,
+                           config.hbase_thrift2_port)
     try:
         if create:
             store.create_tables()

@@ -13,8 +13,10 @@ backoff until ``hbase_timeout_ms`` has passed, then raised as
 connections, so service resumes on its own when HBase comes back.
 
 Writes of a full batch go to sender threads (``submit``; at most one call in flight per
-batch, see :class:`store.base.Batch`); a read of many ranges runs one scanner per range
-(HBase 2.6's Thrift filter language has no MultiRowRangeFilter), their calls pipelined on
+batch, see :class:`store.base.Batch`). A read of many ranges goes, when the store is given
+HBase's Thrift 2 server (``hbase_thrift2_port``), to a few scanners carrying a
+MultiRowRangeFilter (:mod:`store.hbase_multirange`); without one, it runs one scanner per
+range (Thrift 1's filter language has no MultiRowRangeFilter), their calls pipelined on
 ``pool_size`` connections at once (:mod:`store.hbase_pipeline`).
 """
 from __future__ import annotations
@@ -37,6 +39,8 @@ from .batch import ColumnBatch, RowSource
 from .column_types import ColumnValueError, check_value, decode_cell, encode_cell
 from .errors import StoreError, StoreUnavailable, TableMissing
 from .hbase_layout import CELLS, RECORD, PackedTable, as_cells, is_packed_payload, packed_tables
+from .hbase_multirange import Thrift2Connection
+from .hbase_multirange import read_ranges as read_ranges_thrift2
 from .hbase_pipeline import read_ranges
 
 _UNKNOWN = object()  # a table's layout before its first use
@@ -97,8 +101,9 @@ class HBaseTable(Table):
             got = dict(self.store._call(get, self.name))
             found = [(k, got[k]) for k in keys if got.get(k)]
         elif len(ranges) > 1 and limit is None:  # a cone's cells, a cross-match's thousands
-            found = read_ranges(self, [(as_bytes(a), as_bytes(b)) for a, b in ranges], columns, keys_only,
-                                on_batch, batch_size)
+            many = read_ranges_thrift2 if self.store.pool2 is not None else read_ranges  # Thrift 2 if there is one
+            found = many(self, [(as_bytes(a), as_bytes(b)) for a, b in ranges], columns, keys_only,
+                         on_batch, batch_size)
         else:
             for start, stop in ranges:  # one scanner per range (Thrift 1 has no multi-range scan)
                 found.extend(self._range(start, stop, columns, keys_only, limit and limit - len(found), reverse,
@@ -232,13 +237,17 @@ class HBaseStore(Store):
     salted = True  # salt parts spread a night's writes over the regions (ARCHITECTURE.md)
 
     def __init__(self, schema: Schema, prefix: str, host: str, port: int, timeout_ms: int = 5000,
-                 pool_size: int = 4, layout: str = CELLS):
+                 pool_size: int = 4, layout: str = CELLS, thrift2_port: int = 0):
         super().__init__(schema, prefix)
         self.new_layout = layout  # for a store created here; an existing one keeps its own (``packs``)
         self._packed: set | None = None
         self.host, self.port, self.timeout_ms = host, int(port), int(timeout_ms)
         self._last_delete = 0.0
         self.pool = _Pool(pool_size, host, self.port, self.timeout_ms)
+        # reads of many ranges through a Thrift 2 server, when there is one (store.hbase_multirange)
+        self.thrift2_port = int(thrift2_port or 0)
+        self.pool2 = _Pool(pool_size, host, self.thrift2_port, self.timeout_ms, Thrift2Connection) \
+            if self.thrift2_port else None
         # Writes in the background use at most pool_size - 1 connections: one stays free for
         # the reads of the thread that writes (e.g. the ingest's check of stored objects).
         self.senders = max(0, int(pool_size) - 1)
@@ -290,35 +299,43 @@ class HBaseStore(Store):
     def where(self) -> str:
         return f"{self.host}:{self.port}"
 
-    def _unavailable(self, exc) -> StoreUnavailable:
+    def _unavailable(self, exc, thrift2: bool = False) -> StoreUnavailable:
+        if thrift2:
+            return StoreUnavailable(
+                f"HBase's Thrift 2 server unreachable at {self.host}:{self.thrift2_port}: {exc.__class__.__name__}: "
+                f"{exc}. Is it running? (NOCTURNE_HBASE_THRIFT2_PORT; 0 reads many ranges through Thrift 1)")
         return StoreUnavailable(f"HBase unreachable at {self.where()} (Thrift): {exc.__class__.__name__}: {exc}. "
                                 f"Is HBase with its Thrift server running? (NOCTURNE_HBASE_HOST / NOCTURNE_HBASE_PORT)")
 
-    def _error(self, exc, table: str) -> StoreError:
-        text = str(getattr(exc, "message", None) or exc)
-        if "TableNotFoundException" in text or "TableNotFound" in text:
+    def _error(self, exc, table: str, thrift2: bool = False) -> StoreError:
+        text = getattr(exc, "message", None) or exc
+        text = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+        # Thrift 2 gives a TableNotFoundException as a TIOError holding the table's name alone
+        missing = thrift2 and text == table and table.encode() not in self._call(lambda c: c.tables())
+        if missing or "TableNotFoundException" in text or "TableNotFound" in text:
             return TableMissing(f"table {table} does not exist on HBase at {self.where()}; "
                                 f"create it with `python -m hbase_schema create`")
         return StoreError(f"HBase at {self.where()} refused the request on {table}: {text[:300]}")
 
-    def _connection(self, table: str = ""):
-        return _PooledConnection(self)
+    def _connection(self, table: str = "", thrift2: bool = False):
+        return _PooledConnection(self, self.pool2 if thrift2 else self.pool)
 
-    def _call(self, fn, table: str = ""):
-        """Run ``fn(connection)``, retrying transient failures until the timeout passes."""
+    def _call(self, fn, table: str = "", thrift2: bool = False):
+        """Run ``fn(connection)`` (a Thrift 2 one with ``thrift2``), retrying transient
+        failures until the timeout passes."""
         deadline = time.monotonic() + self.timeout_ms / 1000
         delay = 0.05
         while True:
             try:
-                with self._connection(table) as conn:
+                with self._connection(table, thrift2) as conn:
                     return fn(conn)
             except TRANSIENT as exc:
                 if time.monotonic() + delay > deadline:
-                    raise self._unavailable(exc) from None
+                    raise self._unavailable(exc, thrift2) from None
                 time.sleep(delay)
                 delay = min(delay * 2, 1.0)
             except TException as exc:
-                raise self._error(exc, table) from None
+                raise self._error(exc, table, thrift2) from None
 
     def _send(self, table: bytes, ops: list, name: str) -> None:
         """Send one segment of mutations in one Thrift call.
@@ -382,6 +399,8 @@ class HBaseStore(Store):
                 pool.shutdown(wait=True)
         self._executor = self._readers_pool = None
         self.pool.close()
+        if self.pool2 is not None:
+            self.pool2.close()
 
 
 def _segments(ops: list) -> list[list]:
@@ -399,11 +418,11 @@ def _segments(ops: list) -> list[list]:
 
 
 class _Pool:
-    """At most ``size`` happybase connections, made on first use (so a store can be opened
-    while HBase is down, and answers once it is back)."""
+    """At most ``size`` connections (happybase's, or ``kind``), made on first use (so a store
+    can be opened while HBase is down, and answers once it is back)."""
 
-    def __init__(self, size: int, host: str, port: int, timeout_ms: int):
-        self.host, self.port, self.timeout_ms = host, port, timeout_ms
+    def __init__(self, size: int, host: str, port: int, timeout_ms: int, kind=happybase.Connection):
+        self.host, self.port, self.timeout_ms, self.kind = host, port, timeout_ms, kind
         self.free: queue.LifoQueue = queue.LifoQueue()
         self.slots = threading.BoundedSemaphore(size)
 
@@ -414,7 +433,7 @@ class _Pool:
         try:
             return self.free.get_nowait()
         except queue.Empty:
-            return happybase.Connection(self.host, self.port, timeout=self.timeout_ms, autoconnect=False)
+            return self.kind(self.host, self.port, timeout=self.timeout_ms, autoconnect=False)
 
     def release(self, conn: happybase.Connection) -> None:
         self.free.put(conn)
@@ -431,12 +450,12 @@ class _Pool:
 class _PooledConnection:
     """A pool connection opened on entry; a broken one is closed so the next use reopens it."""
 
-    def __init__(self, store: HBaseStore):
-        self.store = store
+    def __init__(self, store: HBaseStore, pool: _Pool):
+        self.pool = pool
         self.timeout = store.timeout_ms / 1000
 
     def __enter__(self):
-        self.conn = self.store.pool.acquire(self.timeout)
+        self.conn = self.pool.acquire(self.timeout)
         try:
             if not self.conn.transport.is_open():
                 self.conn.open()
@@ -455,4 +474,4 @@ class _PooledConnection:
             except Exception:
                 pass
             self.conn._refresh_thrift_client()
-        self.store.pool.release(self.conn)
+        self.pool.release(self.conn)

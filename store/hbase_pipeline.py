@@ -37,12 +37,19 @@ def read_ranges(table, ranges, columns, keys_only: bool, on_batch, batch_size: i
     def read(chunk):
         return store._call(lambda conn: _pipeline(conn, table.bname, chunk, page), table.name)
 
+    return gather(store, read, chunks, on_batch, batch_size)
+
+
+def gather(store, read, parts: list, on_batch, batch_size: int) -> list:
+    """The rows of every part (``read(part)``, on the store's reader threads when there are
+    several parts), in the order of ``parts``; ``on_batch`` after every ``batch_size`` rows, as
+    they arrive; an error cancels the parts not started."""
     found, mark = [], batch_size
-    if len(chunks) == 1 or not store.readers:
-        results = map(read, chunks)
+    if len(parts) == 1 or not store.readers:
+        results = map(read, parts)
         jobs = []
     else:
-        jobs = [store._reader().submit(read, chunk) for chunk in chunks]
+        jobs = [store._reader().submit(read, part) for part in parts]
         results = (job.result() for job in jobs)
     try:
         for rows in results:

@@ -54,10 +54,16 @@ def hbase_reachable() -> bool:
         return False
 
 
+def hbase_thrift2_port() -> int:
+    """The Thrift 2 server beside the Thrift 1 one (0: none; run_tests.sh starts one with HBase)."""
+    return int(os.environ.get("NOCTURNE_HBASE_THRIFT2_PORT", "0"))
+
+
 def make_config(backend: str, tmp_path: Path, prefix: str = "ztf") -> Config:
     host, port = hbase_address()
     return Config().replace(backend=backend, data_dir=tmp_path / "store", table_prefix=prefix,
-                            hbase_host=host, hbase_port=port, hbase_timeout_ms=10000)
+                            hbase_host=host, hbase_port=port, hbase_timeout_ms=10000,
+                            hbase_thrift2_port=hbase_thrift2_port())
 
 
 @pytest.fixture(scope="session")

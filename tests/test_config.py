@@ -66,7 +66,7 @@ def test_every_key_is_in_config_yml_and_in_the_readme_table():
     readme = (DEFAULT_FILE.parent / "README.md").read_text()
     table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
     listed = {k for line in table.splitlines() if line.startswith("| `")
-              for k in re.findall(r"`([a-z_]+)`", line.split("|")[1])}
+              for k in re.findall(r"`([a-z_][a-z0-9_]*)`", line.split("|")[1])}
     assert keys <= listed, f"missing from README's configuration table: {sorted(keys - listed)}"
 
 

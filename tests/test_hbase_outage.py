@@ -15,7 +15,8 @@ from store import StoreUnavailable, open_store
 
 
 def test_dead_hbase_fails_fast_and_clearly_then_service_resumes(relay, tmp_path):
-    cfg = make_config("hbase", tmp_path, "outage").replace(hbase_port=relay.port, hbase_timeout_ms=2000)
+    cfg = make_config("hbase", tmp_path, "outage").replace(hbase_port=relay.port, hbase_thrift2_port=relay.thrift2_port,
+                                                      hbase_timeout_ms=2000)
     store = open_store(cfg, create=True)
     try:
         main = store.table("main")

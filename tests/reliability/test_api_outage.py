@@ -8,7 +8,8 @@ from store import open_store
 
 
 def test_requests_get_503_within_5s_while_hbase_is_down_then_resume(relay, tmp_path):
-    cfg = make_config("hbase", tmp_path, "apiout").replace(hbase_port=relay.port, hbase_timeout_ms=3000)
+    cfg = make_config("hbase", tmp_path, "apiout").replace(hbase_port=relay.port, hbase_thrift2_port=relay.thrift2_port,
+                                                     hbase_timeout_ms=3000)
     with open_store(cfg, create=True) as s:
         s.table("main").put(s.table("main").keys.build("ZTF25aaaaaaa", 2460000.5, 1),
                             {"i:objectId": "ZTF25aaaaaaa", "i:jd": 2460000.5, "i:candid": 1, "i:magpsf": 18.5})
