@@ -323,3 +323,19 @@ def test_ztf_output_is_pinned(tmp_path):
             h.update(str(p.relative_to(out)).encode())
             h.update(p.read_bytes())
     assert h.hexdigest() == ZTF_PINNED_DIGEST
+
+
+def test_a_unit_that_no_exposure_covers_gives_no_alerts_and_no_error():
+    """100,000 alerts a night (seed 7) plans units whose fields no exposure of the night covers:
+    their objects exist (the truth lists them) but have no row; simulate once crashed on them."""
+    from ingest.simulator.allocate import make_plan
+    from ingest.simulator.cli import parser, ztf_config_from_args
+    from ingest.simulator.observe import simulate_unit
+    from ingest.simulator.packets import build_alerts
+
+    args = parser().parse_args(["--nights", "1", "--alerts-per-night", "100000", "--no-cutouts", "--seed", "7", "x"])
+    plan = make_plan(ztf_config_from_args(args)[0])
+    unit = simulate_unit(plan, 7)
+    assert unit.n_objects > 1000 and len(unit.det) == 0
+    alerts = build_alerts(plan, unit)
+    assert alerts.n == 0

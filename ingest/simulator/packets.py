@@ -227,7 +227,9 @@ def build_alerts(plan: Plan, unit: Unit) -> Alerts:
     lo = np.searchsorted(key, key[rows] - PRV_WINDOW, side="left")
     cum = np.cumsum(unit.det)
     obj_start = np.searchsorted(obj, np.arange(n_obj), side="left")
-    det_before_obj = np.where(obj_start > 0, cum[np.maximum(obj_start - 1, 0)], 0)
+    # detections of the objects before each one (a unit no exposure covered has none)
+    det_before_obj = np.where(obj_start > 0, cum[np.maximum(obj_start - 1, 0)], 0) if len(cum) \
+        else np.zeros(n_obj, dtype=np.int64)
     ndethist = pre_ndet[o] + cum[rows] - det_before_obj[o]
     ncovhist = pre_ncov[o] + unit.jpos[rows] + 1
     band = e.fid[unit.exp[rows]] - 1
