@@ -30,7 +30,7 @@ from .hbase_pipeline import gather
 
 thrift2 = thriftpy2.load(str(Path(__file__).with_name("hbase_thrift2.thrift")), module_name="hbase_thrift2_thrift")
 
-RUN = 64  # ranges a scanner takes at least before the read is spread over more of them
+RUN = 8  # ranges a scanner takes at least before the read is spread over more of them
 
 
 class Thrift2Connection:

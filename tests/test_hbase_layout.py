@@ -245,3 +245,30 @@ def test_a_rerun_into_a_packed_store_equals_the_first_run_and_a_partial_put_stil
         new_stamps = {k: v + b"2" for k, v in STAMPS.items()}
         main.put("k2", new_stamps)  # a whole family replaces the stored one, the rest stays
         assert main.row("k2") == {**alerts["k2"], **new_stamps}
+
+
+def test_a_packed_read_of_some_columns_leaves_out_the_rows_without_them_as_embedded_does(tmp_path):
+    """``PackedTable.batch`` with columns asked (no server): rows of several shapes (which
+    columns their family blobs hold), read with several column sets one after another, keep the
+    rows the embedded store keeps; the answer per shape is remembered within one read only."""
+    rows = [("r1", {"i:ra": 1.5, "i:dec": 2.5}), ("r2", {"i:ra": 3.5}), ("r3", {"i:ndethist": 4}),
+            ("r4", {"i:dec": 5.5, "d:roid": 1}), ("r5", {"d:roid": 2}), ("r6", {"i:ra": 6.5, "i:ndethist": 7})]
+    with backend_config("embedded", tmp_path) as cfg, open_store(cfg, create=True) as e:
+        with e.table("main").batch() as b:
+            for key, data in rows:
+                b.put(key, data)
+        table = encoder_store(cfg.replace(backend="hbase", hbase_layout="packed")).table("main")
+        stored = [(key.encode(), table.encode(data)) for key, data in rows]
+        for columns in (["i:ra"], ["i:dec"], ["i:ndethist", "d:roid"], ["i:ra", "i:dec"], ["d:roid"], ["i"]):
+            wanted = table.layout.projection(columns)
+            got = table.pack.batch(_served(stored, wanted), wanted).rows()
+            assert got == e.table("main").read(keys=[k for k, _ in rows], columns=columns).rows(), columns
+    wanted = table.layout.projection(["i:dec"])
+    assert [k for k, _ in table.pack.batch(_served(stored, wanted), wanted).rows()] == ["r1", "r4"]
+
+
+def _served(stored, wanted):
+    """What HBase returns of ``stored`` rows for a scan of ``wanted``'s families: their cells,
+    the rows that have one."""
+    cells = [(k, {c: v for c, v in row.items() if c.split(b":")[0].decode() in wanted}) for k, row in stored]
+    return [(k, row) for k, row in cells if row]

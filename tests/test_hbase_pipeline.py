@@ -56,10 +56,15 @@ def both(store, tmp_path):
 def test_many_ranges_read_as_one_read_a_range_and_as_embedded(both, columns, monkeypatch):
     hbase, embedded = both
     monkeypatch.setattr(hbase_pipeline, "CHUNK", 64)  # 300 ranges: 5 chunks
-    chunks = []
-    real = hbase_pipeline._pipeline
-    monkeypatch.setattr(hbase_pipeline, "_pipeline", lambda conn, table, scans, page:
-                        chunks.append(len(scans)) or real(conn, table, scans, page))
+    chunks = []  # the chunks read (an attempt a transport error cut, e.g. on a connection the
+    real = hbase_pipeline._pipeline  # server closed while idle, is retried and counted once)
+
+    def counted(conn, table, scans, page):
+        rows = real(conn, table, scans, page)
+        chunks.append(len(scans))
+        return rows
+
+    monkeypatch.setattr(hbase_pipeline, "_pipeline", counted)
     t, ranges = hbase.table("main"), _ranges()
     calls = []
     got = t.read(ranges=ranges, columns=columns, batch_size=5, on_batch=lambda: calls.append(1))
