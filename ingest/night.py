@@ -75,6 +75,7 @@ def ingest(path: Path, config: Config, night: str | None = None, dry_run: bool =
             progress.advance(unit.nbytes)
             with gc_paused():  # a unit's rows are many small containers: collected after it is taken, not during
                 writer.take(unit)
+            del unit  # (not held while the next one is unpickled)
             progress.alerts(writer.total_sci, writer.total_quarantined)
         writer.flush_pending_quarantine()
         statistics = {}
