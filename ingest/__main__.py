@@ -1,11 +1,9 @@
 import sys
 
 from ingest.arrow_alone import set_up
-from ingest.malloc_threshold import fix_mmap_threshold
 
 if sys.argv[1:2] == ["night"]:  # (the simulator uses pandas, and pyarrow with it)
     set_up()  # before pyarrow is imported and before any worker is forked: the ingest's memory
-    fix_mmap_threshold()
 
 from ingest.cli import main  # noqa: E402
 

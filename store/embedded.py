@@ -17,16 +17,17 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from itertools import groupby
+from itertools import chain, groupby
 from pathlib import Path
 
 from hbase_schema import Schema, TableSpec
 
 import numpy as np
 
-from .base import Store, Table, _spans
+from .base import DEFAULT_BATCH_SIZE, Store, Table, _spans
 from .batch import ColumnBatch
 from .blobfile import BlobFile, is_ref
+from .embedded_batch import RunBatch
 from .family_blobs import FamilyBlobs
 from .errors import DataDirError, StoreError, TableMissing
 from .sqlite_file import BLOB_DIR, DB_FILE, check_path, connect, disk_bytes, write_error
@@ -252,21 +253,31 @@ class EmbeddedTable(Table):
 
     def _apply_in_txn(self, ops):
         """``ops`` in order, in one transaction: each run of puts of the same families is one
-        ``executemany``, its rows ``(key, *blobs)`` made by one comprehension (a Rubin night
-        sends millions of rows: a Python loop over them was a fifth of the writer, issue 19)."""
+        ``executemany``, its rows ``(key, *blobs)`` made by one comprehension or given so
+        (``("rows", families, rows)``: :class:`store.embedded_batch.RunBatch`); a Rubin night
+        sends millions of rows: a Python loop over them was a fifth of the writer (issue 19)."""
         with self.store._write() as db:
             if self.external:
                 ops = self._externalised(ops)
-            shapes = [payload[0] if op == "put" else None for op, _, payload in ops]
+            shapes = [(op, payload[0]) if op == "put" else (op, key) if op == "rows" else None
+                      for op, key, payload in ops]
             start = 0
-            for families, run in groupby(shapes):
-                n = len(list(run))
-                if families is None:  # deletes, one by one
-                    for _, key, wanted in ops[start:start + n]:
+            for shape, run in groupby(shapes):
+                chunk = ops[start:start + len(list(run))]
+                start += len(chunk)
+                if shape is None:  # deletes, one by one
+                    for _, key, wanted in chunk:
                         self._delete(db, key, wanted)
-                elif families:  # (a put of no cell writes nothing)
-                    db.executemany(self._upsert_sql(families), [(key, *payload[1]) for _, key, payload in ops[start:start + n]])
-                start += n
+                elif not shape[1]:  # a put of no cell writes nothing
+                    continue
+                elif shape[0] == "rows":
+                    db.executemany(self._upsert_sql(shape[1]), chain.from_iterable(rows for _, _, rows in chunk))
+                else:
+                    db.executemany(self._upsert_sql(shape[1]), [(key, *payload[1]) for _, key, payload in chunk])
+
+    def batch(self, batch_size: int = DEFAULT_BATCH_SIZE) -> RunBatch:
+        """A :class:`store.base.Batch` keeping rows given in bulk as SQLite's arguments."""
+        return RunBatch(self, batch_size)
 
     def _externalised(self, ops: list) -> list:
         """``ops`` with the blobs of bytes-only families appended to the blob file (flushed to

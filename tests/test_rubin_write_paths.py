@@ -85,3 +85,52 @@ def test_fresh_rows_are_the_first_of_each_key_not_sent_nor_held(tmp_path, held):
     assert w._fresh("fp", again, held) == [("k4", 4), ("k5", 5), ("k6", 6)]
     assert w._fresh("fp", [("k7", 7), ("k7", 77)], held) == [("k7", 7)]  # repeats within a list
     assert w._fresh("fp", [("k8", 8), ("k9", 9)], {"k9"}) == [("k8", 8)]  # held: confirmed in the store
+
+
+@pytest.mark.parametrize("size", [1, 3, 1000])
+def test_rows_given_in_bulk_keep_their_order_with_single_puts_and_deletes(tmp_path, size):
+    """RunBatch: a bulk call of one families' set is one op, split at ``batch_size`` rows;
+    a call mixing sets goes a row an op; both apply in order with puts and deletes."""
+    from store import open_store
+    steps = [("many", [("a", {"i:ra": 1.0}), ("b", {"i:ra": 2.0}), ("c", {"i:ra": 3.0}), ("d", {"i:ra": 4.0})]),
+             ("one", [("a", {"d:cdsxmatch": "x"})]),
+             ("many", [("a", {"i:dec": 5.0}), ("e", {"i:ra": 6.0})]),
+             ("delete", [("b", None)]),
+             ("many", [("b", {"i:dec": 7.0}), ("f", {"d:cdsxmatch": "y"}), ("c", {"i:ra": 8.0, "d:cdsxmatch": "z"})]),
+             ("delete", [("d", ["i:ra"])]),
+             ("many", [("d", {"i:dec": 9.0}), ("a", {"i:ra": 10.0})])]
+
+    def stored(name, bulk):
+        with open_store(make_config("embedded", tmp_path / name), create=True) as store:
+            t = store.table("main")
+            with t.batch(size if bulk else 1) as b:
+                for kind, rows in steps:
+                    if kind == "delete":
+                        for key, columns in rows:
+                            b.delete(key, columns)
+                    elif kind == "many" and bulk:
+                        b.put_encoded_many([(k, t.encode(cells)) for k, cells in rows])
+                    else:
+                        for key, cells in rows:
+                            b.put(key, cells)
+            return dict(t.scan())
+
+    assert stored("bulk", True) == stored("plain", False) == {
+        "a": {"i:ra": 10.0, "i:dec": 5.0, "d:cdsxmatch": "x"}, "b": {"i:dec": 7.0},
+        "c": {"i:ra": 8.0, "d:cdsxmatch": "z"}, "d": {"i:dec": 9.0}, "e": {"i:ra": 6.0}, "f": {"d:cdsxmatch": "y"}}
+
+
+def test_a_bulk_call_counts_its_rows_for_the_batch_size(tmp_path):
+    from store import open_store
+    with open_store(make_config("embedded", tmp_path), create=True) as store:
+        t = store.table("main")
+        sent = []
+        apply = t.apply
+        t.apply = lambda ops: sent.append(sum(len(o[2]) if o[0] == "rows" else 1 for o in ops)) or apply(ops)
+        with t.batch(4) as b:
+            b.put_encoded("x", t.encode({"i:ra": 0.0}))
+            b.put_encoded_many([(f"k{i}", t.encode({"i:ra": float(i)})) for i in range(9)])
+            assert sent == [4, 4]
+            b.put_encoded("y", t.encode({"i:ra": 1.0}))
+        assert sent == [4, 4, 3]
+        assert len(list(t.scan())) == 11
