@@ -13,11 +13,14 @@ import sqlite3
 import pytest
 
 from conftest import make_config, need, shared_data
+from hbase_schema import get_schema
 from ingest.night import ingest
 from ingest.rubin.write import RubinWriter
 from rubin_inputs import rubin_dir
 from rubin_sim import simulate
 from store.sqlite_file import DB_FILE
+
+RUBIN = get_schema("rubin")
 
 
 def _raw_tables(data_dir) -> dict:
@@ -92,17 +95,17 @@ def test_rows_given_in_bulk_keep_their_order_with_single_puts_and_deletes(tmp_pa
     """RunBatch: a bulk call of one families' set is one op, split at ``batch_size`` rows;
     a call mixing sets goes a row an op; both apply in order with puts and deletes."""
     from store import open_store
-    steps = [("many", [("a", {"i:ra": 1.0}), ("b", {"i:ra": 2.0}), ("c", {"i:ra": 3.0}), ("d", {"i:ra": 4.0})]),
-             ("one", [("a", {"d:cdsxmatch": "x"})]),
-             ("many", [("a", {"i:dec": 5.0}), ("e", {"i:ra": 6.0})]),
+    steps = [("many", [("a", {"r:ra": 1.0}), ("b", {"r:ra": 2.0}), ("c", {"r:ra": 3.0}), ("d", {"r:ra": 4.0})]),
+             ("one", [("a", {"f:xm_simbad_otype": "x"})]),
+             ("many", [("a", {"r:dec": 5.0}), ("e", {"r:ra": 6.0})]),
              ("delete", [("b", None)]),
-             ("many", [("b", {"i:dec": 7.0}), ("f", {"d:cdsxmatch": "y"}), ("c", {"i:ra": 8.0, "d:cdsxmatch": "z"})]),
-             ("delete", [("d", ["i:ra"])]),
-             ("many", [("d", {"i:dec": 9.0}), ("a", {"i:ra": 10.0})])]
+             ("many", [("b", {"r:dec": 7.0}), ("f", {"f:xm_simbad_otype": "y"}), ("c", {"r:ra": 8.0, "f:xm_simbad_otype": "z"})]),
+             ("delete", [("d", ["r:ra"])]),
+             ("many", [("d", {"r:dec": 9.0}), ("a", {"r:ra": 10.0})])]
 
     def stored(name, bulk):
-        with open_store(make_config("embedded", tmp_path / name), create=True) as store:
-            t = store.table("main")
+        with open_store(make_config("embedded", tmp_path / name), create=True, schema=RUBIN) as store:
+            t = store.table("sources")
             with t.batch(size if bulk else 1) as b:
                 for kind, rows in steps:
                     if kind == "delete":
@@ -116,21 +119,23 @@ def test_rows_given_in_bulk_keep_their_order_with_single_puts_and_deletes(tmp_pa
             return dict(t.scan())
 
     assert stored("bulk", True) == stored("plain", False) == {
-        "a": {"i:ra": 10.0, "i:dec": 5.0, "d:cdsxmatch": "x"}, "b": {"i:dec": 7.0},
-        "c": {"i:ra": 8.0, "d:cdsxmatch": "z"}, "d": {"i:dec": 9.0}, "e": {"i:ra": 6.0}, "f": {"d:cdsxmatch": "y"}}
+        "a": {"r:ra": 10.0, "r:dec": 5.0, "f:xm_simbad_otype": "x"}, "b": {"r:dec": 7.0},
+        "c": {"r:ra": 8.0, "f:xm_simbad_otype": "z"}, "d": {"r:dec": 9.0}, "e": {"r:ra": 6.0}, "f": {"f:xm_simbad_otype": "y"}}
 
 
 def test_a_bulk_call_counts_its_rows_for_the_batch_size(tmp_path):
     from store import open_store
-    with open_store(make_config("embedded", tmp_path), create=True) as store:
-        t = store.table("main")
+    with open_store(make_config("embedded", tmp_path), create=True, schema=RUBIN) as store:
+        t = store.table("sources")
         sent = []
         apply = t.apply
-        t.apply = lambda ops: sent.append(sum(len(o[2]) if o[0] == "rows" else 1 for o in ops)) or apply(ops)
+        kinds = set()
+        t.apply = lambda ops: kinds.update(o[0] for o in ops) or sent.append(
+            sum(len(o[2]) if o[0] == "rows" else 1 for o in ops)) or apply(ops)
         with t.batch(4) as b:
-            b.put_encoded("x", t.encode({"i:ra": 0.0}))
-            b.put_encoded_many([(f"k{i}", t.encode({"i:ra": float(i)})) for i in range(9)])
+            b.put_encoded("x", t.encode({"r:ra": 0.0}))
+            b.put_encoded_many([(f"k{i}", t.encode({"r:ra": float(i)})) for i in range(9)])
             assert sent == [4, 4]
-            b.put_encoded("y", t.encode({"i:ra": 1.0}))
+            b.put_encoded("y", t.encode({"r:ra": 1.0}))
         assert sent == [4, 4, 3]
-        assert len(list(t.scan())) == 11
+        assert len(list(t.scan())) == 11 and kinds == {"put", "rows"}
