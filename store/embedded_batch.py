@@ -10,7 +10,12 @@ sets is buffered a row an op, as :class:`Batch` does. Rows count as rows for ``b
 """
 from __future__ import annotations
 
+from itertools import repeat
+from operator import eq, itemgetter
+
 from .base import Batch, _key
+
+_first, _second = itemgetter(0), itemgetter(1)
 
 
 class RunBatch(Batch):
@@ -22,7 +27,7 @@ class RunBatch(Batch):
         if not rows:
             return
         families = rows[0][1][0]
-        if self.table.external or not all(p[0] is families or p[0] == families for _, p in rows):
+        if self.table.external or not all(map(eq, repeat(families), map(_first, map(_second, rows)))):
             super().put_encoded_many(rows)  # (blobs bound for the blob file: EmbeddedTable._externalised)
             return
         if not families:  # a put of no cell writes nothing
