@@ -24,7 +24,7 @@ from hbase_schema import Schema, TableSpec
 
 import numpy as np
 
-from .base import DEFAULT_BATCH_SIZE, Store, Table, _spans
+from .base import Store, Table, _spans
 from .batch import ColumnBatch
 from .blobfile import BlobFile, is_ref
 from .embedded_batch import RunBatch
@@ -39,6 +39,7 @@ def _q(name: str) -> str:
 
 
 class EmbeddedTable(Table):
+    batch_class = RunBatch  # rows given in bulk kept as SQLite's arguments
     def __init__(self, store: "EmbeddedStore", spec: TableSpec):
         super().__init__(store, spec)
         self.sql_name = _q(self.name)
@@ -274,10 +275,6 @@ class EmbeddedTable(Table):
                     db.executemany(self._upsert_sql(shape[1]), chain.from_iterable(rows for _, _, rows in chunk))
                 else:
                     db.executemany(self._upsert_sql(shape[1]), [(key, *payload[1]) for _, key, payload in chunk])
-
-    def batch(self, batch_size: int = DEFAULT_BATCH_SIZE) -> RunBatch:
-        """A :class:`store.base.Batch` keeping rows given in bulk as SQLite's arguments."""
-        return RunBatch(self, batch_size)
 
     def _externalised(self, ops: list) -> list:
         """``ops`` with the blobs of bytes-only families appended to the blob file (flushed to
