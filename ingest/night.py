@@ -27,6 +27,7 @@ from store.sqlite_file import ingest_pragmas
 
 from .gc_pause import gc_paused
 from .lock import IngestLock
+from .malloc_threshold import fix_mmap_threshold
 from .plan import plan as plan_night
 from .prepare import Workers
 from .progress import Progress
@@ -59,6 +60,8 @@ def ingest(path: Path, config: Config, night: str | None = None, dry_run: bool =
         if chosen.bulk:  # Rubin: no memory-mapped SQLite reads in the ingest's processes (issue 19)
             stack.enter_context(ingest_pragmas())
         prepared = stack.enter_context(Workers(config, plan, chosen.preparer))  # forked before the lock and the store
+        if chosen.bulk:  # the writer's big blocks (units) back to the system once freed; not the workers' (CPU)
+            fix_mmap_threshold()
         store, batches = None, None
         if not dry_run:
             data_dir.mkdir(parents=True, exist_ok=True)
@@ -75,6 +78,7 @@ def ingest(path: Path, config: Config, night: str | None = None, dry_run: bool =
             progress.advance(unit.nbytes)
             with gc_paused():  # a unit's rows are many small containers: collected after it is taken, not during
                 writer.take(unit)
+            del unit  # (not held while the next one is unpickled)
             progress.alerts(writer.total_sci, writer.total_quarantined)
         writer.flush_pending_quarantine()
         statistics = {}

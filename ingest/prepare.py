@@ -9,6 +9,7 @@ cores while the writes stay in one process, in a deterministic order.
 from __future__ import annotations
 
 import multiprocessing
+import pickle
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -64,9 +65,9 @@ class Workers:
         for unit in self.plan.units:
             pending.append(self.pool.submit(run_unit, unit))
             if len(pending) >= 2 * self.plan.workers:
-                yield pending.popleft().result()
+                yield pickle.loads(pending.popleft().result())
         while pending:
-            yield pending.popleft().result()
+            yield pickle.loads(pending.popleft().result())
 
 
 PIPE_BYTES = 1 << 20  # Linux's default most for a pipe (/proc/sys/fs/pipe-max-size) without privileges
@@ -239,5 +240,9 @@ def _die_with_parent() -> None:
         pass
 
 
-def run_unit(files: list[Path]) -> Prepared:
-    return _worker.run(files)
+def run_unit(files: list[Path]) -> bytes:
+    """The unit prepared, pickled: the units waiting for the writer are held in its process as
+    these bytes and unpickled one at a time as it takes them (their Python objects, ~5 a
+    history row, were ~3 times the bytes: a first Rubin night's writer held ~140 MB of them
+    for the units queued, issue 19)."""
+    return pickle.dumps(_worker.run(files), protocol=pickle.HIGHEST_PROTOCOL)

@@ -135,6 +135,8 @@ class Table:
     here is a view built on them, the same for every backend.
     """
 
+    batch_class = None  # the Batch class of :meth:`batch` (None: Batch; store.embedded_batch.RunBatch: the embedded store's)
+
     def __init__(self, store: "Store", spec: TableSpec):
         self.store = store
         self.spec = spec
@@ -282,7 +284,7 @@ class Table:
 
     def batch(self, batch_size: int = DEFAULT_BATCH_SIZE) -> "Batch":
         """A context manager that buffers puts and deletes and sends them every ``batch_size``."""
-        return Batch(self, batch_size)
+        return (self.batch_class or Batch)(self, batch_size)
 
     # -- backend hooks -------------------------------------------------------------------
     def _read(self, keys: list[bytes] | None, ranges: list[tuple] | None, wanted, limit, reverse,

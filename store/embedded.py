@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+from itertools import chain, groupby
 from pathlib import Path
 
 from hbase_schema import Schema, TableSpec
@@ -26,6 +27,7 @@ import numpy as np
 from .base import Store, Table, _spans
 from .batch import ColumnBatch
 from .blobfile import BlobFile, is_ref
+from .embedded_batch import RunBatch
 from .family_blobs import FamilyBlobs
 from .errors import DataDirError, StoreError, TableMissing
 from .sqlite_file import BLOB_DIR, DB_FILE, check_path, connect, disk_bytes, write_error
@@ -37,6 +39,7 @@ def _q(name: str) -> str:
 
 
 class EmbeddedTable(Table):
+    batch_class = RunBatch  # rows given in bulk kept as SQLite's arguments
     def __init__(self, store: "EmbeddedStore", spec: TableSpec):
         super().__init__(store, spec)
         self.sql_name = _q(self.name)
@@ -185,8 +188,9 @@ class EmbeddedTable(Table):
         sql = self._upserts.get(families)
         if sql is None:
             cols = ", ".join(self.fcols[f] for f in families)
+            table = "'" + self.name.replace("'", "''") + "'"  # a literal: one value less to bind a row
             sets = ", ".join(
-                f"{self.fcols[f]} = nocturne_merge(?{len(families) + 2}, '{f}', {self.fcols[f]}, excluded.{self.fcols[f]})"
+                f"{self.fcols[f]} = nocturne_merge({table}, '{f}', {self.fcols[f]}, excluded.{self.fcols[f]})"
                 for f in families)
             marks = ", ".join("?" * (len(families) + 1))
             sql = (f"INSERT INTO {self.sql_name} (k, {cols}) VALUES ({marks}) "
@@ -196,7 +200,7 @@ class EmbeddedTable(Table):
 
     def _prepare(self, data, groups):
         codecs = self.layout.codecs
-        return (tuple(f for f, _, _ in groups), [codecs[f].encode(data, mask) for f, _, mask in groups])
+        return tuple(f for f, _, _ in groups), tuple([codecs[f].encode(data, mask) for f, _, mask in groups])
 
     def _check_columns(self, columns, n):
         per_family: dict = {}
@@ -224,12 +228,12 @@ class EmbeddedTable(Table):
             bad |= family_bad
         if len(families) == 1:
             only = (families[0],)
-            payloads = [(only, [b]) if b is not None else ((), []) for b in blobs[0]]
+            payloads = [(only, (b,)) if b is not None else ((), ()) for b in blobs[0]]  # (tuples: ~30 % less to pickle than lists)
         else:
             payloads = []
             for row in zip(*blobs):
                 kept = [(f, b) for f, b in zip(families, row) if b is not None]
-                payloads.append((tuple(f for f, _ in kept), [b for _, b in kept]))
+                payloads.append((tuple(f for f, _ in kept), tuple([b for _, b in kept])))
         errors: dict = {}
         if bad.any():  # rows the column-wise path left: encoded (or refused) one by one
             slow = np.flatnonzero(bad).tolist()
@@ -249,33 +253,28 @@ class EmbeddedTable(Table):
                 f"{self.store.blobs.folder}: {exc.strerror}")) from None
 
     def _apply_in_txn(self, ops):
+        """``ops`` in order, in one transaction: each run of puts of the same families is one
+        ``executemany``, its rows ``(key, *blobs)`` made by one comprehension or given so
+        (``("rows", families, rows)``: :class:`store.embedded_batch.RunBatch`); a Rubin night
+        sends millions of rows: a Python loop over them was a fifth of the writer (issue 19)."""
         with self.store._write() as db:
             if self.external:
                 ops = self._externalised(ops)
-            run_sql, run_args, run_families = None, [], None
-            for op, key, payload in ops:
-                if op == "put":
-                    families, blobs = payload
-                    if not families:
-                        continue
-                    if families is run_families:  # (bulk-encoded rows share one tuple)
-                        run_args.append((key, *blobs, self.name))
-                        continue
-                    run_families = families
-                    sql = self._upsert_sql(families)
-                    if sql != run_sql:
-                        if run_args:
-                            db.executemany(run_sql, run_args)
-                        run_sql, run_args = sql, []
-                    run_args.append((key, *blobs, self.name))
+            shapes = [(op, payload[0]) if op == "put" else (op, key) if op == "rows" else None
+                      for op, key, payload in ops]
+            start = 0
+            for shape, run in groupby(shapes):
+                chunk = ops[start:start + len(list(run))]
+                start += len(chunk)
+                if shape is None:  # deletes, one by one
+                    for _, key, wanted in chunk:
+                        self._delete(db, key, wanted)
+                elif not shape[1]:  # a put of no cell writes nothing
+                    continue
+                elif shape[0] == "rows":
+                    db.executemany(self._upsert_sql(shape[1]), chain.from_iterable(rows for _, _, rows in chunk))
                 else:
-                    if run_args:
-                        db.executemany(run_sql, run_args)
-                        run_sql, run_args = None, []
-                    run_families = None
-                    self._delete(db, key, payload)
-            if run_args:
-                db.executemany(run_sql, run_args)
+                    db.executemany(self._upsert_sql(shape[1]), [(key, *payload[1]) for _, key, payload in chunk])
 
     def _externalised(self, ops: list) -> list:
         """``ops`` with the blobs of bytes-only families appended to the blob file (flushed to

@@ -108,8 +108,12 @@ class RubinWriter(Writer):
             return rows
         sent = self.sent[table]
         recent = sent.recent
-        fresh = [kp for kp in rows if kp[0] not in recent and kp[0] not in held]
-        keys = [k for k, _ in fresh]
+        keys = [k for k, _ in rows]
+        if recent.isdisjoint(keys) and held.isdisjoint(keys):  # the usual case (the workers dedupe): no copy
+            fresh = rows
+        else:
+            fresh = [kp for kp in rows if kp[0] not in recent and kp[0] not in held]
+            keys = [k for k, _ in fresh]
         before = len(recent)
         sent.add(keys)
         if len(recent) - before == len(fresh):
