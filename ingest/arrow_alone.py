@@ -18,7 +18,10 @@ while pandas cannot be imported; pyarrow then remembers it as absent, and ``impo
 again for any code that asks for it itself (``Table.to_pandas`` imports it then). A process that
 has imported pandas already (a test run, the portal) is left as it is.
 
-``python -m ingest night`` calls :func:`set_up` first, before the workers are forked.
+``python -m ingest night`` calls :func:`set_up` first, before the workers are forked. A Dask
+worker of the distributed ingest (``--cluster``) has imported pyarrow before it runs a unit, so
+its first unit switches the pool at run time (:func:`use_jemalloc`, from
+``ingest.unit_task``); pandas is left there (Dask's own workers import it).
 """
 from __future__ import annotations
 
@@ -30,6 +33,20 @@ def set_up() -> None:
     """Before pyarrow is imported (its import makes the default pool)."""
     os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "jemalloc")
     keep_pandas_out()
+
+
+def use_jemalloc() -> bool:
+    """Arrow's jemalloc pool from now on in this process (pyarrow imported already), unless the
+    operator chose a pool (``ARROW_DEFAULT_MEMORY_POOL``); True when it was switched."""
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        return False
+    import pyarrow as pa
+
+    try:
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+    except NotImplementedError:  # a pyarrow built without jemalloc: its default stays
+        return False
+    return True
 
 
 class _NoPandas:

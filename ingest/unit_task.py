@@ -30,6 +30,7 @@ from pathlib import Path
 from settings import Config
 from store import open_store
 
+from .arrow_alone import use_jemalloc
 from .conflicts import Recording, as_array
 from .prepare import Prepared
 from .surveys import survey as survey_named
@@ -90,6 +91,8 @@ def _worker_state(config: Config, chosen, options: tuple):
     if state is None or state[0] != wanted:
         if state is not None:
             state[2].close()
+        else:  # this worker's first unit: the pool `python -m ingest night` gets (ingest.arrow_alone)
+            use_jemalloc()
         state = (wanted, chosen.preparer(config), open_store(config, schema=chosen.schema))
         _local.state = state
     return state[1], state[2]

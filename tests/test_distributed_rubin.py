@@ -97,6 +97,21 @@ def test_real_rubin_alerts_on_two_workers_equal_one_process(real_night, small_un
         assert f"{single.alerts} distinct alerts stored" in out
         assert stored_tables(cfg) == tables
         assert quarantine_lines(cfg) == quarantined
+    # a worker that ran a unit uses Arrow's jemalloc pool, as `python -m ingest night` does
+    _, client = cluster
+    assert not any(client.run(os.environ.get, "ARROW_DEFAULT_MEMORY_POOL").values())  # not from the environment
+    ran = [w for w, r in client.run(_ran_a_unit).items() if r]
+    pools = client.run(_arrow_pool)
+    assert ran and all(pools[w] == "jemalloc" for w in ran), (ran, pools)
+
+
+def _ran_a_unit(dask_worker) -> bool:
+    return dask_worker.state.executed_count > 0
+
+
+def _arrow_pool() -> str:
+    import pyarrow as pa
+    return pa.default_memory_pool().backend_name
 
 
 def _kill_a_busy_worker_after(units: int, c, client, monkeypatch) -> list:

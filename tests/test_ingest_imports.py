@@ -78,3 +78,19 @@ def test_the_night_runs_on_arrows_jemalloc_pool_unless_the_operator_chose_one():
     assert run.stdout.strip() == "jemalloc"
     chosen = _python(code, env={"ARROW_DEFAULT_MEMORY_POOL": "system"})
     assert chosen.stdout.strip() == "system"
+
+
+def test_a_process_that_imported_pyarrow_switches_to_jemalloc_unless_the_operator_chose_a_pool():
+    """A Dask worker of the distributed ingest has pyarrow imported before its first unit."""
+    code = ("import pyarrow as pa\n"
+            "pa.set_memory_pool(pa.system_memory_pool())  # whatever the build's default\n"
+            "before = pa.default_memory_pool().backend_name\n"
+            "from ingest.arrow_alone import use_jemalloc\n"
+            "print(before, use_jemalloc(), pa.default_memory_pool().backend_name)")
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                         env=dict(env, PYTHONPATH=str(ROOT)))
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["system", "True", "jemalloc"]
+    chosen = _python(code, env={"ARROW_DEFAULT_MEMORY_POOL": "system"})
+    assert chosen.stdout.split() == ["system", "False", "system"], chosen.stderr
