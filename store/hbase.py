@@ -435,7 +435,7 @@ class _Pool:
         except queue.Empty:
             return self.kind(self.host, self.port, timeout=self.timeout_ms, autoconnect=False)
 
-    def release(self, conn: happybase.Connection) -> None:
+    def release(self, conn) -> None:
         self.free.put(conn)
         self.slots.release()
 

@@ -27,6 +27,13 @@ def _python(code: str, *args, env=None) -> subprocess.CompletedProcess:
                           timeout=300, env=dict(os.environ, PYTHONPATH=str(ROOT), **(env or {})))
 
 
+def _python_without_a_pool(code: str) -> subprocess.CompletedProcess:
+    """``code`` run in a process whose environment chooses no Arrow pool."""
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          env=dict(env, PYTHONPATH=str(ROOT)))
+
+
 def test_a_rubin_night_is_ingested_without_pandas_or_astropy(tmp_path):
     files = sorted((shared_data() / "rubin-fink-2026-03-10").glob("*.parquet"))
     need(bool(files), "real Rubin alerts not available")
@@ -71,9 +78,7 @@ def test_the_night_runs_on_arrows_jemalloc_pool_unless_the_operator_chose_one():
             "set_up()\n"
             "import pyarrow as pa\n"
             "print(pa.default_memory_pool().backend_name)")
-    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
-    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
-                         env=dict(env, PYTHONPATH=str(ROOT)))
+    run = _python_without_a_pool(code)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "jemalloc"
     chosen = _python(code, env={"ARROW_DEFAULT_MEMORY_POOL": "system"})
@@ -87,9 +92,7 @@ def test_a_process_that_imported_pyarrow_switches_to_jemalloc_unless_the_operato
             "before = pa.default_memory_pool().backend_name\n"
             "from ingest.arrow_alone import use_jemalloc\n"
             "print(before, use_jemalloc(), pa.default_memory_pool().backend_name)")
-    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
-    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
-                         env=dict(env, PYTHONPATH=str(ROOT)))
+    run = _python_without_a_pool(code)
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["system", "True", "jemalloc"]
     chosen = _python(code, env={"ARROW_DEFAULT_MEMORY_POOL": "system"})
