@@ -36,6 +36,12 @@ class ColumnSpec:
         return f"{self.family}:{self.qualifier}"
 
 
+# a family's ``compression``: unset, each blob zstd-compressed with the family's shipped
+# dictionary where it has one and the storage engine's block compression (HBase); ``block``:
+# the engine's only; ``none``: neither (already-compressed data such as cutouts)
+COMPRESSION = {"none": "nothing compressed", "block": "the storage engine's block compression only"}
+
+
 @dataclass(frozen=True)
 class FamilySpec:
     name: str
@@ -174,7 +180,10 @@ def _family(table: str, fname: str, fraw: dict, declared: dict) -> FamilySpec:
     open_type = fraw.get("open_type")
     if open_type is not None and open_type not in ("int64", "float64", "string"):
         raise SchemaError(f"table {table}: family {fname} open_type must be int64, float64 or string")
-    return FamilySpec(fname, description, columns, open_type, fraw.get("compression"), source)
+    compression = fraw.get("compression")
+    if compression is not None and str(compression).lower() not in COMPRESSION:
+        raise SchemaError(f"table {table}: family {fname} compression must be one of {sorted(COMPRESSION)}")
+    return FamilySpec(fname, description, columns, open_type, compression, source)
 
 
 def _column(table: str, family: str, qualifier: str, c: dict) -> ColumnSpec:

@@ -244,5 +244,8 @@ def run_unit(files: list[Path]) -> bytes:
     """The unit prepared, pickled: the units waiting for the writer are held in its process as
     these bytes and unpickled one at a time as it takes them (their Python objects, ~5 a
     history row, were ~3 times the bytes: a first Rubin night's writer held ~140 MB of them
-    for the units queued, issue 19)."""
-    return pickle.dumps(_worker.run(files), protocol=pickle.HIGHEST_PROTOCOL)
+    for the units queued, issue 19). The collector stays paused until the unit's objects are
+    freed after pickling: turned on while they lived, its first pass walked them all (~20 ms a
+    Rubin unit)."""
+    with gc_paused():
+        return pickle.dumps(_worker.run(files), protocol=pickle.HIGHEST_PROTOCOL)

@@ -74,13 +74,18 @@ class FamilyCodec:
 
     def use_compression(self, survey: str, table: str) -> None:
         """Compress new blobs with this family's current shipped dictionary, if it has one
-        (never an open family, nor one the schema marks ``compression: none``)."""
-        if self.spec.open_type is not None or (self.spec.compression or "").lower() == "none":
+        (never an open family, nor one the schema marks ``compression: none`` or ``block``:
+        the storage engine's block compression only). Blobs read are
+        inflated wherever a dictionary was ever shipped for the family: a family whose schema
+        later turned compression off still reads the blobs written before."""
+        if self.spec.open_type is not None:
             return
         ident = compression.current(survey, table, self.family)
-        if ident is not None:
+        if ident is None:
+            return
+        self.inflates = True
+        if (self.spec.compression or "").lower() not in ("none", "block"):
             self.compressor = compression.Compressor(ident)
-            self.inflates = True
 
     def inflate(self, blobs: list) -> list:
         """``blobs`` as packed blobs (compressed ones decompressed; the same list if none was)."""

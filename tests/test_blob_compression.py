@@ -166,6 +166,33 @@ def test_rubin_sources_are_compressed_too(tmp_path):
         assert sources.row(key) == row
 
 
+def test_rubin_forced_sources_are_stored_raw_and_their_old_compressed_blobs_still_read(tmp_path):
+    """fp's family is ``compression: block``: no zstd a row (its dictionary shrank none of the
+    real alerts' forced sources), HBase's block compression kept; a blob written compressed
+    with dictionary 0007 before (a store of 2026-11) reads back the same."""
+    rubin = get_schema("rubin")
+    assert rubin.table("fp").families["r"].compression == "block"
+    row = {"r:diaForcedSourceId": 171, "r:diaObjectId": 12, "r:midpointMjdTai": 61000.25, "r:band": "r",
+           "r:psfFlux": 1234.5, "r:psfFluxErr": 12.0}
+    with open_store(make_config("embedded", tmp_path), schema=rubin, create=True) as s:
+        fp = s.table("fp")
+        assert fp.layout.codecs["r"].compressor is None and fp.layout.codecs["r"].inflates
+        key = fp.keys.build(12, 61000.25, 171)
+        fp.put(key, row)
+        raw = _stored_blobs(s, fp, key)["r"]
+        assert raw[:1] == VERSION
+        old = compression.Compressor(compression.current("rubin", "fp", "r")).head + zstd_with(7, raw)
+        s._conn().execute(f'UPDATE "{fp.name}" SET f_r = ? WHERE k = ?', (old, key.encode()))
+        assert _stored_blobs(s, fp, key)["r"][:1] == compression.COMPRESSED_BYTE
+        assert fp.row(key) == row
+        assert fp.read(ranges=[fp.keys.span(12)], columns=["r:psfFlux"])["r:psfFlux"].tolist() == [1234.5]
+
+
+def zstd_with(ident: int, blob: bytes) -> bytes:
+    """``blob`` as a zstd frame of dictionary ``ident``, whether or not it shrinks."""
+    return compression._new_compressor(ident).compress(blob)
+
+
 def test_a_blob_that_does_not_shrink_is_stored_packed():
     ident = compression.current("ztf", "main", "i")
     noise = b"\x01" + np.random.default_rng(3).bytes(40)  # nothing like the dictionary's blobs

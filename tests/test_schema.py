@@ -53,6 +53,8 @@ def test_physical_names_follow_the_prefix():
     ("version: 1\ntables:\n  t:\n    row_key: [a:float]\n    families:\n      f: {columns: {}}\n", "row-key part"),
     ("version: 1\ntables:\n  t:\n    row_key: [a:string]\n    families:\n      f: {from: main, columns: [x]}\n",
      "borrows"),
+    ("version: 1\ntables:\n  t:\n    row_key: [a:string]\n    families:\n      f: {compression: zstd, columns: {}}\n",
+     "compression must be one of"),
 ])
 def test_a_malformed_schema_names_what_is_wrong(tmp_path, body, words):
     path = tmp_path / "schema.yml"
