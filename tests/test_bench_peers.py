@@ -24,3 +24,36 @@ def test_fink_figures_are_read_from_the_published_table():
     assert fink_ms("cone 5″ on an object") == 200  # the low end of 200–400
     assert fink_ms("latests n=1000") == 60000
     assert fink_ms("time window 10 min") is None
+
+
+def test_the_local_hbase_status_line_is_read_with_or_without_its_thrift2_server():
+    """``hbase_schema/local/hbase status`` names a Thrift 2 server since it starts one: the
+    benchmark's parser (which read no status at all once it did) takes both forms."""
+    from pathlib import Path
+
+    from bench.peers.hbase import parse_status
+    on = ("running: master pid 11 (zookeeper 127.0.0.1:2181), thrift pid 12 (127.0.0.1:9090), "
+          "thrift2 pid 13 (127.0.0.1:9091), data /tmp/hb, logs /x/logs")
+    off = ("running: master pid 11 (zookeeper 127.0.0.1:2182), thrift pid 12 (127.0.0.1:9095), "
+           "thrift2 off, data /tmp/hb2, logs /x/logs")
+    older = "running: master pid 11 (zookeeper 127.0.0.1:2181), thrift pid 12 (127.0.0.1:9090), data /tmp/hb, logs /x"
+    assert parse_status(on) == (2181, 9090, 9091, Path("/tmp/hb"))
+    assert parse_status(off) == (2182, 9095, 0, Path("/tmp/hb2"))
+    assert parse_status(older) == (2181, 9090, 0, Path("/tmp/hb"))
+    assert parse_status("not running") is None
+    assert parse_status("half running: master pid 11, thrift pid none, thrift2 pid none") is None
+
+
+def test_the_running_local_hbase_status_is_parsed_with_its_ports():
+    """The line ``hbase status`` prints for the HBase the suite runs on (run_tests.sh starts it
+    from this checkout): the benchmark reads its Thrift and Thrift 2 ports and data folder."""
+    import subprocess
+
+    from bench.peers.hbase import SCRIPT, parse_status
+    from conftest import ROOT, hbase_address, hbase_reachable, hbase_thrift2_port, need
+    need(hbase_reachable(), "no HBase Thrift server (run_tests.sh starts one)")
+    proc = subprocess.run([str(SCRIPT), "status"], capture_output=True, text=True, cwd=ROOT)
+    need(proc.returncode == 0, f"the HBase reachable was not started by this checkout's script: {proc.stdout!r}")
+    zk, thrift, thrift2, data = parse_status(proc.stdout)
+    assert thrift == hbase_address()[1] and thrift2 == hbase_thrift2_port() and zk > 0
+    assert (data / "hbase").is_dir() or data.is_dir()

@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL = ROOT / "hbase_schema" / "local"
 SCRIPT = LOCAL / "hbase"
-COPY_ORDER = ("main", "pixel", "jd", "class", "ssnamenr", "upper", "uppervalid", "statistics")
+COPY_ORDER = ("main", "pixel", "objects_sky", "jd", "class", "ssnamenr", "upper", "uppervalid", "statistics")
 
 
 class HBaseUnavailable(RuntimeError):
@@ -37,6 +37,7 @@ class LocalHBase:
         self.tmp: Path | None = None
         self.data_dir: Path | None = None
         self.thrift_port, self.zk_port = 9090, 2181
+        self.thrift2_port = 0  # HBase's Thrift 2 server (many ranges a scanner), 0 when not started
 
     def __enter__(self) -> "LocalHBase":
         if not SCRIPT.exists():
@@ -59,11 +60,11 @@ class LocalHBase:
             code, text = _status()
         else:
             self.log(f"reusing the running local HBase ({text}); it stays running")
-        m = re.search(r"zookeeper 127\.0\.0\.1:(\d+)\), thrift pid \d+ \(127\.0\.0\.1:(\d+)\), data (\S+),", text)
-        if not m:
+        found = parse_status(text)
+        if found is None:
             self.__exit__(None, None, None)
             raise HBaseUnavailable(f"cannot read the local HBase status: {text!r}")
-        self.zk_port, self.thrift_port, self.data_dir = int(m.group(1)), int(m.group(2)), Path(m.group(3))
+        self.zk_port, self.thrift_port, self.thrift2_port, self.data_dir = found
         return self
 
     def __exit__(self, *exc) -> None:
@@ -78,11 +79,12 @@ class LocalHBase:
     def config(self, prefix: str):
         from settings import Config
         return Config().replace(backend="hbase", hbase_host="127.0.0.1", hbase_port=self.thrift_port,
-                                table_prefix=prefix, hbase_timeout_ms=60000)
+                                hbase_thrift2_port=self.thrift2_port, table_prefix=prefix, hbase_timeout_ms=60000)
 
     def env(self, prefix: str) -> dict:
         return {"NOCTURNE_BACKEND": "hbase", "NOCTURNE_HBASE_HOST": "127.0.0.1",
-                "NOCTURNE_HBASE_PORT": str(self.thrift_port), "NOCTURNE_TABLE_PREFIX": prefix,
+                "NOCTURNE_HBASE_PORT": str(self.thrift_port), "NOCTURNE_HBASE_THRIFT2_PORT": str(self.thrift2_port),
+                "NOCTURNE_TABLE_PREFIX": prefix,
                 "NOCTURNE_HBASE_TIMEOUT_MS": "60000"}
 
     def table_bytes(self, prefix: str) -> int:
@@ -114,6 +116,19 @@ class LocalHBase:
             s.drop_tables()
 
 
+STATUS = re.compile(r"zookeeper 127\.0\.0\.1:(\d+)\), thrift pid \d+ \(127\.0\.0\.1:(\d+)\),"
+                    r"(?: thrift2 (?:off|pid \d+ \(127\.0\.0\.1:(\d+)\)),)? data (\S+),")
+
+
+def parse_status(text: str) -> tuple[int, int, int, Path] | None:
+    """(ZooKeeper port, Thrift port, Thrift 2 port or 0, data folder) of ``hbase status``'s
+    line for a running instance; None for any other text."""
+    m = STATUS.search(text)
+    if not m:
+        return None
+    return int(m.group(1)), int(m.group(2)), int(m.group(3) or 0), Path(m.group(4))
+
+
 def _copy_table(args) -> tuple[str, int, float]:
     data_dir, config, table = args
     from settings import Config
@@ -142,4 +157,4 @@ def copy_store(data_dir: Path, config, workers: int = 2, log=print) -> float:
     return time.perf_counter() - t0
 
 
-__all__ = ["LocalHBase", "HBaseUnavailable", "copy_store"]
+__all__ = ["LocalHBase", "HBaseUnavailable", "copy_store", "parse_status"]
