@@ -54,6 +54,8 @@ def open_store(config: Config | None = None, create: bool = False, schema: Schem
             store.create_tables()
             _stamp(store)
         _check_version(store, schema.version)
+        if config.backend == "hbase" and not create:
+            store.warn_if_uncached()
     except BaseException:
         store.close()
         raise
