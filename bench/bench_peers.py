@@ -169,13 +169,19 @@ def time_calls(calls: dict, repeats: int, xmatch_repeats: int, label: str) -> di
 
 # -- HTTP -------------------------------------------------------------------------------
 
+# requests before the timed ones, per query: about three per gunicorn worker (4), since each
+# worker opens its store's connections on its first requests (on HBase a cold worker's first
+# cross-match took ~2× a warm one's: 212 against 100 ms, 2026-12-01)
+WARM = 12
+
+
 def time_http(port: int, queries: dict, repeats: int, xmatch_repeats: int, label: str) -> dict:
     out = {}
     for name, (method, path, params, _) in queries.items():
         xm = name.startswith("xmatch")
         try:  # a failing query is reported in the table, not fatal
             out[name] = r = time_request(port, method, path, params, xmatch_repeats if xm else repeats,
-                                         warm=1 if xm else 4)  # about one request per worker
+                                         warm=WARM)
             log(f"  {label:<20} HTTP   {name:<28} p50 {r['p50']:9.1f} ms  p95 {r['p95']:9.1f} ms  {r['rows']} rows")
         except QueryFailed as exc:
             out[name] = {"p50": None, "p95": None, "rows": None, "error": str(exc)}
