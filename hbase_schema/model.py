@@ -51,6 +51,18 @@ class FamilySpec:
     compression: str | None = None
     borrowed_from: str | None = None  # the table whose columns it borrows (``from:``), if any
 
+    @property
+    def stored_raw(self) -> bool:
+        """``compression: none``: stored as it comes (already-compressed data such as cutouts):
+        no zstd a blob, no block compression, not kept in HBase's block cache."""
+        return (self.compression or "").lower() == "none"
+
+    @property
+    def zstd_blobs(self) -> bool:
+        """Whether each blob is compressed with the family's shipped dictionary (where it has one):
+        ``compression`` unset."""
+        return (self.compression or "").lower() not in COMPRESSION
+
     def column(self, qualifier: str) -> ColumnSpec:
         """The spec of ``qualifier``; open families type any qualifier with ``open_type``."""
         spec = self.columns.get(qualifier)

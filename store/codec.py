@@ -84,7 +84,7 @@ class FamilyCodec:
         if ident is None:
             return
         self.inflates = True
-        if (self.spec.compression or "").lower() not in ("none", "block"):
+        if self.spec.zstd_blobs:
             self.compressor = compression.Compressor(ident)
 
     def inflate(self, blobs: list) -> list:

@@ -1,4 +1,4 @@
-"""The HBase backend: happybase over Thrift, with a connection pool.
+"""The HBase backend: happybase over Thrift, with a connection pool (:mod:`store.hbase_pool`).
 
 A table is laid out one of two ways (:mod:`store.hbase_layout`, recorded in the store when
 it is created): one cell a schema column, encoded big-endian by :func:`store.column_types.encode_cell`
@@ -24,16 +24,13 @@ range (Thrift 1's filter language has no MultiRowRangeFilter), their calls pipel
 from __future__ import annotations
 
 import logging
-import queue
-import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import happybase
+import happybase  # noqa: F401 (its import loads the Hbase_thrift module TScan comes from)
 from Hbase_thrift import TScan
 from thriftpy2.thrift import TException
-from thriftpy2.transport import TTransportException
 
 from hbase_schema import Schema, TableSpec
 
@@ -45,18 +42,12 @@ from .hbase_layout import CELLS, RECORD, PackedTable, as_cells, is_packed_payloa
 from .hbase_multirange import Thrift2Connection
 from .hbase_multirange import read_ranges as read_ranges_thrift2
 from .hbase_pipeline import read_ranges
+from .hbase_pool import TRANSIENT, Pool, PooledConnection
 
 _UNKNOWN = object()  # a table's layout before its first use
-TRANSIENT = (TTransportException, socket.error, BrokenPipeError, ConnectionError, EOFError)
 DEFAULT_COMPRESSION = "GZ"
 log = logging.getLogger(__name__)
 _WARNED: set = set()  # (host, port, table) warned of its block cache in this process
-
-
-def _raw(family) -> bool:
-    """A family stored as it comes (``compression: none``: cutouts, gzipped already, read one
-    at a time): neither compressed by HBase nor kept in its block cache."""
-    return (family.compression or "").lower() == "none"
 
 
 class HBaseTable(Table):
@@ -254,10 +245,10 @@ class HBaseStore(Store):
         self._packed: set | None = None
         self.host, self.port, self.timeout_ms = host, int(port), int(timeout_ms)
         self._last_delete = 0.0
-        self.pool = _Pool(pool_size, host, self.port, self.timeout_ms)
+        self.pool = Pool(pool_size, host, self.port, self.timeout_ms)
         # reads of many ranges through a Thrift 2 server, when there is one (store.hbase_multirange)
         self.thrift2_port = int(thrift2_port or 0)
-        self.pool2 = _Pool(pool_size, host, self.thrift2_port, self.timeout_ms, Thrift2Connection) \
+        self.pool2 = Pool(pool_size, host, self.thrift2_port, self.timeout_ms, Thrift2Connection) \
             if self.thrift2_port else None
         # Writes in the background use at most pool_size - 1 connections: one stays free for
         # the reads of the thread that writes (e.g. the ingest's check of stored objects).
@@ -329,7 +320,7 @@ class HBaseStore(Store):
         return StoreError(f"HBase at {self.where()} refused the request on {table}: {text[:300]}")
 
     def _connection(self, table: str = "", thrift2: bool = False):
-        return _PooledConnection(self, self.pool2 if thrift2 else self.pool)
+        return PooledConnection(self.pool2 if thrift2 else self.pool)
 
     def _call(self, fn, table: str = "", thrift2: bool = False):
         """Run ``fn(connection)`` (a Thrift 2 one with ``thrift2``), retrying transient
@@ -387,8 +378,8 @@ class HBaseStore(Store):
             spec = self.schema.table(logical)
             families = {
                 name: dict(max_versions=1, bloom_filter_type="ROW",
-                           compression=("NONE" if _raw(f) else DEFAULT_COMPRESSION),
-                           block_cache_enabled=not _raw(f))
+                           compression=("NONE" if f.stored_raw else DEFAULT_COMPRESSION),
+                           block_cache_enabled=not f.stored_raw)
                 for name, f in spec.families.items()
             }
             self._call(lambda c: c.create_table(spec.physical_name(self.prefix), families))
@@ -412,11 +403,12 @@ class HBaseStore(Store):
         leaves it off unless told). Empty when the table does not exist."""
         spec = self.schema.table(logical)
         name = spec.physical_name(self.prefix)
-        if logical not in self.existing_tables():
+        try:
+            found = self._call(lambda c: c.table(name).families(), name)
+        except TableMissing:
             return []
-        found = self._call(lambda c: c.table(name).families(), name)
         return [f"{name}:{fam}" for fam, f in spec.families.items()
-                if not _raw(f) and not found.get(fam.encode(), {}).get("block_cache_enabled", True)]
+                if not f.stored_raw and not found.get(fam.encode(), {}).get("block_cache_enabled", True)]
 
     def warn_if_uncached(self) -> list[str]:
         """Log, once, a warning naming the first table whose families HBase reads without its
@@ -430,8 +422,8 @@ class HBaseStore(Store):
         where = (self.host, self.port, self.schema.table(first).physical_name(self.prefix))
         if missing and where not in _WARNED:
             _WARNED.add(where)
-            tables = sorted({spec.physical_name(self.prefix) for t, spec in self.schema.tables.items()
-                             if any(not _raw(f) for f in spec.families.values())})
+            tables = sorted(spec.physical_name(self.prefix) for spec in self.schema.tables.values()
+                            if any(not f.stored_raw for f in spec.families.values()))
             log.warning("HBase's block cache is off for %s (tables created by an older Nocturne): every read "
                         "decompresses its blocks from disk. Turn it on in the HBase shell, for each table and "
                         "family except cutouts, e.g. alter '%s', {NAME => '%s', BLOCKCACHE => 'true'} "
@@ -472,63 +464,3 @@ def _segments(ops: list) -> list[list]:
     if current:
         segments.append(current)
     return segments
-
-
-class _Pool:
-    """At most ``size`` connections (happybase's, or ``kind``), made on first use (so a store
-    can be opened while HBase is down, and answers once it is back)."""
-
-    def __init__(self, size: int, host: str, port: int, timeout_ms: int, kind=happybase.Connection):
-        self.host, self.port, self.timeout_ms, self.kind = host, port, timeout_ms, kind
-        self.free: queue.LifoQueue = queue.LifoQueue()
-        self.slots = threading.BoundedSemaphore(size)
-
-    def acquire(self, timeout: float) -> happybase.Connection:
-        if not self.slots.acquire(timeout=timeout):
-            raise StoreUnavailable(f"no free HBase connection to {self.host}:{self.port} within "
-                                   f"{self.timeout_ms} ms (pool exhausted)")
-        try:
-            return self.free.get_nowait()
-        except queue.Empty:
-            return self.kind(self.host, self.port, timeout=self.timeout_ms, autoconnect=False)
-
-    def release(self, conn) -> None:
-        self.free.put(conn)
-        self.slots.release()
-
-    def close(self) -> None:
-        while True:
-            try:
-                self.free.get_nowait().close()
-            except queue.Empty:
-                return
-
-
-class _PooledConnection:
-    """A pool connection opened on entry; a broken one is closed so the next use reopens it."""
-
-    def __init__(self, store: HBaseStore, pool: _Pool):
-        self.pool = pool
-        self.timeout = store.timeout_ms / 1000
-
-    def __enter__(self):
-        self.conn = self.pool.acquire(self.timeout)
-        try:
-            if not self.conn.transport.is_open():
-                self.conn.open()
-        except BaseException:
-            self._release(broken=True)
-            raise
-        return self.conn
-
-    def __exit__(self, exc_type, exc, tb):
-        self._release(broken=exc_type is not None and issubclass(exc_type, TRANSIENT + (TException,)))
-
-    def _release(self, broken: bool) -> None:
-        if broken:
-            try:
-                self.conn.close()
-            except Exception:
-                pass
-            self.conn._refresh_thrift_client()
-        self.pool.release(self.conn)

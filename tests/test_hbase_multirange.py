@@ -13,10 +13,10 @@ import pytest
 
 from conftest import hbase_thrift2_port, need
 from store import hbase_multirange
-from store.errors import StoreUnavailable, TableMissing
-from store.hbase import _Pool
+from store.errors import StoreUnavailable
 from store.hbase_multirange import Thrift2Connection, _by_range, _runs, _union
-from test_hbase_pipeline import _fill, _ranges
+from store.hbase_pool import Pool
+from test_hbase_pipeline import _fill, _ranges, missing_table_then_reads_on
 
 
 @pytest.fixture
@@ -104,15 +104,7 @@ def test_one_scanner_reads_every_range_in_pages(hbase, monkeypatch):
 
 @pytest.mark.parametrize("store", ["hbase"], indirect=True)
 def test_a_missing_table_gives_the_clear_error_and_the_pool_reads_on(hbase, monkeypatch):
-    t = hbase.table("main")
-    ranges = [(f"k{i:04d}", f"k{i + 2:04d}") for i in range(0, 40, 4)]
-    want = t.read(ranges=ranges, columns=["i:ndethist"]).rows()
-    monkeypatch.setattr(t, "bname", b"no_such_table_nocturne")
-    with pytest.raises(TableMissing, match="no_such_table_nocturne does not exist"):
-        t.read(ranges=ranges, columns=["i:ndethist"])
-    monkeypatch.undo()
-    for _ in range(3):
-        assert t.read(ranges=ranges, columns=["i:ndethist"]).rows() == want
+    missing_table_then_reads_on(hbase.table("main"), monkeypatch, "no_such_table_nocturne does not exist")
 
 
 @pytest.mark.parametrize("store", ["hbase"], indirect=True)
@@ -120,7 +112,7 @@ def test_a_dead_thrift2_server_is_named_in_a_clear_error(hbase, monkeypatch):
     with socket.socket() as s:  # a port nothing listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    monkeypatch.setattr(hbase, "pool2", _Pool(4, "127.0.0.1", port, 1500, Thrift2Connection))
+    monkeypatch.setattr(hbase, "pool2", Pool(4, "127.0.0.1", port, 1500, Thrift2Connection))
     monkeypatch.setattr(hbase, "thrift2_port", port)
     monkeypatch.setattr(hbase, "timeout_ms", 1500)
     t0 = time.monotonic()

@@ -100,13 +100,19 @@ def test_ranges_are_read_in_three_round_trips_a_page(store, monkeypatch):
 def test_a_missing_table_gives_the_clear_error_and_the_pool_reads_on(store, monkeypatch):
     t = store.table("main")
     _fill(t)
+    missing_table_then_reads_on(t, monkeypatch, "does not exist")
+
+
+def missing_table_then_reads_on(t, monkeypatch, match: str) -> None:
+    """A read of many ranges of a table that does not exist raises TableMissing (``match``);
+    then every pooled connection answers its own calls again (shared with the Thrift 2 path)."""
     ranges = [(f"k{i:04d}", f"k{i + 2:04d}") for i in range(0, 40, 4)]
     want = t.read(ranges=ranges, columns=["i:ndethist"]).rows()
     monkeypatch.setattr(t, "bname", b"no_such_table_nocturne")
-    with pytest.raises(TableMissing, match="does not exist"):
+    with pytest.raises(TableMissing, match=match):
         t.read(ranges=ranges, columns=["i:ndethist"])
     monkeypatch.undo()
-    for _ in range(3):  # every pooled connection answers its own calls again
+    for _ in range(3):
         assert t.read(ranges=ranges, columns=["i:ndethist"]).rows() == want
 
 

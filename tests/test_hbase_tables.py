@@ -27,6 +27,9 @@ def test_every_family_but_cutouts_is_compressed_and_cached(tmp_path, caplog):
                     assert got["compression"] == (b"NONE" if raw else b"GZ"), (logical, name)
             assert _families(s, "main")[b"b"]["block_cache_enabled"] is False  # the cutouts
             assert s.uncached_families("main") == []
+            with s._connection() as conn:
+                conn.delete_table(s.table("tns").bname, disable=True)
+            assert s.uncached_families("tns") == []  # a table that does not exist: nothing to name
         with caplog.at_level(logging.WARNING, logger="store.hbase"), open_store(cfg):
             pass
         assert "block cache" not in caplog.text
