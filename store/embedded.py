@@ -28,7 +28,7 @@ from .base import Store, Table, _spans
 from .batch import ColumnBatch
 from .blobfile import BlobFile, is_ref
 from .embedded_batch import RunBatch
-from .family_blobs import FamilyBlobs
+from .family_blobs import FamilyBlobs, kept_rows
 from .errors import DataDirError, StoreError, TableMissing
 from .sqlite_file import BLOB_DIR, DB_FILE, check_path, connect, disk_bytes, write_error
 from .sqlite_reads import key_statements, range_statements
@@ -124,7 +124,7 @@ class EmbeddedTable(Table):
                 if len(columns) > 1:
                     self._inflate(columns, families)
                 if named and limit is not None:
-                    kept = self._kept(columns[1:], families, wanted)
+                    kept = kept_rows(self.layout.codecs, columns[1:], families, wanted)
                     if kept is not None:
                         columns = [[c[i] for i in kept] for c in columns]
                 for part, column in zip(parts, columns):
@@ -148,35 +148,11 @@ class EmbeddedTable(Table):
                 elif family in self.external:
                     parts[j] = self.store.blobs.resolve_all(parts[j])
 
-    def _kept(self, blobs: list, families: list[str], wanted, groups: dict | None = None) -> list[int] | None:
-        """Indices of the rows holding any selected cell (None: every row does). ``blobs``
-        per family; ``groups``, if given, receives each family's :meth:`FamilyCodec.group_rows`."""
-        n = len(blobs[0]) if blobs else 0
-        keep = np.zeros(n, dtype=bool)
-        for family, column in zip(families, blobs):
-            names = wanted[family]
-            codec = self.layout.codecs[family]
-            if names is None or codec.spec.open_type is not None:
-                if names is None:
-                    keep |= np.fromiter((b is not None for b in column), dtype=bool, count=n)
-                    continue
-                for i, b in enumerate(column):  # an open family: decode to know its names
-                    if b is not None and not keep[i] and codec.decode(b, names):
-                        keep[i] = True
-                continue
-            found = codec.group_rows(column)
-            if groups is not None:
-                groups[family] = found
-            for head, idx in found.items():
-                if codec.has_any(head, names):
-                    keep[idx] = True
-        return None if keep.all() else np.flatnonzero(keep).tolist()
-
     def _decoded(self, parts, families, wanted, limit) -> ColumnBatch:
         keys, blobs = parts[0], parts[1:]
         groups: dict = {}
         if wanted is not None and any(n is not None for n in wanted.values()):
-            kept = self._kept(blobs, families, wanted, groups)
+            kept = kept_rows(self.layout.codecs, blobs, families, wanted, groups)
             if kept is not None:
                 keys, blobs, groups = [keys[i] for i in kept], [[b[i] for i in kept] for b in blobs], {}
         if limit is not None and len(keys) > limit:

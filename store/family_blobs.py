@@ -3,6 +3,36 @@
 HBase's packed tables (``store/hbase_layout.py``) read rows as such blobs."""
 from __future__ import annotations
 
+import numpy as np
+
+
+def kept_rows(codecs: dict, blobs: list, families: list[str], wanted: dict,
+              groups: dict | None = None) -> list[int] | None:
+    """Indices of the rows holding any cell ``wanted`` selects (None: every row does).
+    ``blobs`` per family (inflated), ``codecs`` per family; ``groups``, if given, receives each
+    family's :meth:`FamilyCodec.group_rows` (what decoding needs next). Rows are judged per
+    shape (a blob's header says which columns it holds), not one by one."""
+    n = len(blobs[0]) if blobs else 0
+    keep = np.zeros(n, dtype=bool)
+    for family, column in zip(families, blobs):
+        names = wanted[family]
+        codec = codecs[family]
+        if names is None or codec.spec.open_type is not None:
+            if names is None:
+                keep |= np.fromiter((b is not None for b in column), dtype=bool, count=n)
+                continue
+            for i, b in enumerate(column):  # an open family: decode to know its names
+                if b is not None and not keep[i] and codec.decode(b, names):
+                    keep[i] = True
+            continue
+        found = codec.group_rows(column)
+        if groups is not None:
+            groups[family] = found
+        for head, idx in found.items():
+            if codec.has_any(head, names):
+                keep[idx] = True
+    return None if keep.all() else np.flatnonzero(keep).tolist()
+
 
 class FamilyBlobs:
     """The family blobs of the rows read, decoded when the batch is used: column-wise (one

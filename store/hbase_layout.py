@@ -32,7 +32,7 @@ import numpy as np
 from . import compression
 from .batch import ColumnBatch
 from .column_types import decode_cell, encode_cell
-from .family_blobs import FamilyBlobs
+from .family_blobs import FamilyBlobs, kept_rows
 
 PACKED, CELLS = "packed", "cells"
 RECORD = "m:hbase_packed"  # meta cell: the logical names of the packed tables
@@ -205,28 +205,16 @@ class PackedTable:
                 return True
         return False
 
-    def _has_any_cached(self, cells: dict, wanted: dict, seen: dict) -> bool:
-        """:meth:`has_any`, its answer kept in ``seen`` (one read's) per row shape: rows of one
-        table mostly share their blobs' headers (which columns they hold), so a read of 15,000
-        rows asks a few times."""
-        if len(cells) != 1:
-            return self.has_any(cells, wanted)
-        (cell, blob), = cells.items()
-        family = self.family_of.get(cell)
-        if family is None or family not in wanted or wanted[family] is None \
-                or self.codecs[family].spec.open_type is not None or blob[:1] == compression.COMPRESSED_BYTE:
-            return self.has_any(cells, wanted)
-        shape = (cell, blob[:1 + self.codecs[family].nbytes])
-        if shape not in seen:
-            seen[shape] = self.has_any(cells, wanted)
-        return seen[shape]
-
     def batch(self, found: list, wanted: dict | None) -> ColumnBatch:
         """``(key, family cells)`` rows as a column-wise batch (decoded on first use, as the
-        embedded store's); rows without any wanted column are left out."""
-        if wanted is not None and any(n is not None for n in wanted.values()):
-            seen: dict = {}
-            found = [item for item in found if self._has_any_cached(item[1], wanted, seen)]
+        embedded store's); rows without any wanted column are left out (judged per shape of
+        row, as the embedded store does, and the groups kept for decoding)."""
         families = [f for f in self.layout.family_names if wanted is None or f in wanted]
+        keys = [k for k, _ in found]
         blobs = [compression.decompress_all([cells.get(self.cell[f]) for _, cells in found]) for f in families]
-        return ColumnBatch([k for k, _ in found], source=FamilyBlobs(self.layout, families, wanted, blobs, {}))
+        groups: dict = {}
+        if wanted is not None and any(n is not None for n in wanted.values()):
+            kept = kept_rows(self.codecs, blobs, families, wanted, groups)
+            if kept is not None:
+                keys, blobs, groups = [keys[i] for i in kept], [[b[i] for i in kept] for b in blobs], {}
+        return ColumnBatch(keys, source=FamilyBlobs(self.layout, families, wanted, blobs, groups))
