@@ -25,6 +25,14 @@ def test_a_store_built_night_by_night_holds_every_night_and_keeps_no_night_files
     assert bench_growth.build_streamed(2_000, tmp_path) == (folder, nights)  # built once
 
 
+def test_a_store_built_night_by_night_can_stop_after_its_first_nights(tmp_path):
+    _, nights = bench_growth.build_streamed(1_000, tmp_path, max_nights=2)
+    sim = json.loads((tmp_path / "api-sim-1000" / "simulation.json").read_text())
+    assert [n["night"] for n in nights] == sim["nights"][:2]
+    left = sorted(p.name.rsplit("_", 1)[-1] for p in (tmp_path / "api-sim-1000").iterdir() if p.is_dir())
+    assert left == sim["nights"][2:]  # the nights not stored are kept for a later build
+
+
 def test_streaming_is_chosen_when_the_simulation_and_the_store_would_not_fit(monkeypatch, tmp_path):
     usage = namedtuple("usage", "total used free")
     monkeypatch.setattr(shutil, "disk_usage", lambda _p: usage(0, 0, 60e9))
@@ -42,3 +50,5 @@ def test_the_report_gives_each_query_its_growth_in_both_layers():
     assert "| cone 1° | 50.0 | 60.0 | 1.20× | 80.0 | 100.0 | 1.25× |" in text
     assert "| xmatch | failed | failed | – | 10.0 | 10.0 | 1.00× |" in text
     assert "| 20250101 | 1,000,000 | 250 | 4,000 | 2.4 |" in text
+    assert "| 10,000,000 | 1 | 10,001,500 | 2,400 |" in text  # one night stored of ten
+    assert "| 1,000,000 | 10 | 1,001,500 | 2,400 |" in text
