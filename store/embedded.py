@@ -28,7 +28,7 @@ from .base import Store, Table, _spans
 from .batch import ColumnBatch
 from .blobfile import BlobFile, is_ref
 from .embedded_batch import RunBatch
-from .family_blobs import FamilyBlobs, kept_rows
+from .family_blobs import blobs_batch, kept_rows
 from .errors import DataDirError, StoreError, TableMissing
 from .sqlite_file import BLOB_DIR, DB_FILE, check_path, connect, disk_bytes, write_error
 from .sqlite_reads import key_statements, range_statements
@@ -79,7 +79,7 @@ class EmbeddedTable(Table):
                     break
         if keys_only:  # (each range's statement has the whole limit: the rows past it are cut here)
             return ColumnBatch(parts[0] if limit is None else parts[0][:limit], {})
-        return self._decoded(parts, families, wanted, limit)
+        return blobs_batch(self.layout, parts[0], families, wanted, parts[1:], limit)
 
     def keys_in(self, ranges) -> list[str]:
         """Each statement's keys as one string from SQLite (``group_concat``, split on newlines
@@ -148,16 +148,6 @@ class EmbeddedTable(Table):
                 elif family in self.external:
                     parts[j] = self.store.blobs.resolve_all(parts[j])
 
-    def _decoded(self, parts, families, wanted, limit) -> ColumnBatch:
-        keys, blobs = parts[0], parts[1:]
-        groups: dict = {}
-        if wanted is not None and any(n is not None for n in wanted.values()):
-            kept = kept_rows(self.layout.codecs, blobs, families, wanted, groups)
-            if kept is not None:
-                keys, blobs, groups = [keys[i] for i in kept], [[b[i] for i in kept] for b in blobs], {}
-        if limit is not None and len(keys) > limit:
-            keys, blobs, groups = keys[:limit], [b[:limit] for b in blobs], {}
-        return ColumnBatch(keys, source=FamilyBlobs(self.layout, families, wanted, blobs, groups))
 
     # -- writes --------------------------------------------------------------------------
     def _upsert_sql(self, families: tuple) -> str:

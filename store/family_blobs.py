@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .batch import ColumnBatch
+
 
 def kept_rows(codecs: dict, blobs: list, families: list[str], wanted: dict,
               groups: dict | None = None) -> list[int] | None:
@@ -32,6 +34,21 @@ def kept_rows(codecs: dict, blobs: list, families: list[str], wanted: dict,
             if codec.has_any(head, names):
                 keep[idx] = True
     return None if keep.all() else np.flatnonzero(keep).tolist()
+
+
+def blobs_batch(layout, keys: list, families: list[str], wanted: dict | None, blobs: list,
+                limit: int | None = None) -> ColumnBatch:
+    """Rows read as family blobs (``blobs`` per family, inflated) as a column-wise batch: rows
+    without any column ``wanted`` selects left out (:func:`kept_rows`, whose groups decoding
+    then reuses), at most ``limit`` rows. Both backends' reads end here."""
+    groups: dict = {}
+    if wanted is not None and any(n is not None for n in wanted.values()):
+        kept = kept_rows(layout.codecs, blobs, families, wanted, groups)
+        if kept is not None:
+            keys, blobs, groups = [keys[i] for i in kept], [[b[i] for i in kept] for b in blobs], {}
+    if limit is not None and len(keys) > limit:
+        keys, blobs, groups = keys[:limit], [b[:limit] for b in blobs], {}
+    return ColumnBatch(keys, source=FamilyBlobs(layout, families, wanted, blobs, groups))
 
 
 class FamilyBlobs:

@@ -32,7 +32,7 @@ import numpy as np
 from . import compression
 from .batch import ColumnBatch
 from .column_types import decode_cell, encode_cell
-from .family_blobs import FamilyBlobs, kept_rows
+from .family_blobs import blobs_batch
 
 PACKED, CELLS = "packed", "cells"
 RECORD = "m:hbase_packed"  # meta cell: the logical names of the packed tables
@@ -207,14 +207,8 @@ class PackedTable:
 
     def batch(self, found: list, wanted: dict | None) -> ColumnBatch:
         """``(key, family cells)`` rows as a column-wise batch (decoded on first use, as the
-        embedded store's); rows without any wanted column are left out (judged per shape of
-        row, as the embedded store does, and the groups kept for decoding)."""
+        embedded store's, by :func:`family_blobs.blobs_batch`); rows without any wanted column
+        are left out."""
         families = [f for f in self.layout.family_names if wanted is None or f in wanted]
-        keys = [k for k, _ in found]
         blobs = [compression.decompress_all([cells.get(self.cell[f]) for _, cells in found]) for f in families]
-        groups: dict = {}
-        if wanted is not None and any(n is not None for n in wanted.values()):
-            kept = kept_rows(self.codecs, blobs, families, wanted, groups)
-            if kept is not None:
-                keys, blobs, groups = [keys[i] for i in kept], [[b[i] for i in kept] for b in blobs], {}
-        return ColumnBatch(keys, source=FamilyBlobs(self.layout, families, wanted, blobs, groups))
+        return blobs_batch(self.layout, [k for k, _ in found], families, wanted, blobs)
