@@ -38,24 +38,39 @@ def build_store(alerts: int, out: Path) -> Path:
     store = out / f"api-store-{alerts}"
     if (store / "READY").exists():
         return store
-    env = dict(os.environ, NOCTURNE_DATA_DIR=str(store / "store"), NOCTURNE_BACKEND="embedded")
+    env = store_env(store)
+    sim = simulate_nights(alerts, out)
+    run([sys.executable, "-m", "ingest", "night", str(sim), "--no-progress"], env=env)
+    finish_store(store, alerts, out)
+    return store
+
+
+def store_env(store: Path) -> dict:
+    """The environment of an ingest into ``store``'s embedded store."""
+    return dict(os.environ, NOCTURNE_DATA_DIR=str(store / "store"), NOCTURNE_BACKEND="embedded")
+
+
+def simulate_nights(alerts: int, out: Path, nights: int = 10) -> Path:
+    """The store's simulated nights without cutouts (made once): ``alerts`` over ``nights``."""
     sim = out / f"api-sim-{alerts}"
-    nights = 10
-    center = f"{CENTER[0]},{CENTER[1]}"
     if not (sim / "simulation.json").exists():
         run([sys.executable, "-m", "ingest", "simulate", "--nights", str(nights), "--alerts-per-night",
              str(alerts // nights), "--seed", "11", "--no-cutouts", "--containers", "5000", "--workers", "2",
-             "--center", center, "--with-fink-values", "--quiet", "--force", str(sim)])
-    cut = out / f"api-sim-cutouts-{alerts}"  # its area follows the store size
+             "--center", f"{CENTER[0]},{CENTER[1]}", "--with-fink-values", "--quiet", "--force", str(sim)])
+    return sim
+
+
+def finish_store(store: Path, alerts: int, out: Path) -> None:
+    """The store's last steps: a night with cutouts (its area follows the store size), the
+    1,500-alert object, then READY."""
+    cut = out / f"api-sim-cutouts-{alerts}"
     if not (cut / "simulation.json").exists():
         run([sys.executable, "-m", "ingest", "simulate", "--nights", "1", "--alerts-per-night", "2000", "--seed",
-             "12", "--center", center, "--area", str(alerts / 10000), "--start-date", "2026-01-01",
-             "--with-fink-values", "--quiet", "--force", str(cut)])
-    run([sys.executable, "-m", "ingest", "night", str(sim), "--no-progress"], env=env)
-    run([sys.executable, "-m", "ingest", "night", str(cut), "--no-progress"], env=env)
+             "12", "--center", f"{CENTER[0]},{CENTER[1]}", "--area", str(alerts / 10000), "--start-date",
+             "2026-01-01", "--with-fink-values", "--quiet", "--force", str(cut)])
+    run([sys.executable, "-m", "ingest", "night", str(cut), "--no-progress"], env=store_env(store))
     add_long_object(store / "store")
     (store / "READY").write_text("ok")
-    return store
 
 
 def add_long_object(data_dir: Path, n: int = 1500) -> None:

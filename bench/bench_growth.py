@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_api import CENTER, add_long_object, build_store, run  # noqa: E402
+from bench.bench_api import build_store, finish_store, run, simulate_nights, store_env  # noqa: E402
 from bench.bench_peers import (OUT, nocturne_calls, peer_queries, store_alerts, time_calls,  # noqa: E402
                                time_http)
 from bench.http_timing import serve, stop  # noqa: E402
@@ -57,39 +56,26 @@ def build_streamed(size: int, out: Path = OUT, max_nights: int | None = None) ->
     """``build_store``'s store, ingesting night by night and removing each night's files after;
     with ``max_nights``, only the first ones (the store then holds fewer alerts than ``size``,
     over the same sky)."""
-    import os
     store = out / f"api-store-{size}"
+    record = store / "nights.json"
+    done = json.loads(record.read_text()) if record.exists() else []
     if (store / "READY").exists():
-        return store, json.loads((store / "nights.json").read_text()) if (store / "nights.json").exists() else []
-    env = dict(os.environ, NOCTURNE_DATA_DIR=str(store / "store"), NOCTURNE_BACKEND="embedded")
-    sim = out / f"api-sim-{size}"
-    center = f"{CENTER[0]},{CENTER[1]}"
-    if not (sim / "simulation.json").exists():
-        run([sys.executable, "-m", "ingest", "simulate", "--nights", "10", "--alerts-per-night", str(size // 10),
-             "--seed", "11", "--no-cutouts", "--containers", "5000", "--workers", "2", "--center", center,
-             "--with-fink-values", "--quiet", "--force", str(sim)])
+        return store, done
+    sim = simulate_nights(size, out)
     per_night = json.loads((sim / "simulation.json").read_text())["alerts_per_night"]
-    done = json.loads((store / "nights.json").read_text()) if (store / "nights.json").exists() else []
     store.mkdir(parents=True, exist_ok=True)
     for folder in sorted(p for p in sim.iterdir() if p.is_dir()):
         if max_nights is not None and len(done) >= max_nights:
             break
         night = folder.name.rsplit("_", 1)[-1]
-        seconds = ingest_seconds(folder, env)
+        seconds = ingest_seconds(folder, store_env(store))
         done.append({"night": night, "alerts": per_night[night], "seconds": seconds,
                      "store_bytes": disk_bytes(store / "store")})
-        (store / "nights.json").write_text(json.dumps(done, indent=1))
+        record.write_text(json.dumps(done, indent=1))
         log(f"  night {night}: {per_night[night]:,} alerts in {seconds:.0f} s "
             f"({per_night[night] / seconds:,.0f}/s), store {done[-1]['store_bytes'] / 1e9:.1f} GB")
         shutil.rmtree(folder)
-    cut = out / f"api-sim-cutouts-{size}"
-    if not (cut / "simulation.json").exists():
-        run([sys.executable, "-m", "ingest", "simulate", "--nights", "1", "--alerts-per-night", "2000", "--seed",
-             "12", "--center", center, "--area", str(size / 10000), "--start-date", "2026-01-01",
-             "--with-fink-values", "--quiet", "--force", str(cut)])
-    run([sys.executable, "-m", "ingest", "night", str(cut), "--no-progress"], env=env)
-    add_long_object(store / "store")
-    (store / "READY").write_text("ok")
+    finish_store(store, size, out)
     return store, done
 
 
