@@ -145,3 +145,25 @@ def test_parts_of_a_file_without_alerts_or_unreadable_read_as_the_whole_file(tmp
         got = list(packets_of(files))
         assert len(got) == 1 and got[0].record is None and got[0].whole_file == broken
         assert got[0].error.startswith("unreadable Parquet after ")
+
+
+def test_heavy_alerts_are_decoded_a_few_at_a_time(one_group, monkeypatch):
+    """Parquet is decoded in batches of at most ``BATCH_ROWS`` rows and about ``BATCH_BYTES``
+    decoded bytes (alerts with cutouts: fewer rows a batch, a worker's Arrow pool holds less);
+    the packets read are the same, whole file or parts."""
+    folder, alerts = one_group
+    file = folder / "night.parquet"
+    meta = pq.ParquetFile(file).metadata
+    whole = _ids(packets_of([file]))
+    assert readers.batch_rows(meta) < readers.BATCH_ROWS  # the real alerts are ~340 KB decoded each
+    monkeypatch.setattr(readers, "BATCH_BYTES", meta.row_group(0).total_byte_size * 20 // meta.num_rows + 1)
+    assert readers.batch_rows(meta) == 20
+    sizes = [b.batch.num_rows for b in readers.batches_of([file])]
+    assert sizes == [20] * (alerts // 20) + ([alerts % 20] if alerts % 20 else [])
+    readers._Cursor.current = None
+    parts = [ParquetPart(file, s, min(alerts, s + 30)) for s in range(0, alerts, 30)]
+    assert max(b.batch.num_rows for p in parts for b in readers.batches_of([p])) <= 20
+    readers._Cursor.current = None
+    assert [x for p in parts for x in _ids(packets_of([p]))] == whole == _ids(packets_of([file]))
+    monkeypatch.setattr(readers, "BATCH_BYTES", 1)
+    assert readers.batch_rows(meta) == 16  # never fewer than 16 rows a batch

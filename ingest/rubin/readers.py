@@ -51,7 +51,9 @@ LIST_FIELDS = ("prvDiaSources", "prvDiaForcedSources")  # read from Parquet as A
 UNIT_ALERTS = 500   # most rows (alerts) of a Parquet unit of work (ingest.plan): bounds each unit's memory
 UNIT_BYTES = 24 << 20  # most decoded bytes (Parquet's uncompressed size) of a unit: alerts with cutouts
 #                        (~125 KB each, 10x one without) come in units of ~200 alerts, not 500 (issue 19)
-BATCH_ROWS = 256    # rows decoded from Parquet at a time
+BATCH_ROWS = 256    # most rows decoded from Parquet at a time
+BATCH_BYTES = 8 << 20  # and about this many decoded bytes: alerts with cutouts come 64 at a time, not 256
+#                        (a worker's Arrow pool peaked ~55 MB lower on a first night with cutouts, issue 19)
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,15 @@ def split_units(units: list[list[Path]], unit_bytes: int = 0, alerts: int | None
         if current:
             out.append(current)
     return out
+
+
+def batch_rows(meta) -> int:
+    """Rows a batch of the Parquet file whose footer is ``meta`` holds: ``BATCH_ROWS``, fewer
+    when its rows are big (about ``BATCH_BYTES`` decoded a batch, at least 16 rows)."""
+    size = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    if meta.num_rows <= 0 or size <= 0:
+        return BATCH_ROWS
+    return max(16, min(BATCH_ROWS, BATCH_BYTES * meta.num_rows // size))
 
 
 def _shape(file: Path) -> tuple[int, int] | None:
@@ -319,7 +330,7 @@ def _parquet_batches(file: Path, part: ParquetPart | None = None) -> Iterator:
             return
         size = file.stat().st_size
         if part is None:
-            batches = pf.iter_batches(batch_size=BATCH_ROWS, use_threads=False)
+            batches = pf.iter_batches(batch_size=batch_rows(pf.metadata), use_threads=False)
         else:
             size = size * (part.stop - part.start) // max(1, rows)
             batches = cursor.take(part.start, part.stop)
@@ -355,7 +366,7 @@ class _Cursor:
         group = self.group(start)
         self.row = self.bounds[group]   # the file position of ``self.batch``'s first row (or the next batch's)
         self.batch = None
-        self.batches = pf.iter_batches(batch_size=BATCH_ROWS, row_groups=range(group, meta.num_row_groups),
+        self.batches = pf.iter_batches(batch_size=batch_rows(meta), row_groups=range(group, meta.num_row_groups),
                                          use_threads=False)
 
     def group(self, row: int) -> int:
