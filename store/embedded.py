@@ -148,7 +148,6 @@ class EmbeddedTable(Table):
                 elif family in self.external:
                     parts[j] = self.store.blobs.resolve_all(parts[j])
 
-
     # -- writes --------------------------------------------------------------------------
     def _upsert_sql(self, families: tuple) -> str:
         sql = self._upserts.get(families)

@@ -52,7 +52,7 @@ UNIT_ALERTS = 500   # most rows (alerts) of a Parquet unit of work (ingest.plan)
 UNIT_BYTES = 24 << 20  # most decoded bytes (Parquet's uncompressed size) of a unit: alerts with cutouts
 #                        (~125 KB each, 10x one without) come in units of ~200 alerts, not 500 (issue 19)
 BATCH_ROWS = 256    # most rows decoded from Parquet at a time
-BATCH_BYTES = 8 << 20  # and about this many decoded bytes: alerts with cutouts come 64 at a time, not 256
+BATCH_BYTES = 8 << 20  # and about this many decoded bytes: alerts with cutouts come ~66 at a time, not 256
 #                        (a worker's Arrow pool peaked ~55 MB lower on a first night with cutouts, issue 19)
 
 
@@ -97,10 +97,15 @@ def split_units(units: list[list[Path]], unit_bytes: int = 0, alerts: int | None
     return out
 
 
+def decoded_bytes(meta) -> int:
+    """Parquet's uncompressed size of the file whose footer is ``meta`` (its row groups')."""
+    return sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+
+
 def batch_rows(meta) -> int:
     """Rows a batch of the Parquet file whose footer is ``meta`` holds: ``BATCH_ROWS``, fewer
     when its rows are big (about ``BATCH_BYTES`` decoded a batch, at least 16 rows)."""
-    size = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    size = decoded_bytes(meta)
     if meta.num_rows <= 0 or size <= 0:
         return BATCH_ROWS
     return max(16, min(BATCH_ROWS, BATCH_BYTES * meta.num_rows // size))
@@ -112,7 +117,7 @@ def _shape(file: Path) -> tuple[int, int] | None:
         meta = pq.ParquetFile(file).metadata
     except Exception:  # pyarrow raises ArrowInvalid, OSError...: the reader reports it
         return None
-    return meta.num_rows, sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    return meta.num_rows, decoded_bytes(meta)
 
 
 def packets_of(files: list, schema: Path | None = None) -> Iterator[Packet]:
