@@ -34,8 +34,12 @@ demo_data() {
   # never touches a real store.
   export NOCTURNE_BACKEND=embedded NOCTURNE_DATA_DIR="$DEMO_STORE"
   if [ -f "$NOCTURNE_DATA_DIR/nocturne.sqlite3" ] && [ "${1:-}" != "--rebuild" ]; then
-    echo "==> demo store already in $NOCTURNE_DATA_DIR (./run.sh demo-data --rebuild makes it anew)"
-    return 0
+    if python -c 'from hbase_schema import get_schema; from store import open_store
+for survey in ("ztf", "rubin"): open_store(schema=get_schema(survey)).close()' 2>/dev/null; then
+      echo "==> demo store already in $NOCTURNE_DATA_DIR (./run.sh demo-data --rebuild makes it anew)"
+      return 0
+    fi
+    echo "==> the demo store in $NOCTURNE_DATA_DIR has another schema version than this Nocturne's; making it anew"
   fi
   rm -rf demo/alerts demo/rubin "$NOCTURNE_DATA_DIR"
   echo "==> simulating demo nights (supernovae, variable stars, microlensing, asteroids) into demo/alerts"

@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 
 COLUMN_TYPES = ("float32", "float64", "int32", "int64", "bool", "string", "bytes", "json")
+OPEN_TYPES = ("int64", "float64", "string", "bytes")  # bytes: a records table's blocks (``records:``)
 KEY_PART_KINDS = ("string", "jd", "pixel", "night", "id", "uid", "mjd", "salt")
 SCHEMA_FILE = Path(__file__).with_name("schema.yml")
 RUBIN_SCHEMA_FILE = Path(__file__).with_name("rubin.yml")
@@ -80,12 +81,27 @@ class KeyPart:
 
 
 @dataclass(frozen=True)
+class RecordsSpec:
+    """A table whose rows are blocks of records (``records:`` in the schema): the records of one
+    value of the row key's leading parts and one period of ``days`` days of their time (the row
+    key's last part: the period's first day), one cell each in the open family ``family``,
+    qualifier the record's own key parts (``key``, ``_``-joined), value the record's columns
+    (family ``of``) packed by :class:`store.codec.FamilyCodec`. A record's key (the leading parts,
+    then ``key``) is the row key it would have as a row of its own."""
+    family: str
+    of: str
+    key: tuple[KeyPart, ...]
+    days: int
+
+
+@dataclass(frozen=True)
 class TableSpec:
     logical: str
     name: str
     description: str
     row_key: tuple[KeyPart, ...]
     families: dict[str, FamilySpec]
+    records: RecordsSpec | None = None
 
     def physical_name(self, prefix: str) -> str:
         """The table's name in the store: ``prefix`` or ``prefix.name``."""
@@ -151,16 +167,37 @@ def load_schema(path: str | Path = SCHEMA_FILE) -> Schema:
             description=str(traw.get("description", "")),
             row_key=tuple(_key_part(logical, p) for p in traw.get("row_key", [])),
             families=families,
+            records=_records(logical, traw.get("records"), families),
         )
         if not tables[logical].row_key:
             raise SchemaError(f"table {logical}: empty row_key")
     for spec in tables.values():
         kinds = [p.kind for p in spec.row_key]
+        if spec.records is not None and (kinds[-1] != "mjd" or spec.records.key[0].kind != "mjd"):
+            raise SchemaError(f"table {spec.logical}: a records table's row key ends with its period (an mjd part), "
+                              f"and its records' key starts with their time (an mjd part)")
         if "salt" in kinds and (kinds[0] != "salt" or kinds.count("salt") > 1 or kinds[1:2] != ["uid"]):
             raise SchemaError(f"table {spec.logical}: a salt part must be the first part, before a uid part (it salts it)")
     prefix = raw.get("prefix")
     return Schema(version, int(raw.get("pixel_order", 14)), str(raw.get("key_separator", "_")), tables,
                   str(raw.get("survey", "ztf")), None if prefix is None else str(prefix))
+
+
+def _records(table: str, raw, families: dict) -> RecordsSpec | None:
+    if raw is None:
+        return None
+    where = f"table {table}: records"
+    if not isinstance(raw, dict) or not {"family", "of", "key", "days"} <= set(raw):
+        raise SchemaError(f"{where} must give family, of, key and days")
+    family, of = families.get(raw["family"]), families.get(raw["of"])
+    if family is None or family.open_type != "bytes" or family.columns:
+        raise SchemaError(f"{where}: family {raw['family']!r} must be an open family of bytes")
+    if of is None or not of.columns:
+        raise SchemaError(f"{where}: family {raw['of']!r} must be a family with columns (the records')")
+    days = raw["days"]
+    if not isinstance(days, int) or days < 1:
+        raise SchemaError(f"{where}: days must be a positive integer")
+    return RecordsSpec(family.name, of.name, tuple(_key_part(table, p) for p in raw["key"]), days)
 
 
 def _key_part(table: str, text: str) -> KeyPart:
@@ -190,8 +227,8 @@ def _family(table: str, fname: str, fraw: dict, declared: dict) -> FamilySpec:
         description = fraw.get("description", "")
     columns = {q: _column(table, fname, q, c) for q, c in cols.items()}
     open_type = fraw.get("open_type")
-    if open_type is not None and open_type not in ("int64", "float64", "string"):
-        raise SchemaError(f"table {table}: family {fname} open_type must be int64, float64 or string")
+    if open_type is not None and open_type not in OPEN_TYPES:
+        raise SchemaError(f"table {table}: family {fname} open_type must be one of {OPEN_TYPES}")
     compression = fraw.get("compression")
     if compression is not None and str(compression).lower() not in COMPRESSION:
         raise SchemaError(f"table {table}: family {fname} compression must be one of {sorted(COMPRESSION)}")

@@ -8,8 +8,9 @@ cluster, units land in any order. So each worker records a fingerprint of every 
 gathers them in input order (:class:`Fingerprints`) and, once every unit is written, finds the
 keys written with more than one payload; those rows are prepared again on the workers
 (``unit_task.rows_of``) and the client puts every version in input order, so the row ends
-as one run in input order leaves it (:class:`Replay`: every version, but Rubin's previous and
-forced sources only in their first version, as its writer sends them). In a real ZTF night such
+as one run in input order leaves it (:class:`Replay`: every version, but Rubin's previous sources
+only in their first version, as its writer sends them; its forced sources are not replayed at
+all: their blocks merge cell by cell, see :class:`Recording`). In a real ZTF night such
 keys are rare (2 of 305 bad-quality history rows of the 2023-10-18 sample), so the second pass
 is small; in a Rubin night they are the diaSources an alert owns whose copy another unit sent
 as a previous source (the own row has Fink's ``f:`` values and root fields: a different payload).
@@ -57,13 +58,19 @@ class Recording:
     """A batch that forwards to ``batch`` (None: sends nothing) and fingerprints what it is given;
     with ``wanted`` (key digests), it keeps those rows themselves in ``kept`` instead, as
     ``(table, key, payload, history)``: ``history`` for the rows given in bulk
-    (``put_encoded_many``: Rubin's previous and forced sources, which its writer sends once a key
-    and run, the first version; ``rewrite_conflicts`` replays that rule)."""
+    (``put_encoded_many``: Rubin's previous sources, which its writer sends once a key and run,
+    the first version; ``rewrite_conflicts`` replays that rule). A table whose rows are blocks
+    of records (``merged``: Rubin's forced sources, ``store.records``) is forwarded and not
+    fingerprinted: its puts add cells to a block, so versions of a block key are no conflict."""
 
-    def __init__(self, table: str, batch, into: list, wanted: set | None = None):
-        self.name, self.batch, self.into, self.wanted = table, batch, into, wanted
+    def __init__(self, table: str, batch, into: list, wanted: set | None = None, merged: bool = False):
+        self.name, self.batch, self.into, self.wanted, self.merged = table, batch, into, wanted, merged
 
     def put_encoded(self, key: str, payload, history: bool = False) -> None:
+        if self.merged:
+            if self.wanted is None:
+                self.batch.put_encoded(key, payload)
+            return
         k = key_digest(self.name, key)
         if self.wanted is None:
             self.into.append((k, payload_digest(payload)))
@@ -92,7 +99,7 @@ class Recording:
 class Replay:
     """The rows to put again, unit after unit in input order, as the single-machine writer put
     them: every version of an alert's own rows (and of ZTF's history rows, sent whenever they
-    differ from the last written); with ``history_once`` (Rubin's previous and forced sources,
+    differ from the last written); with ``history_once`` (Rubin's previous sources,
     each key sent once a run), a history row only when its key was not put before in the replay,
     by a history row or by the alert's own source row."""
 

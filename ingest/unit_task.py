@@ -59,7 +59,8 @@ def run_unit(config: Config, survey: str, files: list[Path], batch_size: int | N
     newest_table, newest_field = chosen.newest
     sent: list = []
     with ExitStack() as stack:  # on an error, a send under way is let finish before the task fails
-        batches = {t: Recording(t, stack.enter_context(store.table(t).batch(chosen.batch_size_of(t, batch_size))), sent)
+        batches = {t: Recording(t, stack.enter_context(store.table(t).batch(chosen.batch_size_of(t, batch_size))), sent,
+                                merged=store.schema.table(t).records is not None)
                    for t in chosen.tables(store.schema) if t != newest_table}  # the client keeps the newest rule
         writer = chosen.writer(batches, None, NO_LEDGER, NO_LEDGER, True, None)
         writer.take(Prepared(alerts=[replace(a, **{newest_field: None}) for a in prepared.alerts]))
@@ -78,7 +79,8 @@ def rows_of(config: Config, survey: str, files: list[Path], wanted: set, schema_
     chosen = survey_named(survey, schema_path, rewrite_history=True)
     newest_table, newest_field = chosen.newest
     kept: list = []
-    batches = {t: Recording(t, None, kept, wanted) for t in chosen.tables(chosen.schema) if t != newest_table}
+    batches = {t: Recording(t, None, kept, wanted, merged=chosen.schema.table(t).records is not None)
+               for t in chosen.tables(chosen.schema) if t != newest_table}
     alerts = chosen.preparer(config).run(files).alerts
     chosen.writer(batches, None, NO_LEDGER, NO_LEDGER, True, None).take(
         Prepared(alerts=[replace(a, **{newest_field: None}) for a in alerts]))

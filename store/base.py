@@ -143,6 +143,16 @@ class Table:
         self.name = spec.physical_name(store.prefix)
         self.layout = Layout(spec)
         self.keys = RowKey(spec, store.schema.separator, salted=store.salted)
+        self._records = None
+
+    @property
+    def records(self):
+        """The table's records (``store.records.Records``) when its rows are blocks of them
+        (``records:`` in the schema), else None."""
+        if self._records is None and self.spec.records is not None:
+            from .records import Records
+            self._records = Records(self)
+        return self._records
 
     # -- the read primitive ----------------------------------------------------------------
     def read(self, keys=None, ranges=None, columns=None, limit: int | None = None, reverse: bool = False,
@@ -244,6 +254,14 @@ class Table:
         Lets a process that holds no connection (an ingest worker) do the encoding, and
         the writer only send the bytes."""
         return self._prepare(*self.layout.split(data))
+
+    def encode_family(self, family: str, qualifiers: list, values: list) -> object:
+        """A put of one open family of bytes (``qualifiers``: sorted, distinct; their
+        ``values``), encoded as :meth:`encode` would (without the per-name bookkeeping of a
+        row's usual shape: each such put has names of its own)."""
+        prefix = family + ":"
+        cells = {prefix + q: v for q, v in zip(qualifiers, values)}
+        return self._prepare(cells, [(family, tuple(cells), 0)])
 
     def encode_columns(self, columns: dict, n: int) -> tuple[list, dict]:
         """Many rows given column-wise encoded as :meth:`encode` encodes each (for ingest

@@ -367,14 +367,24 @@ class FamilyCodec:
         for name, value in cells.items():
             check_value(name, self.spec.column(name.partition(":")[2]).type, value)
 
-    # Open families (e.g. statistics per class): any qualifier, one type, stored as JSON.
+    # Open families (e.g. statistics per class): any qualifier, one type, stored as JSON; an
+    # open family of bytes (a records table's blocks) as ``B``, the cell count (uint32), each
+    # qualifier's length (uint16) then each value's (uint32), the qualifiers, the values: cells
+    # sorted by qualifier, so a row's blob is a function of its cells alone.
     def _encode_open(self, cells: dict) -> bytes:
         for name, value in cells.items():
             check_value(name, self.spec.open_type, value)
+        if self.spec.open_type == "bytes":
+            names = sorted(cells)
+            return pack_cells([n.partition(":")[2].encode() for n in names], [bytes(cells[n]) for n in names])
         body = {name.partition(":")[2]: value for name, value in cells.items()}
         return b"J" + json.dumps(body, separators=(",", ":")).encode("utf-8")
 
     def _decode_open(self, blob: bytes, wanted: set | None) -> dict:
+        if blob[:1] == b"B":
+            prefix = self.family + ":"
+            out = {prefix + q.decode(): v for q, v in zip(*unpack_cells(blob))}
+            return out if wanted is None else {k: v for k, v in out.items() if k in wanted}
         body = json.loads(blob[1:].decode("utf-8"))
         out = {f"{self.family}:{q}": v for q, v in body.items()}
         if wanted is not None:
@@ -398,3 +408,22 @@ class FamilyCodec:
         for name in cells:
             mask |= self.bit[name]
         return mask
+
+
+def pack_cells(qualifiers: list, values: list) -> bytes:
+    """The blob of an open family of bytes: ``qualifiers`` (bytes, sorted, distinct) and their ``values``."""
+    n = len(qualifiers)
+    head = struct.pack(f"<I{n}H{n}I", n, *map(len, qualifiers), *map(len, values))
+    return b"".join((b"B", head, *qualifiers, *values))
+
+
+def unpack_cells(blob: bytes) -> tuple[list, list]:
+    """``(qualifiers, values)`` of a blob :func:`pack_cells` made."""
+    n = int.from_bytes(blob[1:5], "little")
+    lens = struct.unpack_from(f"<{n}H{n}I", blob, 5)
+    at = 5 + 6 * n
+    out = []
+    for size in lens:
+        out.append(blob[at:at + size])
+        at += size
+    return out[:n], out[n:]

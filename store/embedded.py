@@ -27,6 +27,7 @@ import numpy as np
 from .base import Store, Table, _spans
 from .batch import ColumnBatch
 from .blobfile import BlobFile, is_ref
+from .codec import pack_cells
 from .embedded_batch import RunBatch
 from .family_blobs import blobs_batch, kept_rows
 from .errors import DataDirError, StoreError, TableMissing
@@ -162,6 +163,9 @@ class EmbeddedTable(Table):
                    f"ON CONFLICT(k) DO UPDATE SET {sets}")
             self._upserts[families] = sql
         return sql
+
+    def encode_family(self, family, qualifiers, values):
+        return (family,), (pack_cells([q.encode() for q in qualifiers], values),)  # (the codec's open blob)
 
     def _prepare(self, data, groups):
         codecs = self.layout.codecs

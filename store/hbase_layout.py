@@ -41,7 +41,9 @@ RECORD = "m:hbase_packed"  # meta cell: the logical names of the packed tables
 PACKABLE = {
     "ztf": ("main", "jd", "pixel", "objects_sky", "class", "tns", "anomaly", "ssnamenr",
             "upper", "uppervalid", "fp"),
-    "rubin": ("sources", "fp", "objects", "time", "pixel", "tag", "sso", "ssoname", "cutouts"),
+    # (not fp: its rows are blocks of forced sources, one cell each, that puts add to: HBase's
+    # own cell-by-cell merge, safe when a distributed night's workers write one block at once)
+    "rubin": ("sources", "objects", "time", "pixel", "tag", "sso", "ssoname", "cutouts"),
 }
 
 

@@ -27,7 +27,7 @@ from store.sqlite_file import DB_FILE
 # ten thousand in a cone or a time window) and cutouts (gzipped already) are left out.
 FAMILIES = {
     "ztf": [("main", "i"), ("main", "d"), ("upper", "i"), ("uppervalid", "i")],
-    "rubin": [("sources", "r"), ("sources", "f"), ("fp", "r"), ("objects", "r"), ("objects", "f"),
+    "rubin": [("sources", "r"), ("sources", "f"), ("objects", "r"), ("objects", "f"),  # (fp: blocks, raw)
               ("sso", "r"), ("sso", "f")],
 }
 

@@ -85,3 +85,21 @@ def stored_tables(cfg) -> dict:
     statistics' timing cells and the meta table: equal for equal ingests."""
     with open_store(cfg, schema=get_schema("rubin")) as s:
         return comparable(s)
+
+
+def forced_records(alerts: list) -> list:
+    """The ``(record key, packed forced source)`` pairs of prepared Rubin alerts' forced-source
+    blocks (``RubinAlert.fp``: the unit's, on its first alert; ``store.records``), in order."""
+    from store.codec import unpack_cells
+    out = []
+    for alert in alerts:
+        for key, payload in alert.fp:
+            head = key.rsplit("_", 1)[0] + "_"
+            if isinstance(payload, tuple):  # the embedded encoder: (families, blobs)
+                (family,), (blob,) = payload
+                assert family == "b"
+                cells = zip(*unpack_cells(blob))
+            else:  # HBase, one cell a forced source
+                cells = ((c[2:], v) for c, v in sorted(payload.items()))
+            out.extend((head + q.decode(), v) for q, v in cells)
+    return out

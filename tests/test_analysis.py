@@ -309,9 +309,8 @@ def test_a_rubin_object_is_analysed_with_its_sources_and_forced_photometry(env):
                                                (61002.2, "g", 9120.1), (61001.3, "r", 4365.2)]):
             sources.put(sources.keys.build(DIA, mjd, 500 + i), {"r:diaSourceId": 500 + i, "r:midpointMjdTai": mjd,
                                                                 "r:band": band, "r:psfFlux": flux, "r:psfFluxErr": 50.0})
-        for i, mjd in enumerate([60990.2, 60995.2]):
-            fp.put(fp.keys.build(DIA, mjd, 900 + i), {"r:diaForcedSourceId": 900 + i, "r:midpointMjdTai": mjd,
-                                                      "r:band": "g", "r:psfFlux": -12.5, "r:psfFluxErr": 40.0})
+        fp.records.put([{"r:diaObjectId": DIA, "r:diaForcedSourceId": 900 + i, "r:midpointMjdTai": mjd,
+                         "r:band": "g", "r:psfFlux": -12.5, "r:psfFluxErr": 40.0} for i, mjd in enumerate([60990.2, 60995.2])])
     if not any(s["name"] == "fitter" for s in client.get("/api/v1/analysis/services").get_json()):
         register(client, tokens, service, "fitter")
     register(client, tokens, service, "rubinfit", data_types=["detections", "forced_photometry"])

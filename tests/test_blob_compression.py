@@ -167,25 +167,29 @@ def test_rubin_sources_are_compressed_too(tmp_path):
 
 
 def test_rubin_forced_sources_are_stored_raw_and_their_old_compressed_blobs_still_read(tmp_path):
-    """fp's family is ``compression: block``: no zstd a row (its dictionary shrank none of the
-    real alerts' forced sources), HBase's block compression kept; a blob written compressed
-    with dictionary 0007 before (a store of 2026-11) reads back the same."""
+    """fp's record family is ``compression: block``: no zstd a forced source (its dictionary
+    shrank none of the real alerts' forced sources), HBase's block compression kept; a record
+    written compressed with dictionary 0007 (as the stores of 2026-11 did) reads back the same."""
     rubin = get_schema("rubin")
     assert rubin.table("fp").families["r"].compression == "block"
     row = {"r:diaForcedSourceId": 171, "r:diaObjectId": 12, "r:midpointMjdTai": 61000.25, "r:band": "r",
            "r:psfFlux": 1234.5, "r:psfFluxErr": 12.0}
     with open_store(make_config("embedded", tmp_path), schema=rubin, create=True) as s:
         fp = s.table("fp")
-        assert fp.layout.codecs["r"].compressor is None and fp.layout.codecs["r"].inflates
-        key = fp.keys.build(12, 61000.25, 171)
-        fp.put(key, row)
-        raw = _stored_blobs(s, fp, key)["r"]
+        records = fp.records
+        assert records.codec.compressor is None and records.codec.inflates
+        key = records.keys.build(12, 61000.25, 171)
+        raw = records.encoder.encode(row)
         assert raw[:1] == VERSION
         old = compression.Compressor(compression.current("rubin", "fp", "r")).head + zstd_with(7, raw)
-        s._conn().execute(f'UPDATE "{fp.name}" SET f_r = ? WHERE k = ?', (old, key.encode()))
-        assert _stored_blobs(s, fp, key)["r"][:1] == compression.COMPRESSED_BYTE
-        assert fp.row(key) == row
-        assert fp.read(ranges=[fp.keys.span(12)], columns=["r:psfFlux"])["r:psfFlux"].tolist() == [1234.5]
+        assert old[:1] == compression.COMPRESSED_BYTE
+        for rows in ([(key, raw)], [(key, old)]):
+            (block, payload, _), = records.blocks(rows)
+            with fp.batch() as b:
+                b.delete(block)
+                b.put_encoded(block, payload)
+            got = records.read([(12,)], None)
+            assert got.keys == [key] and got.rows() == [(key, row)]
 
 
 def zstd_with(ident: int, blob: bytes) -> bytes:

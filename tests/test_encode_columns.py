@@ -107,7 +107,7 @@ def test_put_encoded_many_stores_what_put_encoded_does_in_batches(tmp_path):
     rng = np.random.default_rng(3)
     n = 230
     with open_store(make_config("embedded", tmp_path), create=True, schema=RUBIN) as store:
-        t = store.table("fp")
+        t = store.table("sources")
         columns = _random_columns(t.spec, n, rng)
         payloads, errors = t.encode_columns(columns, n)
         keys = [t.keys.build(1, 60000.0 + i, i) for i in range(n)]

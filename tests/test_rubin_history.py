@@ -68,14 +68,25 @@ def test_a_stored_history_row_is_kept_unless_history_is_rewritten(tmp_path):
     cfg = make_config("embedded", tmp_path / "store")
     _ingest(folder, cfg)
     with open_store(cfg, schema=RUBIN) as s:
-        key, cells = next(s.table("fp").scan(limit=1))
-        s.table("fp").put(key, {"r:psfFlux": 12345.0})  # as if Rubin had delivered another value before
+        records = s.table("fp").records
+        key, cells = records.read(ranges=[(None, None)]).rows()[0]
+        # as if Rubin had delivered another value before: the forced source's cell in its block
+        (block, payload, _), = records.blocks([(key, records.encoder.encode({**cells, "r:psfFlux": 12345.0}))])
+        with s.table("fp").batch() as b:
+            b.put_encoded(block, payload)
     _ingest(folder, cfg)
-    with open_store(cfg, schema=RUBIN) as s:
-        assert s.table("fp").row(key)["r:psfFlux"] == 12345.0
+    assert _forced(cfg, key)["r:psfFlux"] == 12345.0
     _ingest(folder, cfg, rewrite_history=True)
+    assert _forced(cfg, key)["r:psfFlux"] == cells["r:psfFlux"]
+
+
+def _forced(cfg, key: str) -> dict:
+    """The stored forced source of record key ``key``."""
     with open_store(cfg, schema=RUBIN) as s:
-        assert s.table("fp").row(key)["r:psfFlux"] == cells["r:psfFlux"]
+        records = s.table("fp").records
+        parts = records.keys.parse(key)
+        batch = records.read([(parts["diaObjectId"], parts["midpointMjdTai"])])
+        return dict(batch.rows())[key]
 
 
 def test_a_big_parquet_file_is_cut_into_units_of_rows(tmp_path, monkeypatch):

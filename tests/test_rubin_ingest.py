@@ -75,7 +75,7 @@ def test_the_real_alerts_are_stored_whole_each_source_once(real):
         assert set(ids) == sources
         got = s.table("sso").read(ranges=[("0", "9")], columns=["r:diaSourceId"])
         assert sorted(list(got["r:diaSourceId"])) == sorted(sso)
-        got = s.table("fp").read(ranges=[("0", "9")], columns=["r:diaForcedSourceId"])
+        got = s.table("fp").records.read(ranges=[("0", "9")], columns=["r:diaForcedSourceId"])
         assert sorted(list(got["r:diaForcedSourceId"])) == sorted(forced)
         assert s.table("time").count() == s.table("pixel").count() == s.table("cutouts").count() == 107
         objects = dict(s.table("objects").scan())

@@ -14,7 +14,7 @@ from ingest.rubin import prepare as rubin_prepare
 from ingest.rubin.lists import ListRows, Owner
 from ingest.rubin.prepare import RubinPreparer
 from ingest.rubin.readers import list_slices
-from rubin_inputs import parquet_files, records
+from rubin_inputs import forced_records, parquet_files, records
 
 
 @pytest.fixture
@@ -24,7 +24,9 @@ def preparer(tmp_path):
 
 
 def _lists(prepared):
-    return [(a.source_id, a.prv, a.fp) for a in prepared.alerts]
+    """Per alert its id, previous sources' rows and count of forced sources; and the unit's
+    forced sources (from their blocks)."""
+    return [(a.source_id, a.prv, a.forced) for a in prepared.alerts], forced_records(prepared.alerts)
 
 
 def _row_by_row(monkeypatch):
@@ -48,7 +50,7 @@ def test_column_wise_rows_are_the_row_by_row_rows(preparer, monkeypatch, tmp_pat
     monkeypatch.setattr(preparer.builder, "list_rows", lambda *a: calls.append(1) or original(*a))
     fast = _lists(preparer.run(files))
     assert not calls, "the real alerts took the row-by-row path"
-    assert sum(len(fp) for _, _, fp in fast) > 1000 and sum(len(prv) for _, prv, _ in fast) > 1000
+    assert len(fast[1]) > 1000 and sum(len(prv) for _, prv, _ in fast[0]) > 1000
     with monkeypatch.context() as m:
         _row_by_row(m)
         slow = _lists(RubinPreparer(make_config("embedded", tmp_path / "b")).run(files))
@@ -60,13 +62,14 @@ def test_column_wise_rows_are_the_row_by_row_rows(preparer, monkeypatch, tmp_pat
 
 def test_each_key_is_sent_once_by_a_worker(preparer):
     files = parquet_files(4)
-    first = _lists(preparer.run(files))
-    for table in (1, 2):  # sources, fp
-        keys = [k for alert in first for k, _ in alert[table]]
-        assert len(keys) == len(set(keys)) > 1000
-    again = _lists(preparer.run(files))  # a later unit of the same worker repeating them
+    first, forced = _lists(preparer.run(files))
+    keys = [k for _, prv, _ in first for k, _ in prv]
+    assert len(keys) == len(set(keys)) > 1000
+    # each forced source once in the blocks, as many as the worker kept (no copy merged away there)
+    assert len(forced) == len({k for k, _ in forced}) == sum(n for _, _, n in first) > 1000
+    again, forced_again = _lists(preparer.run(files))  # a later unit of the same worker repeating them
     assert [s for s, _, _ in again] == [s for s, _, _ in first]
-    assert all(not prv and not fp for _, prv, fp in again)
+    assert all(not prv and not n for _, prv, n in again) and not forced_again
 
 
 def test_a_value_out_of_type_refuses_its_packet_alone(preparer, monkeypatch):
@@ -83,7 +86,7 @@ def test_a_value_out_of_type_refuses_its_packet_alone(preparer, monkeypatch):
     assert packet.index == 0 and "r:detector" in reason and str(2**40) in reason
     (alert,) = out.alerts
     expected = {fp["diaForcedSourceId"] for fp in base["prvDiaForcedSources"]}
-    assert {int(k.rsplit("_", 1)[1]) for k, _ in alert.fp} == expected  # none hidden by the refused packet
+    assert {int(k.rsplit("_", 1)[1]) for k, _ in forced_records(out.alerts)} == expected  # none hidden by the refused packet
 
 
 def test_two_writer_schemas_in_one_unit_keep_their_own_types(preparer, monkeypatch):
@@ -100,7 +103,7 @@ def test_two_writer_schemas_in_one_unit_keep_their_own_types(preparer, monkeypat
     (packet, reason, _), = out.rejects
     assert packet.source == "b.avro" and "r:detector" in reason
     (alert,) = out.alerts
-    assert len(alert.fp) == len(base["prvDiaForcedSources"])
+    assert len(forced_records(out.alerts)) == alert.forced == len(base["prvDiaForcedSources"])
 
 
 def test_a_list_of_what_is_no_record_refuses_its_packet_as_malformed(preparer, monkeypatch):

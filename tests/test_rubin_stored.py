@@ -11,7 +11,7 @@ from store.keys import RowKey
 
 @pytest.mark.parametrize("salted", [False, True])
 def test_held_is_the_key_strings_membership(salted):
-    keys = RowKey(get_schema("rubin").table("fp"), salted=salted)
+    keys = RowKey(get_schema("rubin").table("sources"), salted=salted)
     rng = np.random.default_rng(19)
     n = 4000
     oids = rng.integers(1, 2**62, n)
@@ -51,7 +51,7 @@ def test_ids_beyond_the_stored_ones_and_a_repeated_id():
     """The stored ids are looked up sorted: an id below the least, above the greatest or between
     two stored ones is not held, whatever the keys' order; an id stored twice (under two objects)
     leaves the numbers out, and the key strings decide."""
-    keys = RowKey(get_schema("rubin").table("fp"))
+    keys = RowKey(get_schema("rubin").table("sources"))
     stored, _ = keys.build_columns(np.array([9, 3, 7]), np.array([60001.0, 60002.0, 60003.0]), np.array([50, 10, 30]))
     known = StoredKeys(stored, keys)
     oid = np.array([9, 3, 7, 9, 9, 9, 3])

@@ -83,11 +83,11 @@ def test_a_batch_of_mixed_puts_and_deletes_applies_in_order(tmp_path):
 def test_fresh_rows_are_the_first_of_each_key_not_sent_nor_held(tmp_path, held):
     w = RubinWriter(None, None, tmp_path / "q", tmp_path / "r", dry_run=True)
     new = [("k1", 1), ("k2", 2), ("k3", 3)]
-    assert w._fresh("fp", new, set()) is new  # none sent before: the list itself, no copy
+    assert w._fresh("sources", new, set()) is new  # none sent before: the list itself, no copy
     again = [("k4", 4), ("k1", 1), ("k2", 2), ("k5", 5), ("k4", 44), ("k6", 6)]
-    assert w._fresh("fp", again, held) == [("k4", 4), ("k5", 5), ("k6", 6)]
-    assert w._fresh("fp", [("k7", 7), ("k7", 77)], held) == [("k7", 7)]  # repeats within a list
-    assert w._fresh("fp", [("k8", 8), ("k9", 9)], {"k9"}) == [("k8", 8)]  # held: confirmed in the store
+    assert w._fresh("sources", again, held) == [("k4", 4), ("k5", 5), ("k6", 6)]
+    assert w._fresh("sources", [("k7", 7), ("k7", 77)], held) == [("k7", 7)]  # repeats within a list
+    assert w._fresh("sources", [("k8", 8), ("k9", 9)], {"k9"}) == [("k8", 8)]  # held: confirmed in the store
 
 
 @pytest.mark.parametrize("size", [1, 3, 1000])

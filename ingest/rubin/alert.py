@@ -15,7 +15,8 @@ class RubinAlert:
     band: str
     writes: list                 # (table, key, payload): the alert's source, its index rows, its cutouts
     prv: list = field(default_factory=list)   # (key, payload) of previous sources
-    fp: list = field(default_factory=list)    # (key, payload) of forced sources
+    fp: list = field(default_factory=list)    # (block key, payload) of the unit's forced sources (its first alert's)
+    forced: int = 0              # forced sources of this alert among them (first sent by this worker)
     obj: tuple | None = None     # (key, order, payload) of its diaObject
     source: str = ""
     index: int = 0

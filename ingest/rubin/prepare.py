@@ -46,10 +46,16 @@ class RubinPreparer:
         self.tables = {name: store.table(name) for name in TABLES}
         self.reader = None  # the store, opened for reading on first use (in the worker, after the fork)
         stored = None if rewrite_history else self.stored_keys
-        self.lists = [ListRows(spec, self.tables[spec.table], self.builder.list_columns(spec.field), self.builder,
+        self.lists = [ListRows(spec, self._rows_of(spec.table), self.builder.list_columns(spec.field), self.builder,
                                stored) for spec in FIELDS]  # previous sources, then forced sources
         self.columns = columns
         self.column_rows = ColumnRows(self.builder, self.tables, self.order)
+
+    def _rows_of(self, table: str):
+        """What encodes a list's rows: the table, or its records' encoder (forced sources:
+        each packed alone, put in blocks by ``_add_lists``: ``store.records``)."""
+        records = self.tables[table].records
+        return records.encoder if records is not None else self.tables[table]
 
     def stored_keys(self, table: str, object_ids: list) -> list:
         """The keys ``table`` holds for ``object_ids`` (a key-only range per object, one read:
@@ -62,7 +68,8 @@ class RubinPreparer:
             if self.reader is None:
                 self.reader = open_store(self.config, schema=self.schema)
             t = self.reader.table(table)
-            return t.keys_in([t.keys.span(o) for o in object_ids])
+            spans = [t.keys.span(o) for o in object_ids]
+            return t.records.keys_in(spans) if t.records is not None else t.keys_in(spans)
         except Exception:  # noqa: BLE001 - a store not created yet, or unreachable: send everything
             if self.reader is not None:
                 self.reader.close()
@@ -162,9 +169,13 @@ class RubinPreparer:
             accepted = [a for o, a in enumerate(accepted) if o not in refused]
         for lister, owners, kept in results:
             lister.commit(owners, kept)
+        forced = results[1][2]
         for i, s in enumerate(accepted):
-            s.alert.prv, s.alert.fp = results[0][2][i], results[1][2][i]
+            s.alert.prv, s.alert.forced = results[0][2][i], len(forced[i])
             out.alerts.append(s.alert)
+        if accepted:  # the unit's forced sources in blocks, put with its first alert
+            accepted[0].alert.fp = [(k, p) for k, p, _ in self.tables["fp"].records.blocks(
+                [row for rows in forced for row in rows])]
 
     def _encode(self, rows, pixel: int) -> RubinAlert:
         t = self.tables

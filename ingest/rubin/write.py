@@ -5,11 +5,12 @@ quarantine, repeats ledger, unreadable packets filed under the busiest night) an
 
 - each alert's rows (its source, index rows, cutouts); a diaSourceId met earlier in the run
   is counted as a repeat and written again under the same keys (stored once);
-- previous sources and forced sources, each key once per run (a source or forced source
-  repeated by every later packet of its object is sent once; keys are deterministic, so a
-  rerun writes the same cells); the keys sent are kept compact (``ingest.sent_keys``: the
-  last units' exactly, older ones as 64-bit hashes, a hash match confirmed by reading the
-  store, so a collision never loses a row);
+- previous sources, each key once per run (a source repeated by every later packet of its
+  object is sent once; keys are deterministic, so a rerun writes the same cells); the keys
+  sent are kept compact (``ingest.sent_keys``: the last units' exactly, older ones as 64-bit
+  hashes, a hash match confirmed by reading the store, so a collision never loses a row);
+- forced sources as the workers grouped them, in blocks (``store.records``): a put into a
+  stored block adds its cells, so a forced source two units both sent is still one cell;
 - the ``objects`` row of each object only when the packet's diaObject is newer than the one
   stored (by the alert source's ``midpointMjdTai``, then ``diaSourceId``): the stored row is
   the newest packet's whatever order packets, units or runs come in, and a rerun writes none.
@@ -32,7 +33,8 @@ class RubinCounts(NightCounts):
     def __init__(self):
         super().__init__(filters={f"n_{b}": 0 for b in BANDS})
         self.sources = 0   # previous sources sent (first time in the run)
-        self.forced = 0    # forced sources sent (first time in the run)
+        self.forced = 0    # forced sources sent: those the store did not hold when a worker prepared
+        #                    their unit (a copy two workers' units both sent counts twice, stored once)
 
 
 class RubinWriter(Writer):
@@ -45,7 +47,7 @@ class RubinWriter(Writer):
         self.objects = objects
         self.newest: dict = {}  # object key -> the newest (mjd, diaSourceId) stored or sent by this run
         units = SENT_UNITS if batches is not None else 1 << 62  # a dry run stores nothing to confirm against
-        self.sent = {t: SentKeys(units, SEEN_LIMIT) for t in ("sources", "fp")}  # history keys sent by this run
+        self.sent = {"sources": SentKeys(units, SEEN_LIMIT)}  # previous sources' keys sent by this run
         self.confirmed = 0  # keys a hash matched, read from the store to confirm
 
     def _counts(self, night: str) -> NightCounts:
@@ -65,8 +67,7 @@ class RubinWriter(Writer):
         for packet, reason, night in prepared.cutouts:
             self.drop_cutout(packet, reason, night)
         w = self.batches
-        held = {t: self._held(t, [k for a in prepared.alerts for k, _ in getattr(a, field)])
-                for t, field in (("sources", "prv"), ("fp", "fp"))}
+        held = {"sources": self._held("sources", [k for a in prepared.alerts for k, _ in a.prv])}
         for alert in prepared.alerts:
             night = self.night or alert.night
             c = self._counts(night)
@@ -91,10 +92,10 @@ class RubinWriter(Writer):
             c.sources += len(fresh)
             if w is not None and fresh:
                 w["sources"].put_encoded_many(fresh)
-            fresh = self._fresh("fp", alert.fp, held["fp"])
-            c.forced += len(fresh)
-            if w is not None and fresh:
-                w["fp"].put_encoded_many(fresh)
+            c.forced += alert.forced
+            if w is not None:
+                for key, payload in alert.fp:  # (one at a time: a block is no row sent once a run, ingest.conflicts)
+                    w["fp"].put_encoded(key, payload)
         self._objects([a.obj for a in prepared.alerts if a.obj is not None])
         for sent in self.sent.values():
             sent.end_unit()

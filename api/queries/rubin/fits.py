@@ -49,7 +49,8 @@ def lightcurve(store: Store, object_id: int, kind: str, forced: bool = False) ->
 def _read(store: Store, name: str, object_id: int, columns: list[str]):
     table = store.table(name)
     check("the object has too many measurements for a fit within the time budget")
-    batch = table.read(ranges=[table.keys.span(object_id)], columns=columns)
+    batch = table.records.read([(object_id,)], columns) if table.records is not None else \
+        table.read(ranges=[table.keys.span(object_id)], columns=columns)
     n = len(batch)
 
     def floats(c):

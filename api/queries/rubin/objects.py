@@ -35,9 +35,14 @@ def objects(store: Store, ids: list[int], columns: list[str] | None = None) -> p
 def history(store: Store, table_name: str, ids: list[int], columns: list[str] | None = None,
             mjd: float | None = None) -> pd.DataFrame:
     """Every row of ``ids`` in ``sources`` or ``fp`` (only those at ``mjd``, to the key's
-    1e-7 day, when given), newest first."""
+    1e-7 day, when given), newest first; ``fp``'s forced sources are read from their blocks
+    (``store.records``) as rows."""
     table = store.table(table_name)
-    spans = [table.keys.span(i) if mjd is None else table.keys.span(i, mjd) for i in ids]
     check(ADVICE)
-    batch = table.read(ranges=spans, columns=families(table_name, columns), on_batch=lambda: check(ADVICE))
+    wanted, budget = families(table_name, columns), (lambda: check(ADVICE))
+    if table.records is not None:
+        batch = table.records.read([(i,) if mjd is None else (i, mjd) for i in ids], wanted, on_batch=budget)
+    else:
+        spans = [table.keys.span(i) if mjd is None else table.keys.span(i, mjd) for i in ids]
+        batch = table.read(ranges=spans, columns=wanted, on_batch=budget)
     return frame(batch, table_name, columns)

@@ -1,0 +1,165 @@
+"""A records table's rows: blocks of records (issue 19: Rubin's forced photometry).
+
+A table declared with ``records:`` (:class:`hbase_schema.model.RecordsSpec`) keeps its records
+(forced sources) not as a row each but in blocks: one row per value of the row key's leading
+parts (the object) and period of the records' time, each record one cell of an open family
+of bytes, its qualifier the record key's own parts (``midpointMjdTai_diaForcedSourceId``), its
+value the record's columns packed as a row of their own would hold them
+(:class:`store.codec.FamilyCodec`). A record's key, the block's key without its period then
+the qualifier, is the key it would have as a row, so readers and the ingest's dedupe see
+records as they saw rows.
+
+A put into a stored block merges cell by cell (the embedded store's ``nocturne_merge``,
+HBase's own cells: the table is not packed, ``store.hbase_layout``), so a block is the union
+of every put's records whatever order they come in, and a record is stored once however
+many puts carry it.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+
+from .batch import ColumnBatch
+from .keys import RowKey, format_mjd
+
+
+class Records:
+    """The records of one table of a store (``Table.records``)."""
+
+    def __init__(self, table):
+        spec = table.spec
+        self.spec = spec.records
+        self.table, self.family, self.of = table, self.spec.family, self.spec.of
+        self.codec = table.layout.codecs[self.of]
+        self.sep = table.keys.sep
+        self.keys = RowKey(replace(spec, row_key=spec.row_key[:-1] + self.spec.key), self.sep, table.keys.salted)
+        self.lead = len(spec.row_key) - 1 - sum(p.kind == "salt" for p in spec.row_key)  # parts before the period
+        self.own = len(self.spec.key)  # parts of the qualifier
+        self.encoder = RecordEncoder(self)
+        self._periods: dict = {}  # a record time's day (key text) -> its period's first day (key text)
+
+    def start(self, time: float) -> float:
+        """The first day of the period holding ``time`` (an MJD)."""
+        return math.floor(time / self.spec.days) * self.spec.days
+
+    def blocks(self, rows: list) -> list[tuple[str, object, int]]:
+        """``(record key, packed record)`` rows as ``(block key, payload, records)`` puts, in
+        the order of each block's first record; a record key twice keeps its first value."""
+        sep, own, periods = self.sep, self.own, self._periods
+        cells: dict = {}
+        for key, blob in rows:
+            parts = key.rsplit(sep, own)
+            head, time = parts[0], parts[1]
+            day = time.partition(".")[0]  # (the period depends on the day alone: periods are whole days)
+            period = periods.get(day)
+            if period is None:
+                period = periods[day] = format_mjd(self.start(float(time)))
+            block = head + sep + period
+            got = cells.get(block)
+            if got is None:
+                got = cells[block] = {}
+            got.setdefault(key[len(head) + 1:], blob)
+        encode = self.table.encode_family
+        out = []
+        for block, got in cells.items():
+            qualifiers = sorted(got)
+            out.append((block, encode(self.family, qualifiers, [got[q] for q in qualifiers]), len(got)))
+        return out
+
+    def put(self, records: list[dict]) -> None:
+        """Store ``records``, each its ``of`` family's cells (its key parts among them, by name)."""
+        names = [f"{self.of}:{p.name}" for p in self.keys.parts]
+        rows = [(self.keys.build(*(r[n] for n in names)), self.encoder.encode(r)) for r in records]
+        with self.table.batch() as b:
+            for key, payload, _ in self.blocks(rows):
+                b.put_encoded(key, payload)
+
+    def read(self, prefixes: list[tuple] = (), columns=None, on_batch=None, ranges=None) -> ColumnBatch:
+        """The records whose key starts with each of ``prefixes`` (the leading values, the
+        object, optionally then a time: as ``RowKey.span``), and those of the blocks in
+        ``ranges`` (of block keys, as :meth:`Table.read` takes them), in key order, as a table
+        of rows would return them: record keys, the ``of`` family's ``columns`` (names or the
+        family; None: all)."""
+        ranges, blocks, starts = list(ranges or ()), [], []
+        for values in prefixes:
+            if len(values) <= self.lead:
+                ranges.append(self.table.keys.span(*values))
+            else:  # one block, then its records at that time
+                blocks.append(self.table.keys.build(*values[:self.lead], self.start(float(values[self.lead]))))
+                starts.append(self.keys.prefix(*values))
+        keys, blobs = [], []
+        if ranges:
+            keys, blobs = self._cells(self.table.read(ranges=ranges, columns=[self.family], on_batch=on_batch))
+        if blocks:
+            got, their = self._cells(self.table.read(keys=sorted(set(blocks)), columns=[self.family]))
+            kept = [i for i, k in enumerate(got) if k.startswith(tuple(starts))]
+            keys, blobs = keys + [got[i] for i in kept], blobs + [their[i] for i in kept]
+            if ranges:  # (two reads: back in key order)
+                order = sorted(range(len(keys)), key=keys.__getitem__)
+                keys, blobs = [keys[i] for i in order], [blobs[i] for i in order]
+        present: dict = {}
+        decoded = self.codec.decode_columns(blobs, self._wanted(columns), None, present) if blobs else {}
+        return ColumnBatch([k.encode("utf-8") for k in keys], decoded, present)
+
+    def keys_in(self, ranges) -> list[str]:
+        """The record keys the blocks in ``ranges`` hold (the ingest's dedupe)."""
+        return self._cells(self.table.read(ranges=ranges, columns=[self.family]))[0]
+
+    def _cells(self, batch: ColumnBatch) -> tuple[list, list]:
+        keys, blobs, skip = [], [], len(self.family) + 1
+        for key, cells in batch.rows():
+            head = key.rsplit(self.sep, 1)[0] + self.sep
+            for name in sorted(cells):
+                keys.append(head + name[skip:])
+                blobs.append(cells[name])
+        return keys, blobs
+
+    def _wanted(self, columns) -> set | None:
+        if columns is None:
+            return None
+        names = set()
+        for column in columns:
+            family, sep, _ = str(column).partition(":")
+            if family == self.of and not sep:
+                return None
+            if family == self.of:
+                names.add(column)
+        return names
+
+
+class RecordEncoder:
+    """What the ingest's list rows (``ingest.rubin.lists.ListRows``) need of a table, for the
+    records of a records table: their keys (``keys``), their checks, and each record packed
+    (the ``of`` family's blob, not a put: :meth:`Records.blocks` makes the puts)."""
+
+    def __init__(self, records: Records):
+        self.records, self.keys = records, records.keys
+        self.layout, self.codec = records.table.layout, records.codec
+
+    def check_columns(self, columns: dict, n: int) -> dict:
+        return self.records.table.check_columns(columns, n)
+
+    def encode(self, cells: dict) -> bytes:
+        data, groups = self.layout.split(cells)
+        if [g[0] for g in groups] != [self.codec.family]:
+            raise ValueError(f"a record holds columns of family {self.codec.family} only, not {sorted(cells)}")
+        return self.codec.encode(data, groups[0][2])
+
+    def encode_columns(self, columns: dict, n: int) -> tuple[list, dict]:
+        """Each record packed (None for one in ``errors``), and row -> the exception refusing it."""
+        self.layout.split(dict.fromkeys(columns, 0))  # an unknown column raises here, naming it
+        blobs, left = self.codec.encode_columns(columns, n)
+        errors: dict = {}
+        for i in np.flatnonzero(left).tolist():  # rows the column-wise path leaves: one by one
+            cells = {}
+            for name, (values, present) in columns.items():
+                if present[i]:
+                    value = values[i]
+                    cells[name] = value.item() if hasattr(value, "item") else value
+            try:
+                blobs[i] = self.encode(cells)
+            except (ValueError, TypeError) as exc:
+                blobs[i], errors[i] = None, exc
+        return blobs, errors
