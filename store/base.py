@@ -256,11 +256,11 @@ class Table:
         return self._prepare(*self.layout.split(data))
 
     def encode_family(self, family: str, qualifiers: list, values: list) -> object:
-        """A put of one open family of bytes (``qualifiers``: sorted, distinct; their
+        """A put of one open family of bytes (``qualifiers``: bytes, sorted, distinct; their
         ``values``), encoded as :meth:`encode` would (without the per-name bookkeeping of a
         row's usual shape: each such put has names of its own)."""
         prefix = family + ":"
-        cells = {prefix + q: v for q, v in zip(qualifiers, values)}
+        cells = {prefix + q.decode(): v for q, v in zip(qualifiers, values)}
         return self._prepare(cells, [(family, tuple(cells), 0)])
 
     def encode_columns(self, columns: dict, n: int) -> tuple[list, dict]:

@@ -167,7 +167,7 @@ class EmbeddedTable(Table):
         return sql
 
     def encode_family(self, family, qualifiers, values):
-        return (family,), (pack_cells([q.encode() for q in qualifiers], values),)  # (the codec's open blob)
+        return (family,), (pack_cells(qualifiers, values),)  # (the codec's open blob)
 
     def _prepare(self, data, groups):
         codecs = self.layout.codecs

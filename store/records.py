@@ -46,7 +46,56 @@ class Records:
 
     def blocks(self, rows: list) -> list[tuple[str, object, int]]:
         """``(record key, packed record)`` rows as ``(block key, payload, records)`` puts, in
-        the order of each block's first record; a record key twice keeps its first value."""
+        key order; a record key twice keeps its first value."""
+        if not rows:
+            return []
+        got = self._fixed_width_blocks(rows)
+        if got is None:
+            got = self._blocks_one_by_one(rows)
+        encode = self.table.encode_family
+        return [(block, encode(self.family, qualifiers, values), len(values)) for block, qualifiers, values in got]
+
+    def _fixed_width_blocks(self, rows: list) -> list | None:
+        """``(block key, qualifiers, values)`` per block, found in numpy when every record key
+        has one width and its separators and decimal point where the first key has them (the
+        workers' keys, ``RowKey.build_columns``); None otherwise, or for a key met twice."""
+        keys = [k for k, _ in rows]
+        first, n, sep = keys[0], len(keys), self.sep
+        text = "".join(keys)
+        if len(text) != n * len(first) or not text.isascii() or len(sep) != 1:
+            return None
+        chars = np.frombuffer(text.encode("ascii"), dtype=np.uint8).reshape(n, len(first))
+        seps = np.frombuffer(first.encode("ascii"), dtype=np.uint8) == ord(sep)
+        head = len(first.rsplit(sep, self.own)[0])  # the record's own parts start after it
+        dot = first.find(".", head + 1)
+        if dot < 0 or not np.array_equal(chars == ord(sep), np.broadcast_to(seps, chars.shape)) \
+                or not (chars[:, dot] == ord(".")).all():
+            return None
+        digits = chars[:, head + 1:dot].astype(np.int64) - ord("0")
+        if digits.min(initial=0) < 0 or digits.max(initial=0) > 9:
+            return None
+        day = digits @ (10 ** np.arange(dot - head - 2, -1, -1, dtype=np.int64))
+        period = day // self.spec.days  # (whole days: a time's period depends on its day alone)
+        whole = chars.view(f"S{len(first)}").ravel()
+        order = np.argsort(whole, kind="stable")  # key order: object, then time (so period), then id
+        ordered = whole[order]
+        if n > 1 and (ordered[1:] == ordered[:-1]).any():
+            return None
+        heads, period = chars[order, :head], period[order]
+        new = np.ones(n, dtype=bool)
+        new[1:] = (heads[1:] != heads[:-1]).any(axis=1) | (period[1:] != period[:-1])
+        bounds = np.append(np.flatnonzero(new), n).tolist()
+        width = len(first) - head - 1
+        own = chars[order, head + 1:].tobytes()
+        qualifiers = [own[i:i + width] for i in range(0, n * width, width)]
+        values = [rows[i][1] for i in order.tolist()]
+        out = []
+        for a, b in zip(bounds, bounds[1:]):
+            block = keys[order[a]][:head] + sep + format_mjd(int(period[a]) * self.spec.days)
+            out.append((block, qualifiers[a:b], values[a:b]))
+        return out
+
+    def _blocks_one_by_one(self, rows: list) -> list:
         sep, own, periods = self.sep, self.own, self._periods
         cells: dict = {}
         for key, blob in rows:
@@ -60,12 +109,12 @@ class Records:
             got = cells.get(block)
             if got is None:
                 got = cells[block] = {}
-            got.setdefault(key[len(head) + 1:], blob)
-        encode = self.table.encode_family
+            got.setdefault(key[len(head) + 1:].encode(), blob)
         out = []
-        for block, got in cells.items():
+        for block in sorted(cells):
+            got = cells[block]
             qualifiers = sorted(got)
-            out.append((block, encode(self.family, qualifiers, [got[q] for q in qualifiers]), len(got)))
+            out.append((block, qualifiers, [got[q] for q in qualifiers]))
         return out
 
     def put(self, records: list[dict]) -> None:

@@ -115,3 +115,25 @@ tables:
 """)
     with pytest.raises(SchemaError, match=message):
         load_schema(path)
+
+
+def test_blocks_found_in_numpy_are_those_found_one_by_one(fp):
+    """``Records.blocks`` groups the workers' fixed-width keys in numpy; any other key goes one by
+    one: both give the same blocks (periods cut at whole multiples of 30 days, records in key
+    order), and a key met twice keeps its first value."""
+    import numpy as np
+    rng = np.random.default_rng(4)
+    oids = rng.choice([3, 7, 1234567890123, 2**63 - 5], 400)
+    mjds = np.concatenate([[60029.9999999, 60030.0, 60059.5, 60060.0], rng.uniform(59990, 60100, 396)])
+    got = rows(fp, [record(int(o), float(t), 1000 + i, float(i)) for i, (o, t) in enumerate(zip(oids, mjds))])
+    records = fp.records
+    fast = records._fixed_width_blocks(got)
+    assert fast is not None and fast == records._blocks_one_by_one(got)
+    assert [k for k, _, _ in fast] == sorted(k for k, _, _ in fast)
+    assert sum(len(v) for _, _, v in fast) == 400
+    first_day = {k.rsplit("_", 1)[1] for k, _, _ in fast}
+    assert first_day <= {f"{d:013.7f}" for d in (59970.0, 60000.0, 60030.0, 60060.0, 60090.0)}
+    again = got + [(got[0][0], b"later")]
+    assert records._fixed_width_blocks(again) is None  # (left to the one-by-one path)
+    by_key = {q: v for k, qs, vs in records._blocks_one_by_one(again) for q, v in zip(qs, vs)}
+    assert len(by_key) == 400 and b"later" not in by_key.values()
