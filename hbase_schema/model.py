@@ -130,6 +130,7 @@ class Schema:
     tables: dict[str, TableSpec] = field(default_factory=dict)
     survey: str = "ztf"          # the survey whose alerts the schema holds
     prefix: str | None = None    # its fixed table prefix (None: the configured one, ZTF's)
+    upgrade: dict = field(default_factory=dict)  # an older version -> what its stores need (``upgrade:``)
 
     def table(self, logical: str) -> TableSpec:
         try:
@@ -179,8 +180,11 @@ def load_schema(path: str | Path = SCHEMA_FILE) -> Schema:
         if "salt" in kinds and (kinds[0] != "salt" or kinds.count("salt") > 1 or kinds[1:2] != ["uid"]):
             raise SchemaError(f"table {spec.logical}: a salt part must be the first part, before a uid part (it salts it)")
     prefix = raw.get("prefix")
+    upgrade = raw.get("upgrade") or {}
+    if not isinstance(upgrade, dict) or not all(isinstance(k, int) and isinstance(v, str) for k, v in upgrade.items()):
+        raise SchemaError(f"{path}: 'upgrade' must map an older version (an integer) to what its stores need (a text)")
     return Schema(version, int(raw.get("pixel_order", 14)), str(raw.get("key_separator", "_")), tables,
-                  str(raw.get("survey", "ztf")), None if prefix is None else str(prefix))
+                  str(raw.get("survey", "ztf")), None if prefix is None else str(prefix), upgrade)
 
 
 def _records(table: str, raw, families: dict) -> RecordsSpec | None:

@@ -32,8 +32,10 @@ __all__ = ["open_store", "encoder_store", "table_prefix", "Store", "Table", "Bat
            "SchemaVersionError", "StoreUnavailable", "TableMissing"]
 
 
-def open_store(config: Config | None = None, create: bool = False, schema: Schema | None = None) -> Store:
-    """Open the store ``config`` describes (default: the process configuration)."""
+def open_store(config: Config | None = None, create: bool = False, schema: Schema | None = None,
+               any_version: bool = False) -> Store:
+    """Open the store ``config`` describes (default: the process configuration); ``any_version``:
+    also a store of another schema version (only to drop its tables)."""
     config = config or get_config()
     schema = schema or get_schema()
     prefix = table_prefix(config, schema)
@@ -53,7 +55,8 @@ def open_store(config: Config | None = None, create: bool = False, schema: Schem
         if create:
             store.create_tables()
             _stamp(store)
-        _check_version(store, schema.version)
+        if not any_version:
+            _check_version(store, schema.version, schema.upgrade)
         if config.backend == "hbase" and not create:
             store.warn_if_uncached()
     except BaseException:
@@ -94,7 +97,7 @@ def _stamp(store: Store) -> None:
                 mark_filled(store, table)
 
 
-def _check_version(store: Store, expected: int) -> None:
+def _check_version(store: Store, expected: int, upgrade: dict | None = None) -> None:
     try:
         found = store.table("meta").row(META_ROW).get("m:schema_version")
     except TableMissing:
@@ -104,9 +107,10 @@ def _check_version(store: Store, expected: int) -> None:
         raise DataDirError(f"the store at {_where(store)} has no schema stamp under prefix {store.prefix!r}; "
                            f"create it with `python -m hbase_schema create`")
     if found != expected:
+        advice = (upgrade or {}).get(found, "migrate the store")
         raise SchemaVersionError(
             f"the store at {_where(store)} was created with schema version {found}, but this Nocturne uses "
-            f"version {expected}; migrate the store or point NOCTURNE_DATA_DIR/NOCTURNE_TABLE_PREFIX elsewhere "
+            f"version {expected}; {advice}, or point NOCTURNE_DATA_DIR/NOCTURNE_TABLE_PREFIX elsewhere "
             f"(nothing was changed)")
 
 

@@ -78,7 +78,7 @@ def _run(args, config, schema) -> int:
                 print(f"  {schema.table(logical).physical_name(prefix):<20} ready")
         return 0
     try:
-        with open_store(config, schema=schema) as store:
+        with open_store(config, schema=schema, any_version=True) as store:  # (a store of an older version too)
             dropped = store.drop_tables()
     except StoreError as exc:  # no tables of this survey: nothing to drop
         print(f"{schema.survey}: {exc}")

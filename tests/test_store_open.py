@@ -69,3 +69,24 @@ def test_config_and_code_schema_versions_must_agree(tmp_path):
     with pytest.raises(SchemaVersionError, match="schema version 2"):
         open_store(cfg, create=True)
     assert not cfg.data_dir.exists()
+
+
+def test_a_rubin_store_of_version_1_says_what_to_do_and_can_be_dropped(tmp_path, capsys):
+    """Version 2 stores Rubin's forced sources in blocks: a version-1 store refuses to open with
+    the schema's ``upgrade`` advice, and ``python -m hbase_schema drop --survey rubin --yes``
+    drops its tables so that they can be made anew."""
+    from hbase_schema import get_schema
+    from store.admin import main as admin
+    rubin = get_schema("rubin")
+    assert rubin.version == 2 and 1 in rubin.upgrade
+    cfg = make_config("embedded", tmp_path)
+    with open_store(cfg, create=True, schema=rubin) as s:
+        s.table("meta").put("store", {"m:schema_version": 1})
+    with pytest.raises(SchemaVersionError, match="ingest its nights again into a new store"):
+        open_store(cfg, schema=rubin)
+    config = tmp_path / "config.yml"
+    config.write_text(f"backend: embedded\ndata_dir: {cfg.data_dir}\n")
+    assert admin(["drop", "--survey", "rubin", "--yes", "--config", str(config)]) == 0
+    assert "dropped" in capsys.readouterr().out
+    with open_store(cfg, create=True, schema=rubin) as s:
+        assert s.table("meta").row("store")["m:schema_version"] == 2
