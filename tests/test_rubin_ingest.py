@@ -208,6 +208,28 @@ def test_the_objects_table_keeps_the_newest_diaobject_whatever_the_order(tmp_pat
     assert row["r:nDiaSources"] == newest["diaObject"]["nDiaSources"]
 
 
+def test_the_newest_diaobject_rule_holds_when_the_writer_forgets(tmp_path, monkeypatch):
+    """The writer keeps the newest (mjd, diaSourceId) of at most SEEN_LIMIT objects; when it
+    forgets them, it does so before reading the stored ones, so an older packet met later in
+    the run never replaces the stored newer diaObject (newest first, one alert a unit)."""
+    _data()
+    recs = [r for r in records(parquet_files()) if r["diaSource"]["diaObjectId"]]
+    oid = max({r["diaSource"]["diaObjectId"] for r in recs},
+              key=lambda o: sum(r["diaSource"]["diaObjectId"] == o for r in recs))
+    packets = sorted((r for r in recs if r["diaSource"]["diaObjectId"] == oid),
+                     key=lambda r: r["diaSource"]["midpointMjdTai"])
+    forward = write_containers(tmp_path / "fwd", packets, per_file=1)
+    cfg_a, _ = _ingest(forward, tmp_path, "a")
+    monkeypatch.setattr("ingest.rubin.write.SEEN_LIMIT", 1)
+    monkeypatch.setattr("ingest.plan.UNIT_FILES", 1)  # one packet a unit
+    backward = write_containers(tmp_path / "back", list(reversed(packets)), per_file=1)
+    cfg_b = make_config("embedded", tmp_path / "b")
+    ingest(backward, cfg_b, workers=1, show_progress=False)
+    (_, row), = stored_tables(cfg_b)["objects"]
+    assert row["r:diaSourceId"] == packets[-1]["diaSource"]["diaSourceId"]
+    assert stored_tables(cfg_b)["objects"] == stored_tables(cfg_a)["objects"]
+
+
 @pytest.fixture(scope="module")
 def kill_night(tmp_path_factory):
     """12 real Parquet files and the tables of their clean ingest, shared by the kill points."""

@@ -140,6 +140,10 @@ class RubinWriter(Writer):
         for key, order, payload in candidates:
             if key not in best or order > best[key][0]:
                 best[key] = (order, payload)
+        if len(self.newest) >= SEEN_LIMIT:  # forgotten before the read, which then reads them back
+            if self.batches is not None:
+                self.batches["objects"].send()
+            self.newest.clear()
         unknown = [k for k in best if k not in self.newest]
         if unknown and self.objects is not None:
             stored = self.objects.read(keys=unknown, columns=list(ORDER_COLUMNS))
@@ -147,10 +151,6 @@ class RubinWriter(Writer):
                 mjd, sid = cells.get(ORDER_COLUMNS[0]), cells.get(ORDER_COLUMNS[1])
                 if mjd is not None and sid is not None and mjd == mjd:  # (NaN: no cell)
                     self.newest[k] = (float(mjd), int(sid))
-        if len(self.newest) >= SEEN_LIMIT:
-            if self.batches is not None:
-                self.batches["objects"].send()  # what is forgotten here is then read back from the store
-            self.newest.clear()
         for key, (order, payload) in best.items():
             current = self.newest.get(key)
             if current is not None and order <= current:
