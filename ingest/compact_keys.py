@@ -57,9 +57,10 @@ class CompactKeys:
 
     def older(self, keys: list) -> dict:
         """key -> value of those of ``keys`` the arrays hold, in one search (a unit's keys)."""
-        width = self.keys.itemsize
-        recent = self.recent
-        wanted = [b for b in (k.encode() for k in keys if k not in recent) if len(b) <= width] if len(self.keys) else []
+        if not len(self.keys):
+            return {}
+        width, recent = self.keys.itemsize, self.recent
+        wanted = [b for b in (k.encode() for k in keys if k not in recent) if len(b) <= width]  # (longer: not there)
         if not wanted:
             return {}
         query = np.array(wanted, dtype=self.keys.dtype)
