@@ -1,9 +1,9 @@
-"""Peak memory of a Rubin ingest, summed over its processes (the writer and its workers).
+"""Peak memory of a Rubin (or ZTF) ingest, summed over its processes (the writer and its workers).
 
-    python -m bench.bench_rubin_rss PATH [--workers 2] [--interval 0.2] [--data DIR] [--json OUT]
+    python -m bench.bench_rubin_rss PATH [--survey ztf] [--workers 2] [--interval 0.2] [--data DIR] [--json OUT]
 
-Runs ``python -m ingest night PATH --survey rubin`` into a fresh temporary data folder (or
-into ``--data``, kept: run a second night into the same store) and samples the resident
+Runs ``python -m ingest night PATH --survey rubin`` (or ``ztf``) into a fresh temporary data
+folder (or into ``--data``, kept: run a second night into the same store) and samples the resident
 memory of the whole process tree every ``--interval`` seconds (psutil): the peak of the sum
 is the figure (``/usr/bin/time -v`` and ``ru_maxrss`` see one process). Pages the forked
 workers share with the writer are counted once per process in the RSS sum (an upper bound);
@@ -57,12 +57,13 @@ def sample(proc: subprocess.Popen, interval: float) -> tuple[int, dict, int, dic
     return peak, each, peak_pss, cpu
 
 
-def run(path: Path, workers: int, interval: float, root: Path = ROOT, data_dir: Path | None = None) -> dict:
+def run(path: Path, workers: int, interval: float, root: Path = ROOT, data_dir: Path | None = None,
+        survey: str = "rubin") -> dict:
     load = os.getloadavg()[0]
     with (tempfile.TemporaryDirectory() if data_dir is None else nullcontext(str(data_dir))) as data:
         env = dict(os.environ, NOCTURNE_DATA_DIR=data, PYTHONPATH=str(root))
         started = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "ingest", "night", str(path), "--survey", "rubin",
+        proc = subprocess.Popen([sys.executable, "-m", "ingest", "night", str(path), "--survey", survey,
                                  "--workers", str(workers), "--no-progress"], cwd=root, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         peak, each, pss, cpu = sample(proc, interval)
@@ -82,13 +83,14 @@ def run(path: Path, workers: int, interval: float, root: Path = ROOT, data_dir: 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("path", type=Path)
+    p.add_argument("--survey", choices=["rubin", "ztf"], default="rubin")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--interval", type=float, default=0.2)
     p.add_argument("--root", type=Path, default=ROOT, help="the Nocturne checkout to run (e.g. an older commit's)")
     p.add_argument("--data", type=Path, help="the data folder to ingest into, kept (default: a fresh temporary one)")
     p.add_argument("--json", type=Path)
     args = p.parse_args(argv)
-    r = run(args.path, args.workers, args.interval, args.root, args.data)
+    r = run(args.path, args.workers, args.interval, args.root, args.data, args.survey)
     print(f"{r['alerts']:,} alerts in {r['seconds']:.1f} s = {r['alerts'] / r['seconds']:.1f} alerts/s; "
           f"CPU {r['cpu_s']:.1f} s (writer {r['writer_cpu_s']:.1f} s); "
           f"peak RSS (sum over processes) {r['peak_mb']:.0f} MB, PSS {r['peak_pss_mb']:.0f} MB; per process (writer, workers) "

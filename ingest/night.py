@@ -57,8 +57,9 @@ def ingest(path: Path, config: Config, night: str | None = None, dry_run: bool =
         plan = plan_night(Path(path), night, workers, chosen.split)
     data_dir = Path(config.data_dir)
     with ExitStack() as stack:
-        if chosen.bulk:  # Rubin: no memory-mapped SQLite reads in the ingest's processes (issue 19)
-            stack.enter_context(ingest_pragmas())
+        # no memory-mapped SQLite reads in the ingest's processes: the mapped pages were ~250 MB of
+        # the writer's resident memory on a big night, Rubin's (issue 19) and ZTF's (issue 22)
+        stack.enter_context(ingest_pragmas())
         prepared = stack.enter_context(Workers(config, plan, chosen.preparer))  # forked before the lock and the store
         if chosen.bulk:  # the writer's big blocks (units) back to the system once freed; not the workers' (CPU)
             fix_mmap_threshold()

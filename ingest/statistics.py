@@ -4,9 +4,9 @@ A night ingested in parts, rerun, or resumed after a crash must end with the sam
 one clean run. So the row is derived from what the store holds for the night once every
 alert of the run is written:
 
-* alerts (``sci``), objects, alerts per filter and per class: one column-wise scan of the
-  time index (``jd``) over the night's range of dates, reading only ``i:objectId``,
-  ``i:fid`` and ``d:classification``;
+* alerts (``sci``), objects, alerts per filter and per class: a column-wise scan of the
+  time index (``jd``) over the night's range of dates, ``PAGE`` rows at a time, reading only
+  ``i:objectId``, ``i:fid`` and ``d:classification``;
 * ``upper`` / ``badquality``: the upper limits and bad-quality previous detections on record
   for the night's objects, dated from 31 days before the night (the history a packet
   carries is 30 days) to the day after it; keys only (:func:`_history_rows`: a few objects'
@@ -30,6 +30,7 @@ VOLATILE = ("basic:duration_s", "basic:finished")
 GROUP = 64  # objects whose ranges one scan reads first (_history_rows)
 GROUP_ROWS = 4096  # keys that scan reads at most
 FILTERS = {fid: f"basic:n_{band}" for fid, band in ZTF_FID.items()}  # fid -> column of the count
+PAGE = 50_000  # rows of the time index read at a time (_pages)
 
 
 def night_span(night: str) -> tuple[float, float]:
@@ -46,23 +47,35 @@ def night_counts(store, night: str, span: tuple[float, float] | None = None) -> 
     """
     lo, hi = span or night_span(night)
     by_jd = store.table("jd")
-    rng = [(format_jd(lo), format_jd(hi))]
-    light = by_jd.read(ranges=rng, columns=["i:objectId", "i:fid"])
-    added = by_jd.read(ranges=rng, columns=["d:classification"])
-    objects = sorted(set(light["i:objectId"]))
-    cells = {"basic:sci": len(light["i:objectId"]), "basic:n_objects": len(objects)}
-    for column in FILTERS.values():
-        cells[column] = 0
-    for fid in light["i:fid"]:
-        column = FILTERS.get(int(fid)) if fid is not None else None
-        if column:
-            cells[column] += 1
-    for label in added["d:classification"]:
-        if label is not None:
-            cells[f"class:{label}"] = cells.get(f"class:{label}", 0) + 1
+    cells = {"basic:sci": 0, **{column: 0 for column in FILTERS.values()}}
+    objects: set = set()
+    for light in _pages(by_jd, format_jd(lo), format_jd(hi), ["i:objectId", "i:fid"]):
+        cells["basic:sci"] += len(light)
+        objects.update(light["i:objectId"])
+        for fid in light["i:fid"]:
+            column = FILTERS.get(int(fid)) if fid is not None else None
+            if column:
+                cells[column] += 1
+    for added in _pages(by_jd, format_jd(lo), format_jd(hi), ["d:classification"]):
+        for label in added["d:classification"]:
+            if label is not None:
+                cells[f"class:{label}"] = cells.get(f"class:{label}", 0) + 1
+    objects = sorted(objects)
+    cells["basic:n_objects"] = len(objects)
     cells["basic:upper"] = _history_rows(store.table("upper"), objects, lo - HISTORY_DAYS, hi + 1)
     cells["basic:badquality"] = _history_rows(store.table("uppervalid"), objects, lo - HISTORY_DAYS, hi + 1)
     return cells
+
+
+def _pages(table, start: str, stop: str, columns: list[str]):
+    """The rows of ``[start, stop)`` with a cell of ``columns``, ``PAGE`` at a time (as ``Table.scan``
+    pages, column-wise): a night's time index read whole held ~300 MB at the end of a big night."""
+    while True:
+        batch = table.read(ranges=[(start, stop)], columns=columns, limit=PAGE)
+        yield batch
+        if len(batch) < PAGE:
+            return
+        start = batch.raw_keys[-1] + b"\x00"  # the smallest key after it
 
 
 def _history_rows(table, objects: list[str], lo: float, hi: float) -> int:

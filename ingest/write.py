@@ -7,7 +7,8 @@ run read, sends the encoded rows to the store's batches, lists repeated packets
 forced-photometry point)
 only when it would change what the run last wrote under its key, and a row of the object-level
 sky index only when its alert is newer than the row's (``ingest.newest``). Row keys are
-deterministic, so a rerun writes the same cells.
+deterministic, so a rerun writes the same cells. The keys met are kept compact and exact
+(``ingest.compact_keys``): ~37 bytes a history key, ~20 a candid, not ~150.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from science.bands import ZTF_FID
 
+from .compact_keys import CompactKeys
 from .quarantine import Quarantine, Repeats
 
 SEEN_LIMIT = 2_000_000
@@ -52,8 +54,8 @@ class Writer:
         self.counts: dict[str, NightCounts] = {}
         self.quarantines: dict[str, Quarantine] = {}
         self.repeats: dict[str, Repeats] = {}
-        self.seen: set = set()
-        self.written: dict = {}
+        self.seen = CompactKeys(SEEN_LIMIT)     # the candids met (``_first``)
+        self.written = CompactKeys(SEEN_LIMIT)  # history key -> fingerprint of the last payload written (``_history``)
         self.pending: list = []
         self.total_sci = 0
         self.total_quarantined = 0
@@ -76,6 +78,8 @@ class Writer:
             self.reject(packet, reason, night)
         for packet, reason, night in prepared.cutouts:
             self.drop_cutout(packet, reason, night)
+        held = self.written.older([p + k for a in prepared.alerts
+                                   for p, rows in (("", a.upper), ("b", a.badquality), ("f", a.forced)) for k, _ in rows])
         for alert in prepared.alerts:
             night = self.night or alert.night
             c = self._counts(night)
@@ -95,20 +99,21 @@ class Writer:
                 for table, key, payload in alert.writes:
                     w[table].put_encoded(key, payload)
             for key, payload in alert.upper:
-                new, changed = self._history(key, payload)
+                new, changed = self._history(key, payload, held)
                 c.upper += new
                 if changed and w is not None:
                     w["upper"].put_encoded(key, payload)
             for key, payload in alert.badquality:
-                new, changed = self._history("b" + key, payload)
+                new, changed = self._history("b" + key, payload, held)
                 c.badquality += new
                 if changed and w is not None:
                     w["uppervalid"].put_encoded(key, payload)
             for key, payload in alert.forced:
-                new, changed = self._history("f" + key, payload)
+                new, changed = self._history("f" + key, payload, held)
                 c.forced += new
                 if changed and w is not None:
                     w["fp"].put_encoded(key, payload)
+        self.written.compact()  # (after the unit: ``held`` holds until then)
         if self.sky is not None:
             self.sky.offer([a.sky for a in prepared.alerts if a.sky is not None])
 
@@ -151,28 +156,26 @@ class Writer:
         for packet, reason in pending:
             self.reject(packet, reason, night)
 
-    def _history(self, key: str, payload) -> tuple[bool, bool]:
+    def _history(self, key: str, payload, held: dict) -> tuple[bool, bool]:
         """(first time the run meets ``key``, ``payload`` differs from the last one written there).
 
         A history row (upper limit, bad-quality detection) comes in every later packet of its
         object; only a write that would change the row is sent. Two packets may carry different
         rows under one key (same object and jd): each is written in input order, as separate
-        runs would write them, so a night ingested in parts ends as one run would leave it."""
+        runs would write them, so a night ingested in parts ends as one run would leave it.
+        ``held``: the unit's keys the compact arrays hold (``CompactKeys.older``)."""
         fingerprint = _fingerprint(payload)
-        last = self.written.get(key)
+        last = self.written.get(key, held)
         if last == fingerprint:
             return False, False
-        if len(self.written) >= SEEN_LIMIT:
-            self.written.clear()
         self.written[key] = fingerprint
         return last is None, True
 
     def _first(self, key: str) -> bool:
         if key in self.seen:
             return False
-        if len(self.seen) >= SEEN_LIMIT:
-            self.seen.clear()
-        self.seen.add(key)
+        self.seen[key] = 0
+        self.seen.compact()
         return True
 
 

@@ -86,31 +86,6 @@ def test_every_key_colliding_loses_no_row_and_sends_each_key_once(tmp_path, monk
     assert forced >= expected[1], (forced, expected)  # (a unit prepared before the last one was stored: sent again)
 
 
-def test_the_rubin_ingest_opens_its_connections_without_mapped_reads(tmp_path, monkeypatch):
-    """``store.sqlite_file.ingest_pragmas``: the ingest's connections (the writer's, the workers'
-    readers) map none of the file; other connections keep the 256 MB map, also after the run."""
-    need((shared_data() / "rubin-fink-2026-03-10").is_dir(), "real Rubin alerts not available")
-    from hbase_schema import get_schema
-    from store import open_store
-    from store.embedded import EmbeddedStore
-    seen = []
-    connect = EmbeddedStore._conn
-
-    def spy(self):
-        db = connect(self)
-        seen.append((db.execute("PRAGMA mmap_size").fetchone()[0], db.execute("PRAGMA cache_size").fetchone()[0]))
-        return db
-
-    monkeypatch.setattr(EmbeddedStore, "_conn", spy)
-    cfg = make_config("embedded", tmp_path / "s")
-    ingest(_copy(parquet_files(2), tmp_path / "in"), cfg, workers=1, show_progress=False, survey="rubin")
-    assert seen and set(seen) == {(0, -16384)}
-    seen.clear()
-    with open_store(cfg, schema=get_schema("rubin")) as store:
-        store.table("objects").read(keys=["x"], columns=[])
-    assert seen and {m for m, _ in seen} == {268435456} and {c for _, c in seen} == {-65536}
-
-
 def test_a_dry_run_counts_the_history_rows_a_real_run_sends(tmp_path, monkeypatch):
     """A dry run stores nothing to confirm a hash against: its writer keeps the keys exactly."""
     need((shared_data() / "rubin-fink-2026-03-10").is_dir(), "real Rubin alerts not available")

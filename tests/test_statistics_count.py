@@ -41,3 +41,22 @@ def test_merged_key_only_reads_count_what_one_range_an_object_counts(store, monk
     assert statistics._history_rows(table, night, LO, HI) == expected
     assert statistics._history_rows(table, night[:1], LO, HI) == 17
     assert statistics._history_rows(table, [], LO, HI) == 0
+
+
+@pytest.mark.parametrize("page", [50_000, 7, 1])  # 7: pages end inside the night, 1: a row a page
+def test_the_night_read_a_page_at_a_time_counts_every_alert_once(store, monkeypatch, page):
+    monkeypatch.setattr(statistics, "PAGE", page)
+    table = store.table("jd")
+    night = "20231018"
+    lo, _ = statistics.night_span(night)
+    with table.batch() as b:
+        for i in range(30):  # 30 alerts of 11 objects, a third unclassified, and one the day after
+            jd = lo + 0.01 * i + (1.0 if i == 29 else 0.0)
+            cells = {"i:objectId": f"ZTF23a{i % 11:06d}", "i:fid": 1 + i % 3, "i:jd": jd}
+            if i % 3:
+                cells["d:classification"] = "SN candidate" if i % 2 else "Unknown"
+            b.put(table.keys.build(jd, cells["i:objectId"], 1000 + i), cells)
+    cells = statistics.night_counts(store, night)
+    assert (cells["basic:sci"], cells["basic:n_objects"]) == (29, 11)
+    assert (cells["basic:n_g"], cells["basic:n_r"], cells["basic:n_i"]) == (10, 10, 9)
+    assert (cells["class:SN candidate"], cells["class:Unknown"]) == (9, 10)
