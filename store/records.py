@@ -142,7 +142,8 @@ class Records:
         if ranges:
             keys, blobs = self._cells(self.table.read(ranges=ranges, columns=[self.family], on_batch=on_batch))
         if blocks:
-            got, their = self._cells(self.table.read(keys=sorted(set(blocks)), columns=[self.family]))
+            found = self.table.read(keys=sorted(set(blocks)), columns=[self.family], on_batch=on_batch)
+            got, their = self._cells(found)
             kept = [i for i, k in enumerate(got) if k.startswith(tuple(starts))]
             keys, blobs = keys + [got[i] for i in kept], blobs + [their[i] for i in kept]
             if ranges:  # (two reads: back in key order)
@@ -166,16 +167,9 @@ class Records:
         return keys, blobs
 
     def _wanted(self, columns) -> set | None:
-        if columns is None:
-            return None
-        names = set()
-        for column in columns:
-            family, sep, _ = str(column).partition(":")
-            if family == self.of and not sep:
-                return None
-            if family == self.of:
-                names.add(column)
-        return names
+        """The ``of`` family's names ``columns`` ask for (None: all), as ``Layout.projection`` reads them."""
+        wanted = self.table.layout.projection(columns)
+        return None if wanted is None else wanted.get(self.of, set())
 
 
 class RecordEncoder:
