@@ -62,6 +62,12 @@ class ColumnBatch:
         values = self.columns.get(name)
         return [None] * len(self.raw_keys) if values is None else values
 
+    def blobs_of(self, family: str) -> list | None:
+        """Each row's packed blob of ``family`` (None where a row has none), undecoded, when
+        the backend read the rows as such blobs (``store.family_blobs``); else None."""
+        of = getattr(self._source, "blobs_of", None)
+        return None if of is None else of(family)
+
     def rows(self) -> list[tuple[str, dict]]:
         """``(key, cells)`` per row, ``cells`` holding only the cells the row has."""
         if self._columns is None:

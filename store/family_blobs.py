@@ -59,6 +59,9 @@ class FamilyBlobs:
         self.layout, self.families, self.wanted, self.blobs, self.groups = layout, families, wanted, blobs, groups
         self.order = layout.cell_order  # of a row's cells, for dicts made from the columns
 
+    def blobs_of(self, family: str) -> list | None:
+        return self.blobs[self.families.index(family)] if family in self.families else None
+
     def columns(self) -> tuple[dict, dict]:
         columns, present = {}, {}
         for family, column in zip(self.families, self.blobs):

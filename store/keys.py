@@ -260,12 +260,12 @@ class RowKey:
             keys[i] = self.build(*(c[i].item() for c in columns))
         return keys
 
-    def numeric_columns(self, keys: list) -> list[np.ndarray] | None:
-        """The parts of many keys of a table whose parts are all ``uid``/``mjd`` (a salt is
-        dropped), as numbers: a ``uid`` as uint64, an ``mjd`` as :func:`mjd_units` gives it
-        (so keys are equal exactly when their numbers are); None when a key is not of that
-        fixed form (then compare the strings)."""
-        if not keys or not all(p.kind in ("uid", "mjd") for p in self.parts) or not self.sep.isascii() \
+    def numeric_columns(self, keys) -> list[np.ndarray] | None:
+        """The parts of many keys (a list of strings or an Arrow string array) of a table whose
+        parts are all ``uid``/``mjd`` (a salt is dropped), as numbers: a ``uid`` as uint64, an
+        ``mjd`` as :func:`mjd_units` gives it (so keys are equal exactly when their numbers
+        are); None when a key is not of that fixed form (then compare the strings)."""
+        if not len(keys) or not all(p.kind in ("uid", "mjd") for p in self.parts) or not self.sep.isascii() \
                 or len(self.sep) != 1:
             return None
         widths = [UID_WIDTH if p.kind == "uid" else MJD_WIDTH for p in self.parts]
@@ -273,7 +273,7 @@ class RowKey:
             widths.insert(0, SALT_DIGITS)
         width = sum(widths) + len(widths) - 1
         try:
-            strings = pa.array(keys, type=pa.string())
+            strings = keys if isinstance(keys, pa.StringArray) else pa.array(keys, type=pa.string())
         except (pa.ArrowException, TypeError):
             return None
         offsets = np.frombuffer(strings.buffers()[1], dtype=np.int32, count=len(strings) + 1, offset=4 * strings.offset)

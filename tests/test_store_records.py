@@ -137,3 +137,26 @@ def test_blocks_found_in_numpy_are_those_found_one_by_one(fp):
     assert records._fixed_width_blocks(again) is None  # (left to the one-by-one path)
     by_key = {q: v for k, qs, vs in records._blocks_one_by_one(again) for q, v in zip(qs, vs)}
     assert len(by_key) == 400 and b"later" not in by_key.values()
+
+
+def test_the_stored_record_keys_are_read_from_the_blocks_qualifiers(fp):
+    """``Records.key_array`` (the ingest's dedupe on a later night) takes the keys from the
+    packed blocks' qualifier bytes without unpacking their cells: the same keys, in key order,
+    as unpacking each block gives; a block whose qualifiers differ in width goes the slow way."""
+    import numpy as np
+    rng = np.random.default_rng(11)
+    oids, mjds = rng.choice([3, 7, 1234567890123], 300), rng.uniform(59990, 60200, 300)
+    records = [record(int(o), float(t), 5000 + i, float(i)) for i, (o, t) in enumerate(zip(oids, mjds))]
+    put(fp, records)
+    spans = [fp.keys.span(o) for o in (3, 7, 1234567890123, 99)]
+    expected = sorted(k for k, _ in rows(fp, records))
+    got = fp.records.key_array(spans)
+    assert got.type == "string" and got.to_pylist() == expected
+    assert fp.records.keys_in(spans) == expected
+    batch = fp.read(ranges=spans, columns=["b"])
+    assert (fp.records._packed_keys(batch) is None) == (batch.blobs_of("b") is None)  # (HBase: cells, not blobs)
+    odd = fp.keys.build(99, 60000.0)
+    with fp.batch() as b:  # qualifiers of two widths: no fixed-width array, the cells decide
+        b.put_encoded(odd, fp.encode_family("b", [b"60001.0000000_1", b"60002.0000000_22"], [b"x", b"y"]))
+    keys = fp.records.key_array([fp.keys.span(99)]).to_pylist()
+    assert [k.rsplit("_", 2)[1:] for k in keys] == [["60001.0000000", "1"], ["60002.0000000", "22"]]

@@ -247,7 +247,9 @@ class ListRows:
         if self.stored is None:
             return None
         known = self.stored(self.spec.table, sorted({o.object_id for o in owners if o.object_id}))
-        return StoredKeys(known if isinstance(known, list) else list(known), self.table.keys) if known else None
+        if not isinstance(known, (list, pa.Array)):
+            known = list(known)
+        return StoredKeys(known, self.table.keys) if len(known) else None
 
     def _not_stored(self, known: StoredKeys | None, keys: list, ask: np.ndarray) -> np.ndarray | bool:
         """False for the rows (of ``ask``: those the numbers did not tell, ``_keys``) whose key

@@ -57,9 +57,10 @@ class RubinPreparer:
         records = self.tables[table].records
         return records.encoder if records is not None else self.tables[table]
 
-    def stored_keys(self, table: str, object_ids: list) -> list:
+    def stored_keys(self, table: str, object_ids: list):
         """The keys ``table`` holds for ``object_ids`` (a key-only range per object, one read:
-        ``Table.keys_in``, in any order); empty
+        ``Table.keys_in``, in any order; a records table's as an Arrow array,
+        ``Records.key_array``); empty
         while the store does not exist yet (a first night: the writer creates it) or cannot
         be read (then every row is sent, which is always correct)."""
         if not object_ids:
@@ -69,7 +70,7 @@ class RubinPreparer:
                 self.reader = open_store(self.config, schema=self.schema)
             t = self.reader.table(table)
             spans = [t.keys.span(o) for o in object_ids]
-            return t.records.keys_in(spans) if t.records is not None else t.keys_in(spans)
+            return t.records.key_array(spans) if t.records is not None else t.keys_in(spans)
         except Exception:  # noqa: BLE001 - a store not created yet, or unreachable: send everything
             if self.reader is not None:
                 self.reader.close()

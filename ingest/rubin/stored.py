@@ -14,17 +14,19 @@ the key strings stay the check of every row a number did not match (:meth:`__con
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
 
 from store.keys import mjd_units
 
 
 class StoredKeys:
-    def __init__(self, keys: list, row_key):
+    def __init__(self, keys, row_key):
+        """``keys``: a list of key strings or an Arrow string array (``Records.key_array``)."""
         self.keys, self.row_key = keys, row_key
         self._set: set | None = None
         self._ids = None         # the stored keys' last part (an id), sorted, when each is unique
         self._parts = None       # the other parts' numbers, in the ids' order
-        parts = row_key.numeric_columns(keys) if keys else None
+        parts = row_key.numeric_columns(keys) if len(keys) else None
         if parts is not None:
             order = np.argsort(parts[-1])
             ids = parts[-1][order]
@@ -36,7 +38,7 @@ class StoredKeys:
 
     def __contains__(self, key) -> bool:
         if self._set is None:
-            self._set = set(self.keys)
+            self._set = set(self.keys.to_pylist() if isinstance(self.keys, pa.Array) else self.keys)
         return key in self._set
 
     def held(self, *columns) -> tuple[np.ndarray, np.ndarray] | None:
