@@ -13,6 +13,7 @@ from store.sky import pixels
 from ..nights import night_of_mjd
 from .alert import RubinAlert, Staged
 from .columns import _numbers, alert_cells, as_column, clean_rows, fields, object_cells
+from .py_values import py_values
 from .readers import LIST_FIELDS, ParquetBatch, list_slices, plain
 from .rows import CUTOUTS
 
@@ -122,7 +123,7 @@ class ColumnRows:
         tags = cells["f:tags"]
         names = [c for c in ("r:designation", "r:mpcDesignation") if c in cells]
         designations = [as_column(cells[c], "string", n)[0] for c in names]
-        mjd_l, oid_l, sid_l, band = mjd.tolist(), oid.tolist(), sid.tolist(), s["band"].to_pylist()
+        mjd_l, oid_l, sid_l, band = mjd.tolist(), oid.tolist(), sid.tolist(), py_values(s["band"])
         list_columns = {name: batch.column(name) for name in LIST_FIELDS if name in batch.schema.names}
         lists = {name: list_slices(column) for name, column in list_columns.items()}
         start, out = item.start, []

@@ -19,6 +19,7 @@ from science.stamps import stamp_problem
 from store.column_types import FIXED
 
 from .binary_views import binary_views
+from .py_values import py_values
 from .readers import _values
 from .rows import CUTOUTS, FINK_ROOT, FLAT, PREFIXED, ROOT_FIELDS
 from .validate import BANDS, MAX_MAJOR, MIN_MAJOR, MJD_RANGE, schema_version
@@ -139,7 +140,7 @@ def _coalesce(first, second):
         return first
     if first.type == second.type:
         return pc.coalesce(first, second)
-    return [a if a is not None else b for a, b in zip(first.to_pylist(), second.to_pylist())]
+    return [a if a is not None else b for a, b in zip(py_values(first), py_values(second))]
 
 
 def as_column(value, type_: str, n: int):
@@ -156,7 +157,7 @@ def as_column(value, type_: str, n: int):
     if type_ in FIXED and pa.types.is_boolean(value.type):
         return _numbers(value, False), _valid(value)
     views = binary_views(value) if type_ == "bytes" else None  # the stamps: packed from Arrow's buffer
-    return (value.to_pylist() if views is None else views), _valid(value)
+    return (py_values(value) if views is None else views), _valid(value)
 
 
 def alert_cells(batch: pa.RecordBatch, builder) -> dict:
@@ -187,7 +188,7 @@ def alert_cells(batch: pa.RecordBatch, builder) -> dict:
     picks = [xm.get("tns_type"), xm.get("simbad_otype"), pred.get("is_cataloged"), pred.get("is_sso"),
              pred.get("is_first")]
     n = batch.num_rows
-    tns, simbad, cataloged, sso, first = [a.to_pylist() if a is not None else [None] * n for a in picks]
+    tns, simbad, cataloged, sso, first = [py_values(a) if a is not None else [None] * n for a in picks]
     cells["f:tags"] = [tags_of({"tns_type": t, "simbad_otype": o}, {"is_cataloged": c, "is_sso": s_, "is_first": f})
                        for t, o, c, s_, f in zip(tns, simbad, cataloged, sso, first)]
     return cells

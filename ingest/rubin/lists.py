@@ -36,6 +36,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..sent_keys import SentKeys
+from .py_values import py_values
 from .stored import StoredKeys
 
 # This worker's units whose keys are remembered exactly (issue 19: a set of every key sent,
@@ -91,7 +92,7 @@ def arrow_columns(struct: pa.StructArray, names) -> dict:
         elif pa.types.is_boolean(kind):
             values = array.fill_null(False).to_numpy(zero_copy_only=False)
         else:
-            values = array.to_pylist()
+            values = py_values(array)
         out[f"r:{name}"] = (values, present)
     return out
 

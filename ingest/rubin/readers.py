@@ -44,6 +44,7 @@ import pyarrow.parquet as pq
 
 from .. import avro_files
 from ..readers import QUARANTINE_MAX_BYTES, Packet, file_kind
+from .py_values import py_values
 
 log = logging.getLogger("nocturne.ingest")
 OCF_MAGIC = b"Obj\x01"
@@ -291,7 +292,7 @@ def rows_of(batch: pa.RecordBatch) -> list[dict]:
 
 def _values(array: pa.Array) -> list:
     if not pa.types.is_struct(array.type) or not array.type.num_fields:
-        return array.to_pylist()
+        return py_values(array)
     names = [f.name for f in array.type]
     rows = [dict(zip(names, values)) for values in zip(*(_values(array.field(i)) for i in range(len(names))))]
     if array.null_count:
