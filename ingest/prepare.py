@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-import zstandard
-
 from hbase_schema import get_schema
 from settings import Config
 from store import compression, encoder_store
@@ -33,29 +31,9 @@ from .rows import CUTOUTS, FORCED, SKY, RowBuilder, alert_tables
 from .validate import candid_of, problem
 
 
-CHAIN_UNITS = 12  # most units of one task (the parts of one Parquet row group, ``tasks_of``)
-
-
-def tasks_of(units: list) -> list[list]:
-    """``units`` as the tasks the workers take: each unit alone, but consecutive units cut from
-    one Parquet row group (their file's ``chain``: ``ingest.rubin.readers.ParquetPart``) go
-    together, at most ``CHAIN_UNITS``, so one worker decodes that row group once."""
-    tasks: list = []
-    last = None
-    for unit in units:
-        chain = getattr(unit[0], "chain", None) if len(unit) == 1 else None
-        if chain is not None and chain == last and len(tasks[-1]) < CHAIN_UNITS:
-            tasks[-1].append(unit)
-        else:
-            tasks.append([unit])
-        last = chain
-    return tasks
-
-
 class Workers:
     """The prepared units of a plan, in input order: from a pool of ``plan.workers`` forked
-    processes (a bounded queue of tasks ahead: at least one more than the workers, and about
-    twice as many units; :func:`tasks_of`), or in this process.
+    processes (a bounded queue of twice as many units ahead), or in this process.
 
     Enter it before taking the lock and opening the store, so that no worker holds a copy
     of either (a killed ingest then frees its lock at once)."""
@@ -84,26 +62,12 @@ class Workers:
                 yield preparer.run(unit)
             return
         pending: deque = deque()
-        workers = self.plan.workers
-        ahead = 0  # units submitted and not yet handed on
-        for task in tasks_of(self.plan.units):
-            pending.append(self.pool.submit(run_units, task))
-            ahead += len(task)
-            if len(pending) > workers and ahead >= 2 * workers:
-                done = pending.popleft()
-                ahead -= len(done.result())
-                yield from _unpickled(done)
+        for unit in self.plan.units:
+            pending.append(self.pool.submit(run_unit, unit))
+            if len(pending) >= 2 * self.plan.workers:
+                yield pickle.loads(pending.popleft().result())
         while pending:
-            yield from _unpickled(pending.popleft())
-
-
-def _unpickled(future) -> Iterator["Prepared"]:
-    """The units of a task, unpickled one at a time (each one's bytes freed as it is taken)."""
-    results = future.result()
-    chain = len(results) > 1  # (compressed: ``run_units``)
-    for i, data in enumerate(results):
-        results[i] = None
-        yield pickle.loads(zstandard.ZstdDecompressor().decompress(data) if chain else data)
+            yield pickle.loads(pending.popleft().result())
 
 
 PIPE_BYTES = 1 << 20  # Linux's default most for a pipe (/proc/sys/fs/pipe-max-size) without privileges
@@ -276,17 +240,6 @@ def _die_with_parent() -> None:
         pass
 
 
-def run_units(units: list[list[Path]]) -> list[bytes]:
-    """The units of a task prepared one after the other, each pickled (:func:`run_unit`), and
-    compressed when they are several: they wait whole for the writer, in this worker then in
-    the writer, so their bytes are what the longer tasks add to the ingest's memory (zstd level
-    1: a first Rubin night's unit 2.3 times smaller for ~15 ms here and ~6 ms in the writer).
-    A task of one unit (every ZTF unit: its cutouts do not compress) goes as it is."""
-    if len(units) == 1:
-        return [run_unit(units[0])]
-    return [_PACK.compress(run_unit(files)) for files in units]
-
-
 def run_unit(files: list[Path]) -> bytes:
     """The unit prepared, pickled: the units waiting for the writer are held in its process as
     these bytes and unpickled one at a time as it takes them (their Python objects, ~5 a
@@ -296,6 +249,3 @@ def run_unit(files: list[Path]) -> bytes:
     Rubin unit)."""
     with gc_paused():
         return pickle.dumps(_worker.run(files), protocol=pickle.HIGHEST_PROTOCOL)
-
-
-_PACK = zstandard.ZstdCompressor(level=1)  # a chain's units (``run_units``)

@@ -1,9 +1,7 @@
 """Rubin's units of work hold at most ``UNIT_ALERTS`` alerts whatever the input's row groups
 (``ingest.rubin.readers.split_units``): what a worker prepares and hands to the writer at a
-time is bounded by alerts, so the ingest's memory is too (issue 19). Units are cut at row-group
-boundaries and the parts of one row group are one worker's task (Parquet decodes a row group
-from its start). A part of a file reads the same packets as the whole file, whichever parts a
-worker read before."""
+time is bounded by alerts, so the ingest's memory is too (issue 19). A part of a file reads
+the same packets as the whole file, whichever parts a worker read before."""
 from __future__ import annotations
 
 from functools import partial
@@ -14,8 +12,7 @@ import pytest
 
 from conftest import make_config, need, shared_data
 from ingest.plan import plan
-from ingest import prepare
-from ingest.prepare import Workers, tasks_of
+from ingest.prepare import Workers
 from ingest.rubin import readers
 from ingest.rubin.prepare import RubinPreparer
 from ingest.rubin.readers import ParquetPart, packets_of, split_units
@@ -38,56 +35,11 @@ def _ids(packets) -> list:
     return [(p.index, p.record["diaSourceId"], len(p.record["prvDiaForcedSources"] or ())) for p in packets]
 
 
-def _even(alerts: int, most: int) -> list:
-    """``[0, alerts)`` cut into the fewest parts of at most ``most`` rows, of equal size (±1)."""
-    k = -(-alerts // most)
-    return [(alerts * i // k, alerts * (i + 1) // k) for i in range(k)]
-
-
 def test_a_row_group_bigger_than_the_bound_is_cut_into_units_of_at_most_that_many_alerts(one_group, monkeypatch):
     folder, alerts = one_group
     monkeypatch.setattr(readers, "UNIT_ALERTS", 20)
     units = plan(folder, split=split_units).units
-    assert [(u[0].start, u[0].stop) for u in units] == _even(alerts, 20)  # 107 rows: 6 parts of 17-18
-    assert {u[0].group for u in units} == {0} and len({u[0].chain for u in units}) == 1
-    assert [len(t) for t in tasks_of(units)] == [6]  # one worker decodes the row group, once
-
-
-def test_units_are_cut_at_row_group_boundaries(tmp_path, monkeypatch):
-    """Small row groups go together up to the bound, never split; a row group over it is cut
-    into equal parts of its own (a chain: one worker's task, at most ``CHAIN_UNITS`` parts)."""
-    table = pa.table({"diaSource": pa.array([{"diaSourceId": i} for i in range(230)])})
-    file = tmp_path / "groups.parquet"
-    with pq.ParquetWriter(file, table.schema) as w:
-        for a, b in [(0, 8), (8, 16), (16, 30), (30, 100), (100, 104), (104, 230)]:
-            w.write_table(table.slice(a, b - a))
-    got = split_units([[file]], 0, alerts=20)
-    parts = [(u[0].start, u[0].stop, u[0].group) for u in got]
-    assert parts == [(0, 16, None), (16, 30, None)] + [(30 + a, 30 + b, 3) for a, b in _even(70, 20)] \
-        + [(100, 104, None)] + [(104 + a, 104 + b, 5) for a, b in _even(126, 20)]
-    assert [len(t) for t in tasks_of(got)] == [1, 1, 4, 1, 7]
-    monkeypatch.setattr(prepare, "CHAIN_UNITS", 10)
-    assert [len(t) for t in tasks_of(split_units([[file]], 0, alerts=5))][-3:] == [10, 10, 6]  # 126 rows: 26 parts
-    readers._Cursor.current = None
-    ids = [p.record["diaSource"]["diaSourceId"] for u in got for p in packets_of(u)]
-    assert ids == list(range(230))
-
-
-def test_a_reader_seeks_to_a_parts_row_group_instead_of_decoding_those_between(tmp_path):
-    table = pa.table({"diaSource": pa.array([{"diaSourceId": i} for i in range(300)])})
-    file = tmp_path / "groups.parquet"
-    pq.write_table(table, file, row_group_size=100)
-    readers._Cursor.current = None
-    first = [p.record["diaSource"]["diaSourceId"] for p in packets_of([ParquetPart(file, 0, 50, 0)])]
-    cursor = readers._Cursor.current
-    decoded = []
-    real = cursor.batches
-    cursor.batches = (decoded.append(b.num_rows) or b for b in real)
-    later = [p.record["diaSource"]["diaSourceId"] for p in packets_of([ParquetPart(file, 200, 250, 2)])]
-    assert first == list(range(50)) and later == list(range(200, 250))
-    assert readers._Cursor.current is cursor and decoded == []  # rows 50-199 (other workers' parts) not decoded
-    again = [p.record["diaSource"]["diaSourceId"] for p in packets_of([ParquetPart(file, 250, 300, 2)])]
-    assert again == list(range(250, 300)) and cursor.row >= 250  # the same row group: read on
+    assert [(u[0].start, u[0].stop) for u in units] == [(s, min(alerts, s + 20)) for s in range(0, alerts, 20)]
 
 
 def test_small_files_are_grouped_whole_up_to_the_bound(monkeypatch):
@@ -135,7 +87,7 @@ def test_heavy_alerts_come_in_units_bounded_by_their_decoded_bytes(one_group, mo
     room_for_6 = -(-meta.row_group(0).total_byte_size * 6 // meta.num_rows)  # (rounded up)
     monkeypatch.setattr(readers, "UNIT_BYTES", room_for_6)
     units = plan(folder, split=split_units).units
-    assert [(u[0].start, u[0].stop) for u in units] == _even(alerts, 6)
+    assert [(u[0].start, u[0].stop) for u in units] == [(s, min(alerts, s + 6)) for s in range(0, alerts, 6)]
     files = parquet_files(12)
     size = {f: sum(pq.ParquetFile(f).metadata.row_group(i).total_byte_size
                    for i in range(pq.ParquetFile(f).metadata.num_row_groups)) for f in files}

@@ -12,16 +12,12 @@
   Arrow arrays, one slice per packet, read column-wise by ``ingest.rubin.lists``; :func:`plain`
   turns them into lists for a packet that goes to quarantine.
 
-Parquet files are cut and grouped into units of at most ``UNIT_ALERTS`` rows (alerts)
-(:func:`split_units`): the simulator writes row groups of ~1,800 alerts, and a delivery's row
-groups are its writer's choice. A unit's alerts are what a worker holds (their encoded rows,
-hundreds an alert) until the writer takes them, so this bounds the ingest's memory. Units are
-cut at row-group boundaries, a bigger row group into parts of equal size; the parts of one
-row group are prepared by one worker, one after the other (``ParquetPart.chain``,
-``ingest.prepare.tasks_of``), whose reader goes on from part to part (:class:`_Cursor`):
-Parquet decodes a row group from its start, so a part of a row group another worker had
-begun was decoded twice (each of two workers decoded every row of a simulated night, ~15 %
-of its time on a later night).
+Parquet files are cut and grouped into units of at most ``UNIT_ALERTS`` rows (alerts) whatever
+their row groups (:func:`split_units`): the simulator writes row groups of ~2,600 alerts, and a
+delivery's row groups are its writer's choice. A unit's alerts are what a worker holds (their
+encoded rows, hundreds an alert) until the writer takes them, so this bounds the ingest's
+memory; a worker reading the next part of the same file continues where it stopped
+(:class:`_Cursor`) instead of decoding the row group again from its start.
 
 Records are read by field name; fields a schema version adds are ignored, fields it lacks are
 absent. Every packet comes back as :class:`ingest.readers.Packet`; a file that cannot be read
@@ -63,27 +59,18 @@ BATCH_BYTES = 8 << 20  # and about this many decoded bytes: alerts with cutouts 
 
 @dataclass(frozen=True)
 class ParquetPart:
-    """Rows ``[start, stop)`` of a Parquet file (positions from its first row): a unit of work;
-    ``group``: the row group it is a part of, when a row group is cut into parts."""
+    """Rows ``[start, stop)`` of a Parquet file (positions from its first row): a unit of work."""
     path: Path
     start: int
     stop: int
-    group: int | None = None
-
-    @property
-    def chain(self) -> tuple | None:
-        """What the parts one worker prepares in a row share (``ingest.prepare.tasks_of``):
-        the file and row group, for a part of a row group cut in parts; else None."""
-        return None if self.group is None else (self.path, self.group)
 
 
 def split_units(units: list[list[Path]], unit_bytes: int = 0, alerts: int | None = None) -> list[list]:
     """``units`` with their Parquet files regrouped into units of at most ``alerts`` rows
     (default ``UNIT_ALERTS``) and about ``UNIT_BYTES`` decoded bytes, in file order: small files
-    whole, a bigger file cut into :class:`ParquetPart` slices of its own (:func:`_cut`: at its
-    row groups' boundaries). A file whose footer cannot be read stays whole (reading it then
-    reports why); other files stay in their unit. (``unit_bytes``: the plan's byte bound,
-    already applied to ``units``.)"""
+    whole, a bigger file cut into :class:`ParquetPart` slices of its own, whatever its row groups. A file whose
+    footer cannot be read stays whole (reading it then reports why); other files stay in their
+    unit. (``unit_bytes``: the plan's byte bound, already applied to ``units``.)"""
     limit = max(1, alerts or UNIT_ALERTS)
     out = []
     for unit in units:
@@ -92,13 +79,14 @@ def split_units(units: list[list[Path]], unit_bytes: int = 0, alerts: int | None
             continue
         current, rows, held = [], 0, 0
         for f in unit:
-            groups = _groups(f) if file_kind(f.name) == "parquet" else None
-            n, size = (1, 0) if groups is None else (sum(r for r, _ in groups), sum(b for _, b in groups))
-            if n > _step(n, size, limit):
+            shape = _shape(f) if file_kind(f.name) == "parquet" else None
+            n, size = (1, 0) if shape is None else shape
+            step = limit if size <= 0 else max(1, min(limit, UNIT_BYTES * n // size))  # rows a unit may take
+            if n > step:
                 if current:
                     out.append(current)
                     current, rows, held = [], 0, 0
-                out.extend([ParquetPart(f, a, b, g)] for a, b, g in _cut(groups, limit))
+                out.extend([ParquetPart(f, s, min(n, s + step))] for s in range(0, n, step))
                 continue
             if current and (rows + n > limit or held + size > UNIT_BYTES):
                 out.append(current)
@@ -108,46 +96,6 @@ def split_units(units: list[list[Path]], unit_bytes: int = 0, alerts: int | None
         if current:
             out.append(current)
     return out
-
-
-def _step(rows: int, size: int, limit: int) -> int:
-    """The most rows of a unit, for rows of ``size`` decoded bytes in all."""
-    return limit if size <= 0 else max(1, min(limit, UNIT_BYTES * rows // size))
-
-
-def _cut(groups: list[tuple[int, int]], limit: int) -> list[tuple[int, int, int | None]]:
-    """``(start, stop, row group or None)`` of the parts of a file whose row groups hold
-    ``groups`` (rows, decoded bytes): consecutive small row groups together up to the bounds,
-    a row group over them cut into parts of equal size (each marked with its group)."""
-    parts, start, at, held = [], 0, 0, 0
-    for g, (rows, size) in enumerate(groups):
-        step = _step(rows, size, limit)
-        if rows > step:
-            if at > start:
-                parts.append((start, at, None))
-            k = -(-rows // step)
-            cuts = [at + rows * i // k for i in range(k + 1)]
-            parts += [(a, b, g) for a, b in zip(cuts, cuts[1:])]
-            start, held = at + rows, 0
-        elif at > start and (at + rows - start > limit or held + size > UNIT_BYTES):
-            parts.append((start, at, None))
-            start, held = at, size
-        else:
-            held += size
-        at += rows
-    if at > start:
-        parts.append((start, at, None))
-    return parts
-
-
-def _groups(file: Path) -> list[tuple[int, int]] | None:
-    """(rows, decoded bytes) of each row group of a Parquet file, from its footer; None when
-    it cannot be read."""
-    try:
-        meta = pq.ParquetFile(file).metadata
-    except Exception:  # pyarrow raises ArrowInvalid, OSError...: the reader reports it
-        return None
-    return [(meta.row_group(i).num_rows, meta.row_group(i).total_byte_size) for i in range(meta.num_row_groups)]
 
 
 def decoded_bytes(meta) -> int:
@@ -162,6 +110,15 @@ def batch_rows(meta) -> int:
     if meta.num_rows <= 0 or size <= 0:
         return BATCH_ROWS
     return max(16, min(BATCH_ROWS, BATCH_BYTES * meta.num_rows // size))
+
+
+def _shape(file: Path) -> tuple[int, int] | None:
+    """(rows, decoded bytes) of a Parquet file, from its footer; None when it cannot be read."""
+    try:
+        meta = pq.ParquetFile(file).metadata
+    except Exception:  # pyarrow raises ArrowInvalid, OSError...: the reader reports it
+        return None
+    return meta.num_rows, decoded_bytes(meta)
 
 
 def packets_of(files: list, schema: Path | None = None) -> Iterator[Packet]:
@@ -396,32 +353,27 @@ def _parquet_batches(file: Path, part: ParquetPart | None = None) -> Iterator:
 
 
 class _Cursor:
-    """This process's place in the Parquet file it last read a part of. A worker's next part
-    of a file is further on (the units go in input order): it continues from here when that
-    part starts in the row group it is reading, else it starts reading again at the part's
-    row group (the footer kept: read again, it was ~10 ms a unit), so the rows of the row
-    groups between, which other workers prepare, are not decoded here."""
+    """This process's place in the Parquet file it last read a part of. The workers take the
+    units in input order, so a worker's next part of a file is further on: it continues from
+    here when that part starts in the same or the next row group (decoding the rows between,
+    which other workers prepare: ~5 % of a worker's time with two workers), else it opens
+    the file again at the part's row group."""
 
     current: "_Cursor | None" = None
 
     def __init__(self, file: Path, start: int):
         self.file = file
-        self.pf = pq.ParquetFile(file)
-        meta = self.pf.metadata
-        self.names = self.pf.schema_arrow.names
+        pf = pq.ParquetFile(file)
+        meta = pf.metadata
+        self.names = pf.schema_arrow.names
         self.bounds = [0]  # the first row of each row group, then the file's row count
         for g in range(meta.num_row_groups):
             self.bounds.append(self.bounds[-1] + meta.row_group(g).num_rows)
-        self.size = batch_rows(meta)
-        self.seek(start)
-
-    def seek(self, start: int) -> None:
-        """Read on from the first row of the row group holding row ``start``."""
         group = self.group(start)
         self.row = self.bounds[group]   # the file position of ``self.batch``'s first row (or the next batch's)
         self.batch = None
-        self.batches = self.pf.iter_batches(batch_size=self.size, row_groups=range(group, self.pf.metadata.num_row_groups),
-                                            use_threads=False)
+        self.batches = pf.iter_batches(batch_size=batch_rows(meta), row_groups=range(group, meta.num_row_groups),
+                                         use_threads=False)
 
     def group(self, row: int) -> int:
         return max(0, bisect.bisect_right(self.bounds, row) - 1)
@@ -429,10 +381,8 @@ class _Cursor:
     @classmethod
     def at(cls, file: Path, start: int) -> "_Cursor":
         c = cls.current
-        if c is None or c.file != file:
+        if c is None or c.file != file or not c.row <= start or c.group(start) > c.group(c.row) + 1:
             c = cls.current = cls(file, start)
-        elif start < c.row or c.group(start) != c.group(c.row):
-            c.seek(start)
         return c
 
     def take(self, start: int, stop: int) -> Iterator[pa.RecordBatch]:
