@@ -24,7 +24,7 @@ MAY_IMPORT = {
 # give them, so it sits above the readers; leaves shared by the steps come last.
 INGEST_ORDER = ("ingest", "ingest.__main__", "ingest.cli", "ingest.reindex", "ingest.distributed", "ingest.night", "ingest.unit_task", "ingest.surveys", "ingest.plan",
                 "ingest.rubin.prepare", "ingest.rubin.alert_columns", "ingest.rubin.columns", "ingest.rubin.binary_views", "ingest.rubin.lists", "ingest.rubin.stored", "ingest.prepare", "ingest.rubin.write", "ingest.newest", "ingest.write", "ingest.quarantine",
-                "ingest.rubin.readers", "ingest.readers", "ingest.avro_files", "ingest.validate",
+                "ingest.rubin.readers", "ingest.rubin.py_values", "ingest.readers", "ingest.avro_files", "ingest.validate",
                 "ingest.packet_types", "ingest.rows", "ingest.rubin.rows", "ingest.rubin.statistics",
                 "ingest.rubin.validate", "ingest.rubin.alert", "ingest.statistics", "ingest.nights", "ingest.lock",
                 "ingest.progress", "ingest.cluster", "ingest.conflicts", "ingest.gc_pause", "ingest.sent_keys", "ingest.compact_keys", "ingest.arrow_alone", "ingest.malloc_threshold",
