@@ -427,3 +427,17 @@ def unpack_cells(blob: bytes) -> tuple[list, list]:
         out.append(blob[at:at + size])
         at += size
     return out[:n], out[n:]
+
+
+def fixed_width_qualifiers(blob: bytes) -> tuple[int, int, bytes] | None:
+    """``(width, count, qualifiers)`` of a blob :func:`pack_cells` made whose qualifiers all
+    have one width, the qualifiers as the one bytes string they lie in, end to end (no cell
+    unpacked); None for any other blob (not ``B``, no cell, widths that differ)."""
+    n = int.from_bytes(blob[1:5], "little")
+    if blob[:1] != b"B" or n == 0:
+        return None
+    lens = blob[5:7]
+    if blob[5:5 + 2 * n] != lens * n:
+        return None
+    width, at = int.from_bytes(lens, "little"), 5 + 6 * n
+    return width, n, blob[at:at + n * width]

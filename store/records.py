@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 
 from .batch import ColumnBatch
+from .codec import fixed_width_qualifiers
 from .keys import RowKey, format_mjd
 
 
@@ -180,15 +181,11 @@ class Records:
         for key, blob in zip(batch.raw_keys, blobs):
             if blob is None:
                 continue
-            n = int.from_bytes(blob[1:5], "little")
-            if blob[:1] != b"B" or n == 0:
+            got = fixed_width_qualifiers(blob)
+            if got is None or (width is not None and got[0] != width):  # (one width in every block)
                 return None
-            if width is None:
-                width, lens = int.from_bytes(blob[5:7], "little"), blob[5:7]
-            if blob[5:5 + 2 * n] != lens * n:  # (every qualifier that width)
-                return None
-            at = 5 + 6 * n
-            regions.append(blob[at:at + n * width])
+            width, n, region = got
+            regions.append(region)
             heads.append(key[:key.rindex(sep) + 1])
             counts.append(n)
         if not heads:

@@ -8,7 +8,7 @@ from conftest import BACKENDS, backend_config
 from hbase_schema import get_schema
 from hbase_schema.model import SchemaError, load_schema
 from store import open_store
-from store.codec import pack_cells, unpack_cells
+from store.codec import fixed_width_qualifiers, pack_cells, unpack_cells
 
 
 @pytest.fixture(params=BACKENDS)
@@ -87,6 +87,9 @@ def test_a_block_blob_is_a_function_of_its_cells():
     qualifiers, values = [b"a", b"b_1", b"c"], [b"\x00", b"", b"xyz" * 100]
     blob = pack_cells(qualifiers, values)
     assert unpack_cells(blob) == (qualifiers, values)
+    assert fixed_width_qualifiers(blob) is None  # (widths 1 and 3)
+    assert fixed_width_qualifiers(pack_cells([b"ab", b"cd"], [b"x", b"yz" * 9])) == (2, 2, b"abcd")
+    assert fixed_width_qualifiers(pack_cells([], [])) is None
     codec = get_schema("rubin").table("fp").families["b"]
     from store.codec import FamilyCodec
     c = FamilyCodec(codec)
