@@ -18,6 +18,8 @@ from astropy.io.votable import from_table
 from astropy.table import MaskedColumn, Table
 from flask import Response
 
+from .queries.columns import Columns
+
 
 def _nested_to_text(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
@@ -43,7 +45,11 @@ def render_json(df: pd.DataFrame) -> bytes:
     if df.empty:
         return b"[]"
     names = list(df.columns)
-    records = [dict(zip(names, row)) for row in df.to_numpy(dtype=object).tolist()]
+    return render_records([dict(zip(names, row)) for row in df.to_numpy(dtype=object).tolist()])
+
+
+def render_records(records: list[dict]) -> bytes:
+    """JSON of rows (:func:`render_json`'s, or :meth:`api.queries.columns.Columns.records`)."""
     return orjson.dumps(records, default=_json_default)
 
 
@@ -95,10 +101,15 @@ RENDERERS = {
 EXTENSIONS = {"json": "json", "csv": "csv", "parquet": "parquet", "votable": "vot"}
 
 
-def respond(df: pd.DataFrame, fmt: str, name: str = "nocturne") -> Response:
-    """The Flask response of ``df`` in format ``fmt``."""
+def respond(df: pd.DataFrame | Columns, fmt: str, name: str = "nocturne") -> Response:
+    """The Flask response of ``df`` in format ``fmt``; typed :class:`Columns` are written
+    as JSON without a DataFrame (the other formats build one)."""
     mimetype, render = RENDERERS[fmt]
-    response = Response(render(df), mimetype=mimetype.split(";")[0], content_type=mimetype)
+    if isinstance(df, Columns):
+        body = render_records(df.records()) if fmt == "json" else render(df.to_frame())
+    else:
+        body = render(df)
+    response = Response(body, mimetype=mimetype.split(";")[0], content_type=mimetype)
     if fmt != "json":
         response.headers["Content-Disposition"] = f'attachment; filename="{name}.{EXTENSIONS[fmt]}"'
     return response

@@ -24,6 +24,7 @@ from .errors import ApiError, warning_header
 from .guard import client_address
 from .params import READ_METHODS, Endpoint, Values, parse
 from .permits import identify
+from .queries.columns import Columns
 from .render import respond
 from .slots import slots_for
 
@@ -132,7 +133,8 @@ def route(endpoint: Endpoint, *aliases: str, expensive=None, blueprint: Blueprin
             with admitted, budget:
                 result = fn(values)
             if not isinstance(result, Response):
-                result = respond(q.as_fink_text_columns(result), values["output-format"], endpoint.name)
+                result = respond(result if isinstance(result, Columns) else q.as_fink_text_columns(result),
+                                 values["output-format"], endpoint.name)
             if values.warnings:
                 result.headers["Warning"] = warning_header(values.warnings)
             return result

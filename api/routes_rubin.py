@@ -19,6 +19,7 @@ from .access import rubin_store
 from .errors import ApiError
 from .queries import CutoutUnreadable, decode_stamp, fits_bytes
 from .queries import rubin as q
+from .queries.columns import Columns
 from .routes import API_BLUEPRINTS, _always, _big_cone, _window, fit_json, route, varstar_params
 
 rubin_bp = Blueprint("lsst_api", __name__, url_prefix=R.PREFIX)
@@ -52,7 +53,7 @@ def _ids(v) -> list[int]:
     return ids
 
 
-def _none_found(v, df: pd.DataFrame, what: str) -> pd.DataFrame:
+def _none_found(v, df: pd.DataFrame | Columns, what: str) -> pd.DataFrame | Columns:
     if df.empty:  # Fink answers an unknown object with an empty list, not an error
         v.warn(f"no {what} for these diaObjectIds")
     return df
@@ -60,18 +61,18 @@ def _none_found(v, df: pd.DataFrame, what: str) -> pd.DataFrame:
 
 @rubin_route(R.OBJECTS)
 def objects(v):
-    return _none_found(v, q.objects(rubin_store(), _ids(v), _columns(v, "objects")), "diaObject")
+    return _none_found(v, q.objects_columns(rubin_store(), _ids(v), _columns(v, "objects")), "diaObject")
 
 
 @rubin_route(R.SOURCES)
 def sources(v):
-    return _none_found(v, q.history(rubin_store(), "sources", _ids(v), _columns(v, "sources"),
-                                    v["midpointMjdTai"]), "diaSource")
+    return _none_found(v, q.history_columns(rubin_store(), "sources", _ids(v), _columns(v, "sources"),
+                                            v["midpointMjdTai"]), "diaSource")
 
 
 @rubin_route(R.FP)
 def fp(v):
-    return _none_found(v, q.history(rubin_store(), "fp", _ids(v), _columns(v, "fp")), "forced source")
+    return _none_found(v, q.history_columns(rubin_store(), "fp", _ids(v), _columns(v, "fp")), "forced source")
 
 
 def _mjd_window(v):

@@ -7,8 +7,8 @@ from .fits import fit
 from .frame import column_types, unknown_columns
 from .lookup import (CUTOUT_KINDS, SCHEMA_TABLES, cutout_sources, find_cutouts, resolve, schema, schema_route, sso, statistics, statistics_schema, tag_list,
                      tagged)
-from .objects import history, object_ids, objects
+from .objects import history, history_columns, object_ids, objects, objects_columns
 
 __all__ = ["CONE_KINDS", "conesearch", "example_targets", "fit", "column_types", "unknown_columns", "CUTOUT_KINDS", "cutout_sources", "find_cutouts",
-           "SCHEMA_TABLES", "resolve", "schema", "schema_route", "sso", "statistics", "statistics_schema", "tag_list", "tagged", "history",
+           "SCHEMA_TABLES", "resolve", "schema", "schema_route", "sso", "statistics", "statistics_schema", "tag_list", "tagged", "history", "history_columns", "objects_columns",
            "object_ids", "objects"]

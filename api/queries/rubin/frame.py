@@ -17,6 +17,7 @@ import pandas as pd
 from hbase_schema import get_schema
 from store.batch import ColumnBatch
 
+from ..columns import Columns
 from ..frame import round7
 
 TIME = "r:midpointMjdTai"
@@ -47,11 +48,12 @@ def families(table: str, columns: list[str] | None) -> list[str]:
 
 
 def typed(values, kind: str | None, n: int):
-    """One column as Fink types it (see the module's docstring); ``values`` None: no row has it."""
+    """One column as Fink types it (see the module's docstring); ``values`` None: no row has it.
+    A float32 column comes as read, in float64: :func:`table_columns` rounds them all at once."""
     if kind in ("float32", "float64"):
         arr = np.full(n, np.nan) if values is None else np.asarray(
             [np.nan if v is None else v for v in values] if isinstance(values, list) else values, dtype=float)
-        return round7(arr) if kind == "float32" else arr
+        return arr
     if kind in ("int32", "int64"):
         if values is None:
             return pd.array([None] * n, dtype="Int64")
@@ -65,26 +67,43 @@ def typed(values, kind: str | None, n: int):
     return values.tolist() if isinstance(values, np.ndarray) else list(values)
 
 
-def frame(data: ColumnBatch | dict, table: str, columns: list[str] | None, n: int | None = None,
-          newest_first: bool = True) -> pd.DataFrame:
-    """The DataFrame of ``data`` (a batch read from ``table``, or columns name -> values) with
-    ``columns`` (None: every column of the table, in schema order)."""
+def table_columns(data: ColumnBatch | dict, table: str, columns: list[str] | None, n: int | None = None,
+                  newest_first: bool = True) -> Columns:
+    """The typed columns of ``data`` (a batch read from ``table``, or columns name -> values)
+    with ``columns`` (None: every column of the table, in schema order), rows newest first;
+    what :func:`frame` makes its DataFrame of, and what a route renders as JSON directly."""
     cols = data.columns if isinstance(data, ColumnBatch) else data
     n = len(data) if isinstance(data, ColumnBatch) else (n if n is not None else
                                                           len(next(iter(cols.values()), [])))
     if not n:
-        return pd.DataFrame()
+        return Columns({}, 0)
     types = column_types(table)
     names = list(types) if columns is None else list(dict.fromkeys(columns))
     order = (np.argsort(-np.asarray(typed(cols[TIME], "float64", n)), kind="stable")
              if newest_first and TIME in cols else None)
-    out = {}
-    for name in names:  # each column put in order before the frame is built (one pass, no copy of the frame)
-        values = typed(cols.get(name), types.get(name), n)
-        if order is not None:
-            values = values[order] if not isinstance(values, list) else [values[i] for i in order.tolist()]
+    out = {name: typed(cols.get(name), types.get(name), n) for name in names}
+    _round_float32(out, [name for name in names if types.get(name) == "float32"], n)
+    if order is not None:
+        rows = order.tolist()
+        for name, values in out.items():
+            out[name] = [values[i] for i in rows] if isinstance(values, list) else values[order]
+    return Columns(out, n)
+
+
+def _round_float32(out: dict, names: list[str], n: int) -> None:
+    """``round7`` over every float32 column of ``out`` at once (one call on a 2-D array
+    instead of one per column: a sources row has ~80 of them)."""
+    if not names:
+        return
+    rounded = round7(np.vstack([out[name] for name in names]).reshape(len(names), n))
+    for name, values in zip(names, rounded):
         out[name] = values
-    return pd.DataFrame(out, columns=names)
+
+
+def frame(data: ColumnBatch | dict, table: str, columns: list[str] | None, n: int | None = None,
+          newest_first: bool = True) -> pd.DataFrame:
+    """The DataFrame of ``data`` (see :func:`table_columns`)."""
+    return table_columns(data, table, columns, n, newest_first).to_frame()
 
 
 def take_rows(values, idx: np.ndarray):
