@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import request
 
-from science.skymap import SkymapError, map_bytes, read_skymap
+from science.skymap import Skymap, SkymapError, map_bytes, read_skymap
 
 from . import endpoints as E
 from .access import current_store
@@ -74,6 +74,15 @@ def tracklet(v):
 
 @route(E.SKYMAP, "bayestar")  # bayestar: the name in Fink's docs and older API
 def sky_map(v):
+    sky = requested_skymap(v)
+    return skymap.skymap_alerts(current_store(), sky, v["credible_level"], sky.event_jd,
+                                v["n_day_before"], v["n_day_after"])
+
+
+def requested_skymap(v) -> Skymap:
+    """The sky map a skymap request sent (a multipart file 'file' or 'bayestar', or the
+    parameter bayestar), read; 400 (413 past the size limit) for anything else, as for a map
+    without the event's time."""
     upload = request.files.get("file") or request.files.get("bayestar") if request.files else None
     if upload is None and v["event_name"] and not v["bayestar"]:
         raise ApiError(400, f"event_name needs GraceDB to download the map, and {OFFLINE}: download "
@@ -93,5 +102,4 @@ def sky_map(v):
         raise ApiError(400, f"parameter 'bayestar': {exc}") from None
     if sky.event_jd is None:
         raise ApiError(400, "the map's header has no DATE-OBS nor MJD-OBS: the event's time is needed")
-    return skymap.skymap_alerts(current_store(), sky, v["credible_level"], sky.event_jd,
-                                v["n_day_before"], v["n_day_after"])
+    return sky

@@ -21,6 +21,7 @@ from .queries import CutoutUnreadable, decode_stamp, fits_bytes
 from .queries import rubin as q
 from .queries.columns import Columns
 from .routes import API_BLUEPRINTS, _always, _big_cone, _window, fit_json, route, varstar_params
+from .routes_lookup import requested_skymap
 
 rubin_bp = Blueprint("lsst_api", __name__, url_prefix=R.PREFIX)
 API_BLUEPRINTS.add(rubin_bp.name)
@@ -92,6 +93,13 @@ def conesearch(v):
     if v.get("kind") != "within" and window == (None, None):
         v.warn("'kind' ignored: no startdate or stopdate given")
     return q.conesearch(rubin_store(), v["ra"], v["dec"], v["radius"], *window, v["kind"], v["n"], cols)
+
+
+@rubin_route(R.SKYMAP)
+def skymap(v):
+    sky = requested_skymap(v)
+    return q.skymap_alerts(rubin_store(), sky, v["credible_level"], q.event_mjd_tai(sky.event_jd),
+                           v["n_day_before"], v["n_day_after"])
 
 
 @rubin_route(R.CUTOUTS)

@@ -8,7 +8,7 @@ runs against ``http://HOST/lsst`` unchanged. Columns are ``r:`` (Rubin's fields)
 from __future__ import annotations
 
 from .endpoints import (CUTOUT_404, CUTOUT_FORMATS, CUTOUT_KIND, FIT_404, FIT_LIMITS, MAX_N, MAX_OBJECTS,
-                        MAX_RADIUS_ARCSEC, MAX_RESOLVER, PNG_PARAMS, VARSTAR_PARAMS)
+                        MAX_RADIUS_ARCSEC, MAX_RESOLVER, PNG_PARAMS, SKYMAP as ZTF_SKYMAP, VARSTAR_PARAMS)
 from .params import Endpoint, Param
 
 PREFIX = "/lsst/api/v1"
@@ -103,6 +103,13 @@ RESOLVER = Endpoint("resolver", "Names of Rubin objects, and objects of names, f
     Param("nmax", "int", f"Maximum number of matches (at most {MAX_RESOLVER})", 10, minimum=1, maximum=MAX_RESOLVER),
 ))
 
+SKYMAP = Endpoint("skymap", "The newest alert of each object inside a gravitational-wave credible region, around "
+                            "the event's time (MJD TAI), with v:startgwMjdTai", ZTF_SKYMAP.params,
+                  description="The window is midpointMjdTai in [event - n_day_before, event + n_day_after], the event "
+                              "being the map's DATE-OBS in TAI; objects first detected (f:firstDiaSourceMjdTaiFink) "
+                              "more than n_day_after days before their alert are left out. Columns: those of the sky "
+                              "index (as conesearch's), newest first.", responses=ZTF_SKYMAP.responses)
+
 FIT_OBJECT = Param("diaObjectId", "string", "Rubin diaObjectId", required=True, example="170028500562477066",
                    max_length=24)
 WITH_FP = Param("withfp", "bool", "Add the object's forced photometry to its detections (each visit once)", False)
@@ -117,5 +124,5 @@ FIT_MULENS = Endpoint("fit/mulens", "PSPL microlensing fit of a Rubin object" + 
 FIT_SUPERNOVA = Endpoint("fit/supernova", "Bazin fit per band and g-r colour of a Rubin object" + FLUXES + FIT_LIMITS,
                          (FIT_OBJECT, WITH_FP), formats=("json",), responses=FIT_404)
 
-ALL = (OBJECTS, SOURCES, FP, CONESEARCH, CUTOUTS, SSO, TAGS, STATISTICS, SCHEMA, RESOLVER, FIT_VARSTAR, FIT_MULENS,
+ALL = (OBJECTS, SOURCES, FP, CONESEARCH, CUTOUTS, SSO, TAGS, STATISTICS, SCHEMA, RESOLVER, SKYMAP, FIT_VARSTAR, FIT_MULENS,
        FIT_SUPERNOVA)

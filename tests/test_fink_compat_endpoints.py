@@ -21,10 +21,11 @@ import pyarrow.parquet as pq
 import pytest
 from astropy.io import fits
 from astropy.time import Time
-from cdshealpix import nested, ring
+from cdshealpix import nested
 
 from conftest import API_URL, make_config, shared_data
 from realdata import source_alerts
+from skymaps import DEPTH, NSIDE, gaussian_map, levels as _levels, lonlat as _lonlat, sep as _sep
 
 ERROR_KEYS = {"status", "message"}
 
@@ -171,43 +172,6 @@ def test_fink_compat_resolver_needs_online_services(api):
 
 
 # -- skymap ------------------------------------------------------------------------------------
-NSIDE, DEPTH = 64, 6
-
-
-def gaussian_map(ra0, dec0, sigma_deg, date_obs, ordering="NESTED") -> bytes:
-    """A gzipped flat HEALPix map (as bayestar.fits.gz) of a Gaussian blob."""
-    lon, lat = nested.healpix_to_lonlat(np.arange(12 * NSIDE**2, dtype=np.uint64), DEPTH)
-    prob = np.exp(-0.5 * (_sep(lon.deg, lat.deg, ra0, dec0) / sigma_deg) ** 2)
-    prob /= prob.sum()
-    if ordering == "RING":
-        order = ring.lonlat_to_healpix(lon, lat, NSIDE).astype(np.int64)
-        reordered = np.empty_like(prob)
-        reordered[order] = prob
-        prob = reordered
-    hdu = fits.BinTableHDU.from_columns([fits.Column(name="PROB", format="D", array=prob)])
-    hdu.header.update({"PIXTYPE": "HEALPIX", "ORDERING": ordering, "NSIDE": NSIDE, "DATE-OBS": date_obs})
-    buf = io.BytesIO()
-    fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(buf)
-    return gzip.compress(buf.getvalue())
-
-
-def _sep(ra, dec, ra0, dec0):
-    ra, dec, ra0, dec0 = map(np.radians, (ra, dec, ra0, dec0))
-    c = np.sin(dec) * np.sin(dec0) + np.cos(dec) * np.cos(dec0) * np.cos(ra - ra0)
-    return np.degrees(np.arccos(np.clip(c, -1, 1)))
-
-
-def _levels(ra0, dec0, sigma):
-    """The credible level of every nested pixel of the test map (computed here, independently)."""
-    lon, lat = nested.healpix_to_lonlat(np.arange(12 * NSIDE**2, dtype=np.uint64), DEPTH)
-    prob = np.exp(-0.5 * (_sep(lon.deg, lat.deg, ra0, dec0) / sigma) ** 2)
-    prob /= prob.sum()
-    order = np.argsort(-prob)
-    levels = np.empty_like(prob)
-    levels[order] = np.cumsum(prob[order])
-    return levels
-
-
 def _target():
     """A real alert of a young object (first detected < 6 days before it) on the raw night."""
     for r in source_alerts():
@@ -258,12 +222,6 @@ def _expected(ra0, dec0, sigma, level, t0) -> dict:
         if t0 - 1 <= c["jd"] <= t0 + 6 and c["jd"] - c["jdstarthist"] <= 6 and levels[pix] <= level:
             latest[r["objectId"]] = max(c["jd"], latest.get(r["objectId"], -1))
     return latest
-
-def _lonlat(ra, dec):
-    import astropy.units as u
-    from astropy.coordinates import Latitude, Longitude
-    return Longitude([ra] * u.deg), Latitude([dec] * u.deg)
-
 
 def test_fink_compat_skymap_refusals(api):
     refused(post(api, "skymap", {"event_name": "S200219ac", "credible_level": 0.1}), 400, "GraceDB")
@@ -382,7 +340,7 @@ def test_skymap_upload_and_both_read_paths_agree(local, monkeypatch):
     with open_store(local["config"]) as store:
         answers = []
         for by_sky in (True, False):
-            monkeypatch.setattr(sq, "_by_sky", lambda *a, _v=by_sky: _v)
+            monkeypatch.setattr(sq, "by_sky", lambda *a, _v=by_sky, **k: _v)
             answers.append(sq.skymap_alerts(store, sky, 0.9, sky.event_jd, 1, 6)[["i:objectId", "i:jd"]])
     assert answers[0].equals(answers[1]) and len(answers[0]) == len(uploaded)
 

@@ -31,7 +31,7 @@ def skymap_alerts(store: Store, skymap: Skymap, credible_level: float, event_jd:
     if not len(depth):
         return pd.DataFrame()
     order = store.schema.pixel_order
-    if _by_sky(store, sky_fraction(depth), stop - start):
+    if by_sky(store, sky_fraction(depth), stop - start):
         pixel = store.table("pixel")
         ranges = [(pixel.keys.prefix(int(lo)), pixel.keys.prefix(int(hi))) for lo, hi in cell_ranges(depth, ipix, order)]
         check(ADVICE)
@@ -66,12 +66,13 @@ def skymap_alerts(store: Store, skymap: Skymap, credible_level: float, event_jd:
     return df
 
 
-def _by_sky(store: Store, fraction: float, window_days: float) -> bool:
-    """Whether the sky index over the region reads fewer rows than the time index over the window."""
-    table = store.table("jd")
-    first = next(table.scan(columns=["i:jd"], limit=1), None)
-    last = next(table.scan(columns=["i:jd"], limit=1, reverse=True), None)
+def by_sky(store: Store, fraction: float, window_days: float, table: str = "jd", time: str = "i:jd") -> bool:
+    """Whether the sky index over the region reads fewer rows than the time index (``table``,
+    whose column ``time`` is in days) over the window."""
+    index = store.table(table)
+    first = next(index.scan(columns=[time], limit=1), None)
+    last = next(index.scan(columns=[time], limit=1, reverse=True), None)
     if first is None:
         return False
-    span = max(last[1]["i:jd"] - first[1]["i:jd"], 1.0)
+    span = max(last[1][time] - first[1][time], 1.0)
     return fraction * span < window_days
