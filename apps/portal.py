@@ -25,7 +25,7 @@ ASSETS = Path(__file__).resolve().parents[1] / "assets"
 #: instead of the 4.8 MB of Dash's full bundle; fetched at install by scripts/plotly.sh
 PLOTLY_CARTESIAN = ASSETS / "vendor" / "plotly" / "plotly-cartesian.min.js"
 PLOTLY_ROUTE = "/_nocturne/plotly.min.js"  # assets/plotly_js.js points dcc.Graph here
-PAGES = ("home", "statistics", "api_docs", "not_found_404", "rubin_object", "admin_analysis", "object")
+PAGES = ("home", "statistics", "gw", "api_docs", "not_found_404", "rubin_object", "admin_analysis", "object")
 
 
 def warm_up() -> None:

@@ -5,7 +5,7 @@ from dash import dcc, html
 
 from .survey_switch import switch
 
-NAV = (("Search", "/"), ("Statistics", "/statistics"), ("API", "/api-docs"))
+NAV = (("Search", "/"), ("Statistics", "/statistics"), ("Gravitational waves", "/gw"), ("API", "/api-docs"))
 
 
 def shell(page) -> html.Div:

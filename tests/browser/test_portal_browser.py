@@ -161,3 +161,24 @@ def test_figures_are_drawn_with_the_cartesian_plotly_bundle(page):
     fetched = d.execute_script("return performance.getEntriesByType('resource').map(function (e) { return e.name; })")
     assert any(u.endswith("/_nocturne/plotly.min.js") for u in fetched)
     assert not any("package_data/plotly.min.js" in u for u in fetched)  # Dash's full bundle: not fetched
+
+
+def test_a_sky_map_dropped_on_the_gw_page_lists_its_objects(page, tmp_path):
+    from astropy.time import Time
+
+    from realdata import source_alerts
+    from skymaps import gaussian_map
+    target = next(r for r in source_alerts() if r.get("cdsxmatch") is None
+                  and r["candidate"]["jd"] - r["candidate"]["jdstarthist"] < 1 and r["candidate"]["jd"] > 2460236)
+    c = target["candidate"]
+    path = tmp_path / "bayestar.fits.gz"
+    path.write_bytes(gaussian_map(c["ra"], c["dec"], 3.0, Time(c["jd"] - 0.5, format="jd").isot))
+    d = page("/gw")
+    d.find_element(By.CSS_SELECTOR, "#gw-upload input[type=file]").send_keys(str(path))
+    wait(d).until(EC.text_to_be_present_in_element((By.ID, "gw-upload-label"), "bayestar.fits.gz"))
+    d.find_element(By.ID, "gw-search").click()
+    wait(d, 40).until(EC.presence_of_element_located((By.ID, "gw-count")))
+    assert re.fullmatch(r"\d+ ZTF objects", d.find_element(By.ID, "gw-count").text)
+    links = wait(d).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#gw-grid a"))  # the table's rows, linked
+    assert all(re.search(r"/ZTF\d{2}[a-z]{7}$", a.get_attribute("href")) for a in links)
+    assert len(d.find_elements(By.CSS_SELECTOR, "#gw-sky .scatterlayer .trace")) == 2  # the region and the objects
