@@ -56,6 +56,12 @@ def _errors(nodes: list[dict]) -> list[str]:
     return [n["props"]["children"] for n in nodes if n["props"].get("className") == "alert-error"]
 
 
+def _young_rubin(packets) -> dict:
+    """The diaSource of a real Rubin alert whose object was first detected < 6 days before it."""
+    return next(p["diaSource"] for p in packets if p["diaSource"]["diaObjectId"]
+                and p["diaSource"]["midpointMjdTai"] - (p["misc"] or {}).get("firstDiaSourceMjdTaiFink", 0) < 6)
+
+
 def _linked(grid: dict, field: str) -> list[str]:
     """The ids of the table's rows (each a markdown link ``[id](path)``)."""
     return [row[field].split("]")[0].lstrip("[") for row in grid["rowData"]]
@@ -96,8 +102,7 @@ def test_a_ztf_search_lists_the_objects_the_api_answers(client):
 
 def test_a_rubin_search_lists_the_objects_the_lsst_api_answers(client):
     packets = records(parquet_files())
-    young = next(p["diaSource"] for p in packets if p["diaSource"]["diaObjectId"]
-                 and p["diaSource"]["midpointMjdTai"] - (p["misc"] or {}).get("firstDiaSourceMjdTaiFink", 0) < 6)
+    young = _young_rubin(packets)
     event = Time(young["midpointMjdTai"] - 0.5, format="mjd", scale="tai").utc.isot
     data = gaussian_map(young["ra"], young["dec"], SIGMA, event)
     nodes = _search(client, _upload(data), survey="rubin")
@@ -129,3 +134,22 @@ def test_an_event_after_every_alert_finds_nothing_and_says_so(client):
 def test_bad_uploads_and_numbers_get_a_message(client, contents, numbers, words):
     errors = _errors(_search(client, contents, **numbers))
     assert len(errors) == 1 and words in errors[0], errors
+
+
+def test_a_big_answer_shows_the_newest_objects_and_says_how_many_there_are(client, monkeypatch):
+    from apps.components import gw_results
+    packets = records(parquet_files())
+    young = _young_rubin(packets)
+    event = Time(young["midpointMjdTai"] - 0.5, format="mjd", scale="tai").utc.isot
+    data = gaussian_map(young["ra"], young["dec"], SIGMA, event)
+    everything = _linked(_by_id(_search(client, _upload(data), survey="rubin", level=0.99, after=14), "gw-grid"),
+                         "diaObjectId")
+    assert len(everything) > 3
+    monkeypatch.setattr(gw_results, "MAX_ROWS", 3)
+    nodes = _search(client, _upload(data), survey="rubin", level=0.99, after=14)
+    grid = _by_id(nodes, "gw-grid")
+    assert _linked(grid, "diaObjectId") == everything[:3]  # newest first, as the whole answer
+    assert _by_id(nodes, "gw-count")["children"] == f"{len(everything)} Rubin objects"
+    assert "the newest 3 are shown" in _by_id(nodes, "gw-summary")["children"]
+    objects = [t for t in _by_id(nodes, "gw-sky")["figure"]["data"] if t["name"] == "objects"][0]
+    assert len(objects["text"]) == 3

@@ -25,6 +25,7 @@ from .results import error
 from .shell import code_block
 
 MAX_MAP_BYTES = 16 * 1024 * 1024  # a bayestar map is 0.2-10 MB; the API takes up to 64 MB
+MAX_ROWS = 1000  # objects shown (table and plot), as the search results; the API gives them all
 MAX_CELLS_DRAWN = 5_000  # drawn as SVG points: the portal's plotly.js is the cartesian bundle (no WebGL traces)
 SKY_DEG2 = 4 * np.pi * (180 / np.pi) ** 2
 
@@ -36,7 +37,8 @@ class MapRefused(ValueError):
 @dataclass(frozen=True)
 class Counterparts:
     survey: str          # ztf | rubin
-    rows: pd.DataFrame   # one row per object, as the table shows them
+    rows: pd.DataFrame   # one row per object, as the table shows them (the newest MAX_ROWS)
+    total: int           # objects found
     event: str           # DATE-OBS, ISO UTC
     level: float
     area_deg2: float
@@ -74,7 +76,7 @@ def find(store, survey: str, sky: Skymap, level: float, before: float, after: fl
         found = ztf_skymap.skymap_alerts(store, sky, level, sky.event_jd, before, after)
         rows = _ztf_rows(found, sky.event_jd)
     depth, ipix = sky.region(level)
-    return Counterparts(survey, rows, Time(sky.event_jd, format="jd", scale="utc").isot[:19], level,
+    return Counterparts(survey, rows.head(MAX_ROWS), len(rows), Time(sky.event_jd, format="jd", scale="utc").isot[:19], level,
                         float(sky_fraction(depth) * SKY_DEG2) if len(depth) else 0.0, (before, after),
                         _centres(depth, ipix))
 
@@ -118,13 +120,14 @@ def _centres(depth: np.ndarray, ipix: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 def results(found: Counterparts, base_url: str) -> html.Div:
     """The summary, the sky plot, the table and the API call of a search."""
-    n = len(found.rows)
+    n = found.total
     what = "Rubin object" if found.survey == "rubin" else "ZTF object"
+    shown = f"; the newest {len(found.rows):,} are shown, the API call below gives them all" if n > len(found.rows) else ""
     head = html.Div(className="results-head", children=[
-        html.H2(f"{n} {what}{'s' if n != 1 else ''}", id="gw-count"),
+        html.H2(f"{n:,} {what}{'s' if n != 1 else ''}", id="gw-count"),
         html.Span(f"in the {found.level:.0%} credible region ({found.area_deg2:,.1f} deg²), alerts from "
                   f"{found.window[0]:g} day(s) before to {found.window[1]:g} day(s) after the event "
-                  f"({found.event} UTC); the newest alert of each object", className="muted", id="gw-summary"),
+                  f"({found.event} UTC); the newest alert of each object{shown}", className="muted", id="gw-summary"),
     ])
     children = [head, dcc.Graph(id="gw-sky", figure=_sky_figure(found), config={"displaylogo": False,
                                                                                   "responsive": True})]
