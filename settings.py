@@ -30,6 +30,7 @@ class Config:
     hbase_host: str = "127.0.0.1"
     hbase_port: int = 9090
     hbase_timeout_ms: int = 5000
+    hbase_ingest_timeout_ms: int = 60000
     hbase_pool_size: int = 4
     hbase_layout: str = "packed"
     hbase_thrift2_port: int = 0
@@ -53,6 +54,12 @@ class Config:
     analysis_per_minute: int = 5
     analysis_max_result_bytes: int = 8 * 1024 * 1024
     analysis_dispatcher: bool = True
+
+    def for_ingest(self) -> "Config":
+        """This configuration as the nightly ingest uses it: an HBase call may take
+        ``hbase_ingest_timeout_ms`` (a region split or compaction stalls writes for seconds,
+        and an operator's night should ride that out), not the API's ``hbase_timeout_ms``."""
+        return self.replace(hbase_timeout_ms=max(self.hbase_timeout_ms, self.hbase_ingest_timeout_ms))
 
     def replace(self, **changes) -> "Config":
         """A copy with some keys changed, validated like a loaded file."""
@@ -121,7 +128,7 @@ def _coerce(key: str, value, base_dir: Path):
         return _int(value, 1, 65535)
     if key == "hbase_thrift2_port":  # 0: no Thrift 2 server, many ranges are read through Thrift 1
         return _int(value, 0, 65535)
-    if key in ("hbase_timeout_ms", "hbase_pool_size", "schema_version"):
+    if key in ("hbase_timeout_ms", "hbase_ingest_timeout_ms", "hbase_pool_size", "schema_version"):
         return _int(value, 1, 10**9)
     if key in ("api_rate_limit", "writes_per_minute", "sign_ins_per_minute", "compute_slots"):
         return _int(value, 0, 10**9)

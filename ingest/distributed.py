@@ -62,6 +62,7 @@ def ingest_on_cluster(path: Path, config: Config, cluster: str, night: str | Non
     started = time.perf_counter()
     check(cluster)
     refuse_embedded(config)
+    config = config.for_ingest()  # its HBase calls, and the tasks', wait out a region split
     path = Path(path).resolve()  # workers open the files by this path; ledgers key packets by it
     schema_path = Path(schema_path).resolve() if schema_path is not None else None
     plan = plan_night(path, night, 1)

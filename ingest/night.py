@@ -51,6 +51,7 @@ def ingest(path: Path, config: Config, night: str | None = None, dry_run: bool =
         holds (by default they are skipped before encoding: ``ingest.rubin.lists``).
     """
     started = time.perf_counter()
+    config = config.for_ingest()  # its HBase calls wait out a region split (workers get it too)
     plan = plan_night(Path(path), night, workers)
     chosen = survey_named(survey or detect(plan.files), schema_path, rewrite_history)
     if chosen.split is not None:  # big files cut into parts, each a unit of work

@@ -34,6 +34,7 @@ def reindex_sky(config: Config, page: int = PAGE, batch_size: int = 2000, progre
     """Fill ``objects_sky`` from the alert index of the store ``config`` names; ``progress``
     (optional) is called with the running :class:`Reindexed` after each page."""
     done = Reindexed()
+    config = config.for_ingest()
     with IngestLock(Path(config.data_dir) / "ingest.lock"), open_store(config, create=True) as store:
         pixel, sky = store.table("pixel"), store.table(SKY)
         columns = [f"{f}:{q}" for f, fam in sky.spec.families.items() for q in fam.columns]

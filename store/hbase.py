@@ -453,14 +453,19 @@ class HBaseStore(Store):
 
 
 def _segments(ops: list) -> list[list]:
-    """``ops`` cut so that no put follows a delete within one segment (see ``_send``)."""
-    segments, current, deleted = [], [], False
+    """``ops`` as few calls as their order allows (see ``_send``): each row's ops keep their
+    order, and a put of a row that follows a delete of that row goes to a later call than the
+    delete; other rows do not cut a call. A later night's newer diaObjects, a delete then a put
+    each, are so two calls (all the deletes, then all the puts), not two a row (2,744 calls for
+    5,000 alerts: 18 s of a 23 s ingest on HBase)."""
+    layers: list[list] = []
+    at: dict = {}  # row -> (the call of its last op, whether the row was deleted in that call)
     for op in ops:
+        layer, deleted = at.get(op[1], (0, False))
         if op[0] == "put" and deleted:
-            segments.append(current)
-            current, deleted = [], False
-        current.append(op)
-        deleted = deleted or op[0] == "delete"
-    if current:
-        segments.append(current)
-    return segments
+            layer, deleted = layer + 1, False
+        at[op[1]] = (layer, deleted or op[0] == "delete")
+        if layer == len(layers):
+            layers.append([])
+        layers[layer].append(op)
+    return layers

@@ -89,3 +89,15 @@ def test_the_dash_jobs_dir_defaults_to_the_temporary_directory(tmp_path):
     other.write_text("dash_jobs_dir: jobs\n")
     assert load_config(other, environ={}).dash_jobs_dir == tmp_path / "jobs"
     assert load_config(other, environ={"NOCTURNE_DASH_JOBS_DIR": str(tmp_path / "x")}).dash_jobs_dir == tmp_path / "x"
+
+
+def test_the_ingest_waits_longer_on_hbase_than_the_api(tmp_path):
+    cfg = load_config(DEFAULT_FILE, environ={})
+    assert (cfg.hbase_timeout_ms, cfg.hbase_ingest_timeout_ms) == (5000, 60000)
+    assert cfg.for_ingest().hbase_timeout_ms == 60000 and cfg.hbase_timeout_ms == 5000
+    slow_api = load_config(DEFAULT_FILE, environ={"NOCTURNE_HBASE_TIMEOUT_MS": "90000"})
+    assert slow_api.for_ingest().hbase_timeout_ms == 90000  # never shorter than the API's
+    short = load_config(DEFAULT_FILE, environ={"NOCTURNE_HBASE_INGEST_TIMEOUT_MS": "8000"})
+    assert short.for_ingest().hbase_timeout_ms == 8000
+    with pytest.raises(ConfigError, match="hbase_ingest_timeout_ms"):
+        load_config(DEFAULT_FILE, environ={"NOCTURNE_HBASE_INGEST_TIMEOUT_MS": "0"})
