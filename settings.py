@@ -56,9 +56,10 @@ class Config:
     analysis_dispatcher: bool = True
 
     def for_ingest(self) -> "Config":
-        """This configuration as the nightly ingest uses it: an HBase call may take
-        ``hbase_ingest_timeout_ms`` (a region split or compaction stalls writes for seconds,
-        and an operator's night should ride that out), not the API's ``hbase_timeout_ms``."""
+        """This configuration as the nightly ingest (and the table admin) uses it: an HBase call
+        may take ``hbase_ingest_timeout_ms`` (a region split or compaction stalls writes for
+        seconds, and an operator's night should ride that out; dropping a table takes seconds),
+        not the API's ``hbase_timeout_ms``."""
         return self.replace(hbase_timeout_ms=max(self.hbase_timeout_ms, self.hbase_ingest_timeout_ms))
 
     def replace(self, **changes) -> "Config":

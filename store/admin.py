@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     surveys = [args.survey] if args.survey else list(SURVEYS)
     try:
-        config = load_config(args.config)
+        config = load_config(args.config).for_ingest()  # creating or dropping a table takes seconds on HBase
         if args.command == "drop" and not args.yes:
             print(f"refusing to drop every '{config.table_prefix}' table of the {config.backend} store "
                   f"without --yes (this deletes their data)", file=sys.stderr)
