@@ -15,6 +15,7 @@ import io
 import math
 import warnings
 from dataclasses import dataclass
+from functools import cached_property
 
 import astropy.units as u
 import numpy as np
@@ -40,7 +41,13 @@ class Skymap:
     event_jd: float | None  # DATE-OBS / MJD-OBS of the event, when the header has it
 
     def credible_levels(self) -> np.ndarray:
-        """Each cell's credible level (0 for the densest cell, up to ~1)."""
+        """Each cell's credible level (0 for the densest cell, up to ~1); computed once a map,
+        as it sorts every cell (4-5 s for a flat map of 12.6 M cells, and the portal's search
+        asks for a region twice: its objects, then its area and cells to draw)."""
+        return self._levels
+
+    @cached_property
+    def _levels(self) -> np.ndarray:
         area = 4.0 ** (-self.depth.astype(float))  # relative cell areas
         order = np.argsort(-(self.prob / area), kind="stable")
         levels = np.empty_like(self.prob)

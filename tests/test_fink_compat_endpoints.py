@@ -389,3 +389,19 @@ def test_fink_compat_new_endpoints_are_in_the_spec(api):
         ops = spec["paths"][f"/api/v1/{name}"]
         assert {"get", "post"} <= set(ops), name
         assert params <= {p["name"] for p in ops["get"]["parameters"]}, name
+
+
+def test_a_maps_credible_levels_are_sorted_once(monkeypatch):
+    """Each region of one map reuses its credible levels (a sort of every cell: seconds for a
+    flat map of 12.6 M cells), whatever level is asked and however often."""
+    from science.skymap import read_skymap
+
+    sky = read_skymap(gaussian_map(120, -30, 4.0, "2023-10-18T00:00:00"))
+    sorts = []
+    real = np.argsort
+    monkeypatch.setattr(np, "argsort", lambda *a, **k: sorts.append(1) or real(*a, **k))
+    first = sky.region(0.9)
+    again, wider = sky.region(0.9), sky.region(0.99)
+    assert len(sorts) == 1
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+    assert len(wider[0]) > len(first[0])
