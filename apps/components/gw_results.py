@@ -21,7 +21,7 @@ from api.queries import skymap as ztf_skymap
 from apps import search as S
 from science.skymap import Skymap, SkymapError, read_skymap, sky_fraction
 
-from .results import error
+from .results import error, linked_grid
 from .shell import code_block
 
 MAX_MAP_BYTES = 16 * 1024 * 1024  # a bayestar map is 0.2-10 MB; the API takes up to 64 MB
@@ -77,7 +77,7 @@ def find(store, survey: str, sky: Skymap, level: float, before: float, after: fl
         rows = _ztf_rows(found, sky.event_jd)
     depth, ipix = sky.region(level)
     return Counterparts(survey, rows.head(MAX_ROWS), len(rows), Time(sky.event_jd, format="jd", scale="utc").isot[:19], level,
-                        float(sky_fraction(depth) * SKY_DEG2) if len(depth) else 0.0, (before, after),
+                        sky_fraction(depth) * SKY_DEG2, (before, after),
                         _centres(depth, ipix))
 
 
@@ -161,16 +161,8 @@ def _sky_figure(found: Counterparts) -> go.Figure:
 
 
 def _table(found: Counterparts) -> dag.AgGrid:
-    rows = found.rows
     ident, path = ("diaObjectId", "/lsst/") if found.survey == "rubin" else ("objectId", "/")
-    columns = [{"field": ident, "headerName": ident, "cellRenderer": "markdown", "pinned": "left", "minWidth": 170}]
-    columns += [{"field": c, "headerName": c, "minWidth": 110} for c in rows.columns if c != ident]
-    data = rows.assign(**{ident: [f"[{o}]({path}{o})" for o in rows[ident]]}).to_dict("records")
-    return dag.AgGrid(id="gw-grid", rowData=data, columnDefs=columns,
-                      defaultColDef={"sortable": True, "filter": True, "resizable": True},
-                      columnSize="autoSize", dashGridOptions={"pagination": True, "paginationPageSize": 20,
-                                                              "domLayout": "autoHeight", "animateRows": False},
-                      className="ag-theme-alpine results-grid")
+    return linked_grid("gw-grid", found.rows, ident, path, 170)
 
 
 def _curl(found: Counterparts, base_url: str) -> str:

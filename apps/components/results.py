@@ -21,15 +21,26 @@ CLASS_COLOURS = list(qualitative.Dark24) + list(qualitative.Light24)
 
 
 def table(rows: pd.DataFrame) -> dag.AgGrid:
-    columns = [{"field": "objectId", "headerName": "objectId", "cellRenderer": "markdown", "pinned": "left",
-                "minWidth": 140}]
-    columns += [{"field": c, "headerName": c, "minWidth": WIDTHS.get(c, 90)} for c in rows.columns if c != "objectId"]
-    data = rows.assign(objectId=[f"[{o}](/{o})" for o in rows["objectId"]]).to_dict("records")
+    return linked_grid("results-grid", rows, "objectId", "/", 140, WIDTHS, 90, column_min=90)
+
+
+def linked_grid(grid_id: str, rows: pd.DataFrame, ident: str, path: str, ident_width: int,
+                widths: dict | None = None, width: int = 110, column_min: int | None = None) -> dag.AgGrid:
+    """The sortable, paginated table of a list of objects: ``ident`` pinned left, each a link
+    to ``path`` + the id (its page), the other columns ``widths[c]`` (else ``width``) wide at
+    least; ``column_min``: the smallest width of any column. Search results, Rubin results
+    and the gravitational-wave page use it."""
+    columns = [{"field": ident, "headerName": ident, "cellRenderer": "markdown", "pinned": "left",
+                "minWidth": ident_width}]
+    columns += [{"field": c, "headerName": c, "minWidth": (widths or {}).get(c, width)} for c in rows.columns if c != ident]
+    data = rows.assign(**{ident: [f"[{o}]({path}{o})" for o in rows[ident]]}).to_dict("records")
+    default = {"sortable": True, "filter": True, "resizable": True}
+    if column_min is not None:
+        default["minWidth"] = column_min
     return dag.AgGrid(
-        id="results-grid", rowData=data, columnDefs=columns,
-        defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 90},
+        id=grid_id, rowData=data, columnDefs=columns, defaultColDef=default,
         columnSize="autoSize", dashGridOptions={"pagination": True, "paginationPageSize": 20,
-                                                           "domLayout": "autoHeight", "animateRows": False},
+                                                "domLayout": "autoHeight", "animateRows": False},
         className="ag-theme-alpine results-grid")
 
 

@@ -2,7 +2,6 @@
 one row per object linking to its page (/lsst/<diaObjectId>)."""
 from __future__ import annotations
 
-import dash_ag_grid as dag
 import pandas as pd
 from dash import html
 
@@ -10,7 +9,7 @@ from api.queries import rubin as qr
 from apps import search as S
 
 from .rubin_object_info import CATS_CLASSES
-from .results import error
+from .results import error, linked_grid
 
 MAX_ROWS = 1000
 OTHER_KINDS = ("The Rubin search takes a diaObjectId (a large integer, or 'lsst: <id>') or a cone 'ra dec radius'; "
@@ -59,12 +58,5 @@ def results(search: S.Search, store) -> html.Div:
     if rows.empty:
         return html.Div(className="results", children=[head, html.P(
             "Nothing found among the Rubin objects held here.", className="empty")])
-    columns = [{"field": "diaObjectId", "headerName": "diaObjectId", "cellRenderer": "markdown", "pinned": "left",
-                "minWidth": 190}] + [{"field": c, "headerName": c, "minWidth": 110} for c in rows.columns[1:]]
-    data = rows.assign(diaObjectId=[f"[{o}](/lsst/{o})" for o in rows["diaObjectId"]]).to_dict("records")
-    grid = dag.AgGrid(id="rubin-results-grid", rowData=data, columnDefs=columns,
-                      defaultColDef={"sortable": True, "filter": True, "resizable": True},
-                      columnSize="autoSize", dashGridOptions={"pagination": True, "paginationPageSize": 20,
-                                                              "domLayout": "autoHeight", "animateRows": False},
-                      className="ag-theme-alpine results-grid")
+    grid = linked_grid("rubin-results-grid", rows, "diaObjectId", "/lsst/", 190)
     return html.Div(className="results", children=[head, html.Div(grid, className="results-table")])
