@@ -19,7 +19,6 @@ from typing import Iterator
 from hbase_schema import get_schema
 from settings import Config
 from store import compression, encoder_store
-from store.column_types import ColumnValueError
 from store.sky import pixels
 
 from science.stamps import stamp_problem
@@ -27,8 +26,13 @@ from science.stamps import stamp_problem
 from .gc_pause import gc_paused
 from .nights import night_of
 from .readers import Packet, packets_of
-from .rows import CUTOUTS, FORCED, SKY, RowBuilder, alert_tables
+from .rows import CUTOUTS, RowBuilder, alert_tables
+from .unit_encoding import UnitEncoder
 from .validate import candid_of, problem
+
+
+ENCODE_ALERTS = 1000  # alerts built, then encoded together: their decoded packets are freed after
+# (a unit is a whole file: 5,000 alerts with a month of history held ~250 MB more a worker)
 
 
 class Workers:
@@ -89,23 +93,6 @@ def widen_pipe(pool: ProcessPoolExecutor, size: int = PIPE_BYTES) -> int:
 
 
 @dataclass
-class Alert:
-    """What the writer needs of one valid alert: its encoded rows and its counts."""
-    night: str
-    object_id: str
-    candid: int
-    fid: int
-    classification: str
-    writes: list            # (table, key, payload) of main and the index tables
-    upper: list             # (key, payload)
-    badquality: list        # (key, payload)
-    forced: list = field(default_factory=list)   # (key, payload) of the fp table
-    sky: tuple | None = None  # (key, order, payload, full) of the object-level sky index (RowBuilder.sky_row)
-    source: str = ""        # the packet's file (and member) and position, for the repeats ledger
-    index: int = 0
-
-
-@dataclass
 class Prepared:
     alerts: list = field(default_factory=list)
     rejects: list = field(default_factory=list)   # (Packet, reason, night or None)
@@ -123,6 +110,7 @@ class Preparer:
         store = encoder_store(config, schema)
         self.tables = {name: store.table(name) for name in alert_tables(schema)}
         self.same = same_encoding(schema, self.tables)
+        self.encoder = UnitEncoder(self.tables, self.same, self.builder)
 
     def run(self, files: list[Path]) -> Prepared:
         with gc_paused():  # a unit's decoded packets are thousands of containers: no collection walks them
@@ -150,17 +138,22 @@ class Preparer:
             except (TypeError, ValueError, KeyError, AttributeError) as exc:
                 out.rejects.append((packet, f"malformed packet: {type(exc).__name__}: {exc}",
                                     night_of(packet.record["candidate"]["jd"])))
-        if not built:
-            return out
-        pix = pixels([r.ra for _, r in built], [r.dec for _, r in built], self.order).tolist()
-        for (packet, rows), pixel in zip(built, pix):
-            try:
-                alert = self._encode(rows, pixel)
-                alert.source, alert.index = packet.source, packet.index
-                out.alerts.append(alert)
-            except ColumnValueError as exc:
-                out.rejects.append((packet, f"value out of type: {exc}", night_of(rows.jd)))
+            if len(built) >= ENCODE_ALERTS:
+                self._encode(built, out)
+                built = []
+        if built:
+            self._encode(built, out)
         return out
+
+    def _encode(self, built: list, out: Prepared) -> None:
+        """Encode ``built`` (packet, rows) into ``out``: its alerts, or a reason to refuse one."""
+        pix = pixels([r.ra for _, r in built], [r.dec for _, r in built], self.order).tolist()
+        for (packet, rows), (alert, reason) in zip(built, self.encoder.encode([r for _, r in built], pix)):
+            if reason:
+                out.rejects.append((packet, reason, night_of(rows.jd)))
+                continue
+            alert.source, alert.index = packet.source, packet.index
+            out.alerts.append(alert)
 
     @staticmethod
     def _check(packet: Packet) -> tuple[str | None, str | None]:
@@ -172,25 +165,6 @@ class Preparer:
         candidate = packet.record.get("candidate") if isinstance(packet.record, dict) else None
         jd = candidate.get("jd") if isinstance(candidate, dict) else None
         return reason, night_of(jd) if isinstance(jd, float) and 2415020 < jd < 2488070 else None
-
-    def _encode(self, rows, pixel: int) -> Alert:
-        t, same = self.tables, self.same
-        writes = [("main", rows.main[0], t["main"].encode(rows.main[1]))]
-        encoded: dict = {}  # the index tables share one row of light columns: encoded once
-        for table, (key, cells) in self.builder.index_rows(rows, pixel).items():
-            shared = (same[table], id(cells))
-            payload = encoded.get(shared)
-            if payload is None:
-                payload = encoded[shared] = t[table].encode(cells)
-            writes.append((table, key, payload))
-        sky = self.builder.sky_row(rows, pixel)
-        if sky is not None:
-            key, order, cells, full = sky
-            sky = (key, order, t[SKY].encode(cells), full)
-        return Alert(night_of(rows.jd), rows.object_id, rows.candid, rows.fid, rows.classification, writes,
-                     [(k, t["upper"].encode(c)) for k, c in rows.upper],
-                     [(k, t["uppervalid"].encode(c)) for k, c in rows.badquality],
-                     [(k, t[FORCED].encode(c)) for k, c in rows.forced], sky=sky)
 
 
 def same_encoding(schema, tables: dict) -> dict[str, str]:

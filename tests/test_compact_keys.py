@@ -13,7 +13,8 @@ import pytest
 from conftest import comparable, make_config, shared_data
 from ingest.compact_keys import CompactKeys
 from ingest.night import ingest
-from ingest.prepare import Alert, Prepared
+from ingest.prepare import Prepared
+from ingest.unit_encoding import Alert
 from ingest.write import Writer
 from store import open_store
 

@@ -23,7 +23,7 @@ MAY_IMPORT = {
 # imports only modules below it here. The writer's quarantine keeps packets as the readers
 # give them, so it sits above the readers; leaves shared by the steps come last.
 INGEST_ORDER = ("ingest", "ingest.__main__", "ingest.cli", "ingest.reindex", "ingest.distributed", "ingest.night", "ingest.unit_task", "ingest.surveys", "ingest.plan",
-                "ingest.rubin.prepare", "ingest.rubin.alert_columns", "ingest.rubin.columns", "ingest.rubin.binary_views", "ingest.rubin.lists", "ingest.rubin.stored", "ingest.prepare", "ingest.rubin.write", "ingest.newest", "ingest.write", "ingest.quarantine",
+                "ingest.rubin.prepare", "ingest.rubin.alert_columns", "ingest.rubin.columns", "ingest.rubin.binary_views", "ingest.rubin.lists", "ingest.rubin.stored", "ingest.prepare", "ingest.unit_encoding", "ingest.rubin.write", "ingest.newest", "ingest.write", "ingest.quarantine",
                 "ingest.rubin.readers", "ingest.rubin.py_values", "ingest.readers", "ingest.avro_files", "ingest.validate",
                 "ingest.packet_types", "ingest.rows", "ingest.rubin.rows", "ingest.rubin.statistics",
                 "ingest.rubin.validate", "ingest.rubin.alert", "ingest.statistics", "ingest.nights", "ingest.lock",
