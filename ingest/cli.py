@@ -46,8 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     night.add_argument("--dry-run", action="store_true", help="read and validate only; write nothing")
     night.add_argument("--quarantine", type=Path, help="quarantine folder (default: <data_dir>/quarantine)")
     night.add_argument("--log-file", type=Path, help="log file (default: <data_dir>/logs/ingest.log)")
-    night.add_argument("--batch-size", type=int, help="rows per write batch (default 500; Rubin 5000: "
-                                                      "each of its alerts writes hundreds of rows)")
+    night.add_argument("--batch-size", type=int, help="rows per write batch (default 5000; at most 500 for "
+                                                      "ZTF's main table and 200 for Rubin's cutouts, whose rows hold images)")
     night.add_argument("--workers", type=int, help="processes that decode and encode (default: CPU count, max 4)")
     night.add_argument("--cluster", metavar="ADDRESS",
                        help="run the night on a Dask cluster: the scheduler's address (tcp://HOST:8786, "
