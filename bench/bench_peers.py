@@ -212,17 +212,19 @@ def ingest_nocturne(night: Path, env: dict, data_dir: Path) -> float:
 
 def measure_ingest(inputs: list[tuple[str, Path, int]], pg, hb, tmp: Path) -> list[dict]:
     """alerts/s of each backend ingesting each night into an empty store, timed from
-    outside the ingest process (start-up included, the same for every backend)."""
+    outside the ingest process (start-up included, the same for every backend). ``pg`` or
+    ``hb`` None: that backend is left out (the embedded store is measured with ``pg``)."""
     rows = []
     for label, night, n in inputs:
         row = {"input": label, "alerts": n}
-        store = tmp / "ingest-embedded"
-        try:
-            row["embedded"] = n / ingest_nocturne(night, {"NOCTURNE_BACKEND": "embedded"}, store)
-            row["embedded_bpa"] = embedded_bytes(store) / n
-        finally:
-            shutil.rmtree(store, ignore_errors=True)
-        log(f"  ingest {label}: embedded {row['embedded']:,.0f} alerts/s")
+        if pg is not None:
+            store = tmp / "ingest-embedded"
+            try:
+                row["embedded"] = n / ingest_nocturne(night, {"NOCTURNE_BACKEND": "embedded"}, store)
+                row["embedded_bpa"] = embedded_bytes(store) / n
+            finally:
+                shutil.rmtree(store, ignore_errors=True)
+            log(f"  ingest {label}: embedded {row['embedded']:,.0f} alerts/s")
         if hb is not None:
             prefix = f"peers_ingest_{os.getpid()}"
             try:
@@ -231,18 +233,19 @@ def measure_ingest(inputs: list[tuple[str, Path, int]], pg, hb, tmp: Path) -> li
                 hb.drop(prefix)
                 shutil.rmtree(tmp / "ingest-hbase", ignore_errors=True)
             log(f"  ingest {label}: HBase {row['hbase']:,.0f} alerts/s")
-        dsn = pg.create_db("ingest")
-        try:
-            t0 = time.perf_counter()
-            proc = subprocess.run([sys.executable, "-m", "bench.peers.pg", "ingest", dsn, str(night)], cwd=ROOT,
-                                  capture_output=True, text=True)
-            elapsed = time.perf_counter() - t0
-            if proc.returncode != 0:
-                raise RuntimeError(f"PostgreSQL ingest failed: {proc.stderr[-800:]}")
-            row["pg"] = int(proc.stdout.split()[0]) / elapsed
-        finally:
-            pg.drop_db("ingest")
-        log(f"  ingest {label}: PostgreSQL {row['pg']:,.0f} alerts/s")
+        if pg is not None:
+            dsn = pg.create_db("ingest")
+            try:
+                t0 = time.perf_counter()
+                proc = subprocess.run([sys.executable, "-m", "bench.peers.pg", "ingest", dsn, str(night)], cwd=ROOT,
+                                      capture_output=True, text=True)
+                elapsed = time.perf_counter() - t0
+                if proc.returncode != 0:
+                    raise RuntimeError(f"PostgreSQL ingest failed: {proc.stderr[-800:]}")
+                row["pg"] = int(proc.stdout.split()[0]) / elapsed
+            finally:
+                pg.drop_db("ingest")
+            log(f"  ingest {label}: PostgreSQL {row['pg']:,.0f} alerts/s")
         rows.append(row)
     return rows
 
@@ -257,6 +260,8 @@ def store_alerts(data_dir: Path) -> int:
 
 
 def measure_size(size: int, args, pg, hb, tmp: Path) -> dict:
+    """The queries' figures, bytes and load times of one store size: the embedded store and
+    PostgreSQL when ``pg`` is given, HBase when ``hb`` is (each None: left out)."""
     from bench.peers import pg as pgmod
     from bench.peers.hbase import copy_store
     from settings import Config
@@ -267,37 +272,36 @@ def measure_size(size: int, args, pg, hb, tmp: Path) -> dict:
     n = store_alerts(data_dir)
     result = {"size": size, "alerts": n, "bytes": {}, "load_s": {}, "layers": {"query": {}, "http": {}}}
     per = {"query": {}, "http": {}}  # layer → backend → name → figures
-    result["bytes"]["embedded"] = embedded_bytes(data_dir) / n
     logs = tmp / "gunicorn.log"
 
-    # Nocturne, embedded
-    with open_store(Config().replace(data_dir=data_dir)) as s:
-        per["query"]["embedded"] = time_calls(nocturne_calls(s, queries), args.repeats, args.xmatch_repeats, "embedded")
-    proc, port = serve("index:server", {"NOCTURNE_DATA_DIR": str(data_dir), "NOCTURNE_BACKEND": "embedded"}, logs)
-    try:
-        per["http"]["embedded"] = time_http(port, queries, args.repeats, args.xmatch_repeats, "embedded")
-    finally:
-        stop(proc)
-
-    # PostgreSQL + q3c
-    db = f"nocturne_{size}"
-    dsn = pg.create_db(db)
-    try:
-        result["load_s"]["pg"] = pgmod.load_from_store(dsn, data_dir, log=log)["total_s"]
-        result["bytes"]["pg"] = pgmod.database_bytes(dsn) / n
-        pgq = pgmod.PgQueries(dsn)
+    if pg is not None:  # Nocturne, embedded, then PostgreSQL + q3c
+        result["bytes"]["embedded"] = embedded_bytes(data_dir) / n
+        with open_store(Config().replace(data_dir=data_dir)) as s:
+            per["query"]["embedded"] = time_calls(nocturne_calls(s, queries), args.repeats, args.xmatch_repeats, "embedded")
+        proc, port = serve("index:server", {"NOCTURNE_DATA_DIR": str(data_dir), "NOCTURNE_BACKEND": "embedded"}, logs)
         try:
-            per["query"]["pg"] = time_calls(pg_calls(pgq, queries), args.repeats, args.xmatch_repeats, "PostgreSQL")
-        finally:
-            pgq.close()
-        proc, port = serve("bench.peers.pg_service:app", {"NOCTURNE_PG_DSN": dsn}, logs)
-        try:
-            per["http"]["pg"] = time_http(port, queries, args.repeats, args.xmatch_repeats, "PostgreSQL")
+            per["http"]["embedded"] = time_http(port, queries, args.repeats, args.xmatch_repeats, "embedded")
         finally:
             stop(proc)
-    finally:
-        if not args.keep_pg:
-            pg.drop_db(db)
+
+        db = f"nocturne_{size}"
+        dsn = pg.create_db(db)
+        try:
+            result["load_s"]["pg"] = pgmod.load_from_store(dsn, data_dir, log=log)["total_s"]
+            result["bytes"]["pg"] = pgmod.database_bytes(dsn) / n
+            pgq = pgmod.PgQueries(dsn)
+            try:
+                per["query"]["pg"] = time_calls(pg_calls(pgq, queries), args.repeats, args.xmatch_repeats, "PostgreSQL")
+            finally:
+                pgq.close()
+            proc, port = serve("bench.peers.pg_service:app", {"NOCTURNE_PG_DSN": dsn}, logs)
+            try:
+                per["http"]["pg"] = time_http(port, queries, args.repeats, args.xmatch_repeats, "PostgreSQL")
+            finally:
+                stop(proc)
+        finally:
+            if not args.keep_pg:
+                pg.drop_db(db)
 
     # Nocturne, HBase
     if hb is not None:
@@ -322,6 +326,15 @@ def measure_size(size: int, args, pg, hb, tmp: Path) -> dict:
             for name, cell in figures.items():
                 result["layers"][layer].setdefault(name, {})[backend] = cell
     return result
+
+
+def merge_size(into: dict, other: dict) -> None:
+    """Add ``other``'s backends (one size's figures, bytes and load times) to ``into``."""
+    for part in ("bytes", "load_s"):
+        into[part].update(other[part])
+    for layer, names in other["layers"].items():
+        for name, by_backend in names.items():
+            into["layers"][layer].setdefault(name, {}).update(by_backend)
 
 
 # -- main -------------------------------------------------------------------------------
@@ -386,20 +399,27 @@ def main(argv=None) -> int:
                 raise SystemExit(f"PostgreSQL: {exc}") from None
             versions["pg"] = pg.versions()
             log(f"PostgreSQL {versions['pg']} on 127.0.0.1:{pg.port} ({pg.dir})")
-            hb = None
+            sim = OUT / f"api-sim-{args.alerts}"
+            night, n_night = _night(sim)
+            cut = OUT / f"api-sim-cutouts-{args.alerts}"
+            cut_night, n_cut = _night(cut)
+            inputs = [(f"night without cutouts ({night.name})", night, n_night),
+                      (f"night with cutouts ({cut_night.name})", cut_night, n_cut)]
+            # the embedded store and PostgreSQL first, with no HBase running: a JVM starting up or
+            # compacting beside them took a core from their figures (2026-12-02)
+            ingest = measure_ingest(inputs, pg, None, tmp)
+            for size in sizes:
+                results[size] = measure_size(size, args, pg, None, tmp)
             if not args.skip_hbase:
                 try:
                     hb = stack.enter_context(LocalHBase(args.work_dir, log=log))
                 except HBaseUnavailable as exc:
                     raise SystemExit(f"HBase: {exc}") from None
-            sim = OUT / f"api-sim-{args.alerts}"
-            night, n_night = _night(sim)
-            cut = OUT / f"api-sim-cutouts-{args.alerts}"
-            cut_night, n_cut = _night(cut)
-            ingest = measure_ingest([(f"night without cutouts ({night.name})", night, n_night),
-                                     (f"night with cutouts ({cut_night.name})", cut_night, n_cut)], pg, hb, tmp)
+                for row, got in zip(ingest, measure_ingest(inputs, None, hb, tmp)):
+                    row["hbase"] = got["hbase"]
+                for size in sizes:
+                    merge_size(results[size], measure_size(size, args, None, hb, tmp))
             for size in sizes:
-                results[size] = measure_size(size, args, pg, hb, tmp)
                 (OUT / f"peers-results-{size}.json").write_text(json.dumps(results[size], indent=1))
     except KeyboardInterrupt:
         log("interrupted: everything started was stopped")
