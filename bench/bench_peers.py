@@ -14,6 +14,10 @@ alerts per deg²), then measures the same query set (``bench_api.pick_queries``)
 * PostgreSQL 15 + q3c, designed as ALeRCE's database (``bench/peers/pg.py``): a private
   cluster started here, loaded with COPY, indexed, CLUSTERed and VACUUM ANALYZEd.
 
+The embedded store and PostgreSQL are measured first, with no HBase running; HBase is started
+(or found running) only then, for its own ingest and queries; a running one is reused, and then
+runs beside the others.
+
 Two layers: the query layer alone, in this process (``api.queries`` on the store vs SQL
 through psycopg, both answering the same DataFrames), and the full HTTP path through
 gunicorn with 4 workers (Nocturne's API vs the same Flask parsing and rendering over

@@ -97,7 +97,9 @@ def report(results: dict, ingest: list[dict], main_size: int, backends: list[str
             "- **Nocturne embedded**: the store as `bench_api.build_store` ingested it (SQLite file; bytes = the "
             "file with its WAL). **Nocturne HBase**: the local standalone HBase 2.6 (`hbase_schema/local`), "
             "every table copied from the embedded store through the store API under a fresh prefix; bytes = the "
-            "tables' HFiles after a flush (GZ, as `store/hbase.py` creates them).",
+            "tables' HFiles after a flush (GZ, as `store/hbase.py` creates them); started (unless one runs "
+            "already) once the embedded store's and PostgreSQL's figures are taken, so that no JVM runs beside "
+            "them.",
             "- **PostgreSQL + q3c** (`bench/peers/pg.py`): `detections` (every candidate field and added value "
             "as a typed column, PK (candid, objectid), B-trees on (objectid, jd), CLUSTERed on it, on (jd) and on "
             "(classification, jd)), "
