@@ -409,8 +409,8 @@ def main(argv=None) -> int:
             cut_night, n_cut = _night(cut)
             inputs = [(f"night without cutouts ({night.name})", night, n_night),
                       (f"night with cutouts ({cut_night.name})", cut_night, n_cut)]
-            # the embedded store and PostgreSQL first, with no HBase running: a JVM starting up or
-            # compacting beside them took a core from their figures (2026-12-02)
+            # the embedded store and PostgreSQL first, with no HBase running beside them (its JVM
+            # used a quarter of a core on average in its first minutes, 2026-12-02)
             ingest = measure_ingest(inputs, pg, None, tmp)
             for size in sizes:
                 results[size] = measure_size(size, args, pg, None, tmp)
