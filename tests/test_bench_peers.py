@@ -3,6 +3,7 @@ that rendering costs the same on both sides); checked without a PostgreSQL serve
 import pandas.testing as pdt
 
 from api.queries.frame import to_frame
+from bench.bench_peers import merge_size
 from bench.peers.pg import frame
 from bench.peers.report import fink_ms
 
@@ -24,6 +25,23 @@ def test_fink_figures_are_read_from_the_published_table():
     assert fink_ms("cone 5″ on an object") == 200  # the low end of 200–400
     assert fink_ms("latests n=1000") == 60000
     assert fink_ms("time window 10 min") is None
+
+
+def test_the_hbase_phase_s_figures_join_the_other_backends_of_the_same_size():
+    """HBase is measured after the embedded store and PostgreSQL (with none of them running
+    beside it): its figures join theirs per layer and query, nothing of theirs is lost."""
+    first = {"size": 10, "alerts": 12, "bytes": {"embedded": 2.0, "pg": 3.0}, "load_s": {"pg": 5.0},
+             "layers": {"query": {"cone 1°": {"embedded": {"p50": 1.0}, "pg": {"p50": 2.0}}},
+                        "http": {"cone 1°": {"embedded": {"p50": 3.0}, "pg": {"p50": 4.0}}}}}
+    hbase = {"size": 10, "alerts": 12, "bytes": {"hbase": 1.5}, "load_s": {"hbase": 9.0},
+             "layers": {"query": {"cone 1°": {"hbase": {"p50": 7.0}}, "xmatch": {"hbase": {"p50": 8.0}}},
+                        "http": {"cone 1°": {"hbase": {"p50": 6.0}}}}}
+    merge_size(first, hbase)
+    assert first["bytes"] == {"embedded": 2.0, "pg": 3.0, "hbase": 1.5}
+    assert first["load_s"] == {"pg": 5.0, "hbase": 9.0}
+    assert first["layers"]["query"]["cone 1°"] == {"embedded": {"p50": 1.0}, "pg": {"p50": 2.0}, "hbase": {"p50": 7.0}}
+    assert first["layers"]["query"]["xmatch"] == {"hbase": {"p50": 8.0}}
+    assert first["layers"]["http"]["cone 1°"] == {"embedded": {"p50": 3.0}, "pg": {"p50": 4.0}, "hbase": {"p50": 6.0}}
 
 
 def test_the_local_hbase_status_line_is_read_with_or_without_its_thrift2_server():
