@@ -35,8 +35,8 @@ class Survey:
     tables: Callable            # (schema) -> the tables the writer batches
     night_span: Callable        # (night) -> [start, end) in the time index's unit
     bulk: bool = False          # units carry hundreds of rows an alert: the cyclic GC is paused while they are written
-    batch_size: int = 500       # rows per write batch by default (5,000 for both surveys: a Rubin alert writes ~850 rows, a fifth
-    # less writer time; ZTF's ~10: 4-6 % less wall time on a 147,423-alert night, fewer SQLite commits rewriting the same pages)
+    batch_size: int = 5000      # rows per write batch by default (a Rubin alert writes ~850 rows: a fifth less writer time
+    # than 500; ZTF's ~10: 4-6 % less wall time on a 147,423-alert night, fewer SQLite commits rewriting the same pages)
     # tables whose rows are heavy, with the most rows their batch holds (Rubin's cutouts: ~115 KB
     # a row, so 5,000 of them held ~575 MB in the writer, twice that with a send in flight; ZTF's
     # main rows carry the three cutouts, ~60 KB)
@@ -80,11 +80,10 @@ def survey(name: str, schema_path: Path | None = None, rewrite_history: bool = F
     if name == "rubin":
         return Survey("rubin", partial(RubinPreparer, schema_path=schema_path, rewrite_history=rewrite_history), lambda schema: RUBIN_TABLES,
                       rubin_statistics.night_span, bulk=True,
-                      batch_size=5000, table_batch=(("cutouts", 200),), split=split_units, newest=("objects", "obj"), heavy=("writes", "prv", "fp"),
+                      table_batch=(("cutouts", 200),), split=split_units, newest=("objects", "obj"), heavy=("writes", "prv", "fp"),
                       history=("sources", "forced"), history_once=True)
     if name == "ztf":
-        return Survey("ztf", Preparer, alert_tables, ztf_statistics.night_span, batch_size=5000,
-                      table_batch=(("main", 500),))
+        return Survey("ztf", Preparer, alert_tables, ztf_statistics.night_span, table_batch=(("main", 500),))
     raise ValueError(f"unknown survey {name!r} (known: {', '.join(NAMES)})")
 
 
