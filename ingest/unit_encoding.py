@@ -100,15 +100,14 @@ class UnitEncoder:
         main = self._payloads("main", [r.main[1] for r in rows_list], range(n), refused)
         index = [self.builder.index_rows(r, p) for r, p in zip(rows_list, pixels)]
         shared: dict = {}  # the tables encoding the same bytes (``same``) share one encoding per row
-        light_of: dict = {}
+        light: dict = {}   # target table -> id of a row's cells -> (alert, cells), each row once
         for i, per_table in enumerate(index):
             for table, (_, cells) in per_table.items():
-                target = self.same[table]
-                light_of.setdefault((target, id(cells)), (target, i, cells))
-        for target in dict.fromkeys(t for t, _, _ in light_of.values()):
-            entries = [(i, cells) for t, i, cells in light_of.values() if t == target]
+                light.setdefault(self.same[table], {}).setdefault(id(cells), (i, cells))
+        for target, rows in light.items():
+            entries = list(rows.values())
             got = self._payloads(target, [c for _, c in entries], [i for i, _ in entries], refused)
-            for (i, cells), payload in zip(entries, got):
+            for (_, cells), payload in zip(entries, got):
                 shared[(target, id(cells))] = payload
         sky = [self.builder.sky_row(r, p) for r, p in zip(rows_list, pixels)]
         with_sky = [i for i, s in enumerate(sky) if s is not None]
@@ -132,7 +131,7 @@ class UnitEncoder:
         """Each alert's ``(key, payload)`` of ``table`` from its list of ``(key, cells)``."""
         owners = [i for i, pairs in enumerate(per_alert) for _ in pairs]
         cells = [c for pairs in per_alert for _, c in pairs]
-        payloads = iter(self._payloads(table, cells, owners, refused)) if cells else iter(())
+        payloads = iter(self._payloads(table, cells, owners, refused))
         return [[(key, next(payloads)) for key, _ in pairs] for pairs in per_alert]
 
     def _payloads(self, table: str, cells: list, owners, refused: list) -> list:
