@@ -229,15 +229,6 @@ def measure_ingest(inputs: list[tuple[str, Path, int]], pg, hb, tmp: Path) -> li
             finally:
                 shutil.rmtree(store, ignore_errors=True)
             log(f"  ingest {label}: embedded {row['embedded']:,.0f} alerts/s")
-        if hb is not None:
-            prefix = f"peers_ingest_{os.getpid()}"
-            try:
-                row["hbase"] = n / ingest_nocturne(night, hb.env(prefix), tmp / "ingest-hbase")
-            finally:
-                hb.drop(prefix)
-                shutil.rmtree(tmp / "ingest-hbase", ignore_errors=True)
-            log(f"  ingest {label}: HBase {row['hbase']:,.0f} alerts/s")
-        if pg is not None:
             dsn = pg.create_db("ingest")
             try:
                 t0 = time.perf_counter()
@@ -250,6 +241,14 @@ def measure_ingest(inputs: list[tuple[str, Path, int]], pg, hb, tmp: Path) -> li
             finally:
                 pg.drop_db("ingest")
             log(f"  ingest {label}: PostgreSQL {row['pg']:,.0f} alerts/s")
+        if hb is not None:
+            prefix = f"peers_ingest_{os.getpid()}"
+            try:
+                row["hbase"] = n / ingest_nocturne(night, hb.env(prefix), tmp / "ingest-hbase")
+            finally:
+                hb.drop(prefix)
+                shutil.rmtree(tmp / "ingest-hbase", ignore_errors=True)
+            log(f"  ingest {label}: HBase {row['hbase']:,.0f} alerts/s")
         rows.append(row)
     return rows
 
