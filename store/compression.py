@@ -40,7 +40,10 @@ import zstandard
 DIRECTORY = Path(__file__).with_name("dictionaries")
 COMPRESSED = 2  # first byte of a compressed blob
 COMPRESSED_BYTE = b"\x02"
-LEVEL = 3  # measured: level 9 saves 2–5 % more bytes at 4–6× the CPU
+# measured: level 9 saves 2–5 % more bytes at 4–6× the CPU than 3; level 2 takes 20–58 % less
+# CPU than 3 for the same bytes within ±1.5 % on every family but a diaObject's added values
+# (+4 %) (docs/benchmarks.md, "Rubin first night: 16 KB pages, zstd level 2")
+LEVEL = 2
 
 
 @lru_cache(maxsize=None)
