@@ -40,9 +40,10 @@ import zstandard
 DIRECTORY = Path(__file__).with_name("dictionaries")
 COMPRESSED = 2  # first byte of a compressed blob
 COMPRESSED_BYTE = b"\x02"
-# measured: level 9 saves 2–5 % more bytes at 4–6× the CPU than 3; level 2 takes 20–58 % less
-# CPU than 3 for the same bytes within ±1.5 % on every family but a diaObject's added values
-# (+4 %) (docs/benchmarks.md, "Rubin first night: 16 KB pages, zstd level 2")
+# measured: level 9 saves 2–5 % more bytes at 4–6× the CPU than 3; level 2 takes 12–58 % less
+# CPU a blob than 3 (two runs) for the same bytes within ±1.5 % on every family but a
+# diaObject's added values (+4 %); small: under 1 % of either survey's ingest CPU
+# (docs/benchmarks.md, "Rubin first night: 16 KB pages, zstd level 2")
 LEVEL = 2
 
 
