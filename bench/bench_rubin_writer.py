@@ -1,0 +1,115 @@
+"""The Rubin ingest's writer alone, by the embedded store's page size.
+
+    python -m bench.bench_rubin_writer NIGHT [--units 30] [--page-sizes 4096,16384] [--rounds 2]
+
+The night's first ``--units`` units of work are prepared once in this process, as a worker
+prepares them against an empty store (a first night: every previous and forced source is
+sent), and kept pickled; then, for each round and page size in turn (alternated, so that the
+host's drift falls on every size alike), ``RubinWriter`` takes them into a fresh embedded store
+created with that page size (``store.sqlite_file.Pragmas.page_bytes``), the collector paused as
+in the ingest. Printed per run: the writer's CPU and wall time an alert (taking the units and
+sending the last batches; unpickling not counted), its read and write system calls an alert
+(``/proc/self/io``: SQLite's page reads and writes, WAL and checkpoints), and the store's bytes.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import pickle
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def prepare(night: Path, units: int) -> list[bytes]:
+    """The first ``units`` units of ``night``, prepared against an empty store, pickled."""
+    from ingest.plan import plan
+    from ingest.rubin.prepare import RubinPreparer
+    from ingest.rubin.readers import split_units
+    from settings import Config
+    with tempfile.TemporaryDirectory() as empty:
+        preparer = RubinPreparer(Config().replace(data_dir=Path(empty), backend="embedded"))
+        return [pickle.dumps(preparer.run(u), protocol=pickle.HIGHEST_PROTOCOL)
+                for u in plan(night, split=split_units).units[:units]]
+
+
+def io_calls() -> tuple[int, int]:
+    """(read, write) system calls of this process so far (0, 0 where /proc has no io file)."""
+    try:
+        fields = dict(line.split(": ") for line in Path("/proc/self/io").read_text().splitlines())
+        return int(fields["syscr"]), int(fields["syscw"])
+    except (OSError, KeyError, ValueError):
+        return 0, 0
+
+
+def write(units: list[bytes], page_bytes: int, data_dir: Path) -> dict:
+    """``units`` taken by the Rubin writer into a new store in ``data_dir`` of ``page_bytes`` pages."""
+    from ingest.surveys import survey
+    from settings import Config
+    from store import open_store
+    from store.sqlite_file import Pragmas, disk_bytes, ingest_pragmas
+    chosen = survey("rubin", None, False)
+    saved = Pragmas.page_bytes
+    Pragmas.page_bytes = page_bytes
+    try:
+        with ingest_pragmas(), open_store(Config().replace(data_dir=data_dir, backend="embedded"), create=True,
+                                          schema=chosen.schema) as store:
+            batches = {t: store.table(t).batch(chosen.batch_size_of(t)) for t in chosen.tables(store.schema)}
+            writer = chosen.writer(batches, None, data_dir / "quarantine", data_dir / "repeats", False, store)
+            page = store._conn().execute("PRAGMA page_size").fetchone()[0]
+            cpu = wall = 0.0
+            reads, writes = io_calls()
+            enabled = gc.isenabled()
+            gc.disable()
+            try:
+                for blob in units:
+                    unit = pickle.loads(blob)
+                    t, c = time.perf_counter(), time.process_time()
+                    writer.take(unit)
+                    wall, cpu = wall + time.perf_counter() - t, cpu + time.process_time() - c
+                    del unit
+                t, c = time.perf_counter(), time.process_time()
+                writer.send()
+                for b in batches.values():
+                    b.send()
+                wall, cpu = wall + time.perf_counter() - t, cpu + time.process_time() - c
+            finally:
+                if enabled:
+                    gc.enable()
+            read_after, write_after = io_calls()
+            alerts = writer.total_sci
+    finally:
+        Pragmas.page_bytes = saved
+    return {"page_size": page, "alerts": alerts, "cpu_s": cpu, "wall_s": wall, "reads": read_after - reads,
+            "writes": write_after - writes, "bytes": disk_bytes(data_dir)}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("night", type=Path, help="a Rubin night (Fink Parquet, Avro or wire messages)")
+    p.add_argument("--units", type=int, default=30, help="units of work taken from the night's start")
+    p.add_argument("--page-sizes", default="4096,16384")
+    p.add_argument("--rounds", type=int, default=2)
+    args = p.parse_args(argv)
+    sizes = [int(s) for s in args.page_sizes.split(",")]
+    units = prepare(args.night, args.units)
+    print(f"{len(units)} units prepared ({sum(map(len, units)) / 2**20:.0f} MB pickled)", file=sys.stderr)
+    for r in range(args.rounds):
+        for size in sizes:
+            with tempfile.TemporaryDirectory() as data:
+                got = write(units, size, Path(data))
+            n = max(1, got["alerts"])
+            print(f"round {r + 1} page {got['page_size']:>6}: {got['alerts']:,} alerts; writer CPU "
+                  f"{1000 * got['cpu_s'] / n:.3f} ms an alert (wall {1000 * got['wall_s'] / n:.3f}); "
+                  f"{got['writes'] / n:.1f} write and {got['reads'] / n:.1f} read calls an alert; "
+                  f"store {got['bytes'] / 2**20:.0f} MB", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
