@@ -1,15 +1,19 @@
 """The Rubin ingest's writer alone, by the embedded store's page size.
 
     python -m bench.bench_rubin_writer NIGHT [--units 30] [--page-sizes 4096,16384] [--rounds 2]
+                                             [--checkpoints 1000]
 
 The night's first ``--units`` units of work are prepared once in this process, as a worker
 prepares them against an empty store (a first night: every previous and forced source is
 sent), and kept pickled; then, for each round and page size in turn (alternated, so that the
 host's drift falls on every size alike), ``RubinWriter`` takes them into a fresh embedded store
 created with that page size (``store.sqlite_file.Pragmas.page_bytes``), the collector paused as
-in the ingest. Printed per run: the writer's CPU and wall time an alert (taking the units and
-sending the last batches; unpickling not counted), its read and write system calls an alert
-(``/proc/self/io``: SQLite's page reads and writes, WAL and checkpoints), and the store's bytes.
+in the ingest. Printed per run: the writer's CPU and wall time an alert (taking the units,
+sending the last batches and the last checkpoint, as a night ends; unpickling not counted),
+its read and write system calls an alert (``/proc/self/io``: SQLite's page reads and writes,
+WAL and checkpoints), and the store's bytes.
+``--checkpoints``: WAL sizes (pages) that start a checkpoint (``PRAGMA wal_autocheckpoint``;
+SQLite's default 1,000, the store's), each tried with each page size.
 """
 from __future__ import annotations
 
@@ -47,8 +51,9 @@ def io_calls() -> tuple[int, int]:
         return 0, 0
 
 
-def write(units: list[bytes], page_bytes: int, data_dir: Path) -> dict:
-    """``units`` taken by the Rubin writer into a new store in ``data_dir`` of ``page_bytes`` pages."""
+def write(units: list[bytes], page_bytes: int, data_dir: Path, checkpoint_pages: int | None = None) -> dict:
+    """``units`` taken by the Rubin writer into a new store in ``data_dir`` of ``page_bytes`` pages
+    (its WAL checkpointed every ``checkpoint_pages``; None: as the store does)."""
     from ingest.surveys import survey
     from settings import Config
     from store import open_store
@@ -62,6 +67,8 @@ def write(units: list[bytes], page_bytes: int, data_dir: Path) -> dict:
             batches = {t: store.table(t).batch(chosen.batch_size_of(t)) for t in chosen.tables(store.schema)}
             writer = chosen.writer(batches, None, data_dir / "quarantine", data_dir / "repeats", False, store)
             page = store._conn().execute("PRAGMA page_size").fetchone()[0]
+            if checkpoint_pages is not None:
+                store._conn().execute(f"PRAGMA wal_autocheckpoint={int(checkpoint_pages)}")
             cpu = wall = 0.0
             reads, writes = io_calls()
             enabled = gc.isenabled()
@@ -77,6 +84,7 @@ def write(units: list[bytes], page_bytes: int, data_dir: Path) -> dict:
                 writer.send()
                 for b in batches.values():
                     b.send()
+                store.checkpoint()  # (as the night's ingest ends: the WAL folded into the file)
                 wall, cpu = wall + time.perf_counter() - t, cpu + time.process_time() - c
             finally:
                 if enabled:
@@ -95,16 +103,19 @@ def main(argv=None) -> int:
     p.add_argument("--units", type=int, default=30, help="units of work taken from the night's start")
     p.add_argument("--page-sizes", default="4096,16384")
     p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--checkpoints", default="", help="e.g. 1000,16000: WAL pages a checkpoint waits for")
     args = p.parse_args(argv)
     sizes = [int(s) for s in args.page_sizes.split(",")]
+    checkpoints = [int(c) for c in args.checkpoints.split(",") if c] or [None]
     units = prepare(args.night, args.units)
     print(f"{len(units)} units prepared ({sum(map(len, units)) / 2**20:.0f} MB pickled)", file=sys.stderr)
     for r in range(args.rounds):
-        for size in sizes:
+        for size, every in ((s, c) for s in sizes for c in checkpoints):
             with tempfile.TemporaryDirectory() as data:
-                got = write(units, size, Path(data))
+                got = write(units, size, Path(data), every)
             n = max(1, got["alerts"])
-            print(f"round {r + 1} page {got['page_size']:>6}: {got['alerts']:,} alerts; writer CPU "
+            told = "" if every is None else f" checkpoint {every:>6}"
+            print(f"round {r + 1} page {got['page_size']:>6}{told}: {got['alerts']:,} alerts; writer CPU "
                   f"{1000 * got['cpu_s'] / n:.3f} ms an alert (wall {1000 * got['wall_s'] / n:.3f}); "
                   f"{got['writes'] / n:.1f} write and {got['reads'] / n:.1f} read calls an alert; "
                   f"store {got['bytes'] / 2**20:.0f} MB", flush=True)
