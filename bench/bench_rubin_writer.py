@@ -18,12 +18,11 @@ SQLite's default 1,000, the store's), each tried with each page size.
 from __future__ import annotations
 
 import argparse
-import gc
-import os
 import pickle
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,50 +50,51 @@ def io_calls() -> tuple[int, int]:
         return 0, 0
 
 
+@contextmanager
+def page_size(page_bytes: int):
+    """Stores created meanwhile get ``page_bytes`` pages (the store's own setting after)."""
+    from store.sqlite_file import Pragmas
+    saved, Pragmas.page_bytes = Pragmas.page_bytes, page_bytes
+    try:
+        yield
+    finally:
+        Pragmas.page_bytes = saved
+
+
 def write(units: list[bytes], page_bytes: int, data_dir: Path, checkpoint_pages: int | None = None) -> dict:
     """``units`` taken by the Rubin writer into a new store in ``data_dir`` of ``page_bytes`` pages
     (its WAL checkpointed every ``checkpoint_pages``; None: as the store does)."""
+    from ingest.gc_pause import gc_paused
     from ingest.surveys import survey
     from settings import Config
     from store import open_store
-    from store.sqlite_file import Pragmas, disk_bytes, ingest_pragmas
+    from store.sqlite_file import disk_bytes, ingest_pragmas
     chosen = survey("rubin", None, False)
-    saved = Pragmas.page_bytes
-    Pragmas.page_bytes = page_bytes
-    try:
-        with ingest_pragmas(), open_store(Config().replace(data_dir=data_dir, backend="embedded"), create=True,
-                                          schema=chosen.schema) as store:
-            batches = {t: store.table(t).batch(chosen.batch_size_of(t)) for t in chosen.tables(store.schema)}
-            writer = chosen.writer(batches, None, data_dir / "quarantine", data_dir / "repeats", False, store)
-            page = store._conn().execute("PRAGMA page_size").fetchone()[0]
-            if checkpoint_pages is not None:
-                store._conn().execute(f"PRAGMA wal_autocheckpoint={int(checkpoint_pages)}")
-            cpu = wall = 0.0
-            reads, writes = io_calls()
-            enabled = gc.isenabled()
-            gc.disable()
-            try:
-                for blob in units:
-                    unit = pickle.loads(blob)
-                    t, c = time.perf_counter(), time.process_time()
-                    writer.take(unit)
-                    wall, cpu = wall + time.perf_counter() - t, cpu + time.process_time() - c
-                    del unit
-                t, c = time.perf_counter(), time.process_time()
-                writer.send()
-                for b in batches.values():
-                    b.send()
-                store.checkpoint()  # (as the night's ingest ends: the WAL folded into the file)
-                wall, cpu = wall + time.perf_counter() - t, cpu + time.process_time() - c
-            finally:
-                if enabled:
-                    gc.enable()
-            read_after, write_after = io_calls()
-            alerts = writer.total_sci
-    finally:
-        Pragmas.page_bytes = saved
-    return {"page_size": page, "alerts": alerts, "cpu_s": cpu, "wall_s": wall, "reads": read_after - reads,
-            "writes": write_after - writes, "bytes": disk_bytes(data_dir)}
+    config = Config().replace(data_dir=data_dir, backend="embedded")
+    with page_size(page_bytes), ingest_pragmas(), open_store(config, create=True, schema=chosen.schema) as store, \
+            gc_paused():
+        batches = {t: store.table(t).batch(chosen.batch_size_of(t)) for t in chosen.tables(store.schema)}
+        writer = chosen.writer(batches, None, data_dir / "quarantine", data_dir / "repeats", False, store)
+        page = store._conn().execute("PRAGMA page_size").fetchone()[0]
+        if checkpoint_pages is not None:
+            store._conn().execute(f"PRAGMA wal_autocheckpoint={int(checkpoint_pages)}")
+        cpu = wall = 0.0
+        reads, writes = io_calls()
+        for blob in units:
+            unit = pickle.loads(blob)
+            t, c = time.perf_counter(), time.process_time()
+            writer.take(unit)
+            wall, cpu = wall + time.perf_counter() - t, cpu + time.process_time() - c
+            del unit
+        t, c = time.perf_counter(), time.process_time()
+        writer.send()
+        for b in batches.values():
+            b.send()
+        store.checkpoint()  # (as the night's ingest ends: the WAL folded into the file)
+        wall, cpu = wall + time.perf_counter() - t, cpu + time.process_time() - c
+        read_after, write_after = io_calls()
+    return {"page_size": page, "alerts": writer.total_sci, "cpu_s": cpu, "wall_s": wall,
+            "reads": read_after - reads, "writes": write_after - writes, "bytes": disk_bytes(data_dir)}
 
 
 def main(argv=None) -> int:

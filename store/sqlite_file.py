@@ -34,8 +34,9 @@ class Pragmas:
     # Bytes of a page of a store created now (PRAGMA page_size; an existing file keeps its own).
     # 16 KB rather than SQLite's 4 KB: a Rubin block of forced sources (~2.7 KB) wasted most of
     # a 4 KB page, and a first night's writer wrote a page a row it inserted at a random key;
-    # measured on a first Rubin night: the writer's CPU -25 to -30 %, the file -15 %
-    # (docs/benchmarks.md, "Rubin first night: 16 KB pages").
+    # measured on a first Rubin night: 3.6x fewer page writes, the writer's CPU -11 to -30 %, the
+    # file -15 %; reads the same within noise (docs/benchmarks.md, "Rubin first night: 16 KB
+    # pages, zstd level 2").
     page_bytes = 16384
 
 
