@@ -22,8 +22,8 @@ import pickle
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
+from unittest.mock import patch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -50,17 +50,6 @@ def io_calls() -> tuple[int, int]:
         return 0, 0
 
 
-@contextmanager
-def page_size(page_bytes: int):
-    """Stores created meanwhile get ``page_bytes`` pages (the store's own setting after)."""
-    from store.sqlite_file import Pragmas
-    saved, Pragmas.page_bytes = Pragmas.page_bytes, page_bytes
-    try:
-        yield
-    finally:
-        Pragmas.page_bytes = saved
-
-
 def write(units: list[bytes], page_bytes: int, data_dir: Path, checkpoint_pages: int | None = None) -> dict:
     """``units`` taken by the Rubin writer into a new store in ``data_dir`` of ``page_bytes`` pages
     (its WAL checkpointed every ``checkpoint_pages``; None: as the store does)."""
@@ -68,11 +57,11 @@ def write(units: list[bytes], page_bytes: int, data_dir: Path, checkpoint_pages:
     from ingest.surveys import survey
     from settings import Config
     from store import open_store
-    from store.sqlite_file import disk_bytes, ingest_pragmas
+    from store.sqlite_file import Pragmas, disk_bytes, ingest_pragmas
     chosen = survey("rubin", None, False)
     config = Config().replace(data_dir=data_dir, backend="embedded")
-    with page_size(page_bytes), ingest_pragmas(), open_store(config, create=True, schema=chosen.schema) as store, \
-            gc_paused():
+    with patch.object(Pragmas, "page_bytes", page_bytes), ingest_pragmas(), \
+            open_store(config, create=True, schema=chosen.schema) as store, gc_paused():
         batches = {t: store.table(t).batch(chosen.batch_size_of(t)) for t in chosen.tables(store.schema)}
         writer = chosen.writer(batches, None, data_dir / "quarantine", data_dir / "repeats", False, store)
         page = store._conn().execute("PRAGMA page_size").fetchone()[0]

@@ -156,6 +156,21 @@ def dump(store, tables=None) -> dict:
 TIMINGS = ("duration_s", "finished")  # statistics cells (any survey's family) that differ between equal runs
 
 
+def raw_tables(data_dir: Path) -> dict:
+    """Every table of the embedded store in ``data_dir`` as SQLite holds it, keys and blobs, in
+    key order, but the statistics' and the meta table's (timing cells, the store's creation time)."""
+    import sqlite3
+
+    from store.sqlite_file import DB_FILE
+    db = sqlite3.connect(Path(data_dir) / DB_FILE)
+    try:
+        names = [n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+                 if not n.endswith((".statistics", ".meta"))]
+        return {n: db.execute(f'SELECT * FROM "{n}" ORDER BY k').fetchall() for n in names}
+    finally:
+        db.close()
+
+
 def comparable(store) -> dict:
     """:func:`dump` without the meta table and the statistics rows' timing cells: equal for
     equal ingests (a rerun, a resumed run, a clean run)."""

@@ -1,22 +1,10 @@
 """The writer benchmark (``bench/bench_rubin_writer.py``) writes the real alerts into stores of
 the page sizes it is given, and the page size changes no stored byte: every table holds the
 same keys and blobs with 4 KB and 16 KB pages."""
-import sqlite3
-
 from bench.bench_rubin_writer import prepare, write
-from conftest import need, shared_data
+from conftest import need, raw_tables, shared_data
 from rubin_inputs import rubin_dir
-from store.sqlite_file import DB_FILE, Pragmas
-
-
-def _rows(data_dir) -> dict:
-    db = sqlite3.connect(data_dir / DB_FILE)
-    try:
-        names = [n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-                 if not n.endswith((".statistics", ".meta"))]
-        return {n: db.execute(f'SELECT * FROM "{n}" ORDER BY k').fetchall() for n in names}
-    finally:
-        db.close()
+from store.sqlite_file import Pragmas
 
 
 def test_the_writer_bench_stores_the_same_rows_whatever_the_page_size(tmp_path):
@@ -30,6 +18,6 @@ def test_the_writer_bench_stores_the_same_rows_whatever_the_page_size(tmp_path):
     assert a["alerts"] == b["alerts"] == 107
     assert a["cpu_s"] > 0 and a["writes"] > 0 and a["bytes"] > 0
     assert Pragmas.page_bytes == 16384  # the store's own setting, back after the runs
-    want, got = _rows(small), _rows(big)
+    want, got = raw_tables(small), raw_tables(big)
     assert sum(len(rows) for rows in want.values()) > 10 * 107  # the history rows are there
     assert got == want

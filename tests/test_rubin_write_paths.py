@@ -8,31 +8,16 @@ workers, the survey's batches) and once through none (in this process, a batch o
 one put a transaction), and the database files hold the same keys and the same bytes."""
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
-from conftest import make_config, need, shared_data
+from conftest import make_config, need, raw_tables, shared_data
 from hbase_schema import get_schema
 from ingest.night import ingest
 from ingest.rubin.write import RubinWriter
 from rubin_inputs import rubin_dir
 from rubin_sim import simulate
-from store.sqlite_file import DB_FILE
 
 RUBIN = get_schema("rubin")
-
-
-def _raw_tables(data_dir) -> dict:
-    """Every table's rows as stored, keys and blobs, but the statistics' and the meta table's
-    (timing cells, the store's creation time)."""
-    db = sqlite3.connect(data_dir / DB_FILE)
-    try:
-        names = [n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-                 if not n.endswith((".statistics", ".meta"))]
-        return {n: db.execute(f'SELECT * FROM "{n}" ORDER BY k').fetchall() for n in names}
-    finally:
-        db.close()
 
 
 def _same_bytes_either_way(source, tmp_path):
@@ -40,7 +25,7 @@ def _same_bytes_either_way(source, tmp_path):
     a = ingest(source, fast, workers=2, show_progress=False, survey="rubin")
     b = ingest(source, plain, workers=1, batch_size=1, show_progress=False, survey="rubin")
     assert a.alerts == b.alerts > 0
-    got, want = _raw_tables(fast.data_dir), _raw_tables(plain.data_dir)
+    got, want = raw_tables(fast.data_dir), raw_tables(plain.data_dir)
     assert sum(len(rows) for rows in want.values()) > 10 * a.alerts  # the history rows are there
     assert got.keys() == want.keys()
     for name in want:
