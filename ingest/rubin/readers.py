@@ -55,6 +55,14 @@ UNIT_BYTES = 24 << 20  # most decoded bytes (Parquet's uncompressed size) of a u
 BATCH_ROWS = 256    # most rows decoded from Parquet at a time
 BATCH_BYTES = 8 << 20  # and about this many decoded bytes: alerts with cutouts come ~66 at a time, not 256
 #                        (a worker's Arrow pool peaked ~55 MB lower on a first night with cutouts, issue 19)
+STREAM_BYTES = 64 << 10  # a column chunk is read this much at a time, not whole (below)
+
+
+def open_parquet(file: Path) -> pq.ParquetFile:
+    """``file`` for reading its rows: each column chunk streamed ``STREAM_BYTES`` at a time
+    rather than read whole into memory first (a Rubin row group's ~200 leaf columns held
+    ~27 MB more in a worker's Arrow pool, the same CPU; issue 19)."""
+    return pq.ParquetFile(file, buffer_size=STREAM_BYTES, pre_buffer=False)
 
 
 @dataclass(frozen=True)
@@ -325,7 +333,7 @@ def _parquet_batches(file: Path, part: ParquetPart | None = None) -> Iterator:
     n = part.start if part is not None else 0
     try:
         if part is None:
-            pf = pq.ParquetFile(file)
+            pf = open_parquet(file)
             names = pf.schema_arrow.names
         else:  # (the cursor's footer: opening the file again read it again, ~10 ms a unit)
             cursor = _Cursor.at(file, part.start)
@@ -363,7 +371,7 @@ class _Cursor:
 
     def __init__(self, file: Path, start: int):
         self.file = file
-        pf = pq.ParquetFile(file)
+        pf = open_parquet(file)
         meta = pf.metadata
         self.names = pf.schema_arrow.names
         self.bounds = [0]  # the first row of each row group, then the file's row count
