@@ -7,7 +7,9 @@ folder (or into ``--data``, kept: run a second night into the same store) and sa
 memory of the whole process tree every ``--interval`` seconds (psutil): the peak of the sum
 is the figure (``/usr/bin/time -v`` and ``ru_maxrss`` see one process). Pages the forked
 workers share with the writer are counted once per process in the RSS sum (an upper bound);
-the PSS sum divides them among the processes sharing them. Prints the alerts, the wall time,
+the PSS sum divides them among the processes sharing them. Both sums add the units waiting
+for the writer as files in tmpfs (``ingest.unit_files``), memory no process's RSS shows.
+Prints the alerts, the wall time,
 alerts/s, the CPU time of the tree (each process's last sample: user + system), the peak sum
 and each process's own peak (the writer first), and the load average at the start and the end.
 """
@@ -26,14 +28,17 @@ from pathlib import Path
 
 import psutil
 
+from ingest.unit_files import SHM, held_bytes
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def sample(proc: subprocess.Popen, interval: float) -> tuple[int, dict, int, dict]:
+def sample(proc: subprocess.Popen, interval: float) -> tuple[int, dict, int, dict, int]:
     """The peak of the tree's summed RSS (bytes), each process's peak RSS, the peak of the
     summed PSS (shared pages divided among the processes sharing them) and each process's
-    last CPU time (s), until ``proc`` ends."""
-    peak, each, peak_pss, cpu = 0, {}, 0, {}
+    last CPU time (s), until ``proc`` ends; and the peak of the bytes of its units waiting in
+    tmpfs (``ingest.unit_files``: memory no process's RSS shows), which both peaks include."""
+    peak, each, peak_pss, cpu, peak_files = 0, {}, 0, {}, 0
     root = psutil.Process(proc.pid)
     while proc.poll() is None:
         total = pss = 0
@@ -52,9 +57,10 @@ def sample(proc: subprocess.Popen, interval: float) -> tuple[int, dict, int, dic
             pss += getattr(full, "pss", rss)
             each[p.pid] = max(each.get(p.pid, 0), rss)
             cpu[p.pid] = times.user + times.system
-        peak, peak_pss = max(peak, total), max(peak_pss, pss)
+        files = held_bytes(SHM, proc.pid)
+        peak, peak_pss, peak_files = max(peak, total + files), max(peak_pss, pss + files), max(peak_files, files)
         time.sleep(interval)
-    return peak, each, peak_pss, cpu
+    return peak, each, peak_pss, cpu, peak_files
 
 
 def run(path: Path, workers: int, interval: float, root: Path = ROOT, data_dir: Path | None = None,
@@ -66,7 +72,7 @@ def run(path: Path, workers: int, interval: float, root: Path = ROOT, data_dir: 
         proc = subprocess.Popen([sys.executable, "-m", "ingest", "night", str(path), "--survey", survey,
                                  "--workers", str(workers), "--no-progress"], cwd=root, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        peak, each, pss, cpu = sample(proc, interval)
+        peak, each, pss, cpu, files = sample(proc, interval)
         out = proc.stdout.read()
         seconds = time.perf_counter() - started
     if proc.returncode:
@@ -75,6 +81,7 @@ def run(path: Path, workers: int, interval: float, root: Path = ROOT, data_dir: 
     alerts = int(found[-1].replace(",", "")) if found else 0
     writer = each.pop(proc.pid, 0)
     return {"alerts": alerts, "seconds": seconds, "peak_mb": peak / 2**20, "peak_pss_mb": pss / 2**20,
+            "peak_unit_files_mb": files / 2**20,
             "cpu_s": sum(cpu.values()), "writer_cpu_s": cpu.get(proc.pid, 0.0),
             "process_peaks_mb": [writer / 2**20, *sorted((v / 2**20 for v in each.values()), reverse=True)],
             "load_start": load, "load_end": os.getloadavg()[0], "workers": workers, "output": out[-600:]}
@@ -93,7 +100,8 @@ def main(argv=None) -> int:
     r = run(args.path, args.workers, args.interval, args.root, args.data, args.survey)
     print(f"{r['alerts']:,} alerts in {r['seconds']:.1f} s = {r['alerts'] / r['seconds']:.1f} alerts/s; "
           f"CPU {r['cpu_s']:.1f} s (writer {r['writer_cpu_s']:.1f} s); "
-          f"peak RSS (sum over processes) {r['peak_mb']:.0f} MB, PSS {r['peak_pss_mb']:.0f} MB; per process (writer, workers) "
+          f"peak RSS (sum over processes and unit files) {r['peak_mb']:.0f} MB, PSS {r['peak_pss_mb']:.0f} MB "
+          f"(unit files at most {r['peak_unit_files_mb']:.0f} MB); per process (writer, workers) "
           f"{', '.join(f'{m:.0f}' for m in r['process_peaks_mb'])} MB; load {r['load_start']:.1f} -> {r['load_end']:.1f}")
     if args.json:
         args.json.write_text(json.dumps(r, indent=1))

@@ -27,6 +27,7 @@ from .gc_pause import gc_paused
 from .nights import night_of
 from .readers import Packet, packets_of
 from .rows import CUTOUTS, RowBuilder, alert_tables
+from .unit_files import UnitFiles, take
 from .unit_encoding import UnitEncoder
 from .validate import candid_of, problem
 
@@ -46,11 +47,13 @@ class Workers:
         self.config, self.plan = config, plan
         self.make = make_preparer or Preparer  # (config) -> the survey's preparer (ingest.surveys)
         self.pool: ProcessPoolExecutor | None = None
+        self.files: UnitFiles | None = None
 
     def __enter__(self) -> "Workers":
         if self.plan.workers > 1:
+            self.files = UnitFiles()  # the units come back as files in memory (ingest.unit_files)
             self.pool = ProcessPoolExecutor(self.plan.workers, mp_context=multiprocessing.get_context("fork"),
-                                            initializer=init_worker, initargs=(self.config, self.make))
+                                            initializer=init_worker, initargs=(self.config, self.make, self.files))
             self.pool.submit(int).result()  # with fork, the first task starts every worker now
             widen_pipe(self.pool)
         return self
@@ -58,6 +61,8 @@ class Workers:
     def __exit__(self, *exc) -> None:
         if self.pool is not None:
             self.pool.__exit__(*exc)
+        if self.files is not None:
+            self.files.close()  # (after the pool: no worker writes a unit any more)
 
     def prepared(self) -> Iterator["Prepared"]:
         if self.pool is None:
@@ -69,9 +74,9 @@ class Workers:
         for unit in self.plan.units:
             pending.append(self.pool.submit(run_unit, unit))
             if len(pending) >= 2 * self.plan.workers:
-                yield pickle.loads(pending.popleft().result())
+                yield take(pending.popleft().result())
         while pending:
-            yield pickle.loads(pending.popleft().result())
+            yield take(pending.popleft().result())
 
 
 PIPE_BYTES = 1 << 20  # Linux's default most for a pipe (/proc/sys/fs/pipe-max-size) without privileges
@@ -196,12 +201,14 @@ def damaged_cutouts(record: dict) -> list[tuple[str, str]]:
 
 
 _worker = None  # this worker's preparer (ZTF's Preparer, or another survey's)
+_files: UnitFiles | None = None  # where this worker hands its units back (None: the pipe)
 
 
-def init_worker(config: Config, make_preparer=None) -> None:
-    global _worker
+def init_worker(config: Config, make_preparer=None, files: UnitFiles | None = None) -> None:
+    global _worker, _files
     _die_with_parent()
     _worker = (make_preparer or Preparer)(config)
+    _files = files
 
 
 def _die_with_parent() -> None:
@@ -214,12 +221,13 @@ def _die_with_parent() -> None:
         pass
 
 
-def run_unit(files: list[Path]) -> bytes:
-    """The unit prepared, pickled: the units waiting for the writer are held in its process as
-    these bytes and unpickled one at a time as it takes them (their Python objects, ~5 a
-    history row, were ~3 times the bytes: a first Rubin night's writer held ~140 MB of them
-    for the units queued, issue 19). The collector stays paused until the unit's objects are
-    freed after pickling: turned on while they lived, its first pass walked them all (~20 ms a
-    Rubin unit)."""
+def run_unit(files: list[Path]) -> bytes | str:
+    """The unit prepared, pickled, handed back as a file in memory (its name) or as the bytes
+    (``ingest.unit_files``): the units waiting for the writer are held as these bytes and
+    unpickled one at a time as it takes them (their Python objects, ~5 a history row, were ~3
+    times the bytes: a first Rubin night's writer held ~140 MB of them for the units queued,
+    issue 19). The collector stays paused until the unit's objects are freed after pickling:
+    turned on while they lived, its first pass walked them all (~20 ms a Rubin unit)."""
     with gc_paused():
-        return pickle.dumps(_worker.run(files), protocol=pickle.HIGHEST_PROTOCOL)
+        data = pickle.dumps(_worker.run(files), protocol=pickle.HIGHEST_PROTOCOL)
+    return data if _files is None else _files.hand(data)

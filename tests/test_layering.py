@@ -27,7 +27,7 @@ INGEST_ORDER = ("ingest", "ingest.__main__", "ingest.cli", "ingest.reindex", "in
                 "ingest.rubin.readers", "ingest.rubin.py_values", "ingest.readers", "ingest.avro_files", "ingest.validate",
                 "ingest.packet_types", "ingest.rows", "ingest.rubin.rows", "ingest.rubin.statistics",
                 "ingest.rubin.validate", "ingest.rubin.alert", "ingest.statistics", "ingest.nights", "ingest.lock",
-                "ingest.progress", "ingest.cluster", "ingest.conflicts", "ingest.gc_pause", "ingest.sent_keys", "ingest.compact_keys", "ingest.arrow_alone", "ingest.malloc_threshold",
+                "ingest.progress", "ingest.cluster", "ingest.conflicts", "ingest.gc_pause", "ingest.sent_keys", "ingest.compact_keys", "ingest.arrow_alone", "ingest.malloc_threshold", "ingest.unit_files",
                 "ingest.rubin")
 
 
