@@ -17,6 +17,7 @@ writer's were: ``bench.bench_rubin_rss`` counts them in the peak.
 """
 from __future__ import annotations
 
+import logging
 import mmap
 import os
 import pickle
@@ -24,6 +25,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+log = logging.getLogger("nocturne.ingest")
 SHM = Path("/dev/shm")
 PREFIX = "nocturne-units-"
 
@@ -33,12 +35,16 @@ class UnitFiles:
 
     def __init__(self, base: Path | None = SHM):
         self.folder: Path | None = None
+        self.warned = False  # (a worker's copy: one warning a process)
         if base is None or not base.is_dir() or not os.access(base, os.W_OK):
+            if base is not None:
+                log.info("the workers hand their units back through the pipe: no writable %s", base)
             return
         sweep(base)
         try:
             self.folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=base))
-        except OSError:
+        except OSError as exc:
+            log.info("the workers hand their units back through the pipe: %s", exc)
             self.folder = None
 
     def hand(self, data: bytes) -> bytes | str:
@@ -52,9 +58,12 @@ class UnitFiles:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
             return path
-        except OSError:  # (the tmpfs full, the folder gone)
+        except OSError as exc:  # (the tmpfs full, the folder gone)
             if path is not None:
                 _remove(path)
+            if not self.warned:
+                self.warned = True
+                log.warning("a unit goes back through the pipe, slower (%s); others may too", exc)
             return data
 
     def close(self) -> None:

@@ -4,6 +4,7 @@ ends, a killed run's folder at the next start; without a folder, or when a file 
 written, the unit goes through the pipe as before."""
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import subprocess
@@ -34,17 +35,23 @@ def test_a_unit_handed_as_a_file_comes_back_the_same_and_its_file_goes(tmp_path)
     assert not any(tmp_path.iterdir())
 
 
-def test_without_a_folder_or_a_writable_file_the_unit_goes_as_bytes(tmp_path):
+def test_without_a_folder_or_a_writable_file_the_unit_goes_as_bytes(tmp_path, caplog):
     unit = list(range(1000))
     data = pickle.dumps(unit)
+    caplog.set_level(logging.INFO, logger="nocturne.ingest")
     nowhere = UnitFiles(None)
     assert nowhere.folder is None and nowhere.hand(data) is data and take(data) == unit
     missing = UnitFiles(tmp_path / "no such folder")
     assert missing.folder is None and missing.hand(data) is data
+    assert [r.getMessage() for r in caplog.records].count(
+        f"the workers hand their units back through the pipe: no writable {tmp_path / 'no such folder'}") == 1
+    caplog.clear()
     gone = UnitFiles(tmp_path)
     gone.close()           # e.g. removed under the run: the file cannot be written
     gone.folder = tmp_path / "removed"
     assert gone.hand(data) is data and take(gone.hand(data)) == unit
+    warned = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warned) == 1 and "a unit goes back through the pipe" in warned[0].getMessage()  # once, not per unit
 
 
 def test_the_folders_of_ingests_no_longer_running_are_swept(tmp_path):
