@@ -115,3 +115,41 @@ def test_a_worker_hands_back_a_file_name_not_the_bytes(tmp_path):
 def test_a_folder_without_a_pid_is_left_alone(tmp_path, name):
     (tmp_path / name).mkdir()
     assert sweep(tmp_path) == [] and (tmp_path / name).exists()
+
+
+def test_an_ingest_killed_with_its_units_in_memory_is_swept_and_completed_by_the_next(tmp_path):
+    """kill -9 of a 2-worker ingest leaves its folder of units in /dev/shm (its workers die
+    with it); the same night again removes that folder, leaves none of its own and stores what
+    a clean run stores."""
+    import shutil
+    import signal
+    import time
+
+    from conftest import ROOT
+    from ingest.night import ingest
+    from rubin_inputs import parquet_files, stored_tables
+
+    need((shared_data() / "rubin-fink-2026-03-10").is_dir(), "real Rubin alerts not available")
+    need(unit_files.SHM.is_dir() and os.access(unit_files.SHM, os.W_OK), "no writable /dev/shm")
+    night = tmp_path / "night"
+    night.mkdir()
+    for f in parquet_files():   # 107 alerts, ~36 MB decoded: more than one unit
+        shutil.copy(f, night / f.name)
+    clean = make_config("embedded", tmp_path / "clean")
+    ingest(night, clean, workers=1, show_progress=False)
+    crashed = make_config("embedded", tmp_path / "crashed")
+    env = dict(os.environ, NOCTURNE_DATA_DIR=str(crashed.data_dir), PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "ingest", "night", str(night), "--no-progress", "--workers", "2"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    folders, deadline = [], time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline and not folders:
+        folders = list(unit_files.SHM.glob(f"{PREFIX}{proc.pid}-*"))
+        time.sleep(0.002)
+    assert folders, "the ingest ended before its folder of units was seen: nothing was tested"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+    assert folders[0].exists()  # left by the kill
+    ingest(night, crashed, workers=2, show_progress=False)
+    assert not folders[0].exists()
+    assert not list(unit_files.SHM.glob(f"{PREFIX}{os.getpid()}-*"))
+    assert stored_tables(crashed) == stored_tables(clean)
