@@ -36,7 +36,7 @@ class UnitFiles:
     def __init__(self, base: Path | None = SHM):
         self.folder: Path | None = None
         self.warned = False  # (a worker's copy: one warning a process)
-        if base is None or not base.is_dir() or not os.access(base, os.W_OK):
+        if base is None or not writable(base):
             if base is not None:
                 log.info("the workers hand their units back through the pipe: no writable %s", base)
             return
@@ -70,6 +70,11 @@ class UnitFiles:
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
             self.folder = None
+
+
+def writable(base: Path = SHM) -> bool:
+    """Whether ``base`` is a folder this process can make the run's folder in."""
+    return base.is_dir() and os.access(base, os.W_OK)
 
 
 def take(handed: bytes | str):

@@ -70,7 +70,7 @@ def test_the_folders_of_ingests_no_longer_running_are_swept(tmp_path):
 def test_two_workers_hand_back_the_units_in_memory_files_and_leave_none(tmp_path):
     """The units a 2-worker pool hands back through files are those prepared in this process."""
     need((shared_data() / "rubin-fink-2026-03-10").is_dir(), "real Rubin alerts not available")
-    need(unit_files.SHM.is_dir() and os.access(unit_files.SHM, os.W_OK), "no writable /dev/shm")
+    need(unit_files.writable(), "no writable /dev/shm")
     from rubin_inputs import parquet_files
     folder = tmp_path / "night"
     folder.mkdir()
@@ -130,7 +130,7 @@ def test_an_ingest_killed_with_its_units_in_memory_is_swept_and_completed_by_the
     from rubin_inputs import parquet_files, stored_tables
 
     need((shared_data() / "rubin-fink-2026-03-10").is_dir(), "real Rubin alerts not available")
-    need(unit_files.SHM.is_dir() and os.access(unit_files.SHM, os.W_OK), "no writable /dev/shm")
+    need(unit_files.writable(), "no writable /dev/shm")
     night = tmp_path / "night"
     night.mkdir()
     for f in parquet_files():   # 107 alerts, ~36 MB decoded: more than one unit
