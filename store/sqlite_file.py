@@ -79,10 +79,23 @@ def check_path(data_dir: Path, create: bool) -> None:
         raise DataDirError(f"store file {path} is not readable by this user")
 
 
+def bind_bytes_as_they_are() -> None:
+    """Let Python's ``sqlite3`` bind ``bytes`` (the store's keys and blobs) without its search
+    for an adapter. It binds ``int``, ``float``, ``str`` and ``bytearray`` at once, but looks an
+    adapter up for anything else, ``bytes`` included; finding none, CPython 3.11 builds and
+    clears an AttributeError (with its formatted message) for each value: ~10 % of a first Rubin
+    night's writer, which binds ~3 million blobs and keys (issue 19; docs/benchmarks.md, "Rubin
+    writer: bytes bound without the adapter search"). ``bytes`` registered as the adapter of
+    ``bytes`` is found at once and gives back the very object it is given, so what is stored does
+    not change. The registry is the process's: any ``sqlite3`` user here gets the same identity."""
+    sqlite3.register_adapter(bytes, bytes)
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """A connection to the store file ``path`` (created 0600 if missing), in WAL mode, with
     the :class:`Pragmas` of the moment."""
     secure_files(path)
+    bind_bytes_as_they_are()
     try:
         db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=60)
         db.execute(f"PRAGMA page_size={int(Pragmas.page_bytes)}")  # (before WAL: only a new file takes it)
