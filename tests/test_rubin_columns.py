@@ -66,7 +66,8 @@ def test_a_simulated_night_gives_the_dict_paths_rows(tmp_path, monkeypatch):
     _same(fast, slow)
 
 
-def _bad_night(tmp_path) -> tuple:
+def _bad_night(tmp_path, cuts=()) -> tuple:
+    """The real alerts of 6 files with 13 of them damaged, in one file (or cut into files at ``cuts``)."""
     need((shared_data() / "rubin-fink-2026-03-10").is_dir(), "real Rubin alerts not available")
     table = pa.concat_tables([pq.read_table(f) for f in parquet_files(6)])
     recs = table.to_pylist()
@@ -89,8 +90,11 @@ def _bad_night(tmp_path) -> tuple:
         edit(recs[i])
     folder = tmp_path / "night"
     folder.mkdir()
-    pq.write_table(pa.Table.from_pylist(recs, schema=table.schema), folder / "bad.parquet")
-    return [folder / "bad.parquet"], len(recs)
+    bounds = [0, *cuts, len(recs)]
+    files = [folder / f"bad-{i}.parquet" for i in range(len(bounds) - 1)] if cuts else [folder / "bad.parquet"]
+    for f, lo, hi in zip(files, bounds, bounds[1:]):
+        pq.write_table(pa.Table.from_pylist(recs[lo:hi], schema=table.schema), f)
+    return files, len(recs)
 
 
 def test_bad_packets_are_quarantined_with_the_dict_paths_reasons(tmp_path, monkeypatch):
@@ -180,8 +184,8 @@ def test_a_parquet_row_the_dict_path_cannot_read_keeps_the_file_and_the_other_al
 
 def test_batches_end_to_end_in_a_file_are_staged_as_one():
     """``prepare.joined`` joins the Parquet batches whose rows follow one another in one file
-    (their rows, start and bytes kept) and nothing else: a gap, another file, or a packet
-    between two batches (an unreadable file's error) ends the run, and order is kept."""
+    (their rows, start and bytes kept) and nothing else: a gap, a part of another file, or a
+    packet between two batches (an unreadable file's error) ends the run, and order is kept."""
     def batch(source, start, n, size=0):
         return ParquetBatch(source, start, pa.RecordBatch.from_pydict({"x": list(range(start, start + n))}), size)
 
@@ -194,3 +198,54 @@ def test_batches_end_to_end_in_a_file_are_staged_as_one():
     assert [(g.source, g.start, g.batch.column("x").to_pylist(), g.size) if isinstance(g, ParquetBatch) else g
             for g in got] == [("a.parquet", 0, list(range(9)), 30), ("a.parquet", 10, [10], 0),
                               ("b.parquet", 11, [11, 12], 7), error, ("b.parquet", 13, [13], 0)]
+
+
+def test_whole_files_with_the_same_columns_are_staged_as_one():
+    """Files read from their first row, with the same columns, join the run (Fink's data
+    transfer writes a few alerts a file); each row keeps its file and position, and the batch
+    cuts back into one batch a file. Other columns, or a file's later part, start a new run."""
+    def batch(source, start, n, size=0, name="x"):
+        return ParquetBatch(source, start, pa.RecordBatch.from_pydict({name: list(range(start, start + n))}), size)
+
+    items = [batch("a", 0, 2, 5), batch("a", 2, 1), batch("b", 0, 3, 7), batch("c", 0, 1, 1),  # one run
+             batch("d", 0, 2, name="y"),                                        # other columns
+             batch("e", 4, 1, name="y")]                                        # not e's first row
+    got = list(joined(iter(items)))
+    assert [(g.source, g.start, g.size, g.parts) for g in got] == [
+        ("a", 0, 13, (("a", 0, 3), ("b", 0, 3), ("c", 0, 1))), ("d", 0, 0, ()), ("e", 4, 0, ())]
+    first = got[0]
+    assert first.batch.column("x").to_pylist() == [0, 1, 2, 0, 1, 2, 0]
+    assert [first.origin(r) for r in range(7)] == [("a", 0), ("a", 1), ("a", 2), ("b", 0), ("b", 1), ("b", 2), ("c", 0)]
+    assert [(at, p.source, p.start, p.batch.column("x").to_pylist()) for at, p in first.pieces()] == [
+        (0, "a", 0, [0, 1, 2]), (3, "b", 0, [0, 1, 2]), (6, "c", 0, [0])]
+    assert [(p.source, p.index) for p in first.packets([4, 6])] == [("b", 1), ("c", 0)]
+    assert got[2].origin(0) == ("e", 4) and got[2].pieces() == [(0, got[2])]
+
+
+def test_bad_packets_in_small_files_are_quarantined_under_their_own_file(tmp_path, monkeypatch):
+    """The damaged alerts cut into four files, joined into one batch: each refusal names its own
+    file and position, as the dict path (a file at a time) names them."""
+    files, n = _bad_night(tmp_path, cuts=(4, 9, 12))
+    fast, slow, _ = _both(tmp_path, monkeypatch, files)
+    assert {p.source for p, _, _ in fast.rejects} == {str(f) for f in files[:3]}  # (file 3: good alerts)
+    assert [(p.source, p.index) for p, _, _ in fast.cutouts] == [(str(files[0]), 2)]
+    assert len(fast.alerts) == n - 11
+    _same(fast, slow)
+
+
+def test_a_joined_file_the_dict_path_cannot_read_is_kept_whole_alone(tmp_path, monkeypatch):
+    """Rows left to the dict path in a batch joined from several files: when Arrow cannot read
+    them, each file's rows are tried alone, and only the file that fails is kept whole."""
+    files, n = _bad_night(tmp_path, cuts=(4, 9, 12))
+    original = ParquetBatch.packets
+
+    def packets(self, rows=None):
+        if self.parts or self.source == str(files[1]):
+            raise pa.ArrowInvalid("damaged")
+        yield from original(self, rows)
+    monkeypatch.setattr(ParquetBatch, "packets", packets)
+    out = RubinPreparer(make_config("embedded", tmp_path / "a")).run(files)
+    whole = [(p, reason) for p, reason, _ in out.rejects if p.whole_file]
+    assert [(p.whole_file, "damaged" in reason) for p, reason in whole] == [(files[1], True)]
+    refused = [p for p, _, _ in out.rejects if not p.whole_file]
+    assert refused and {p.source for p in refused} == {str(files[0]), str(files[2])}  # (file 3 holds good alerts)

@@ -126,7 +126,7 @@ class ColumnRows:
         mjd_l, oid_l, sid_l, band = mjd.tolist(), oid.tolist(), sid.tolist(), py_values(s["band"])
         list_columns = {name: batch.column(name) for name in LIST_FIELDS if name in batch.schema.names}
         lists = {name: list_slices(column) for name, column in list_columns.items()}
-        start, out = item.start, []
+        out = []
         for j, r in enumerate(rows.tolist()):
             if bad[j]:
                 continue
@@ -139,7 +139,8 @@ class ColumnRows:
                 writes += [("ssoname", t["ssoname"].keys.build(x, m, i), light[j]) for x in found if x]
             if cut[j] is not None:
                 writes.append(("cutouts", cut_keys[j], cut[j]))
-            alert = RubinAlert(night_of_mjd(m), o, i, band[j], writes, source=item.source, index=start + r)
+            source, index = item.origin(r)
+            alert = RubinAlert(night_of_mjd(m), o, i, band[j], writes, source=source, index=index)
             if obj[j] is not None:
                 alert.obj = (obj_keys[j], (m, i), obj[j])
             out.append((r, Staged(alert, {name: v[j] for name, v in lists.items()}, m,

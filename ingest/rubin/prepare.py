@@ -137,10 +137,15 @@ class RubinPreparer:
             rows = [i for i, got in enumerate(left) if got is None]
             try:
                 packets = dict(zip(rows, item.packets(rows))) if rows else {}
-            except Exception as exc:  # noqa: BLE001 - pyarrow raises ArrowInvalid...: the file is kept whole
-                yield Packet(item.source, item.start + rows[0], None, f"unreadable Parquet record(s) "
-                             f"({type(exc).__name__}: {exc})", whole_file=Path(item.source))
+            except Exception:  # noqa: BLE001 - pyarrow raises ArrowInvalid...: each file's rows alone
                 packets = {}
+                for first, piece in item.pieces():
+                    mine = [i - first for i in rows if first <= i < first + piece.batch.num_rows]
+                    try:
+                        packets.update(dict(zip((first + i for i in mine), piece.packets(mine))) if mine else {})
+                    except Exception as exc:  # noqa: BLE001 - the file is kept whole
+                        yield Packet(piece.source, piece.start + mine[0], None, f"unreadable Parquet record(s) "
+                                     f"({type(exc).__name__}: {exc})", whole_file=Path(piece.source))
             for i, got in enumerate(left):
                 if got is not None:
                     staged.append(got)
@@ -201,15 +206,17 @@ class RubinPreparer:
 
 
 def joined(items) -> Iterator:
-    """``items`` with each run of Parquet batches that follow one another in one file (rows
-    end to end) joined into one batch: the column-wise path pays its per-column work (~270
-    columns: ``alert_cells``, the encoders) once a unit instead of once per 256-row batch
-    (issue 19). Anything else (a packet, an unreadable file's error) ends the run and comes in
-    its place; batches Arrow cannot join are handed on as they are."""
+    """``items`` with each run of Parquet batches joined into one batch: batches that follow one
+    another in one file (rows end to end), and the batches of the next files when they start at
+    their file's first row with the same columns (Fink's data transfer writes a few alerts a
+    file: 41 files for 107 alerts). The column-wise path pays its per-column work (~270 columns:
+    ``alert_cells``, the encoders) once a unit instead of once a batch or a file (issue 19);
+    each row keeps its file and position (:meth:`ParquetBatch.origin`). Anything else (a packet,
+    an unreadable file's error) ends the run and comes in its place; batches Arrow cannot join
+    are handed on as they are."""
     run: list = []
     for item in items:
-        if isinstance(item, ParquetBatch) and (not run or (item.source == run[-1].source and item.start == run[-1].start
-                                                            + run[-1].batch.num_rows)):
+        if isinstance(item, ParquetBatch) and (not run or _follows(item, run)):
             run.append(item)
             continue
         yield from _join(run)
@@ -217,6 +224,13 @@ def joined(items) -> Iterator:
         if not run:
             yield item
     yield from _join(run)
+
+
+def _follows(item: ParquetBatch, run: list) -> bool:
+    last = run[-1]
+    if item.source == last.source:
+        return item.start == last.start + last.batch.num_rows
+    return item.start == 0 and item.batch.schema.equals(run[0].batch.schema)
 
 
 def _join(run: list) -> list:
@@ -229,7 +243,14 @@ def _join(run: list) -> list:
         return run
     if len(batches) != 1:
         return run
-    return [ParquetBatch(run[0].source, run[0].start, batches[0], sum(b.size for b in run))]
+    parts: list = []
+    for b in run:
+        if parts and parts[-1][0] == b.source:
+            parts[-1][2] += b.batch.num_rows
+        else:
+            parts.append([b.source, b.start, b.batch.num_rows])
+    return [ParquetBatch(run[0].source, run[0].start, batches[0], sum(b.size for b in run),
+                         tuple(map(tuple, parts)) if len(parts) > 1 else ())]
 
 
 def _night(packet: Packet) -> str | None:

@@ -31,6 +31,7 @@ import json
 import logging
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 from pathlib import Path
 from typing import Iterator
 
@@ -269,11 +270,33 @@ def _values(array: pa.Array) -> list:
 class ParquetBatch:
     """Rows of a Parquet file as Arrow, for the column-wise path (``ingest.rubin.columns``):
     ``batch`` (its list fields included), the file position of its first row, and the bytes
-    it stands for (the file's, or the part's, with its first batch)."""
+    it stands for (the file's, or the part's, with its first batch). Rows joined from several
+    files (``ingest.rubin.prepare.joined``) say where each file's run begins: ``parts``,
+    ``((source, start, rows), ...)`` in order; ``source`` and ``start`` are then the first's."""
     source: str
     start: int
     batch: pa.RecordBatch
     size: int = 0
+    parts: tuple = ()
+
+    def __post_init__(self):
+        self._firsts = list(accumulate((rows for _, _, rows in self.parts), initial=0))
+
+    def origin(self, row: int) -> tuple[str, int]:
+        """The file of the batch's row ``row`` and its position there."""
+        if not self.parts:
+            return self.source, self.start + row
+        at = bisect.bisect_right(self._firsts, row) - 1
+        source, start, _ = self.parts[at]
+        return source, start + row - self._firsts[at]
+
+    def pieces(self) -> list[tuple[int, "ParquetBatch"]]:
+        """The batch cut back into one batch a file, each with the position of its first row
+        here: ``[(0, self)]`` when it holds one file's rows (their bytes were counted here)."""
+        if not self.parts:
+            return [(0, self)]
+        return [(first, ParquetBatch(source, start, self.batch.slice(first, rows)))
+                for (source, start, rows), first in zip(self.parts, self._firsts)]
 
     def packets(self, rows=None) -> Iterator[Packet]:
         """The packets of ``rows`` (positions in the batch; default all) as the dict path reads
@@ -287,8 +310,7 @@ class ParquetBatch:
             for record, items in zip(records, list_slices(batch.column(name))):
                 record[name] = items
         for i, (r, record) in enumerate(zip(rows, records)):
-            yield Packet(self.source, self.start + r, record, size=self.size if whole and i == 0 else 0,
-                         typed=False)
+            yield Packet(*self.origin(r), record, size=self.size if whole and i == 0 else 0, typed=False)
 
 
 def list_slices(column: pa.Array) -> list:
