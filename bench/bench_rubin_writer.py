@@ -29,16 +29,27 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def prepare(night: Path, units: int) -> list[bytes]:
-    """The first ``units`` units of ``night``, prepared against an empty store, pickled."""
+def prepare(night: Path, units: int, warm: int = 0, through=None) -> list[bytes]:
+    """The first ``units`` units of ``night``, prepared against an empty store, pickled.
+    ``through``: what runs the units after the first ``warm`` (given a function of no argument;
+    default: it is called; ``bench.bench_rubin_instructions`` counts their instructions alone)."""
     from ingest.plan import plan
-    from ingest.rubin.prepare import RubinPreparer
     from ingest.rubin.readers import split_units
+    from ingest.rubin.prepare import RubinPreparer
     from settings import Config
     with tempfile.TemporaryDirectory() as empty:
         preparer = RubinPreparer(Config().replace(data_dir=Path(empty), backend="embedded"))
-        return [pickle.dumps(preparer.run(u), protocol=pickle.HIGHEST_PROTOCOL)
-                for u in plan(night, split=split_units).units[:units]]
+        work = plan(night, split=split_units).units[:units]
+
+        def run(part: list) -> list[bytes]:
+            return [pickle.dumps(preparer.run(u), protocol=pickle.HIGHEST_PROTOCOL) for u in part]
+
+        first = run(work[:warm])
+        return first + (through or _called)(lambda: run(work[warm:]))
+
+
+def _called(fn):
+    return fn()
 
 
 def io_calls() -> tuple[int, int]:
@@ -50,9 +61,11 @@ def io_calls() -> tuple[int, int]:
         return 0, 0
 
 
-def write(units: list[bytes], page_bytes: int, data_dir: Path, checkpoint_pages: int | None = None) -> dict:
+def write(units: list[bytes], page_bytes: int, data_dir: Path, checkpoint_pages: int | None = None,
+          warm: int = 0, through=None) -> dict:
     """``units`` taken by the Rubin writer into a new store in ``data_dir`` of ``page_bytes`` pages
-    (its WAL checkpointed every ``checkpoint_pages``; None: as the store does)."""
+    (its WAL checkpointed every ``checkpoint_pages``; None: as the store does). ``through``: what
+    runs the units after the first ``warm`` and the night's end (as :func:`prepare`'s)."""
     from ingest.gc_pause import gc_paused
     from ingest.surveys import survey
     from settings import Config
@@ -69,18 +82,28 @@ def write(units: list[bytes], page_bytes: int, data_dir: Path, checkpoint_pages:
             store._conn().execute(f"PRAGMA wal_autocheckpoint={int(checkpoint_pages)}")
         cpu = wall = 0.0
         reads, writes = io_calls()
-        for blob in units:
-            unit = pickle.loads(blob)
+
+        def take(blobs: list[bytes]) -> None:
+            nonlocal cpu, wall
+            for blob in blobs:
+                unit = pickle.loads(blob)
+                t, c = time.perf_counter(), time.process_time()
+                writer.take(unit)
+                wall, cpu = wall + time.perf_counter() - t, cpu + time.process_time() - c
+                del unit
+
+        def rest() -> None:
+            nonlocal cpu, wall
+            take(units[warm:])
             t, c = time.perf_counter(), time.process_time()
-            writer.take(unit)
+            writer.send()
+            for b in batches.values():
+                b.send()
+            store.checkpoint()  # (as the night's ingest ends: the WAL folded into the file)
             wall, cpu = wall + time.perf_counter() - t, cpu + time.process_time() - c
-            del unit
-        t, c = time.perf_counter(), time.process_time()
-        writer.send()
-        for b in batches.values():
-            b.send()
-        store.checkpoint()  # (as the night's ingest ends: the WAL folded into the file)
-        wall, cpu = wall + time.perf_counter() - t, cpu + time.process_time() - c
+
+        take(units[:warm])
+        (through or _called)(rest)
         read_after, write_after = io_calls()
     return {"page_size": page, "alerts": writer.total_sci, "cpu_s": cpu, "wall_s": wall,
             "reads": read_after - reads, "writes": write_after - writes, "bytes": disk_bytes(data_dir)}
