@@ -34,8 +34,8 @@ def prepare(night: Path, units: int, warm: int = 0, through=None) -> list[bytes]
     ``through``: what runs the units after the first ``warm`` (given a function of no argument;
     default: it is called; ``bench.bench_rubin_instructions`` counts their instructions alone)."""
     from ingest.plan import plan
-    from ingest.rubin.readers import split_units
     from ingest.rubin.prepare import RubinPreparer
+    from ingest.rubin.readers import split_units
     from settings import Config
     with tempfile.TemporaryDirectory() as empty:
         preparer = RubinPreparer(Config().replace(data_dir=Path(empty), backend="embedded"))
